@@ -1,0 +1,59 @@
+/**
+ * Named errors: each carries a message a person can act on. They cross the worker boundary as
+ * plain `{name, message}` and are rebuilt by name on the other side.
+ */
+
+export class LatentStudioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input a person gave that the pipeline cannot use as is. */
+export class ValidationError extends LatentStudioError {
+  constructor(
+    message: string,
+    /** The parameter at fault, so the UI can point at its control. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A scheduler config or call that diffusers itself would reject. */
+export class SchedulerError extends LatentStudioError {}
+
+/** A model file or its outputs are not what the pipeline needs. */
+export class ModelError extends LatentStudioError {}
+
+/** The user cancelled; not a failure. */
+export class CancelledError extends LatentStudioError {
+  constructor(message = 'Cancelled.') {
+    super(message);
+  }
+}
+
+/** NaN/Inf in latents or a black image: the result is not shown as if it were one. */
+export class NumericalError extends LatentStudioError {}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  field?: string;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof ValidationError && error.field !== undefined) {
+    return { name: error.name, message: error.message, field: error.field };
+  }
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+export function isCancelled(error: unknown): boolean {
+  return (
+    error instanceof CancelledError ||
+    (error instanceof Error && (error.name === 'CancelledError' || error.name === 'AbortError'))
+  );
+}

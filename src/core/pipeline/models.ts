@@ -1,0 +1,40 @@
+import type { Tensor } from '../tensor';
+
+/** Token ids for one prompt, padded or truncated to the text encoder's length. */
+export interface TokenizedPrompt {
+  ids: Int32Array;
+  /** Ids up to and including the first end token. */
+  used: number;
+  /** Text past the 77-token limit that CLIP drops, or '' when nothing was cut. */
+  truncated: string;
+}
+
+/** What a pipeline knows of the loaded model beyond its functions. */
+export interface ModelInfo {
+  /** VAE latent scaling (0.18215 for SD 1.x/2.x), from the VAE config when present. */
+  vaeScalingFactor: number;
+  latentChannels: number;
+  /** Batch sizes the UNet accepts: 'any' (dynamic), or a fixed 1 or 2. */
+  unetBatch: 'any' | 1 | 2;
+  /** Channels the UNet's `sample` takes: 4 (txt2img/img2img), 9 (inpaint), 5 (depth). */
+  unetInChannels: number;
+  /** A fixed latent size when the export has one (e.g. 64×64), else null. */
+  fixedLatentSize: { height: number; width: number } | null;
+}
+
+/**
+ * The models a pipeline runs, as async tensor → tensor functions. The worker implements it with
+ * onnxruntime-web, the Node tests with onnxruntime-node, unit tests with fakes.
+ */
+export interface Models {
+  readonly info: ModelInfo;
+  tokenize(text: string): Promise<TokenizedPrompt>;
+  /** [1, 77] ids → [1, 77, hidden]. */
+  encodeText(ids: Int32Array): Promise<Tensor>;
+  /** The noise prediction for `sample` [batch, c, h, w] at timestep `t`. */
+  unet(sample: Tensor, t: number, text: Tensor): Promise<Tensor>;
+  /** Scaled-back latents [1, 4, h, w] → image [1, 3, 8h, 8w] in about [-1, 1]. */
+  decode(latents: Tensor): Promise<Tensor>;
+  /** Image [1, 3, H, W] in [-1, 1] → latents [1, 4, H/8, W/8] (before scaling). */
+  encode?(image: Tensor): Promise<Tensor>;
+}

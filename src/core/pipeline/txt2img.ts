@@ -1,0 +1,195 @@
+import { CancelledError, NumericalError, ValidationError } from '../errors';
+import { chwToRgba, pixelStats, type RgbaImage } from '../image';
+import { TorchGenerator } from '../random';
+import { createScheduler, type Scheduler, type SchedulerConfigJson } from '../schedulers';
+import { allFinite, scale, tensor, type Tensor } from '../tensor';
+import type { Txt2ImgParams } from '../validate';
+import { combineGuidance, usesGuidance } from './guidance';
+import type { Models, TokenizedPrompt } from './models';
+
+export type PipelinePhase = 'tokenize' | 'encode' | 'denoise' | 'decode';
+
+export interface PipelineProgress {
+  phase: PipelinePhase;
+  /** Steps done in the denoising loop (0 before it starts). */
+  step: number;
+  totalSteps: number;
+}
+
+export interface PipelineOptions {
+  schedulerConfig: SchedulerConfigJson;
+  signal?: AbortSignal;
+  onProgress?: (progress: PipelineProgress) => void;
+}
+
+export interface GenerationResult {
+  image: RgbaImage;
+  /** What the tokenizer cut from the prompt past 77 tokens ('' when nothing). */
+  truncated: string;
+  timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
+}
+
+/** Text embeddings for guidance: the negative (unconditional) half first, as diffusers orders them. */
+export interface PromptEmbeddings {
+  cond: Tensor;
+  uncond: Tensor | null;
+  truncated: string;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** Step 2 of the pipeline: tokenize and encode the prompt, and the negative prompt when guided. */
+export async function encodePrompt(
+  models: Models,
+  prompt: string,
+  negativePrompt: string,
+  guidanceScale: number,
+): Promise<PromptEmbeddings> {
+  const positive: TokenizedPrompt = await models.tokenize(prompt);
+  const cond = await models.encodeText(positive.ids);
+  // diffusers encodes "" when there is no negative prompt.
+  const uncond = usesGuidance(guidanceScale) ? await models.encodeText((await models.tokenize(negativePrompt)).ids) : null;
+  return { cond, uncond, truncated: positive.truncated };
+}
+
+/** [a; b] along the batch axis. */
+function concatBatch(a: Tensor, b: Tensor): Tensor {
+  const data = new Float32Array(a.data.length + b.data.length);
+  data.set(a.data, 0);
+  data.set(b.data, a.data.length);
+  return tensor(data, [a.dims[0]! + b.dims[0]!, ...a.dims.slice(1)]);
+}
+
+/**
+ * One noise prediction with classifier-free guidance: both halves in one batch-2 UNet call when
+ * the model allows it, two calls otherwise, and the conditional half alone when g ≤ 1.
+ */
+export async function predictNoise(
+  models: Models,
+  latentInput: Tensor,
+  t: number,
+  embeddings: PromptEmbeddings,
+  guidanceScale: number,
+): Promise<Float32Array> {
+  const { cond, uncond } = embeddings;
+  if (!uncond) {
+    if (models.info.unetBatch === 2) {
+      const both = await models.unet(concatBatch(latentInput, latentInput), t, concatBatch(cond, cond));
+      return both.data.subarray(latentInput.data.length);
+    }
+    return (await models.unet(latentInput, t, cond)).data;
+  }
+  const n = latentInput.data.length;
+  if (models.info.unetBatch === 1) {
+    const u = await models.unet(latentInput, t, uncond);
+    const c = await models.unet(latentInput, t, cond);
+    return combineGuidance(u.data, c.data, guidanceScale);
+  }
+  const out = await models.unet(concatBatch(latentInput, latentInput), t, concatBatch(uncond, cond));
+  return combineGuidance(out.data.subarray(0, n), out.data.subarray(n, 2 * n), guidanceScale);
+}
+
+/** Step 6: unscale the latents, decode, check for NaN/black output, convert to RGBA. */
+export async function decodeLatents(models: Models, latents: Tensor): Promise<RgbaImage> {
+  if (!allFinite(latents.data)) {
+    throw new NumericalError(
+      'The latents became NaN or infinite during denoising, so there is no image to show. With fp16 models this is a known overflow: try the fp32 VAE, fewer steps or a smaller size.',
+    );
+  }
+  const unscaled = tensor(scale(1 / models.info.vaeScalingFactor, latents.data), latents.dims);
+  const decoded = await models.decode(unscaled);
+  const [, , height, width] = decoded.dims as [number, number, number, number];
+  if (!allFinite(decoded.data)) {
+    throw new NumericalError(
+      'The VAE decoder produced NaN or infinite pixels (the known fp16 VAE overflow). Use the fp32 VAE or a smaller size.',
+    );
+  }
+  const image = chwToRgba(decoded.data, width, height);
+  const { mean, std } = pixelStats(image.pixels);
+  if (mean < 1 && std < 1) {
+    throw new NumericalError(
+      'The decoded image is entirely black, which means the VAE overflowed rather than drew anything. Use the fp32 VAE or a smaller size.',
+    );
+  }
+  return image;
+}
+
+/** The latent size for an image size, checked against a fixed-size export. */
+export function latentShape(models: Models, width: number, height: number): [number, number, number, number] {
+  const h = height / 8;
+  const w = width / 8;
+  const fixed = models.info.fixedLatentSize;
+  if (fixed && (fixed.height !== h || fixed.width !== w)) {
+    throw new ValidationError(
+      `This model only makes ${fixed.width * 8}×${fixed.height * 8} images (its export has a fixed size).`,
+      'width',
+    );
+  }
+  return [1, models.info.latentChannels, h, w];
+}
+
+/** Step 5: the denoising loop from given latents over the scheduler's timesteps. */
+export async function denoise(
+  models: Models,
+  scheduler: Scheduler,
+  timesteps: readonly number[],
+  start: Tensor,
+  embeddings: PromptEmbeddings,
+  guidanceScale: number,
+  generator: TorchGenerator,
+  options: PipelineOptions,
+): Promise<Tensor> {
+  let latents = start.data;
+  const dims = start.dims;
+  options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
+  for (const [i, t] of timesteps.entries()) {
+    throwIfAborted(options.signal);
+    const input = tensor(scheduler.scaleModelInput(latents, t), dims);
+    const noisePred = await predictNoise(models, input, t, embeddings, guidanceScale);
+    throwIfAborted(options.signal);
+    // Step noise continues the same generator stream that drew the initial latents, as in diffusers.
+    const noise = scheduler.needsNoise(t) ? generator.randn(latents.length) : undefined;
+    latents = scheduler.step(noisePred, t, latents, noise);
+    options.onProgress?.({ phase: 'denoise', step: i + 1, totalSteps: timesteps.length });
+  }
+  return tensor(latents, dims);
+}
+
+/**
+ * Text to image, as diffusers' StableDiffusionPipeline:
+ * 1. check inputs 2. encode prompt 3. timesteps 4. initial latents 5. denoising loop 6. decode.
+ */
+export async function txt2img(models: Models, params: Txt2ImgParams, options: PipelineOptions): Promise<GenerationResult> {
+  // 1. Inputs are validated by the caller (validateTxt2Img); the model adds its own size rule.
+  const shape = latentShape(models, params.width, params.height);
+  throwIfAborted(options.signal);
+
+  // 2. Prompt embeddings.
+  let mark = performance.now();
+  options.onProgress?.({ phase: 'encode', step: 0, totalSteps: params.steps });
+  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
+  const encodeMs = performance.now() - mark;
+
+  // 3. Timesteps.
+  const scheduler = createScheduler(params.scheduler, options.schedulerConfig);
+  scheduler.setTimesteps(params.steps);
+
+  // 4. Initial latents: torch.randn with the seed, times the scheduler's initial sigma.
+  const generator = new TorchGenerator(params.seed);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const start = tensor(scale(scheduler.initNoiseSigma, generator.randn(count)), shape);
+
+  // 5. Denoising loop.
+  mark = performance.now();
+  const latents = await denoise(models, scheduler, scheduler.timesteps, start, embeddings, params.guidanceScale, generator, options);
+  const denoiseMs = performance.now() - mark;
+
+  // 6. Decode.
+  throwIfAborted(options.signal);
+  mark = performance.now();
+  options.onProgress?.({ phase: 'decode', step: params.steps, totalSteps: params.steps });
+  const image = await decodeLatents(models, latents);
+  return { image, truncated: embeddings.truncated, timings: { encodeMs, denoiseMs, decodeMs: performance.now() - mark } };
+}

@@ -1,0 +1,8 @@
+/**
+ * The two runtime globals the core uses, which every place it runs has (browser, worker, Node).
+ * Declared here so the core compiles without the DOM library: anything else DOM-only stays out.
+ */
+interface AbortSignal {
+  readonly aborted: boolean;
+}
+declare const performance: { now(): number };

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { createScheduler, strengthTimesteps, type SchedulerName } from '../../src/core/schedulers';
+import { maxRelativeError, normRelativeError, readGolden } from '../helpers/goldens';
+
+interface TrajectoryStep {
+  t: number;
+  sample: number[];
+  scaled: number[];
+  model_output: number[];
+  prev_sample: number[];
+  noise?: number[];
+}
+interface GoldenCase {
+  variant: string;
+  steps: number;
+  config: Record<string, unknown>;
+  error?: string;
+  timesteps: number[];
+  init_noise_sigma: number;
+  order: number;
+  sigmas?: number[];
+  trajectory: TrajectoryStep[];
+}
+interface Img2ImgCase {
+  variant: string;
+  config: Record<string, unknown>;
+  strength: number;
+  steps: number;
+  timesteps: number[];
+  original: number[];
+  noise: number[];
+  noisy: number[];
+}
+interface GoldenFile {
+  scheduler: string;
+  shape: number[];
+  cases: GoldenCase[];
+  img2img: Img2ImgCase[];
+}
+
+const NAMES: SchedulerName[] = ['pndm', 'ddim', 'lms', 'euler', 'euler-ancestral', 'dpmpp-2m', 'lcm'];
+/** The issue's bound: relative error ≤ 1e-4 against diffusers' float32 numbers. */
+const TOLERANCE = 1e-4;
+/**
+ * Schedules (timesteps, sigmas) are compared value by value, relative to each value; this floor
+ * only keeps the exact zeros (t = 0, the final sigma) from dividing by zero. Sample tensors are
+ * compared as tensors, ‖a−b‖∞ / ‖b‖∞: float32 sums of O(1) terms that cancel to near zero carry
+ * an absolute rounding error of the large terms, so an elementwise ratio there measures nothing.
+ */
+const FLOOR = 1e-6;
+
+const f32 = (xs: number[]): Float32Array => Float32Array.from(xs);
+
+/** Largest error seen per scheduler, printed at the end for the issue note. */
+const worst = new Map<string, number>();
+function track(name: string, error: number): number {
+  worst.set(name, Math.max(worst.get(name) ?? 0, error));
+  return error;
+}
+
+describe.each(NAMES)('scheduler %s matches diffusers', (name) => {
+  const golden = readGolden<GoldenFile>(`scheduler-${name}.json`);
+
+  it.each(golden.cases.map((c) => [`${c.variant} × ${c.steps} steps`, c] as const))('%s', (_label, c) => {
+    if (c.error !== undefined) {
+      expect(() => {
+        const s = createScheduler(name, c.config);
+        s.setTimesteps(c.steps);
+      }).toThrow();
+      return;
+    }
+    const scheduler = createScheduler(name, c.config);
+    scheduler.setTimesteps(c.steps);
+    expect(track(name, maxRelativeError(scheduler.timesteps, c.timesteps, FLOOR))).toBeLessThanOrEqual(TOLERANCE);
+    expect(scheduler.order).toBe(c.order);
+    expect(track(name, maxRelativeError([scheduler.initNoiseSigma], [c.init_noise_sigma], FLOOR))).toBeLessThanOrEqual(
+      TOLERANCE,
+    );
+    if (c.sigmas) {
+      expect(scheduler.sigmas).toBeDefined();
+      expect(track(name, maxRelativeError(scheduler.sigmas!, c.sigmas, FLOOR))).toBeLessThanOrEqual(TOLERANCE);
+    }
+    expect(c.trajectory.length).toBe(scheduler.timesteps.length);
+    // Walk our own trajectory from the recorded start so errors accumulate as they would in use.
+    let sample = f32(c.trajectory[0]!.sample);
+    for (const [i, step] of c.trajectory.entries()) {
+      expect(scheduler.timesteps[i]).toBeCloseTo(step.t, 3);
+      expect(track(name, normRelativeError(sample, step.sample)), `sample at step ${i}`).toBeLessThanOrEqual(
+        TOLERANCE,
+      );
+      const scaled = scheduler.scaleModelInput(sample, step.t);
+      expect(track(name, normRelativeError(scaled, step.scaled)), `scaled at step ${i}`).toBeLessThanOrEqual(
+        TOLERANCE,
+      );
+      expect(scheduler.needsNoise(step.t)).toBe(step.noise !== undefined);
+      sample = scheduler.step(f32(step.model_output), step.t, sample, step.noise ? f32(step.noise) : undefined);
+      expect(track(name, normRelativeError(sample, step.prev_sample)), `prev_sample at step ${i}`).toBeLessThanOrEqual(
+        TOLERANCE,
+      );
+    }
+  });
+
+  it.each(golden.img2img.map((c) => [`${c.variant} × ${c.steps} steps at strength ${c.strength}`, c] as const))(
+    'img2img %s',
+    (_label, c) => {
+      const scheduler = createScheduler(name, c.config);
+      const timesteps = strengthTimesteps(scheduler, c.steps, c.strength);
+      expect(track(name, maxRelativeError(timesteps, c.timesteps, FLOOR))).toBeLessThanOrEqual(TOLERANCE);
+      const noisy = scheduler.addNoise(f32(c.original), f32(c.noise), timesteps[0]!);
+      expect(track(name, normRelativeError(noisy, c.noisy))).toBeLessThanOrEqual(TOLERANCE);
+    },
+  );
+
+  it('needs noise from the caller when it is stochastic', () => {
+    const scheduler = createScheduler(name, golden.cases[0]!.config);
+    scheduler.setTimesteps(4);
+    const t = scheduler.timesteps[0]!;
+    const x = new Float32Array(16).fill(0.5);
+    const scaled = scheduler.scaleModelInput(x, t);
+    if (scheduler.stochastic) {
+      expect(() => scheduler.step(scaled, t, x)).toThrow(/noise/i);
+    } else {
+      expect(scheduler.step(scaled, t, x)).toHaveLength(16);
+    }
+  });
+});
+
+describe('largest relative error per scheduler', () => {
+  it('is within the bound', () => {
+    const report = Object.fromEntries([...worst].map(([k, v]) => [k, Number(v.toExponential(2))]));
+    console.info('largest relative error per scheduler:', JSON.stringify(report));
+    for (const value of worst.values()) expect(value).toBeLessThanOrEqual(TOLERANCE);
+  });
+});

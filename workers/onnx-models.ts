@@ -1,0 +1,168 @@
+/**
+ * The core `Models` interface over ONNX Runtime sessions. The same code serves onnxruntime-web
+ * (worker) and onnxruntime-node (tests, benchmarks): both implement onnxruntime-common's API.
+ * Input names, dtypes and shapes come from each session's metadata, never from assumptions, since
+ * real exports differ (int64/int32/float timesteps, fp16 or fp32 I/O, fixed or dynamic batch).
+ */
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { ModelError } from '../src/core/errors';
+import { float16ToFloat32, float32ToFloat16 } from '../src/core/float16';
+import type { ModelInfo, Models, TokenizedPrompt } from '../src/core/pipeline/models';
+import { tensor, type Tensor } from '../src/core/tensor';
+
+/** The part of an onnxruntime module this adapter uses. */
+export interface OrtModule {
+  Tensor: new (type: OrtTensor.Type, data: OrtTensor.DataType, dims?: readonly number[]) => OrtTensor;
+}
+
+export interface InputSpec {
+  name: string;
+  type: string;
+  /** Static sizes as numbers, symbolic ones as names (or -1). */
+  shape: readonly (number | string)[];
+}
+
+export function inputSpecs(session: InferenceSession): InputSpec[] {
+  return session.inputMetadata.map((m) => {
+    if (!m.isTensor) throw new ModelError(`Input "${m.name}" is not a tensor.`);
+    return { name: m.name, type: m.type, shape: m.shape };
+  });
+}
+
+function findInput(specs: InputSpec[], part: string, names: string[]): InputSpec {
+  const spec = specs.find((s) => names.includes(s.name));
+  if (!spec) {
+    throw new ModelError(
+      `The ${part} model has no input named ${names.map((n) => `"${n}"`).join(' or ')} (it has ${specs.map((s) => s.name).join(', ')}).`,
+    );
+  }
+  return spec;
+}
+
+function pickOutput(session: InferenceSession, part: string, names: string[]): string {
+  const name = names.find((n) => session.outputNames.includes(n)) ?? session.outputNames[0];
+  if (!name) throw new ModelError(`The ${part} model has no outputs.`);
+  return name;
+}
+
+/** Our float32 data in the dtype a model input wants. */
+function floatInput(ort: OrtModule, spec: InputSpec, data: Float32Array, dims: readonly number[]): OrtTensor {
+  if (spec.type === 'float32') return new ort.Tensor('float32', data, dims);
+  if (spec.type === 'float16') return new ort.Tensor('float16', float32ToFloat16(data), dims);
+  throw new ModelError(`Input "${spec.name}" has type ${spec.type}; float32 or float16 was expected.`);
+}
+
+function floatOutput(t: OrtTensor): Tensor {
+  const dims = [...t.dims];
+  if (t.type === 'float32') return tensor(new Float32Array(t.data as Float32Array), dims);
+  if (t.type === 'float16') {
+    const data = t.data;
+    const bits = data instanceof Uint16Array ? data : new Uint16Array((data as unknown as ArrayBufferView).buffer);
+    return tensor(float16ToFloat32(bits), dims);
+  }
+  throw new ModelError(`An output has type ${t.type}; float32 or float16 was expected.`);
+}
+
+/** The timestep as the export wants it: dtype from metadata, a scalar, [1] or one per batch item. */
+export function timestepTensor(ort: OrtModule, spec: InputSpec, t: number, batch: number): OrtTensor {
+  const rank = spec.shape.length;
+  const first = spec.shape[0];
+  const count = rank === 0 ? 1 : typeof first === 'number' && first > 0 ? first : 1;
+  const dims = rank === 0 ? [] : [count];
+  void batch;
+  switch (spec.type) {
+    case 'int64':
+      return new ort.Tensor('int64', new BigInt64Array(count).fill(BigInt(Math.round(t))), dims);
+    case 'int32':
+      return new ort.Tensor('int32', new Int32Array(count).fill(Math.round(t)), dims);
+    case 'float32':
+      return new ort.Tensor('float32', new Float32Array(count).fill(t), dims);
+    case 'float16':
+      return new ort.Tensor('float16', float32ToFloat16(new Float32Array(count).fill(t)), dims);
+    default:
+      throw new ModelError(`The UNet's timestep has type ${spec.type}, which this app cannot feed.`);
+  }
+}
+
+export interface OnnxModelSet {
+  textEncoder: InferenceSession;
+  unet: InferenceSession;
+  vaeDecoder: InferenceSession;
+  vaeEncoder?: InferenceSession;
+}
+
+export interface OnnxModelsOptions {
+  tokenize: (text: string) => Promise<TokenizedPrompt> | TokenizedPrompt;
+  vaeScalingFactor?: number;
+}
+
+export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options: OnnxModelsOptions): Models {
+  const textSpecs = inputSpecs(sessions.textEncoder);
+  const idsSpec = findInput(textSpecs, 'text encoder', ['input_ids']);
+  const textOut = pickOutput(sessions.textEncoder, 'text encoder', ['last_hidden_state']);
+
+  const unetSpecs = inputSpecs(sessions.unet);
+  const sampleSpec = findInput(unetSpecs, 'UNet', ['sample']);
+  const timestepSpec = findInput(unetSpecs, 'UNet', ['timestep']);
+  const hiddenSpec = findInput(unetSpecs, 'UNet', ['encoder_hidden_states']);
+  const unetOut = pickOutput(sessions.unet, 'UNet', ['out_sample']);
+
+  const decSpecs = inputSpecs(sessions.vaeDecoder);
+  const latentSpec = findInput(decSpecs, 'VAE decoder', ['latent_sample']);
+  const decOut = pickOutput(sessions.vaeDecoder, 'VAE decoder', ['sample']);
+
+  const [batchDim, channelDim, heightDim, widthDim] = sampleSpec.shape;
+  const unetBatch: ModelInfo['unetBatch'] = batchDim === 1 ? 1 : batchDim === 2 ? 2 : 'any';
+  const info: ModelInfo = {
+    vaeScalingFactor: options.vaeScalingFactor ?? 0.18215,
+    latentChannels: typeof latentSpec.shape[1] === 'number' ? latentSpec.shape[1] : 4,
+    unetBatch,
+    unetInChannels: typeof channelDim === 'number' ? channelDim : 4,
+    fixedLatentSize:
+      typeof heightDim === 'number' && typeof widthDim === 'number' && heightDim > 0 && widthDim > 0
+        ? { height: heightDim, width: widthDim }
+        : null,
+  };
+
+  return {
+    info,
+    tokenize: async (text) => options.tokenize(text),
+
+    async encodeText(ids) {
+      const dims = [1, ids.length];
+      const input =
+        idsSpec.type === 'int64'
+          ? new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), dims)
+          : new ort.Tensor('int32', ids, dims);
+      const out = await sessions.textEncoder.run({ [idsSpec.name]: input });
+      return floatOutput(out[textOut]!);
+    },
+
+    async unet(sample, t, text) {
+      const batch = sample.dims[0]!;
+      const feeds: Record<string, OrtTensor> = {
+        [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
+        [timestepSpec.name]: timestepTensor(ort, timestepSpec, t, batch),
+        [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
+      };
+      const out = await sessions.unet.run(feeds);
+      return floatOutput(out[unetOut]!);
+    },
+
+    async decode(latents) {
+      const out = await sessions.vaeDecoder.run({ [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims) });
+      return floatOutput(out[decOut]!);
+    },
+
+    ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),
+  };
+}
+
+function encoderFor(ort: OrtModule, session: InferenceSession): (image: Tensor) => Promise<Tensor> {
+  const spec = findInput(inputSpecs(session), 'VAE encoder', ['sample']);
+  const outName = pickOutput(session, 'VAE encoder', ['latent_sample', 'latent_parameters']);
+  return async (image) => {
+    const out = await session.run({ [spec.name]: floatInput(ort, spec, image.data, image.dims) });
+    return floatOutput(out[outName]!);
+  };
+}
