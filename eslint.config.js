@@ -7,12 +7,25 @@ const ortOrUi = {
   patterns: [
     { group: ['react', 'react-dom', 'react/*', 'zustand', 'zustand/*'], message: 'The core has no UI.' },
     { group: ['onnxruntime-*', '@huggingface/*'], message: 'The core runs models only through the Models interface.' },
-    { group: ['**/workers/**', '**/components/**', '**/store/**', '**/client/**'], message: 'The core depends on nothing above it.' },
+    {
+      group: ['**/workers/**', '**/components/**', '**/store/**', '**/client/**'],
+      message: 'The core depends on nothing above it.',
+    },
   ],
 };
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'public/models', 'bench/results'] },
+  {
+    ignores: [
+      'dist',
+      'node_modules',
+      'public/models',
+      'public/tokenizers',
+      'bench/results',
+      '.scratch',
+      'test-results',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -29,7 +29,10 @@ const SCHEDULER_CONFIG = {
 function write(path: string, data: Uint8Array | string | object): void {
   const file = join(outDir, path);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, typeof data === 'string' || data instanceof Uint8Array ? data : `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(
+    file,
+    typeof data === 'string' || data instanceof Uint8Array ? data : `${JSON.stringify(data, null, 2)}\n`,
+  );
 }
 
 const started = performance.now();
@@ -60,4 +63,9 @@ write('vae_decoder/model.onnx', vaeDecoder());
 write('vae_decoder/config.json', { _class_name: 'AutoencoderKL', latent_channels: 4, scaling_factor: 0.18215 });
 write('vae_encoder/model.onnx', vaeEncoder());
 write('vae_encoder/config.json', { _class_name: 'AutoencoderKL', latent_channels: 4, scaling_factor: 0.18215 });
+// The app's own copy of CLIP's tokenizer, for model repos that lack tokenizer.json.
+const bundled = join(root, 'public/tokenizers/clip');
+mkdirSync(bundled, { recursive: true });
+writeFileSync(join(bundled, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocabulary)));
+writeFileSync(join(bundled, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig(EOS), null, 2)}\n`);
 console.log(`tiny-sd written to ${outDir} in ${Math.round(performance.now() - started)} ms`);

@@ -132,7 +132,11 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
       const dims = [1, ids.length];
       const input =
         idsSpec.type === 'int64'
-          ? new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), dims)
+          ? new ort.Tensor(
+              'int64',
+              BigInt64Array.from(ids, (v) => BigInt(v)),
+              dims,
+            )
           : new ort.Tensor('int32', ids, dims);
       const out = await sessions.textEncoder.run({ [idsSpec.name]: input });
       return floatOutput(out[textOut]!);
@@ -150,7 +154,9 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     },
 
     async decode(latents) {
-      const out = await sessions.vaeDecoder.run({ [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims) });
+      const out = await sessions.vaeDecoder.run({
+        [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims),
+      });
       return floatOutput(out[decOut]!);
     },
 

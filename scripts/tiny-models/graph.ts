@@ -45,7 +45,12 @@ export class GraphBuilder {
   int64Scalar(value: number): string {
     const name = `i_${this.counter++}`;
     this.initializers.push(
-      onnx.TensorProto.create({ name, dataType: DataType.INT64, dims: [], rawData: bytes(BigInt64Array.of(BigInt(value))) }),
+      onnx.TensorProto.create({
+        name,
+        dataType: DataType.INT64,
+        dims: [],
+        rawData: bytes(BigInt64Array.of(BigInt(value))),
+      }),
     );
     return name;
   }
@@ -94,7 +99,8 @@ function valueInfo(name: string, elemType: number, dims: Dim[]) {
 
 function attr(name: string, value: AttrValue) {
   const T = onnx.AttributeProto.AttributeType;
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
+  if (typeof value === 'string')
+    return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: value });
   if (typeof value === 'object') return onnx.AttributeProto.create({ name, type: T.FLOAT, f: value.f });
   return onnx.AttributeProto.create({ name, type: T.INT, i: value });

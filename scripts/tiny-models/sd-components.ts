@@ -44,13 +44,24 @@ export function textEncoder(): Uint8Array {
   const g = new GraphBuilder('tiny_text_encoder');
   const w = new Weights(1);
   const ids = g.input('input_ids', DataType.INT32, ['batch', MAX_TOKENS]);
-  const tokens = g.op('Gather', [g.weight(w.normal(VOCAB_SIZE * TEXT_HIDDEN, 1), [VOCAB_SIZE, TEXT_HIDDEN], 'token_embedding'), ids]);
-  const x = g.op('Add', [tokens, g.weight(w.normal(MAX_TOKENS * TEXT_HIDDEN, 0.2), [MAX_TOKENS, TEXT_HIDDEN], 'position_embedding')]);
+  const tokens = g.op('Gather', [
+    g.weight(w.normal(VOCAB_SIZE * TEXT_HIDDEN, 1), [VOCAB_SIZE, TEXT_HIDDEN], 'token_embedding'),
+    ids,
+  ]);
+  const x = g.op('Add', [
+    tokens,
+    g.weight(w.normal(MAX_TOKENS * TEXT_HIDDEN, 0.2), [MAX_TOKENS, TEXT_HIDDEN], 'position_embedding'),
+  ]);
   const ones = g.weight(new Float32Array(TEXT_HIDDEN).fill(1), [TEXT_HIDDEN], 'ln_scale');
   const zeros = g.weight(new Float32Array(TEXT_HIDDEN), [TEXT_HIDDEN], 'ln_bias');
   const h = g.op('LayerNormalization', [x, ones, zeros], { axis: -1 });
-  const up = g.op('Tanh', [g.op('MatMul', [h, g.weight(w.layer(TEXT_HIDDEN * 2 * TEXT_HIDDEN, TEXT_HIDDEN), [TEXT_HIDDEN, 2 * TEXT_HIDDEN])])]);
-  const down = g.op('MatMul', [up, g.weight(w.layer(2 * TEXT_HIDDEN * TEXT_HIDDEN, 2 * TEXT_HIDDEN, 0.5), [2 * TEXT_HIDDEN, TEXT_HIDDEN])]);
+  const up = g.op('Tanh', [
+    g.op('MatMul', [h, g.weight(w.layer(TEXT_HIDDEN * 2 * TEXT_HIDDEN, TEXT_HIDDEN), [TEXT_HIDDEN, 2 * TEXT_HIDDEN])]),
+  ]);
+  const down = g.op('MatMul', [
+    up,
+    g.weight(w.layer(2 * TEXT_HIDDEN * TEXT_HIDDEN, 2 * TEXT_HIDDEN, 0.5), [2 * TEXT_HIDDEN, TEXT_HIDDEN]),
+  ]);
   const hidden = g.op('LayerNormalization', [g.op('Add', [x, down]), ones, zeros], { axis: -1 }, 'last_hidden_state');
   g.op('ReduceMean', [hidden], { axes: [1], keepdims: 0 }, 'pooler_output');
   g.output('last_hidden_state', DataType.FLOAT, ['batch', MAX_TOKENS, TEXT_HIDDEN]);
@@ -79,7 +90,10 @@ export function unet(): Uint8Array {
   const t = g.op('Unsqueeze', [g.op('Cast', [timestep], { to: DataType.FLOAT }), g.int64([1])]);
   const phase = g.op('Mul', [t, g.weight(freqs, [1, c / 2], 'freqs')]);
   const temb = g.op('Concat', [g.op('Sin', [phase]), g.op('Cos', [phase])], { axis: 1 });
-  const tproj = g.op('Add', [g.op('MatMul', [temb, g.weight(w.layer(c * c, c, 0.5), [c, c])]), g.weight(w.normal(c, 0.05), [c])]);
+  const tproj = g.op('Add', [
+    g.op('MatMul', [temb, g.weight(w.layer(c * c, c, 0.5), [c, c])]),
+    g.weight(w.normal(c, 0.05), [c]),
+  ]);
   const h1 = silu(g, g.op('Add', [h0, g.op('Reshape', [tproj, g.int64([-1, c, 1, 1])])]));
 
   // Cross-attention over the 77 text tokens at a quarter of the latent resolution.
@@ -88,7 +102,10 @@ export function unet(): Uint8Array {
   const q = g.op('MatMul', [queries, g.weight(w.layer(c * c, c), [c, c], 'wq')]);
   const k = g.op('MatMul', [text, g.weight(w.layer(TEXT_HIDDEN * c, TEXT_HIDDEN, 2), [TEXT_HIDDEN, c], 'wk')]);
   const v = g.op('MatMul', [text, g.weight(w.layer(TEXT_HIDDEN * c, TEXT_HIDDEN, 2), [TEXT_HIDDEN, c], 'wv')]);
-  const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 2, 1] })]), g.scalar(1 / Math.sqrt(c))]);
+  const scores = g.op('Mul', [
+    g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 2, 1] })]),
+    g.scalar(1 / Math.sqrt(c)),
+  ]);
   const attended = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), v]);
   const projected = g.op('MatMul', [attended, g.weight(w.layer(c * c, c, TEXT_GAIN), [c, c], 'wo')]);
   const grid = g.op('Reshape', [g.op('Transpose', [projected], { perm: [0, 2, 1] }), g.op('Shape', [pooled])]);
@@ -102,7 +119,10 @@ export function unet(): Uint8Array {
   const lookup = (table: Float32Array, hint: string): string =>
     g.op('Reshape', [g.op('Gather', [g.weight(table, [table.length], hint), index]), g.int64([-1, 1, 1, 1])]);
   const sqrtAlpha = lookup(alphas.map(Math.sqrt), 'sqrt_alphas_cumprod');
-  const sqrtOneMinus = lookup(alphas.map((a) => Math.sqrt(1 - a)), 'sqrt_one_minus_alphas_cumprod');
+  const sqrtOneMinus = lookup(
+    alphas.map((a) => Math.sqrt(1 - a)),
+    'sqrt_one_minus_alphas_cumprod',
+  );
   const eps = g.op('Div', [g.op('Sub', [sample, g.op('Mul', [sqrtAlpha, content])]), sqrtOneMinus], {}, 'out_sample');
   void eps;
   g.output('out_sample', DataType.FLOAT, ['batch', 4, 'height', 'width']);
@@ -115,8 +135,11 @@ const CONTENT_GAIN = 1.2;
 
 function sdAlphasCumprod(): Float32Array {
   const config = new ConfigReader({ beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear' }, 'tiny');
-  return noiseScheduleFromConfig(config, { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear' }, { allowZeroSnr: false })
-    .alphasCumprod;
+  return noiseScheduleFromConfig(
+    config,
+    { betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear' },
+    { allowZeroSnr: false },
+  ).alphasCumprod;
 }
 
 /** A full-rank 4×3 pixel→latent map and its pseudo-inverse, so the VAE round trip keeps colour. */
@@ -140,7 +163,9 @@ export function vaeColorMaps(): { encode: Float32Array; decode: Float32Array } {
 function invert3(m: number[][]): number[][] {
   const [a, b, c] = m as [number[], number[], number[]];
   const det =
-    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) - a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) + a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!);
+    a[0]! * (b[1]! * c[2]! - b[2]! * c[1]!) -
+    a[1]! * (b[0]! * c[2]! - b[2]! * c[0]!) +
+    a[2]! * (b[0]! * c[1]! - b[1]! * c[0]!);
   const cof = (r1: number[], r2: number[], i: number, j: number): number => r1[i]! * r2[j]! - r1[j]! * r2[i]!;
   return [
     [cof(b, c, 1, 2) / det, -cof(a, c, 1, 2) / det, cof(a, b, 1, 2) / det],
@@ -158,7 +183,14 @@ export function vaeDecoder(): Uint8Array {
   const w = new Weights(4);
   const { decode } = vaeColorMaps();
   const latent = g.input('latent_sample', DataType.FLOAT, ['batch', 4, 'latent_height', 'latent_width']);
-  const color = g.op('Conv', [latent, g.weight(decode.map((x) => x * COLOR_GAIN), [3, 4, 1, 1], 'color')]);
+  const color = g.op('Conv', [
+    latent,
+    g.weight(
+      decode.map((x) => x * COLOR_GAIN),
+      [3, 4, 1, 1],
+      'color',
+    ),
+  ]);
   const detail = conv(g, w, silu(g, conv(g, w, latent, 4, 8, 3, 0.5)), 8, 12, 3, 0.8);
   const fine = g.op('DepthToSpace', [detail], { blocksize: 2, mode: 'DCR' });
   const up = (x: string, s: number): string =>
@@ -175,7 +207,19 @@ export function vaeEncoder(): Uint8Array {
   const { encode } = vaeColorMaps();
   const image = g.input('sample', DataType.FLOAT, ['batch', 3, 'height', 'width']);
   const pooled = g.op('AveragePool', [image], { kernel_shape: [8, 8], strides: [8, 8] });
-  g.op('Conv', [pooled, g.weight(encode.map((x) => x / COLOR_GAIN), [4, 3, 1, 1], 'latent_map')], {}, 'latent_sample');
+  g.op(
+    'Conv',
+    [
+      pooled,
+      g.weight(
+        encode.map((x) => x / COLOR_GAIN),
+        [4, 3, 1, 1],
+        'latent_map',
+      ),
+    ],
+    {},
+    'latent_sample',
+  );
   g.output('latent_sample', DataType.FLOAT, ['batch', 4, 'latent_height', 'latent_width']);
   return g.encode();
 }

@@ -11,7 +11,9 @@ export function elementCount(dims: readonly number[]): number {
 
 export function tensor(data: Float32Array, dims: readonly number[]): Tensor {
   if (data.length !== elementCount(dims)) {
-    throw new RangeError(`Tensor data has ${data.length} elements but dims [${dims.join(', ')}] need ${elementCount(dims)}.`);
+    throw new RangeError(
+      `Tensor data has ${data.length} elements but dims [${dims.join(', ')}] need ${elementCount(dims)}.`,
+    );
   }
   return { data, dims };
 }

@@ -12,7 +12,9 @@ export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-export async function loadTinyModels(dir = TINY_DIR): Promise<{ models: Models; schedulerConfig: Record<string, unknown> }> {
+export async function loadTinyModels(
+  dir = TINY_DIR,
+): Promise<{ models: Models; schedulerConfig: Record<string, unknown> }> {
   const session = (part: string) =>
     ort.InferenceSession.create(readFileSync(`${dir}${part}/model.onnx`), { executionProviders: ['cpu'] });
   const [textEncoder, unet, vaeDecoder, vaeEncoder] = await Promise.all([

@@ -85,13 +85,9 @@ describe.each(NAMES)('scheduler %s matches diffusers', (name) => {
     let sample = f32(c.trajectory[0]!.sample);
     for (const [i, step] of c.trajectory.entries()) {
       expect(scheduler.timesteps[i]).toBeCloseTo(step.t, 3);
-      expect(track(name, normRelativeError(sample, step.sample)), `sample at step ${i}`).toBeLessThanOrEqual(
-        TOLERANCE,
-      );
+      expect(track(name, normRelativeError(sample, step.sample)), `sample at step ${i}`).toBeLessThanOrEqual(TOLERANCE);
       const scaled = scheduler.scaleModelInput(sample, step.t);
-      expect(track(name, normRelativeError(scaled, step.scaled)), `scaled at step ${i}`).toBeLessThanOrEqual(
-        TOLERANCE,
-      );
+      expect(track(name, normRelativeError(scaled, step.scaled)), `scaled at step ${i}`).toBeLessThanOrEqual(TOLERANCE);
       expect(scheduler.needsNoise(step.t)).toBe(step.noise !== undefined);
       sample = scheduler.step(f32(step.model_output), step.t, sample, step.noise ? f32(step.noise) : undefined);
       expect(track(name, normRelativeError(sample, step.prev_sample)), `prev_sample at step ${i}`).toBeLessThanOrEqual(

@@ -50,7 +50,9 @@ export async function encodePrompt(
   const positive: TokenizedPrompt = await models.tokenize(prompt);
   const cond = await models.encodeText(positive.ids);
   // diffusers encodes "" when there is no negative prompt.
-  const uncond = usesGuidance(guidanceScale) ? await models.encodeText((await models.tokenize(negativePrompt)).ids) : null;
+  const uncond = usesGuidance(guidanceScale)
+    ? await models.encodeText((await models.tokenize(negativePrompt)).ids)
+    : null;
   return { cond, uncond, truncated: positive.truncated };
 }
 
@@ -161,7 +163,11 @@ export async function denoise(
  * Text to image, as diffusers' StableDiffusionPipeline:
  * 1. check inputs 2. encode prompt 3. timesteps 4. initial latents 5. denoising loop 6. decode.
  */
-export async function txt2img(models: Models, params: Txt2ImgParams, options: PipelineOptions): Promise<GenerationResult> {
+export async function txt2img(
+  models: Models,
+  params: Txt2ImgParams,
+  options: PipelineOptions,
+): Promise<GenerationResult> {
   // 1. Inputs are validated by the caller (validateTxt2Img); the model adds its own size rule.
   const shape = latentShape(models, params.width, params.height);
   throwIfAborted(options.signal);
@@ -183,7 +189,16 @@ export async function txt2img(models: Models, params: Txt2ImgParams, options: Pi
 
   // 5. Denoising loop.
   mark = performance.now();
-  const latents = await denoise(models, scheduler, scheduler.timesteps, start, embeddings, params.guidanceScale, generator, options);
+  const latents = await denoise(
+    models,
+    scheduler,
+    scheduler.timesteps,
+    start,
+    embeddings,
+    params.guidanceScale,
+    generator,
+    options,
+  );
   const denoiseMs = performance.now() - mark;
 
   // 6. Decode.
@@ -191,5 +206,9 @@ export async function txt2img(models: Models, params: Txt2ImgParams, options: Pi
   mark = performance.now();
   options.onProgress?.({ phase: 'decode', step: params.steps, totalSteps: params.steps });
   const image = await decodeLatents(models, latents);
-  return { image, truncated: embeddings.truncated, timings: { encodeMs, denoiseMs, decodeMs: performance.now() - mark } };
+  return {
+    image,
+    truncated: embeddings.truncated,
+    timings: { encodeMs, denoiseMs, decodeMs: performance.now() - mark },
+  };
 }

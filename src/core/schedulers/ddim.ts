@@ -19,7 +19,12 @@ export class DdimScheduler extends AlphaScheduler implements Scheduler {
   private numInferenceSteps = 0;
 
   constructor(config: SchedulerConfigJson) {
-    super(config, 'DDIMScheduler', { betaStart: 0.0001, betaEnd: 0.02, betaSchedule: 'linear', setAlphaToOne: true }, true);
+    super(
+      config,
+      'DDIMScheduler',
+      { betaStart: 0.0001, betaEnd: 0.02, betaSchedule: 'linear', setAlphaToOne: true },
+      true,
+    );
     this.prediction = this.read.predictionType('epsilon', ['epsilon', 'v_prediction', 'sample']);
     this.spacing = this.read.timestepSpacing('leading');
     this.stepsOffset = this.read.integer('steps_offset', 0);
@@ -55,8 +60,8 @@ export class DdimScheduler extends AlphaScheduler implements Scheduler {
     const dirCoeff = Math.sqrt(1 - alphaPrev);
     const out = new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) {
-      let [x0, eps] = predictionToX0Eps(this.prediction, modelOutput[i]!, sample[i]!, sqrtA, sqrtB);
-      if (this.clipSample) x0 = Math.min(Math.max(x0, -this.clipRange), this.clipRange);
+      const [rawX0, eps] = predictionToX0Eps(this.prediction, modelOutput[i]!, sample[i]!, sqrtA, sqrtB);
+      const x0 = this.clipSample ? Math.min(Math.max(rawX0, -this.clipRange), this.clipRange) : rawX0;
       out[i] = sqrtAPrev * x0 + dirCoeff * eps;
     }
     return out;

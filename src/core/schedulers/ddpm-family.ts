@@ -25,9 +25,7 @@ export abstract class AlphaScheduler {
     const schedule = noiseScheduleFromConfig(this.read, defaults, { allowZeroSnr });
     this.betas = schedule.betas;
     this.alphasCumprod = schedule.alphasCumprod;
-    this.finalAlphaCumprod = this.read.boolean('set_alpha_to_one', defaults.setAlphaToOne)
-      ? 1
-      : this.alphasCumprod[0]!;
+    this.finalAlphaCumprod = this.read.boolean('set_alpha_to_one', defaults.setAlphaToOne) ? 1 : this.alphasCumprod[0]!;
   }
 
   /** ᾱ at a timestep, or the final ᾱ before the first train step. */

@@ -53,7 +53,11 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     this.solverOrder = read.integer('solver_order', 2);
     if (this.solverOrder < 1 || this.solverOrder > 3) throw new SchedulerError('solver_order must be 1, 2 or 3.');
     // diffusers maps the multistep "deis" alias onto dpmsolver++ and "bh1/bh2/logrho" onto midpoint.
-    const algorithm = read.oneOf('algorithm_type', ['dpmsolver++', 'deis', 'dpmsolver', 'sde-dpmsolver', 'sde-dpmsolver++'], 'dpmsolver++');
+    const algorithm = read.oneOf(
+      'algorithm_type',
+      ['dpmsolver++', 'deis', 'dpmsolver', 'sde-dpmsolver', 'sde-dpmsolver++'],
+      'dpmsolver++',
+    );
     if (algorithm !== 'dpmsolver++' && algorithm !== 'deis') {
       throw new SchedulerError(`DPM++ 2M runs algorithm_type "dpmsolver++"; "${algorithm}" is not supported.`);
     }
@@ -64,7 +68,13 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     this.useKarras = read.boolean('use_karras_sigmas', false);
     this.finalSigma = read.oneOf('final_sigmas_type', ['zero', 'sigma_min'], 'zero');
     this.lambdaMinClipped = read.number('lambda_min_clipped', Number.NEGATIVE_INFINITY);
-    for (const key of ['use_exponential_sigmas', 'use_beta_sigmas', 'use_lu_lambdas', 'use_flow_sigmas', 'thresholding']) {
+    for (const key of [
+      'use_exponential_sigmas',
+      'use_beta_sigmas',
+      'use_lu_lambdas',
+      'use_flow_sigmas',
+      'thresholding',
+    ]) {
       if (read.boolean(key, false)) throw new SchedulerError(`DPMSolverMultistepScheduler: ${key} is not supported.`);
     }
     if (config['variance_type'] != null) {
@@ -81,15 +91,23 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     }
     // λ_t = log α_t − log σ_t is decreasing in t; clip the schedule where it falls below the floor.
     let clipped = 0;
-    const lambdas = this.alphasCumprod.map((a) => f32(Math.log(f32(Math.sqrt(a))) - Math.log(f32(Math.sqrt(f32(1 - a))))));
+    const lambdas = this.alphasCumprod.map((a) =>
+      f32(Math.log(f32(Math.sqrt(a))) - Math.log(f32(Math.sqrt(f32(1 - a))))),
+    );
     for (let i = lambdas.length - 1; i >= 0 && lambdas[i]! < this.lambdaMinClipped; i--) clipped++;
     const lastTimestep = this.numTrain - clipped;
     let timesteps: number[];
     if (this.spacing === 'linspace') {
-      timesteps = linspace(0, lastTimestep - 1, n + 1).map(roundHalfEven).reverse().slice(0, -1);
+      timesteps = linspace(0, lastTimestep - 1, n + 1)
+        .map(roundHalfEven)
+        .reverse()
+        .slice(0, -1);
     } else if (this.spacing === 'leading') {
       const ratio = Math.floor(lastTimestep / (n + 1));
-      timesteps = Array.from({ length: n + 1 }, (_, i) => i * ratio).reverse().slice(0, -1).map((t) => t + this.stepsOffset);
+      timesteps = Array.from({ length: n + 1 }, (_, i) => i * ratio)
+        .reverse()
+        .slice(0, -1)
+        .map((t) => t + this.stepsOffset);
     } else {
       timesteps = arange(lastTimestep, 0, -this.numTrain / n).map((t) => roundHalfEven(t) - 1);
     }
@@ -148,8 +166,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     const index = this.stepIndex;
     const count = this.timesteps.length;
     const lowerOrderFinal =
-      index === count - 1 &&
-      (this.eulerAtFinal || (this.lowerOrderFinal && count < 15) || this.finalSigma === 'zero');
+      index === count - 1 && (this.eulerAtFinal || (this.lowerOrderFinal && count < 15) || this.finalSigma === 'zero');
     const lowerOrderSecond = index === count - 2 && this.lowerOrderFinal && count < 15;
 
     const x0 = this.convertModelOutput(modelOutput, sample, this.sigmas[index]!);
@@ -175,7 +192,12 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     for (let i = 0; i < out.length; i++) {
       const m = modelOutput[i]!;
       const x = sample[i]!;
-      out[i] = this.prediction === 'epsilon' ? (x - sigmaT * m) / alpha : this.prediction === 'sample' ? m : alpha * x - sigmaT * m;
+      out[i] =
+        this.prediction === 'epsilon'
+          ? (x - sigmaT * m) / alpha
+          : this.prediction === 'sample'
+            ? m
+            : alpha * x - sigmaT * m;
     }
     return out;
   }

@@ -50,7 +50,8 @@ export function isSchedulerName(value: unknown): value is SchedulerName {
 /** Builds a scheduler from a diffusers scheduler_config.json object (snake_case, as is). */
 export function createScheduler(name: SchedulerName, config: SchedulerConfigJson): Scheduler {
   const factory = FACTORIES[name];
-  if (!factory) throw new SchedulerError(`Unknown scheduler "${String(name)}". Choose one of ${SCHEDULER_NAMES.join(', ')}.`);
+  if (!factory)
+    throw new SchedulerError(`Unknown scheduler "${String(name)}". Choose one of ${SCHEDULER_NAMES.join(', ')}.`);
   return factory(config);
 }
 

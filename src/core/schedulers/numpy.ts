@@ -69,7 +69,9 @@ export function spacedTimesteps(
   stepsOffset: number,
 ): number[] {
   if (spacing === 'linspace') {
-    return linspace(0, numTrain - 1, steps).map(roundHalfEven).reverse();
+    return linspace(0, numTrain - 1, steps)
+      .map(roundHalfEven)
+      .reverse();
   }
   if (spacing === 'leading') {
     const ratio = Math.floor(numTrain / steps);

@@ -41,11 +41,20 @@ export class PndmScheduler extends AlphaScheduler implements Scheduler {
   setTimesteps(numInferenceSteps: number): void {
     this.requireSteps(numInferenceSteps);
     this.numInferenceSteps = numInferenceSteps;
-    const ascending = spacedTimesteps(this.spacing, this.numTrainTimesteps, numInferenceSteps, this.stepsOffset).reverse();
+    const ascending = spacedTimesteps(
+      this.spacing,
+      this.numTrainTimesteps,
+      numInferenceSteps,
+      this.stepsOffset,
+    ).reverse();
     if (this.skipPrk) {
       this.prkTimesteps = [];
       const n = ascending.length;
-      this.timesteps = [...ascending.slice(0, n - 1), ...ascending.slice(Math.max(0, n - 2), n - 1), ...ascending.slice(n - 1)].reverse();
+      this.timesteps = [
+        ...ascending.slice(0, n - 1),
+        ...ascending.slice(Math.max(0, n - 2), n - 1),
+        ...ascending.slice(n - 1),
+      ].reverse();
     } else {
       if (ascending.length < 4) {
         throw new SchedulerError('PNDM without skip_prk_steps needs at least 4 inference steps.');
@@ -77,7 +86,8 @@ export class PndmScheduler extends AlphaScheduler implements Scheduler {
   }
 
   private stepPrk(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
-    const diffToPrev = this.counter % 2 ? 0 : Math.floor(Math.floor(this.numTrainTimesteps / this.numInferenceSteps) / 2);
+    const diffToPrev =
+      this.counter % 2 ? 0 : Math.floor(Math.floor(this.numTrainTimesteps / this.numInferenceSteps) / 2);
     const prevT = t - diffToPrev;
     const timestep = this.prkTimesteps[Math.floor(this.counter / 4) * 4]!;
     let output = modelOutput;

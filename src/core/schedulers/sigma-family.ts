@@ -55,7 +55,9 @@ export abstract class SigmaScheduler {
     this.spacing = this.read.timestepSpacing('linspace');
     this.stepsOffset = this.read.integer('steps_offset', 0);
     this.useKarras = options.karras && this.read.boolean('use_karras_sigmas', false);
-    this.finalSigma = options.finalSigmasType ? this.read.oneOf('final_sigmas_type', ['zero', 'sigma_min'], 'zero') : 'zero';
+    this.finalSigma = options.finalSigmasType
+      ? this.read.oneOf('final_sigmas_type', ['zero', 'sigma_min'], 'zero')
+      : 'zero';
     this.sigmaMin = options.karras ? nullableNumber(this.read, 'sigma_min') : null;
     this.sigmaMax = options.karras ? nullableNumber(this.read, 'sigma_max') : null;
     for (const key of ['use_exponential_sigmas', 'use_beta_sigmas']) {
@@ -79,7 +81,9 @@ export abstract class SigmaScheduler {
     const train = this.numTrainTimesteps;
     let timesteps: number[];
     if (this.spacing === 'linspace') {
-      timesteps = linspace(0, train - 1, n).map(f32).reverse();
+      timesteps = linspace(0, train - 1, n)
+        .map(f32)
+        .reverse();
     } else if (this.spacing === 'leading') {
       const ratio = Math.floor(train / n);
       timesteps = Array.from({ length: n }, (_, i) => i * ratio + this.stepsOffset).reverse();

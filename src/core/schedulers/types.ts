@@ -1,14 +1,6 @@
 /** The scheduler contract every file in this folder implements (diffusers' API on flat arrays). */
 
-export const SCHEDULER_NAMES = [
-  'pndm',
-  'ddim',
-  'lms',
-  'euler',
-  'euler-ancestral',
-  'dpmpp-2m',
-  'lcm',
-] as const;
+export const SCHEDULER_NAMES = ['pndm', 'ddim', 'lms', 'euler', 'euler-ancestral', 'dpmpp-2m', 'lcm'] as const;
 
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 

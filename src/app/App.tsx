@@ -1,0 +1,32 @@
+import { useEffect } from 'react';
+import { Header } from '../components/Header';
+import { PromptForm } from '../components/PromptForm';
+import { ResultView } from '../components/ResultView';
+import { useStore } from '../store';
+import { generate } from './controller';
+
+export function App() {
+  const theme = useStore((s) => s.theme);
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = theme;
+  }, [theme]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        void generate();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  return (
+    <div className="app">
+      <Header />
+      <main className="panes">
+        <PromptForm />
+        <ResultView />
+      </main>
+    </div>
+  );
+}

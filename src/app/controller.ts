@@ -1,0 +1,152 @@
+/**
+ * Actions the UI calls: load the chosen model in the worker, generate, cancel. They read and
+ * write the store and send requests through the one client; React only renders the state.
+ */
+import { isCancelled, serializeError, type SerializedError } from '../core/errors';
+import { randomSeed } from '../core/random';
+import { validateTxt2Img } from '../core/validate';
+import { InferenceClient, RemoteError } from '../client/inference-client';
+import { showResult } from '../canvas/result-surface';
+import { findModel } from '../models/catalog';
+import type { LoadModelResult, Progress } from '../protocol/messages';
+import { useStore } from '../store';
+
+export const client = new InferenceClient(
+  () =>
+    new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }),
+);
+
+let running: AbortController | null = null;
+let loadingModel: Promise<LoadModelResult> | null = null;
+
+client.onCrash = (error) => {
+  // The worker lost its sessions; the next generation reloads the model.
+  useStore.getState().setSession({ model: null });
+  loadingModel = null;
+  useStore.getState().patchJob({ state: 'error', error: serializeError(error), finishedAt: performance.now() });
+};
+
+function toSerialized(error: unknown): SerializedError {
+  if (error instanceof RemoteError && error.field !== undefined)
+    return { name: error.name, message: error.message, field: error.field };
+  return serializeError(error);
+}
+
+function onProgress(progress: Progress): void {
+  const store = useStore.getState();
+  if (progress.kind === 'download') {
+    store.setSession({ download: { file: progress.file, loaded: progress.loaded, total: progress.total } });
+  } else if (progress.kind === 'pipeline') {
+    store.patchJob({
+      state: 'generating',
+      phase: progress.phase,
+      step: progress.step,
+      totalSteps: progress.totalSteps,
+    });
+  }
+}
+
+export async function initialize(): Promise<void> {
+  try {
+    const capabilities = await client.request('capabilities', {});
+    useStore.getState().setSession({ capabilities });
+    // Until the person picks one: WebGPU on a real GPU, WASM without one or on a software rasteriser.
+    if (!useStore.getState().backendChosen) {
+      useStore.setState({ backend: capabilities.webgpu && !capabilities.adapter?.software ? 'webgpu' : 'wasm' });
+    }
+  } catch (error) {
+    useStore.getState().patchJob({ state: 'error', error: toSerialized(error) });
+  }
+}
+
+/** Loads the selected model on the selected backend unless it is already loaded. */
+export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult> {
+  const { modelId, backend, model } = useStore.getState();
+  const entry = findModel(modelId);
+  if (!entry)
+    throw new RemoteError({ name: 'ValidationError', message: `Unknown model "${modelId}".`, field: 'model' });
+  if (model && model.modelId === modelId && (model.backend === backend || model.fallbackReason)) return model;
+  if (loadingModel) return loadingModel;
+  const store = useStore.getState();
+  store.patchJob({ state: 'loading', phase: null, step: 0, totalSteps: 0, error: null, startedAt: performance.now() });
+  loadingModel = client
+    .request('loadModel', { modelId, baseUrl: entry.baseUrl, backend }, { onProgress, ...(signal ? { signal } : {}) })
+    .then((loaded) => {
+      const s = useStore.getState();
+      s.setSession({ model: loaded, download: null });
+      if (!s.schedulerChosen && loaded.defaultScheduler) useStore.setState({ scheduler: loaded.defaultScheduler });
+      return loaded;
+    })
+    .finally(() => {
+      loadingModel = null;
+    });
+  return loadingModel;
+}
+
+export async function generate(): Promise<void> {
+  if (running) return;
+  const store = useStore.getState();
+  const settings = {
+    prompt: store.prompt,
+    negativePrompt: store.negativePrompt,
+    guidanceScale: store.guidanceScale,
+    steps: store.steps,
+    seed: store.seed,
+    width: store.width,
+    height: store.height,
+    scheduler: store.scheduler,
+  };
+  try {
+    validateTxt2Img(settings);
+  } catch (error) {
+    store.patchJob({ state: 'error', error: toSerialized(error), finishedAt: performance.now() });
+    return;
+  }
+  const controller = new AbortController();
+  running = controller;
+  try {
+    await ensureModel(controller.signal);
+    if (controller.signal.aborted) throw new RemoteError({ name: 'CancelledError', message: 'Cancelled.' });
+    const startedAt = performance.now();
+    useStore.getState().patchJob({
+      state: 'generating',
+      phase: 'encode',
+      step: 0,
+      totalSteps: settings.steps,
+      startedAt,
+      finishedAt: null,
+      error: null,
+    });
+    const result = await client.request('generate', settings, { signal: controller.signal, onProgress });
+    showResult(result.pixels, result.width, result.height);
+    const previous = useStore.getState().result;
+    useStore.getState().setSession({
+      result: {
+        version: (previous?.version ?? 0) + 1,
+        width: result.width,
+        height: result.height,
+        seed: result.seed,
+        prompt: settings.prompt,
+        backend: result.backend,
+        truncated: result.truncated,
+        totalMs: result.timings.totalMs,
+        timings: result.timings,
+      },
+    });
+    useStore.getState().patchJob({ state: 'done', finishedAt: performance.now() });
+  } catch (error) {
+    if (isCancelled(error))
+      useStore.getState().patchJob({ state: 'cancelled', error: null, finishedAt: performance.now() });
+    else useStore.getState().patchJob({ state: 'error', error: toSerialized(error), finishedAt: performance.now() });
+  } finally {
+    running = null;
+  }
+}
+
+export function cancel(): void {
+  running?.abort();
+}
+
+export function newSeed(): void {
+  useStore.getState().setSetting('seed', randomSeed().toString());
+}

@@ -1,0 +1,103 @@
+/**
+ * The page's side of the worker protocol: request(kind, params, {signal, onProgress}) → result.
+ * It notices a crashed worker, fails what was pending with a clear error and starts a new one.
+ */
+import { LatentStudioError, type SerializedError } from '../core/errors';
+import type { FromWorker, Progress, RequestKind, RequestMap, ToWorker } from '../protocol/messages';
+
+export class WorkerCrashedError extends LatentStudioError {}
+
+/** An error that came back from the worker, rebuilt with its original name. */
+export class RemoteError extends LatentStudioError {
+  readonly field: string | undefined;
+  constructor(error: SerializedError) {
+    super(error.message);
+    this.name = error.name;
+    this.field = error.field;
+  }
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+  onProgress: ((progress: Progress) => void) | undefined;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+export type WorkerFactory = () => Worker;
+
+export class InferenceClient {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Called after a crash so the UI can say so and reload the model. */
+  onCrash: ((error: Error) => void) | null = null;
+
+  constructor(private readonly createWorker: WorkerFactory) {}
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = this.createWorker();
+    worker.addEventListener('message', (event: MessageEvent<FromWorker>) => this.receive(event.data));
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.crash(
+        new WorkerCrashedError(
+          `The inference worker crashed${event.message ? `: ${event.message}` : ''}. It was restarted; try again.`,
+        ),
+      );
+    });
+    worker.addEventListener('messageerror', () =>
+      this.crash(new WorkerCrashedError('A message from the inference worker could not be read.')),
+    );
+    this.worker = worker;
+    return worker;
+  }
+
+  private crash(error: Error): void {
+    this.worker?.terminate();
+    this.worker = null;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) p.reject(error);
+    this.onCrash?.(error);
+  }
+
+  /** Ends the worker as a crash would (used to recover from a lost GPU device, and by tests). */
+  restart(reason = 'The inference worker was restarted.'): void {
+    this.crash(new WorkerCrashedError(reason));
+  }
+
+  private receive(message: FromWorker): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    if (message.type === 'progress') {
+      pending.onProgress?.(message.progress);
+      return;
+    }
+    this.pending.delete(message.id);
+    if (message.type === 'error') pending.reject(new RemoteError(message.error));
+    else pending.resolve(message.result);
+  }
+
+  request<K extends RequestKind>(
+    kind: K,
+    params: RequestMap[K]['params'],
+    options: RequestOptions = {},
+  ): Promise<RequestMap[K]['result']> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, onProgress: options.onProgress });
+      const message = { type: 'request', id, kind, params } as ToWorker;
+      worker.postMessage(message);
+      options.signal?.addEventListener('abort', () => worker.postMessage({ type: 'cancel', id } satisfies ToWorker), {
+        once: true,
+      });
+    });
+  }
+}

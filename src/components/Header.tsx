@@ -1,0 +1,93 @@
+import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
+import { CATALOG } from '../models/catalog';
+import type { Backend } from '../protocol/messages';
+
+function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.round(n / 2 ** 20)} MiB`;
+}
+
+export function Header() {
+  const modelId = useStore((s) => s.modelId);
+  const backend = useStore((s) => s.backend);
+  const theme = useStore((s) => s.theme);
+  const setSetting = useStore((s) => s.setSetting);
+  const capabilities = useStore(selectCapabilities);
+  const model = useStore(selectModel);
+  const busy = useStore(selectBusy);
+  const adapter = capabilities?.adapter;
+
+  return (
+    <header className="app-header">
+      <div className="brand">
+        <span className="logo" aria-hidden="true">
+          ◐
+        </span>
+        <h1>Latent Studio</h1>
+        <span className="tagline">Stable Diffusion in your browser</span>
+      </div>
+      <div className="header-controls">
+        <label className="inline">
+          <span>Model</span>
+          <select
+            data-testid="model"
+            value={modelId}
+            disabled={busy}
+            onChange={(e) => setSetting('modelId', e.target.value)}
+          >
+            {CATALOG.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="inline">
+          <span>Backend</span>
+          <select
+            data-testid="backend"
+            value={backend}
+            disabled={busy}
+            onChange={(e) => setSetting('backend', e.target.value as Backend)}
+          >
+            <option value="webgpu">WebGPU (GPU)</option>
+            <option value="wasm">WASM (CPU)</option>
+          </select>
+        </label>
+        <button
+          type="button"
+          className="ghost"
+          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+          onClick={() => setSetting('theme', theme === 'dark' ? 'light' : 'dark')}
+        >
+          {theme === 'dark' ? '☀' : '☾'}
+        </button>
+      </div>
+      <div className="gpu-info" data-testid="gpu-info">
+        {capabilities === null ? (
+          'Checking your GPU…'
+        ) : adapter ? (
+          <>
+            GPU: {adapter.vendor} · {adapter.architecture} · shader-f16 {adapter.shaderF16 ? 'yes' : 'no'} · max buffer{' '}
+            {formatBytes(adapter.maxBufferSize)}
+            {adapter.software ? (
+              <span className="notice">
+                {' '}
+                — a software renderer, not a GPU: WASM (CPU) is faster here and is the default; WebGPU stays available.
+              </span>
+            ) : null}
+          </>
+        ) : (
+          <span className="notice">
+            No WebGPU here: {capabilities.webgpuUnavailableReason} Models run on the CPU (WASM).
+          </span>
+        )}
+        {model?.fallbackReason ? (
+          <span className="notice" data-testid="backend-notice">
+            {' '}
+            {model.fallbackReason}
+          </span>
+        ) : null}
+      </div>
+    </header>
+  );
+}

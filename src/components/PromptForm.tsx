@@ -1,0 +1,164 @@
+import { SCHEDULER_LABELS } from '../core/schedulers';
+import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
+import { cancel, generate, newSeed } from '../app/controller';
+import { useShallow } from 'zustand/react/shallow';
+import { useStore, selectBusy } from '../store';
+import { Field } from './Field';
+
+const SIZES = [256, 320, 384, 448, 512, 576, 640, 768];
+
+function numberOf(input: HTMLInputElement): number {
+  return input.value.trim() === '' ? Number.NaN : Number(input.value);
+}
+
+export function PromptForm() {
+  const s = useStore(
+    useShallow((st) => ({
+      prompt: st.prompt,
+      negativePrompt: st.negativePrompt,
+      guidanceScale: st.guidanceScale,
+      steps: st.steps,
+      seed: st.seed,
+      width: st.width,
+      height: st.height,
+      scheduler: st.scheduler,
+      schedulerChosen: st.schedulerChosen,
+      setSetting: st.setSetting,
+    })),
+  );
+  const busy = useStore(selectBusy);
+  const errorField = useStore((st) => st.job.error?.field);
+  const invalid = (field: string) => (errorField === field ? true : undefined);
+
+  return (
+    <form
+      className="controls"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void generate();
+      }}
+    >
+      <Field label="Prompt" htmlFor="prompt">
+        <textarea
+          id="prompt"
+          data-testid="prompt"
+          rows={3}
+          value={s.prompt}
+          aria-invalid={invalid('prompt')}
+          placeholder="What should the image show?"
+          onChange={(e) => s.setSetting('prompt', e.target.value)}
+        />
+      </Field>
+      <Field label="Negative prompt" htmlFor="negative-prompt" hint="What to steer away from (empty is fine).">
+        <textarea
+          id="negative-prompt"
+          data-testid="negative-prompt"
+          rows={2}
+          value={s.negativePrompt}
+          onChange={(e) => s.setSetting('negativePrompt', e.target.value)}
+        />
+      </Field>
+      <div className="row">
+        <Field label="Guidance (CFG)" htmlFor="guidance-scale" hint="1 or less turns guidance off.">
+          <input
+            id="guidance-scale"
+            data-testid="guidance-scale"
+            type="number"
+            step="0.1"
+            min="0"
+            max="100"
+            value={Number.isNaN(s.guidanceScale) ? '' : s.guidanceScale}
+            aria-invalid={invalid('guidanceScale')}
+            onChange={(e) => s.setSetting('guidanceScale', numberOf(e.target))}
+          />
+        </Field>
+        <Field label="Steps" htmlFor="steps">
+          <input
+            id="steps"
+            data-testid="steps"
+            type="number"
+            min="1"
+            max="1000"
+            value={Number.isNaN(s.steps) ? '' : s.steps}
+            aria-invalid={invalid('steps')}
+            onChange={(e) => s.setSetting('steps', numberOf(e.target))}
+          />
+        </Field>
+      </div>
+      <Field label="Seed" htmlFor="seed" hint="The same seed and settings give the same image.">
+        <div className="with-button">
+          <input
+            id="seed"
+            data-testid="seed"
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            value={s.seed}
+            aria-invalid={invalid('seed')}
+            onChange={(e) => s.setSetting('seed', e.target.value)}
+          />
+          <button type="button" className="ghost" data-testid="seed-random" onClick={newSeed} title="New random seed">
+            🎲 New
+          </button>
+        </div>
+      </Field>
+      <div className="row">
+        <Field label="Width" htmlFor="width">
+          <input
+            id="width"
+            data-testid="width"
+            type="number"
+            step="8"
+            min="64"
+            max="2048"
+            list="sizes"
+            value={Number.isNaN(s.width) ? '' : s.width}
+            aria-invalid={invalid('width')}
+            onChange={(e) => s.setSetting('width', numberOf(e.target))}
+          />
+        </Field>
+        <Field label="Height" htmlFor="height">
+          <input
+            id="height"
+            data-testid="height"
+            type="number"
+            step="8"
+            min="64"
+            max="2048"
+            list="sizes"
+            value={Number.isNaN(s.height) ? '' : s.height}
+            aria-invalid={invalid('height')}
+            onChange={(e) => s.setSetting('height', numberOf(e.target))}
+          />
+        </Field>
+        <datalist id="sizes">
+          {SIZES.map((v) => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
+      </div>
+      <Field label="Scheduler" htmlFor="scheduler" hint={s.schedulerChosen ? undefined : "The model's own default."}>
+        <select
+          id="scheduler"
+          data-testid="scheduler"
+          value={s.scheduler}
+          onChange={(e) => s.setSetting('scheduler', e.target.value as SchedulerName)}
+        >
+          {SCHEDULER_NAMES.map((name) => (
+            <option key={name} value={name}>
+              {SCHEDULER_LABELS[name]}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <div className="actions">
+        <button type="submit" className="primary" data-testid="generate" disabled={busy} title="Generate (Ctrl+Enter)">
+          Generate <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
+        </button>
+        <button type="button" data-testid="cancel" disabled={!busy} onClick={cancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,146 @@
+import { useEffect, useRef, useState } from 'react';
+import { registerResultCanvas, resultPng } from '../canvas/result-surface';
+import { useStore, selectDownload, selectJob, selectResult } from '../store';
+
+function useElapsed(startedAt: number | null, finishedAt: number | null, live: boolean): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (!live) return;
+    const timer = setInterval(() => setNow(performance.now()), 100);
+    return () => clearInterval(timer);
+  }, [live]);
+  if (startedAt === null) return 0;
+  return ((live ? now : (finishedAt ?? now)) - startedAt) / 1000;
+}
+
+const PHASE_LABEL = {
+  tokenize: 'Reading the prompt',
+  encode: 'Encoding the prompt',
+  denoise: 'Denoising',
+  decode: 'Decoding the image',
+};
+
+function StatusLine() {
+  const job = useStore(selectJob);
+  const download = useStore(selectDownload);
+  const result = useStore(selectResult);
+  const live = job.state === 'loading' || job.state === 'generating';
+  const elapsed = useElapsed(job.startedAt, job.finishedAt, live);
+  let text: string;
+  switch (job.state) {
+    case 'idle':
+      text = 'Ready. Write a prompt and press Generate.';
+      break;
+    case 'loading':
+      text = download
+        ? `Loading model: ${download.file} ${Math.round(download.loaded / 1024)} KiB${download.total ? ` of ${Math.round(download.total / 1024)} KiB` : ''}`
+        : 'Loading model…';
+      break;
+    case 'generating':
+      text = `${job.phase ? PHASE_LABEL[job.phase] : 'Working'}…`;
+      break;
+    case 'done':
+      text = result
+        ? `Done in ${(result.totalMs / 1000).toFixed(2)} s on ${result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · seed ${result.seed}`
+        : 'Done.';
+      break;
+    case 'cancelled':
+      text = 'Cancelled. Your settings are kept.';
+      break;
+    case 'error':
+      text = 'Something went wrong (see below).';
+      break;
+  }
+  const fraction = job.totalSteps > 0 ? job.step / job.totalSteps : 0;
+  return (
+    <div className="status-block">
+      <div
+        data-testid="status"
+        data-state={job.state}
+        className={`status status-${job.state}`}
+        role="status"
+        aria-live="polite"
+      >
+        {text}
+      </div>
+      <div
+        data-testid="progress"
+        className="progress"
+        role="progressbar"
+        aria-label="Denoising progress"
+        aria-valuemin={0}
+        aria-valuemax={job.totalSteps}
+        aria-valuenow={job.step}
+        data-step={job.step}
+        data-total={job.totalSteps}
+      >
+        <div className="progress-track">
+          <div className="progress-fill" style={{ width: `${Math.round(fraction * 100)}%` }} />
+        </div>
+        <span className="progress-text">
+          Step {job.step} / {job.totalSteps} · {elapsed.toFixed(1)} s
+        </span>
+      </div>
+    </div>
+  );
+}
+
+function ErrorBox() {
+  const error = useStore((s) => s.job.error);
+  if (!error) return null;
+  return (
+    <div className="error" data-testid="error" role="alert" data-name={error.name}>
+      <strong>{error.name === 'ValidationError' ? 'Check your settings' : 'Generation failed'}</strong>
+      <p>{error.message}</p>
+    </div>
+  );
+}
+
+export function ResultView() {
+  const canvasRef = useRef<HTMLCanvasElement | null>(null);
+  const result = useStore(selectResult);
+  useEffect(() => {
+    registerResultCanvas(canvasRef.current);
+    return () => registerResultCanvas(null);
+  }, []);
+
+  const download = async () => {
+    const blob = await resultPng();
+    if (!blob || !result) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `latent-studio-${result.seed}.png`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+
+  return (
+    <section className="result" aria-label="Result">
+      <StatusLine />
+      <ErrorBox />
+      <div className={`canvas-frame ${result ? 'has-image' : ''}`}>
+        <canvas
+          ref={canvasRef}
+          data-testid="result-canvas"
+          aria-label={result ? `Generated image for: ${result.prompt}` : 'No image yet'}
+        />
+        {result ? null : <div className="placeholder">Your image appears here.</div>}
+      </div>
+      {result ? (
+        <div className="result-meta">
+          <span>
+            {result.width}×{result.height} · seed <code>{result.seed}</code>
+          </span>
+          <span data-testid="timings">
+            text {Math.round(result.timings.encodeMs)} ms · denoise {Math.round(result.timings.denoiseMs)} ms · decode{' '}
+            {Math.round(result.timings.decodeMs)} ms
+          </span>
+          {result.truncated ? <span className="notice">Cut past CLIP's 77 tokens: “{result.truncated}”</span> : null}
+          <button type="button" data-testid="download" onClick={() => void download()}>
+            Download PNG
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}

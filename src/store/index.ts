@@ -1,0 +1,23 @@
+import { create } from 'zustand';
+import { createJSONStorage, persist } from 'zustand/middleware';
+import { createSessionSlice, type SessionSlice } from './session';
+import { createSettingsSlice, PERSISTED_SETTINGS, type SettingsSlice } from './settings';
+
+export type AppState = SettingsSlice & SessionSlice;
+
+export const useStore = create<AppState>()(
+  persist((...a) => ({ ...createSettingsSlice(...a), ...createSessionSlice(...a) }), {
+    name: 'latent-studio-settings',
+    version: 1,
+    storage: createJSONStorage(() => localStorage),
+    partialize: (state) => Object.fromEntries(PERSISTED_SETTINGS.map((k) => [k, state[k]])) as Partial<AppState>,
+  }),
+);
+
+/** Narrow selectors, so a component re-renders only for what it shows. */
+export const selectJob = (s: AppState) => s.job;
+export const selectBusy = (s: AppState) => s.job.state === 'loading' || s.job.state === 'generating';
+export const selectModel = (s: AppState) => s.model;
+export const selectCapabilities = (s: AppState) => s.capabilities;
+export const selectResult = (s: AppState) => s.result;
+export const selectDownload = (s: AppState) => s.download;

@@ -1,0 +1,79 @@
+import type { StateCreator } from 'zustand';
+import type { SchedulerName } from '../core/schedulers/types';
+import type { Backend } from '../protocol/messages';
+import { TINY_MODEL } from '../models/catalog';
+import type { AppState } from './index';
+
+/** What the person set; persisted so a reload keeps it. */
+export interface SettingsSlice {
+  prompt: string;
+  negativePrompt: string;
+  guidanceScale: number;
+  steps: number;
+  /** Decimal text, as typed: seeds go up to 2^64 − 1. */
+  seed: string;
+  width: number;
+  height: number;
+  scheduler: SchedulerName;
+  /** True once the person picked a scheduler; until then a newly loaded model's own default applies. */
+  schedulerChosen: boolean;
+  backend: Backend;
+  /** True once the person picked a backend; until then the app picks the faster one it detects. */
+  backendChosen: boolean;
+  modelId: string;
+  theme: 'dark' | 'light';
+  setSetting<K extends SettingKey>(key: K, value: SettingsSlice[K]): void;
+}
+
+export type SettingKey =
+  | 'prompt'
+  | 'negativePrompt'
+  | 'guidanceScale'
+  | 'steps'
+  | 'seed'
+  | 'width'
+  | 'height'
+  | 'scheduler'
+  | 'backend'
+  | 'modelId'
+  | 'theme';
+
+export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> = (set) => ({
+  prompt: 'A painting of a flooble',
+  negativePrompt: '',
+  guidanceScale: TINY_MODEL.defaults.guidanceScale,
+  steps: TINY_MODEL.defaults.steps,
+  seed: '42',
+  width: TINY_MODEL.defaults.width,
+  height: TINY_MODEL.defaults.height,
+  scheduler: 'pndm',
+  schedulerChosen: false,
+  backend: 'webgpu',
+  backendChosen: false,
+  modelId: TINY_MODEL.id,
+  theme: 'dark',
+  setSetting: (key, value) =>
+    set(() =>
+      key === 'scheduler'
+        ? { scheduler: value as SchedulerName, schedulerChosen: true }
+        : key === 'backend'
+          ? { backend: value as Backend, backendChosen: true }
+          : { [key]: value },
+    ),
+});
+
+export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
+  'prompt',
+  'negativePrompt',
+  'guidanceScale',
+  'steps',
+  'seed',
+  'width',
+  'height',
+  'scheduler',
+  'schedulerChosen',
+  'backend',
+  'backendChosen',
+  'modelId',
+  'theme',
+];

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { FromWorker, ToWorker } from '../../src/protocol/messages';
+import { createHandler, type LoadedModel } from '../../workers/handler';
+import { fakeModels } from '../helpers/fake-models';
+
+function harness() {
+  const messages: { message: FromWorker; transfer: ArrayBuffer[] }[] = [];
+  const loaded: LoadedModel = {
+    models: fakeModels({}, true),
+    schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
+    result: {
+      modelId: 'fake',
+      backend: 'wasm',
+      fallbackReason: null,
+      adapter: null,
+      defaultScheduler: 'pndm',
+      info: fakeModels().info,
+      loadMs: 0,
+    },
+  };
+  const handle = createHandler({
+    post: (message, transfer) => messages.push({ message, transfer }),
+    capabilities: async () => ({
+      webgpu: false,
+      webgpuUnavailableReason: 'test',
+      adapter: null,
+      crossOriginIsolated: false,
+      wasmThreads: 1,
+    }),
+    loadModel: async () => loaded,
+  });
+  const send = (message: ToWorker | unknown) => handle(message);
+  const until = async (id: number) => {
+    for (let i = 0; i < 500; i++) {
+      const done = messages.find((m) => m.message.id === id && m.message.type !== 'progress');
+      if (done) return done;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    throw new Error(`no reply to ${id}`);
+  };
+  return { messages, send, until };
+}
+
+const generate = {
+  prompt: 'a cat',
+  negativePrompt: '',
+  guidanceScale: 7.5,
+  steps: 3,
+  seed: '7',
+  width: 64,
+  height: 64,
+  scheduler: 'pndm',
+} as const;
+
+describe('worker protocol', () => {
+  it('round-trips load and generate with progress and a transferred pixel buffer', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: { modelId: 'fake', baseUrl: '/m', backend: 'wasm' } });
+    h.send({ type: 'request', id: 2, kind: 'generate', params: generate });
+    expect((await h.until(1)).message).toMatchObject({
+      type: 'result',
+      kind: 'loadModel',
+      result: { modelId: 'fake' },
+    });
+    const reply = await h.until(2);
+    expect(reply.message.type).toBe('result');
+    if (reply.message.type !== 'result' || reply.message.kind !== 'generate') throw new Error('not a generate result');
+    expect(reply.message.result.width).toBe(64);
+    expect(reply.message.result.pixels.byteLength).toBe(64 * 64 * 4);
+    expect(reply.transfer).toEqual([reply.message.result.pixels]);
+    const steps = h.messages.filter((m) => m.message.id === 2 && m.message.type === 'progress');
+    expect(steps.length).toBeGreaterThanOrEqual(generate.steps + 1);
+  });
+
+  it('answers a bad request with a named error, never a throw', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 3, kind: 'generate', params: { ...generate, width: 100 } });
+    expect((await h.until(3)).message).toMatchObject({
+      type: 'error',
+      error: { name: 'ValidationError', field: 'width' },
+    });
+    h.send({ type: 'request', id: 4, kind: 'generate', params: generate });
+    expect((await h.until(4)).message).toMatchObject({ type: 'error', error: { message: 'No model is loaded yet.' } });
+    h.send('nonsense');
+    h.send({ type: 'request', id: 5, kind: 'explode', params: {} });
+    expect(h.messages.some((m) => m.message.id === -1 && m.message.type === 'error')).toBe(true);
+    expect((await h.until(5)).message).toMatchObject({ type: 'error', error: { name: 'ValidationError' } });
+  });
+
+  it('cancels a running generation between steps', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: { modelId: 'fake', baseUrl: '/m', backend: 'wasm' } });
+    h.send({ type: 'request', id: 2, kind: 'generate', params: { ...generate, steps: 200 } });
+    for (let i = 0; i < 500 && !h.messages.some((m) => m.message.id === 2 && m.message.type === 'progress'); i++) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    h.send({ type: 'cancel', id: 2 });
+    expect((await h.until(2)).message).toMatchObject({ type: 'error', error: { name: 'CancelledError' } });
+  });
+});

@@ -1,0 +1,16 @@
+/// <reference lib="webworker" />
+// First: pins ORT's WASM location before @huggingface/transformers can point it at a CDN.
+import './ort-env';
+import { detectCapabilities } from './capabilities';
+import { createHandler } from './handler';
+import { loadOrtModel } from './model-loader';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const handle = createHandler({
+  post: (message, transfer) => self.postMessage(message, transfer),
+  capabilities: detectCapabilities,
+  loadModel: loadOrtModel,
+});
+
+self.addEventListener('message', (event: MessageEvent<unknown>) => handle(event.data));
