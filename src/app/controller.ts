@@ -86,6 +86,7 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
 export async function generate(): Promise<void> {
   if (running) return;
   const store = useStore.getState();
+  store.patchJob({ run: store.job.run + 1 });
   const settings = {
     prompt: store.prompt,
     negativePrompt: store.negativePrompt,

@@ -5,7 +5,9 @@
 import { LatentStudioError, type SerializedError } from '../core/errors';
 import type { FromWorker, Progress, RequestKind, RequestMap, ToWorker } from '../protocol/messages';
 
-export class WorkerCrashedError extends LatentStudioError {}
+export class WorkerCrashedError extends LatentStudioError {
+  override name = 'WorkerCrashedError';
+}
 
 /** An error that came back from the worker, rebuilt with its original name. */
 export class RemoteError extends LatentStudioError {

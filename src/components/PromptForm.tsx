@@ -33,6 +33,8 @@ export function PromptForm() {
   return (
     <form
       className="controls"
+      // Our own checks explain what is wrong and offer the nearest valid value; the browser's bubbles do not.
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         void generate();
@@ -98,7 +100,7 @@ export function PromptForm() {
             onChange={(e) => s.setSetting('seed', e.target.value)}
           />
           <button type="button" className="ghost" data-testid="seed-random" onClick={newSeed} title="New random seed">
-            🎲 New
+            New seed
           </button>
         </div>
       </Field>

@@ -57,6 +57,7 @@ function StatusLine() {
       <div
         data-testid="status"
         data-state={job.state}
+        data-run={job.run}
         className={`status status-${job.state}`}
         role="status"
         aria-live="polite"

@@ -4,14 +4,13 @@
  */
 
 export class LatentStudioError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  // Names are spelled out: minifiers rename classes, and the name is what crosses the worker boundary.
+  override name = 'LatentStudioError';
 }
 
 /** Input a person gave that the pipeline cannot use as is. */
 export class ValidationError extends LatentStudioError {
+  override name = 'ValidationError';
   constructor(
     message: string,
     /** The parameter at fault, so the UI can point at its control. */
@@ -22,20 +21,27 @@ export class ValidationError extends LatentStudioError {
 }
 
 /** A scheduler config or call that diffusers itself would reject. */
-export class SchedulerError extends LatentStudioError {}
+export class SchedulerError extends LatentStudioError {
+  override name = 'SchedulerError';
+}
 
 /** A model file or its outputs are not what the pipeline needs. */
-export class ModelError extends LatentStudioError {}
+export class ModelError extends LatentStudioError {
+  override name = 'ModelError';
+}
 
 /** The user cancelled; not a failure. */
 export class CancelledError extends LatentStudioError {
+  override name = 'CancelledError';
   constructor(message = 'Cancelled.') {
     super(message);
   }
 }
 
 /** NaN/Inf in latents or a black image: the result is not shown as if it were one. */
-export class NumericalError extends LatentStudioError {}
+export class NumericalError extends LatentStudioError {
+  override name = 'NumericalError';
+}
 
 export interface SerializedError {
   name: string;

@@ -18,6 +18,8 @@ export interface SessionSlice {
   model: LoadModelResult | null;
   download: DownloadProgress | null;
   job: {
+    /** Counts Generate presses, so a watcher can tell this run's outcome from the last one's. */
+    run: number;
     state: JobState;
     phase: PipelinePhase | null;
     step: number;
@@ -46,7 +48,7 @@ export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = 
   capabilities: null,
   model: null,
   download: null,
-  job: { state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
+  job: { run: 0, state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
   result: null,
   patchJob: (patch) => set((s) => ({ job: { ...s.job, ...patch } })),
   setSession: (patch) => set(patch),

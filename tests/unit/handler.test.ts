@@ -98,3 +98,15 @@ describe('worker protocol', () => {
     expect((await h.until(2)).message).toMatchObject({ type: 'error', error: { name: 'CancelledError' } });
   });
 });
+
+describe('errors crossing the boundary', () => {
+  it('keep their names whatever a minifier does to class names', async () => {
+    const { CancelledError, ValidationError, serializeError } = await import('../../src/core/errors');
+    expect(serializeError(new CancelledError())).toEqual({ name: 'CancelledError', message: 'Cancelled.' });
+    expect(serializeError(new ValidationError('bad', 'width'))).toEqual({
+      name: 'ValidationError',
+      message: 'bad',
+      field: 'width',
+    });
+  });
+});
