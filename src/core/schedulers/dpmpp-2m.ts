@@ -2,7 +2,16 @@ import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
 import { ConfigReader } from './config';
 import { noiseScheduleFromConfig } from './noise-schedule';
-import { arange, interpAtPositions, karrasSigmas, linspace, roundHalfEven, sigmaToT, trainSigmas } from './numpy';
+import {
+  arange,
+  indexForTimestep,
+  interpAtPositions,
+  karrasSigmas,
+  linspace,
+  roundHalfEven,
+  sigmaToT,
+  trainSigmas,
+} from './numpy';
 import type { PredictionType, Scheduler, SchedulerConfigJson, TimestepSpacing } from './types';
 
 const f32 = Math.fround;
@@ -145,12 +154,8 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   }
 
   private indexFor(t: number): number {
-    const hits: number[] = [];
-    this.timesteps.forEach((v, i) => {
-      if (v === t) hits.push(i);
-    });
-    if (hits.length === 0) return this.timesteps.length - 1;
-    return hits.length > 1 ? hits[1]! : hits[0]!;
+    // Unlike the others, DPM-Solver falls back to the last step for a timestep it does not have.
+    return indexForTimestep(this.timesteps, t) ?? this.timesteps.length - 1;
   }
 
   /** α_t and σ_t of the VP process for a k-diffusion sigma. */

@@ -1,5 +1,6 @@
 import { SchedulerError } from '../errors';
 import { AlphaScheduler, predictionToX0Eps } from './ddpm-family';
+import { indexForTimestep } from './numpy';
 import type { PredictionType, Scheduler, SchedulerConfigJson } from './types';
 
 /**
@@ -72,8 +73,7 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
   }
 
   private indexFor(t: number): number {
-    const hits = this.timesteps.flatMap((v, i) => (v === t ? [i] : []));
-    const index = hits.length > 1 ? hits[1] : hits[0];
+    const index = indexForTimestep(this.timesteps, t);
     if (index === undefined) throw new SchedulerError(`Timestep ${t} is not in the current schedule.`);
     return index;
   }

@@ -79,3 +79,14 @@ export function spacedTimesteps(
   }
   return arange(numTrain, 0, -numTrain / steps).map((t) => roundHalfEven(t) - 1);
 }
+
+/**
+ * diffusers' index_for_timestep: where `t` is in the schedule, taking the second match when it
+ * repeats (so an img2img run that starts on a repeated timestep does not skip a sigma).
+ */
+export function indexForTimestep(timesteps: readonly number[], t: number): number | undefined {
+  const first = timesteps.indexOf(t);
+  if (first < 0) return undefined;
+  const second = timesteps.indexOf(t, first + 1);
+  return second < 0 ? first : second;
+}

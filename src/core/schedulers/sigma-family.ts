@@ -2,7 +2,16 @@ import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
 import { ConfigReader } from './config';
 import { noiseScheduleFromConfig } from './noise-schedule';
-import { arange, interpAtPositions, karrasSigmas, linspace, roundHalfEven, sigmaToT, trainSigmas } from './numpy';
+import {
+  arange,
+  indexForTimestep,
+  interpAtPositions,
+  karrasSigmas,
+  linspace,
+  roundHalfEven,
+  sigmaToT,
+  trainSigmas,
+} from './numpy';
 import type { PredictionType, SchedulerConfigJson, TimestepSpacing } from './types';
 
 const f32 = Math.fround;
@@ -115,12 +124,7 @@ export abstract class SigmaScheduler {
   }
 
   protected indexFor(t: number): number {
-    const hits: number[] = [];
-    this.timesteps.forEach((v, i) => {
-      if (v === t) hits.push(i);
-    });
-    // Like diffusers: the second match when a timestep repeats, so img2img does not skip a sigma.
-    const index = hits.length > 1 ? hits[1] : hits[0];
+    const index = indexForTimestep(this.timesteps, t);
     if (index === undefined) throw new SchedulerError(`Timestep ${t} is not in the current schedule.`);
     return index;
   }
