@@ -1,6 +1,16 @@
 import { CancelledError, ModelError } from '../src/core/errors';
 import type { Progress } from '../src/protocol/messages';
 
+/** fetch, with a network failure told apart from a cancel and named by the file it was for. */
+async function request(url: string, file: string, signal: AbortSignal): Promise<Response> {
+  try {
+    return await fetch(url, { signal });
+  } catch (error) {
+    if (signal.aborted) throw new CancelledError();
+    throw new ModelError(`Could not download ${file}: ${error instanceof Error ? error.message : String(error)}.`);
+  }
+}
+
 /** Downloads a file, reporting bytes as they arrive; one buffer, filled in place when the size is known. */
 export async function fetchBytes(
   url: string,
@@ -8,13 +18,7 @@ export async function fetchBytes(
   onProgress: (progress: Progress) => void,
   signal: AbortSignal,
 ): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal });
-  } catch (error) {
-    if (signal.aborted) throw new CancelledError();
-    throw new ModelError(`Could not download ${file}: ${error instanceof Error ? error.message : String(error)}.`);
-  }
+  const response = await request(url, file, signal);
   if (!response.ok) throw new ModelError(`Could not download ${file}: the server answered ${response.status}.`);
   const header = response.headers.get('content-length');
   const total = header !== null && /^\d+$/.test(header) ? Number(header) : null;
@@ -55,13 +59,7 @@ export async function fetchBytes(
 }
 
 export async function fetchJson<T>(url: string, file: string, signal: AbortSignal): Promise<T | null> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal });
-  } catch (error) {
-    if (signal.aborted) throw new CancelledError();
-    throw new ModelError(`Could not download ${file}: ${error instanceof Error ? error.message : String(error)}.`);
-  }
+  const response = await request(url, file, signal);
   if (response.status === 404) return null;
   if (!response.ok) throw new ModelError(`Could not download ${file}: the server answered ${response.status}.`);
   try {

@@ -12,7 +12,6 @@ import {
   transferList,
   type Capabilities,
   type FromWorker,
-  type GenerateParams,
   type GenerateResult,
   type LoadModelParams,
   type LoadModelResult,
@@ -139,5 +138,3 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
     }
   };
 }
-
-export type { GenerateParams };

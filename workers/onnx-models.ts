@@ -64,12 +64,11 @@ function floatOutput(t: OrtTensor): Tensor {
 }
 
 /** The timestep as the export wants it: dtype from metadata, a scalar, [1] or one per batch item. */
-export function timestepTensor(ort: OrtModule, spec: InputSpec, t: number, batch: number): OrtTensor {
+export function timestepTensor(ort: OrtModule, spec: InputSpec, t: number): OrtTensor {
   const rank = spec.shape.length;
   const first = spec.shape[0];
   const count = rank === 0 ? 1 : typeof first === 'number' && first > 0 ? first : 1;
   const dims = rank === 0 ? [] : [count];
-  void batch;
   switch (spec.type) {
     case 'int64':
       return new ort.Tensor('int64', new BigInt64Array(count).fill(BigInt(Math.round(t))), dims);
@@ -143,10 +142,9 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     },
 
     async unet(sample, t, text) {
-      const batch = sample.dims[0]!;
       const feeds: Record<string, OrtTensor> = {
         [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
-        [timestepSpec.name]: timestepTensor(ort, timestepSpec, t, batch),
+        [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
         [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
       };
       const out = await sessions.unet.run(feeds);

@@ -123,8 +123,7 @@ export function unet(): Uint8Array {
     alphas.map((a) => Math.sqrt(1 - a)),
     'sqrt_one_minus_alphas_cumprod',
   );
-  const eps = g.op('Div', [g.op('Sub', [sample, g.op('Mul', [sqrtAlpha, content])]), sqrtOneMinus], {}, 'out_sample');
-  void eps;
+  g.op('Div', [g.op('Sub', [sample, g.op('Mul', [sqrtAlpha, content])]), sqrtOneMinus], {}, 'out_sample');
   g.output('out_sample', DataType.FLOAT, ['batch', 4, 'height', 'width']);
   return g.encode();
 }
@@ -195,8 +194,7 @@ export function vaeDecoder(): Uint8Array {
   const fine = g.op('DepthToSpace', [detail], { blocksize: 2, mode: 'DCR' });
   const up = (x: string, s: number): string =>
     g.op('Resize', [x, '', g.weight(Float32Array.of(1, 1, s, s), [4], 'scales')], { mode: 'linear' });
-  const image = g.op('Add', [up(color, 8), g.op('Mul', [g.op('Tanh', [up(fine, 4)]), g.scalar(0.35)])], {}, 'sample');
-  void image;
+  g.op('Add', [up(color, 8), g.op('Mul', [g.op('Tanh', [up(fine, 4)]), g.scalar(0.35)])], {}, 'sample');
   g.output('sample', DataType.FLOAT, ['batch', 3, 'height', 'width']);
   return g.encode();
 }

@@ -46,7 +46,15 @@ function onProgress(progress: Progress): void {
   }
 }
 
-export async function initialize(): Promise<void> {
+let initialized: Promise<void> | null = null;
+
+/** Asks the worker what this machine offers and picks the backend; later actions wait for it. */
+export function initialize(): Promise<void> {
+  initialized ??= detect();
+  return initialized;
+}
+
+async function detect(): Promise<void> {
   try {
     const capabilities = await client.request('capabilities', {});
     useStore.getState().setSession({ capabilities });
@@ -61,6 +69,8 @@ export async function initialize(): Promise<void> {
 
 /** Loads the selected model on the selected backend unless it is already loaded. */
 export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult> {
+  // A Generate pressed before detection finished must not load on a backend about to be replaced.
+  await initialize();
   const { modelId, backend, model } = useStore.getState();
   const entry = findModel(modelId);
   if (!entry)
@@ -100,7 +110,16 @@ export async function generate(): Promise<void> {
   try {
     validateTxt2Img(settings);
   } catch (error) {
-    store.patchJob({ state: 'error', error: toSerialized(error), finishedAt: performance.now() });
+    // Nothing ran: clear the last run's progress so the bar does not speak for this one.
+    const now = performance.now();
+    store.patchJob({
+      state: 'error',
+      error: toSerialized(error),
+      step: 0,
+      totalSteps: 0,
+      startedAt: now,
+      finishedAt: now,
+    });
     return;
   }
   const controller = new AbortController();

@@ -4,23 +4,16 @@ import { cancel, generate, newSeed } from '../app/controller';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore, selectBusy } from '../store';
 import { Field } from './Field';
+import { NumberSetting } from './NumberSetting';
 
 const SIZES = [256, 320, 384, 448, 512, 576, 640, 768];
-
-function numberOf(input: HTMLInputElement): number {
-  return input.value.trim() === '' ? Number.NaN : Number(input.value);
-}
 
 export function PromptForm() {
   const s = useStore(
     useShallow((st) => ({
       prompt: st.prompt,
       negativePrompt: st.negativePrompt,
-      guidanceScale: st.guidanceScale,
-      steps: st.steps,
       seed: st.seed,
-      width: st.width,
-      height: st.height,
       scheduler: st.scheduler,
       schedulerChosen: st.schedulerChosen,
       setSetting: st.setSetting,
@@ -61,31 +54,16 @@ export function PromptForm() {
         />
       </Field>
       <div className="row">
-        <Field label="Guidance (CFG)" htmlFor="guidance-scale" hint="1 or less turns guidance off.">
-          <input
-            id="guidance-scale"
-            data-testid="guidance-scale"
-            type="number"
-            step="0.1"
-            min="0"
-            max="100"
-            value={Number.isNaN(s.guidanceScale) ? '' : s.guidanceScale}
-            aria-invalid={invalid('guidanceScale')}
-            onChange={(e) => s.setSetting('guidanceScale', numberOf(e.target))}
-          />
-        </Field>
-        <Field label="Steps" htmlFor="steps">
-          <input
-            id="steps"
-            data-testid="steps"
-            type="number"
-            min="1"
-            max="1000"
-            value={Number.isNaN(s.steps) ? '' : s.steps}
-            aria-invalid={invalid('steps')}
-            onChange={(e) => s.setSetting('steps', numberOf(e.target))}
-          />
-        </Field>
+        <NumberSetting
+          setting="guidanceScale"
+          id="guidance-scale"
+          label="Guidance (CFG)"
+          hint="1 or less turns guidance off."
+          min={0}
+          max={100}
+          step={0.1}
+        />
+        <NumberSetting setting="steps" id="steps" label="Steps" min={1} max={1000} />
       </div>
       <Field label="Seed" htmlFor="seed" hint="The same seed and settings give the same image.">
         <div className="with-button">
@@ -105,34 +83,8 @@ export function PromptForm() {
         </div>
       </Field>
       <div className="row">
-        <Field label="Width" htmlFor="width">
-          <input
-            id="width"
-            data-testid="width"
-            type="number"
-            step="8"
-            min="64"
-            max="2048"
-            list="sizes"
-            value={Number.isNaN(s.width) ? '' : s.width}
-            aria-invalid={invalid('width')}
-            onChange={(e) => s.setSetting('width', numberOf(e.target))}
-          />
-        </Field>
-        <Field label="Height" htmlFor="height">
-          <input
-            id="height"
-            data-testid="height"
-            type="number"
-            step="8"
-            min="64"
-            max="2048"
-            list="sizes"
-            value={Number.isNaN(s.height) ? '' : s.height}
-            aria-invalid={invalid('height')}
-            onChange={(e) => s.setSetting('height', numberOf(e.target))}
-          />
-        </Field>
+        <NumberSetting setting="width" id="width" label="Width" min={64} max={2048} step={8} list="sizes" />
+        <NumberSetting setting="height" id="height" label="Height" min={64} max={2048} step={8} list="sizes" />
         <datalist id="sizes">
           {SIZES.map((v) => (
             <option key={v} value={v} />

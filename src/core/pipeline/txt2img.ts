@@ -33,6 +33,8 @@ export interface GenerationResult {
 export interface PromptEmbeddings {
   cond: Tensor;
   uncond: Tensor | null;
+  /** The batch-2 text the UNet takes every step when it runs both halves in one call, built once. */
+  batched: Tensor | null;
   truncated: string;
 }
 
@@ -53,7 +55,16 @@ export async function encodePrompt(
   const uncond = usesGuidance(guidanceScale)
     ? await models.encodeText((await models.tokenize(negativePrompt)).ids)
     : null;
-  return { cond, uncond, truncated: positive.truncated };
+  // A batch-2 export takes [uncond; cond] (or [cond; cond] unguided); a batch-1 export takes the halves apart.
+  const batch = models.info.unetBatch;
+  const batched = uncond
+    ? batch === 1
+      ? null
+      : concatBatch(uncond, cond)
+    : batch === 2
+      ? concatBatch(cond, cond)
+      : null;
+  return { cond, uncond, batched, truncated: positive.truncated };
 }
 
 /** [a; b] along the batch axis. */
@@ -75,21 +86,19 @@ export async function predictNoise(
   embeddings: PromptEmbeddings,
   guidanceScale: number,
 ): Promise<Float32Array> {
-  const { cond, uncond } = embeddings;
-  if (!uncond) {
-    if (models.info.unetBatch === 2) {
-      const both = await models.unet(concatBatch(latentInput, latentInput), t, concatBatch(cond, cond));
-      return both.data.subarray(latentInput.data.length);
-    }
-    return (await models.unet(latentInput, t, cond)).data;
-  }
+  const { cond, uncond, batched } = embeddings;
   const n = latentInput.data.length;
-  if (models.info.unetBatch === 1) {
+  if (!uncond) {
+    if (!batched) return (await models.unet(latentInput, t, cond)).data;
+    const both = await models.unet(concatBatch(latentInput, latentInput), t, batched);
+    return both.data.subarray(n);
+  }
+  if (!batched) {
     const u = await models.unet(latentInput, t, uncond);
     const c = await models.unet(latentInput, t, cond);
     return combineGuidance(u.data, c.data, guidanceScale);
   }
-  const out = await models.unet(concatBatch(latentInput, latentInput), t, concatBatch(uncond, cond));
+  const out = await models.unet(concatBatch(latentInput, latentInput), t, batched);
   return combineGuidance(out.data.subarray(0, n), out.data.subarray(n, 2 * n), guidanceScale);
 }
 
