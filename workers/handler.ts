@@ -3,14 +3,19 @@
  * (both come in through `deps`), so Node tests drive it with fake or onnxruntime-node models.
  */
 import { CancelledError, serializeError, ValidationError } from '../src/core/errors';
+import type { RgbaImage } from '../src/core/image';
+import { planeToRgba, type Plane } from '../src/core/image-ops';
+import { runPipeline } from '../src/core/pipeline/generate';
 import type { Models } from '../src/core/pipeline/models';
-import { txt2img } from '../src/core/pipeline/txt2img';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
-import { validateTxt2Img } from '../src/core/validate';
+import { validateGenerate, validateImage } from '../src/core/validate';
 import {
   isRequestKind,
   transferList,
+  type Backend,
   type Capabilities,
+  type DepthEstimatorSource,
+  type DepthResult,
   type FromWorker,
   type GenerateResult,
   type LoadModelParams,
@@ -35,6 +40,14 @@ export interface HandlerDeps {
     onProgress: (progress: Progress) => void,
     signal: AbortSignal,
   ): Promise<LoadedModel>;
+  /** Runs a depth estimator on an image; the map comes back at the image's size. */
+  estimateDepth(
+    image: RgbaImage,
+    source: DepthEstimatorSource,
+    backend: Backend,
+    onProgress: (progress: Progress) => void,
+    signal: AbortSignal,
+  ): Promise<Plane>;
 }
 
 type Job = { id: number; controller: AbortController };
@@ -43,19 +56,43 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const withSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
+
 function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
-  const { modelId, baseUrl, backend } = params;
+  const { modelId, baseUrl, backend, depthEstimator } = params;
   if (typeof modelId !== 'string' || modelId.length === 0) throw new ValidationError('Choose a model.', 'model');
   if (typeof baseUrl !== 'string' || baseUrl.length === 0)
     throw new ValidationError('The model has no address.', 'model');
   if (backend !== 'webgpu' && backend !== 'wasm')
     throw new ValidationError('Backend must be WebGPU or WASM.', 'backend');
-  return { modelId, baseUrl: baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`, backend };
+  const request: LoadModelParams = { modelId, baseUrl: withSlash(baseUrl), backend };
+  if (depthEstimator !== undefined) {
+    if (
+      !isRecord(depthEstimator) ||
+      typeof depthEstimator['modelId'] !== 'string' ||
+      typeof depthEstimator['baseUrl'] !== 'string'
+    ) {
+      throw new ValidationError('The depth estimator needs a modelId and a baseUrl.', 'model');
+    }
+    request.depthEstimator = { modelId: depthEstimator['modelId'], baseUrl: withSlash(depthEstimator['baseUrl']) };
+  }
+  return request;
+}
+
+/** A depth plane as it crosses back: the numbers, and a grey picture to show. */
+function depthResult(depth: Plane): DepthResult {
+  return {
+    width: depth.width,
+    height: depth.height,
+    data: depth.data.slice().buffer as ArrayBuffer,
+    pixels: planeToRgba(depth).pixels.buffer as ArrayBuffer,
+  };
 }
 
 export function createHandler(deps: HandlerDeps): (message: unknown) => void {
   const jobs = new Map<number, Job>();
   let loaded: LoadedModel | null = null;
+  let estimator: DepthEstimatorSource | null = null;
   /** Requests run one after another: a generate waits for the model load before it. */
   let queue: Promise<void> = Promise.resolve();
 
@@ -76,15 +113,21 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         loaded = null;
         await previous?.dispose?.();
         loaded = await deps.loadModel(request, onProgress, job.controller.signal);
+        estimator = request.depthEstimator ?? null;
         return loaded.result as RequestMap[K]['result'];
       }
       case 'generate': {
-        const request = validateTxt2Img(params);
+        const request = validateGenerate(params);
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
         const started = performance.now();
-        const output = await txt2img(loaded.models, request, {
+        const signal = job.controller.signal;
+        if (request.mode === 'depth2img' && !request.depth) {
+          onProgress({ kind: 'pipeline', phase: 'depth', step: 0, totalSteps: request.steps });
+          request.depth = await estimate(request.image, loaded, onProgress, signal);
+        }
+        const output = await runPipeline(loaded.models, request, {
           schedulerConfig: loaded.schedulerConfig,
-          signal: job.controller.signal,
+          signal,
           onProgress: (p) => onProgress({ kind: 'pipeline', ...p }),
         });
         const pixels = output.image.pixels;
@@ -96,12 +139,39 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
           truncated: output.truncated,
           backend: loaded.result.backend,
           timings: { ...output.timings, totalMs: performance.now() - started },
+          ...(output.encoderLatents ? { encoderLatents: output.encoderLatents } : {}),
+          ...(output.depth ? { depth: depthResult(output.depth) } : {}),
         };
         return result as RequestMap[K]['result'];
+      }
+      case 'estimateDepth': {
+        const raw = params['image'];
+        const size = isRecord(raw) ? raw : {};
+        const image = validateImage(raw, Number(size['width']), Number(size['height']));
+        if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        const depth = await estimate(image, loaded, onProgress, job.controller.signal);
+        return depthResult(depth) as RequestMap[K]['result'];
       }
       default:
         throw new ValidationError(`Unknown request kind "${String(kind)}".`);
     }
+  }
+
+  async function estimate(
+    image: RgbaImage,
+    model: LoadedModel,
+    onProgress: (progress: Progress) => void,
+    signal: AbortSignal,
+  ): Promise<Plane> {
+    if (!estimator) {
+      throw new ValidationError(
+        'This model has no depth estimator: upload a depth map, or choose a depth model that comes with one.',
+        'depth',
+      );
+    }
+    const depth = await deps.estimateDepth(image, estimator, model.result.backend, onProgress, signal);
+    if (signal.aborted) throw new CancelledError();
+    return depth;
   }
 
   return (message: unknown): void => {

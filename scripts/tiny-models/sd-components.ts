@@ -76,15 +76,20 @@ export function textEncoder(): Uint8Array {
  * from a conv in, a sinusoidal timestep embedding, cross-attention to the 77 text tokens at a
  * quarter of the resolution (the prompt shapes the image) and a conv out.
  */
-export function unet(): Uint8Array {
+export function unet(kind: 'plain' | 'inpaint' | 'depth' = 'plain'): Uint8Array {
   const c = UNET_CHANNELS;
-  const g = new GraphBuilder('tiny_unet');
+  const inChannels = kind === 'inpaint' ? 9 : kind === 'depth' ? 5 : 4;
+  const g = new GraphBuilder(`tiny_unet_${kind}`);
   const w = new Weights(2);
-  const sample = g.input('sample', DataType.FLOAT, ['batch', 4, 'height', 'width']);
+  const input = g.input('sample', DataType.FLOAT, ['batch', inChannels, 'height', 'width']);
   const timestep = g.input('timestep', DataType.INT64, ['steps']);
   const text = g.input('encoder_hidden_states', DataType.FLOAT, ['batch', MAX_TOKENS, TEXT_HIDDEN]);
+  // The noisy latents are the first 4 channels; the rest is conditioning (mask + masked image, or depth).
+  const channels = (from: number, to: number): string =>
+    g.op('Slice', [input, g.int64([from]), g.int64([to]), g.int64([1])]);
+  const sample = inChannels === 4 ? input : channels(0, 4);
 
-  const h0 = conv(g, w, sample, 4, c, 3);
+  const h0 = conv(g, w, input, inChannels, c, 3);
   // Timestep embedding: sin/cos of t at c/2 frequencies, then a linear layer; broadcast over batch.
   const freqs = Float32Array.from({ length: c / 2 }, (_, i) => Math.exp((-Math.log(1000) * i) / (c / 2)));
   const t = g.op('Unsqueeze', [g.op('Cast', [timestep], { to: DataType.FLOAT }), g.int64([1])]);
@@ -111,7 +116,21 @@ export function unet(): Uint8Array {
   const grid = g.op('Reshape', [g.op('Transpose', [projected], { perm: [0, 2, 1] }), g.op('Shape', [pooled])]);
   const upsampled = g.op('Resize', [grid, '', '', g.op('Shape', [h1])], { mode: 'linear' });
   const h2 = g.op('Add', [h1, upsampled]);
-  const content = g.op('Tanh', [conv(g, w, h2, c, 4, 3, CONTENT_GAIN)]);
+  let preContent = conv(g, w, h2, c, 4, 3, CONTENT_GAIN);
+  if (kind === 'depth') {
+    // Depth shapes the picture directly: a per-channel gain on the depth map, so near and far differ in colour.
+    preContent = g.op('Add', [
+      preContent,
+      g.op('Mul', [channels(4, 5), g.weight(Float32Array.of(1.4, -1.1, 0.9, -0.6), [1, 4, 1, 1], 'depth_gain')]),
+    ]);
+  }
+  let content = g.op('Tanh', [preContent]);
+  if (kind === 'inpaint') {
+    // Keep the masked image outside the mask (mask = 1 repaints): f = (1 − m)·masked latents + m·f.
+    const mask = channels(4, 5);
+    const keep = g.op('Sub', [g.scalar(1), mask]);
+    content = g.op('Add', [g.op('Mul', [keep, channels(5, 9)]), g.op('Mul', [mask, content])]);
+  }
 
   // ε = (x − √ᾱ_t·f) / √(1−ᾱ_t), with ᾱ_t looked up from SD's noise schedule.
   const alphas = sdAlphasCumprod();
@@ -219,5 +238,35 @@ export function vaeEncoder(): Uint8Array {
     'latent_sample',
   );
   g.output('latent_sample', DataType.FLOAT, ['batch', 4, 'latent_height', 'latent_width']);
+  return g.encode();
+}
+
+/**
+ * Depth estimator stand-in in the layout transformers.js loads (`pixel_values` → `predicted_depth`,
+ * as Depth Anything): a smoothed blend of brightness and height in the picture, so bright and low
+ * parts read as near. Output [batch, height, width], like DPT-style heads.
+ */
+export function depthEstimator(): Uint8Array {
+  const g = new GraphBuilder('tiny_depth_estimator');
+  const pixels = g.input('pixel_values', DataType.FLOAT, ['batch', 3, 'height', 'width']);
+  const luma = g.op('Conv', [pixels, g.weight(Float32Array.of(0.3, 0.59, 0.11), [1, 3, 1, 1], 'luma')]);
+  const smooth = g.op('AveragePool', [luma], {
+    kernel_shape: [5, 5],
+    strides: [1, 1],
+    pads: [2, 2, 2, 2],
+    count_include_pad: 0,
+  });
+  // A vertical ramp (0 at the top, 1 at the bottom) from the input's own height: lower means nearer.
+  const rows = g.op('Slice', [g.op('Shape', [pixels]), g.int64([2]), g.int64([3])]);
+  const ramp = g.op('Div', [
+    g.op('Cast', [g.op('Range', [g.int64Scalar(0), g.op('Squeeze', [rows, g.int64([0])]), g.int64Scalar(1)])], {
+      to: DataType.FLOAT,
+    }),
+    g.op('Cast', [rows], { to: DataType.FLOAT }),
+  ]);
+  const rampColumn = g.op('Reshape', [ramp, g.int64([1, 1, -1, 1])]);
+  const depth = g.op('Add', [g.op('Mul', [smooth, g.scalar(0.5)]), g.op('Mul', [rampColumn, g.scalar(2)])]);
+  g.op('Squeeze', [g.op('Relu', [g.op('Add', [depth, g.scalar(2)])]), g.int64([1])], {}, 'predicted_depth');
+  g.output('predicted_depth', DataType.FLOAT, ['batch', 'height', 'width']);
   return g.encode();
 }

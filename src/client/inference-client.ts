@@ -3,7 +3,15 @@
  * It notices a crashed worker, fails what was pending with a clear error and starts a new one.
  */
 import { LatentStudioError, type SerializedError } from '../core/errors';
-import type { FromWorker, Progress, RequestKind, RequestMap, ToWorker } from '../protocol/messages';
+import {
+  requestTransferList,
+  type FromWorker,
+  type Progress,
+  type RequestKind,
+  type RequestMap,
+  type RequestMessage,
+  type ToWorker,
+} from '../protocol/messages';
 
 export class WorkerCrashedError extends LatentStudioError {
   override name = 'WorkerCrashedError';
@@ -95,8 +103,8 @@ export class InferenceClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, onProgress: options.onProgress });
-      const message = { type: 'request', id, kind, params } as ToWorker;
-      worker.postMessage(message);
+      const message = { type: 'request', id, kind, params } as RequestMessage;
+      worker.postMessage(message, requestTransferList(message));
       options.signal?.addEventListener('abort', () => worker.postMessage({ type: 'cancel', id } satisfies ToWorker), {
         once: true,
       });

@@ -15,6 +15,7 @@ function useElapsed(startedAt: number | null, finishedAt: number | null, live: b
 
 const PHASE_LABEL = {
   tokenize: 'Reading the prompt',
+  depth: 'Estimating depth',
   encode: 'Encoding the prompt',
   denoise: 'Denoising',
   decode: 'Decoding the image',

@@ -1,4 +1,6 @@
 import { ValidationError } from './errors';
+import type { RgbaImage } from './image';
+import type { Plane } from './image-ops';
 import { MAX_SEED } from './random';
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from './schedulers';
 
@@ -95,4 +97,124 @@ export function validateTxt2Img(params: Record<string, unknown>): Txt2ImgParams 
     height: validateSize(params['height'], 'height'),
     scheduler: validateScheduler(params['scheduler']),
   };
+}
+
+export const MODES = ['txt2img', 'img2img', 'inpaint', 'depth2img'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** diffusers' default strengths: img2img 0.8 in the pipeline (the seed notebook uses 0.6), inpaint 1.0, depth 0.8. */
+export const DEFAULT_STRENGTH: Record<Exclude<Mode, 'txt2img'>, number> = { img2img: 0.6, inpaint: 1, depth2img: 0.8 };
+
+export interface Img2ImgParams extends Txt2ImgParams {
+  strength: number;
+  /** RGBA at exactly width×height (the UI crops or fits the picture to the output size). */
+  image: RgbaImage;
+}
+
+export interface InpaintParams extends Img2ImgParams {
+  /** One byte per pixel, white (≥ 128) = repaint; resized to the image when its size differs. */
+  mask: Plane;
+  /** Paste the original pixels back outside the (feathered) mask after decoding. */
+  pasteBack: boolean;
+}
+
+export interface Depth2ImgParams extends Img2ImgParams {
+  /** Depth at any size, larger = nearer or farther as the estimator has it; null = estimate it. */
+  depth: Plane | null;
+}
+
+export type GenerationRequest =
+  | ({ mode: 'txt2img' } & Txt2ImgParams)
+  | ({ mode: 'img2img' } & Img2ImgParams)
+  | ({ mode: 'inpaint' } & InpaintParams)
+  | ({ mode: 'depth2img' } & Depth2ImgParams);
+
+export function validateStrength(value: unknown, steps: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
+    throw new ValidationError('Strength must be between 0 and 1 (0 keeps the image, 1 replaces it).', 'strength');
+  }
+  // diffusers rejects a strength that leaves no step to run.
+  if (Math.trunc(steps * value) < 1) {
+    throw new ValidationError(
+      `Strength ${value} with ${steps} steps leaves no denoising step (steps × strength must be at least 1). Raise the strength or the steps.`,
+      'strength',
+    );
+  }
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function dimension(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= 8192 ? value : null;
+}
+
+/** An RGBA picture as it crosses the worker boundary: {width, height, pixels: ArrayBuffer}. */
+export function validateImage(value: unknown, width: number, height: number): RgbaImage {
+  if (!isRecord(value)) throw new ValidationError('This mode starts from an image: choose one first.', 'image');
+  const w = dimension(value['width']);
+  const h = dimension(value['height']);
+  const pixels = value['pixels'];
+  if (w === null || h === null || !(pixels instanceof ArrayBuffer) || pixels.byteLength !== w * h * 4) {
+    throw new ValidationError('The input image is damaged (its size and pixel data disagree).', 'image');
+  }
+  if (w !== width || h !== height) {
+    throw new ValidationError(
+      `The input image is ${w}×${h} but the output size is ${width}×${height}; crop or fit it to the output size first.`,
+      'image',
+    );
+  }
+  return { width: w, height: h, pixels: new Uint8ClampedArray(pixels) };
+}
+
+/** A mask (one byte per pixel) or depth map (one float per pixel) as {width, height, pixels|data}. */
+function validatePlane(value: unknown, field: 'mask' | 'depth', what: string): Plane {
+  if (!isRecord(value)) throw new ValidationError(`${what} is missing.`, field);
+  const w = dimension(value['width']);
+  const h = dimension(value['height']);
+  if (w === null || h === null) throw new ValidationError(`${what} has no valid size.`, field);
+  if (field === 'mask') {
+    const pixels = value['pixels'];
+    if (!(pixels instanceof ArrayBuffer) || pixels.byteLength !== w * h) {
+      throw new ValidationError(`${what} is damaged (its size and data disagree).`, field);
+    }
+    const bytes = new Uint8Array(pixels);
+    const data = new Float32Array(w * h);
+    for (let i = 0; i < data.length; i++) data[i] = bytes[i]! / 255;
+    return { width: w, height: h, data };
+  }
+  const data = value['data'];
+  if (!(data instanceof ArrayBuffer) || data.byteLength !== w * h * 4) {
+    throw new ValidationError(`${what} is damaged (its size and data disagree).`, field);
+  }
+  const floats = new Float32Array(data);
+  if (!floats.every(Number.isFinite)) throw new ValidationError(`${what} contains values that are not numbers.`, field);
+  return { width: w, height: h, data: floats };
+}
+
+/** Checks a whole generation request for its mode; throws a ValidationError naming the first fault. */
+export function validateGenerate(params: Record<string, unknown>): GenerationRequest {
+  const mode = params['mode'] ?? 'txt2img';
+  if (typeof mode !== 'string' || !(MODES as readonly string[]).includes(mode)) {
+    throw new ValidationError(`Mode must be one of ${MODES.join(', ')}.`, 'mode');
+  }
+  const base = validateTxt2Img(params);
+  if (mode === 'txt2img') return { mode, ...base };
+  const m = mode as Exclude<Mode, 'txt2img'>;
+  const strength = validateStrength(params['strength'] ?? DEFAULT_STRENGTH[m], base.steps);
+  const image = validateImage(params['image'], base.width, base.height);
+  if (m === 'img2img') return { mode: m, ...base, strength, image };
+  if (m === 'inpaint') {
+    const mask = validatePlane(params['mask'], 'mask', 'The mask');
+    const pasteBack = params['pasteBack'] ?? true;
+    if (typeof pasteBack !== 'boolean') throw new ValidationError('pasteBack must be true or false.', 'pasteBack');
+    return { mode: m, ...base, strength, image, mask, pasteBack };
+  }
+  const depth =
+    params['depth'] === undefined || params['depth'] === null
+      ? null
+      : validatePlane(params['depth'], 'depth', 'The depth map');
+  return { mode: m, ...base, strength, image, depth };
 }

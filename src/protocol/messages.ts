@@ -6,7 +6,9 @@
 import type { SerializedError } from '../core/errors';
 import type { ModelInfo } from '../core/pipeline/models';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
+import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { SchedulerName } from '../core/schedulers/types';
+import type { Mode } from '../core/validate';
 
 export type Backend = 'webgpu' | 'wasm';
 
@@ -30,11 +32,20 @@ export interface Capabilities {
   wasmThreads: number;
 }
 
+/** A transformers.js depth-estimation model folder (config.json, preprocessor_config.json, onnx/model.onnx). */
+export interface DepthEstimatorSource {
+  modelId: string;
+  /** The folder, ending in '/'. */
+  baseUrl: string;
+}
+
 export interface LoadModelParams {
   modelId: string;
   /** Folder in diffusers ONNX layout, ending in '/'. */
   baseUrl: string;
   backend: Backend;
+  /** For depth models: the estimator that makes depth maps when the user gives none. */
+  depthEstimator?: DepthEstimatorSource;
 }
 
 export interface LoadModelResult {
@@ -49,7 +60,30 @@ export interface LoadModelResult {
   loadMs: number;
 }
 
+/** RGBA bytes, 4 per pixel, transferred. */
+export interface WireImage {
+  width: number;
+  height: number;
+  pixels: ArrayBuffer;
+}
+
+/** One byte per pixel (mask: 255 = repaint), transferred. */
+export interface WireMask {
+  width: number;
+  height: number;
+  pixels: ArrayBuffer;
+}
+
+/** One float32 per pixel (depth), transferred. */
+export interface WireDepth {
+  width: number;
+  height: number;
+  data: ArrayBuffer;
+}
+
 export interface GenerateParams {
+  /** txt2img when absent. */
+  mode?: Mode;
   prompt: string;
   negativePrompt: string;
   guidanceScale: number;
@@ -59,6 +93,21 @@ export interface GenerateParams {
   width: number;
   height: number;
   scheduler: SchedulerName;
+  /** Image modes: how far from the start image to go (0..1). */
+  strength?: number;
+  /** Image modes: the start image at exactly width×height. */
+  image?: WireImage;
+  /** inpaint: white = repaint. */
+  mask?: WireMask;
+  /** inpaint: paste the original back outside the feathered mask (default true). */
+  pasteBack?: boolean;
+  /** depth2img: a depth map at any size; estimated in the worker when absent. */
+  depth?: WireDepth;
+}
+
+/** A depth map both as numbers (for the next run) and as a grey picture (to show). */
+export interface DepthResult extends WireDepth {
+  pixels: ArrayBuffer;
 }
 
 export interface GenerateResult {
@@ -70,16 +119,21 @@ export interface GenerateResult {
   truncated: string;
   backend: Backend;
   timings: { encodeMs: number; denoiseMs: number; decodeMs: number; totalMs: number };
+  /** Image modes: how the start image became latents. */
+  encoderLatents?: EncoderLatents;
+  /** depth2img: the depth map the UNet saw, at its own size. */
+  depth?: DepthResult;
 }
 
 export interface RequestMap {
   capabilities: { params: Record<string, never>; result: Capabilities };
   loadModel: { params: LoadModelParams; result: LoadModelResult };
   generate: { params: GenerateParams; result: GenerateResult };
+  estimateDepth: { params: { image: WireImage }; result: DepthResult };
 }
 
 export type RequestKind = keyof RequestMap;
-export const REQUEST_KINDS: readonly RequestKind[] = ['capabilities', 'loadModel', 'generate'];
+export const REQUEST_KINDS: readonly RequestKind[] = ['capabilities', 'loadModel', 'generate', 'estimateDepth'];
 
 export type Progress =
   | { kind: 'download'; file: string; loaded: number; total: number | null }
@@ -108,7 +162,22 @@ export type FromWorker =
 
 /** Buffers to transfer with a result instead of copying them. */
 export function transferList(message: FromWorker): ArrayBuffer[] {
-  if (message.type === 'result' && message.kind === 'generate') return [message.result.pixels];
+  if (message.type !== 'result') return [];
+  if (message.kind === 'generate') {
+    const { pixels, depth } = message.result;
+    return depth ? [pixels, depth.pixels, depth.data] : [pixels];
+  }
+  if (message.kind === 'estimateDepth') return [message.result.pixels, message.result.data];
+  return [];
+}
+
+/** Buffers a request hands over to the worker (the page keeps its own copies where it needs them). */
+export function requestTransferList(message: RequestMessage): ArrayBuffer[] {
+  if (message.kind === 'generate') {
+    const { image, mask, depth } = message.params;
+    return [image?.pixels, mask?.pixels, depth?.data].filter((b): b is ArrayBuffer => b !== undefined);
+  }
+  if (message.kind === 'estimateDepth') return [message.params.image.pixels];
   return [];
 }
 

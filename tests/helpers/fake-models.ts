@@ -6,6 +6,9 @@ export interface UnetCall {
   batch: number;
   t: number;
   text: Float32Array;
+  /** The whole `sample` input, conditioning channels included. */
+  sample: Float32Array;
+  channels: number;
 }
 
 /** `yieldEachStep` makes each UNet call wait a macrotask, as a real model does, so messages interleave. */
@@ -33,15 +36,36 @@ export function fakeModels(info: Partial<ModelInfo> = {}, yieldEachStep = false)
     },
     async unet(sample: Tensor, t: number, text: Tensor) {
       if (yieldEachStep) await new Promise((resolve) => setTimeout(resolve, 0));
-      const batch = sample.dims[0]!;
-      unetCalls.push({ batch, t, text: text.data });
-      const per = sample.data.length / batch;
-      const out = new Float32Array(sample.data.length);
+      const [batch, channels, h, w] = sample.dims as [number, number, number, number];
+      unetCalls.push({ batch, t, text: text.data, sample: sample.data.slice(), channels });
+      // The prediction has the latent channels only, whatever conditioning rode along.
+      const perIn = channels * h * w;
+      const perOut = 4 * h * w;
+      const out = new Float32Array(batch * perOut);
       for (let b = 0; b < batch; b++) {
         const cond = text.data[b * (text.data.length / batch)]!;
-        for (let i = 0; i < per; i++) out[b * per + i] = 0.1 * sample.data[b * per + i]! + 0.01 * cond;
+        for (let i = 0; i < perOut; i++) out[b * perOut + i] = 0.1 * sample.data[b * perIn + i]! + 0.01 * cond;
       }
-      return tensor(out, sample.dims);
+      return tensor(out, [batch, 4, h, w]);
+    },
+    /** 8×8 average of each colour, the fourth channel their mean: enough to tell images apart. */
+    async encode(image: Tensor) {
+      const [, , H, W] = image.dims as [number, number, number, number];
+      const h = H / 8;
+      const w = W / 8;
+      const out = new Float32Array(4 * h * w);
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            let sum = 0;
+            for (let dy = 0; dy < 8; dy++)
+              for (let dx = 0; dx < 8; dx++) sum += image.data[c * H * W + (y * 8 + dy) * W + x * 8 + dx]!;
+            out[c * h * w + y * w + x] = sum / 64;
+            out[3 * h * w + y * w + x] = out[3 * h * w + y * w + x]! + sum / 64 / 3;
+          }
+        }
+      }
+      return tensor(out, [1, 4, h, w]);
     },
     async decode(latents: Tensor) {
       const [, , h, w] = latents.dims as [number, number, number, number];

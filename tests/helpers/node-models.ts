@@ -6,7 +6,8 @@ import type { Models } from '../../src/core/pipeline/models';
 import { createOnnxModels } from '../../workers/onnx-models';
 import { createClipTokenizer } from '../../workers/tokenizer';
 
-export const TINY_DIR = fileURLToPath(new URL('../../public/models/tiny-sd/', import.meta.url));
+export const MODELS_DIR = fileURLToPath(new URL('../../public/models/', import.meta.url));
+export const TINY_DIR = `${MODELS_DIR}tiny-sd/`;
 
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;

@@ -3,10 +3,11 @@ import type { FromWorker, ToWorker } from '../../src/protocol/messages';
 import { createHandler, type LoadedModel } from '../../workers/handler';
 import { fakeModels } from '../helpers/fake-models';
 
-function harness() {
+function harness(info: Parameters<typeof fakeModels>[0] = {}) {
   const messages: { message: FromWorker; transfer: ArrayBuffer[] }[] = [];
+  const estimated: number[] = [];
   const loaded: LoadedModel = {
-    models: fakeModels({}, true),
+    models: fakeModels(info, true),
     schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
     result: {
       modelId: 'fake',
@@ -14,7 +15,7 @@ function harness() {
       fallbackReason: null,
       adapter: null,
       defaultScheduler: 'pndm',
-      info: fakeModels().info,
+      info: fakeModels(info).info,
       loadMs: 0,
     },
   };
@@ -28,6 +29,14 @@ function harness() {
       wasmThreads: 1,
     }),
     loadModel: async () => loaded,
+    estimateDepth: async (image) => (
+      estimated.push(image.width),
+      {
+        width: image.width,
+        height: image.height,
+        data: Float32Array.from({ length: image.width * image.height }, (_, i) => i % image.width),
+      }
+    ),
   });
   const send = (message: ToWorker | unknown) => handle(message);
   const until = async (id: number) => {
@@ -38,7 +47,7 @@ function harness() {
     }
     throw new Error(`no reply to ${id}`);
   };
-  return { messages, send, until };
+  return { messages, send, until, estimated };
 }
 
 const generate = {
@@ -96,6 +105,103 @@ describe('worker protocol', () => {
     }
     h.send({ type: 'cancel', id: 2 });
     expect((await h.until(2)).message).toMatchObject({ type: 'error', error: { name: 'CancelledError' } });
+  });
+});
+
+function wireImage(width = 64, height = 64) {
+  const pixels = new Uint8ClampedArray(width * height * 4).map((_, i) => (i * 7) % 256);
+  return { width, height, pixels: pixels.buffer };
+}
+
+describe('image modes through the protocol', () => {
+  const load = { modelId: 'fake', baseUrl: '/m', backend: 'wasm' };
+
+  it('runs img2img and inpaint from transferred buffers', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    h.send({
+      type: 'request',
+      id: 2,
+      kind: 'generate',
+      params: { ...generate, mode: 'img2img', strength: 0.7, image: wireImage() },
+    });
+    const mask = new Uint8Array(64 * 64).fill(255, 0, 64 * 32);
+    h.send({
+      type: 'request',
+      id: 3,
+      kind: 'generate',
+      params: {
+        ...generate,
+        mode: 'inpaint',
+        image: wireImage(),
+        mask: { width: 64, height: 64, pixels: mask.buffer },
+      },
+    });
+    for (const id of [2, 3]) {
+      const reply = (await h.until(id)).message;
+      expect(reply).toMatchObject({
+        type: 'result',
+        kind: 'generate',
+        result: { width: 64, encoderLatents: 'export-sampled' },
+      });
+    }
+  });
+
+  it('estimates depth when depth2img has none, and returns the map it used', async () => {
+    const h = harness({ unetInChannels: 5 });
+    h.send({
+      type: 'request',
+      id: 1,
+      kind: 'loadModel',
+      params: { ...load, depthEstimator: { modelId: 'tiny-depth', baseUrl: '/models/tiny-depth' } },
+    });
+    h.send({
+      type: 'request',
+      id: 2,
+      kind: 'generate',
+      params: { ...generate, mode: 'depth2img', image: wireImage() },
+    });
+    const reply = await h.until(2);
+    if (reply.message.type !== 'result' || reply.message.kind !== 'generate') throw new Error('no result');
+    const depth = reply.message.result.depth!;
+    expect(depth.width).toBe(64);
+    expect(new Float32Array(depth.data)[5]).toBe(5);
+    expect(reply.transfer).toHaveLength(3);
+    expect(h.estimated).toEqual([64]);
+    h.send({ type: 'request', id: 3, kind: 'estimateDepth', params: { image: wireImage(64, 64) } });
+    expect((await h.until(3)).message).toMatchObject({ type: 'result', kind: 'estimateDepth', result: { width: 64 } });
+  });
+
+  it('explains what is missing: an image, a depth estimator, the right UNet', async () => {
+    const h = harness({ unetInChannels: 5 });
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    h.send({ type: 'request', id: 2, kind: 'generate', params: { ...generate, mode: 'depth2img' } });
+    expect((await h.until(2)).message).toMatchObject({ type: 'error', error: { field: 'image' } });
+    h.send({
+      type: 'request',
+      id: 3,
+      kind: 'generate',
+      params: { ...generate, mode: 'depth2img', image: wireImage() },
+    });
+    expect((await h.until(3)).message).toMatchObject({
+      type: 'error',
+      error: { message: expect.stringMatching(/no depth estimator/) },
+    });
+    h.send({ type: 'request', id: 4, kind: 'generate', params: { ...generate, mode: 'img2img', image: wireImage() } });
+    expect((await h.until(4)).message).toMatchObject({
+      type: 'error',
+      error: { message: expect.stringMatching(/depth model/) },
+    });
+    h.send({
+      type: 'request',
+      id: 5,
+      kind: 'generate',
+      params: { ...generate, mode: 'img2img', image: wireImage(32, 32) },
+    });
+    expect((await h.until(5)).message).toMatchObject({
+      type: 'error',
+      error: { message: expect.stringMatching(/32×32/) },
+    });
   });
 });
 

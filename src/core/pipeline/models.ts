@@ -35,6 +35,9 @@ export interface Models {
   unet(sample: Tensor, t: number, text: Tensor): Promise<Tensor>;
   /** Scaled-back latents [1, 4, h, w] → image [1, 3, 8h, 8w] in about [-1, 1]. */
   decode(latents: Tensor): Promise<Tensor>;
-  /** Image [1, 3, H, W] in [-1, 1] → latents [1, 4, H/8, W/8] (before scaling). */
+  /**
+   * Image [1, 3, H, W] in [-1, 1] → latents [1, 4, H/8, W/8] already sampled, or the posterior's mean and
+   * log-variance [1, 8, H/8, W/8]; before scaling either way.
+   */
   encode?(image: Tensor): Promise<Tensor>;
 }

@@ -1,5 +1,7 @@
 import { CancelledError, NumericalError, ValidationError } from '../errors';
 import { chwToRgba, pixelStats, type RgbaImage } from '../image';
+import type { Plane } from '../image-ops';
+import type { EncoderLatents } from './image-latents';
 import { TorchGenerator } from '../random';
 import { createScheduler, type Scheduler, type SchedulerConfigJson } from '../schedulers';
 import { allFinite, scale, tensor, type Tensor } from '../tensor';
@@ -7,7 +9,7 @@ import type { Txt2ImgParams } from '../validate';
 import { combineGuidance, usesGuidance } from './guidance';
 import type { Models, TokenizedPrompt } from './models';
 
-export type PipelinePhase = 'tokenize' | 'encode' | 'denoise' | 'decode';
+export type PipelinePhase = 'tokenize' | 'depth' | 'encode' | 'denoise' | 'decode';
 
 export interface PipelineProgress {
   phase: PipelinePhase;
@@ -27,6 +29,10 @@ export interface GenerationResult {
   /** What the tokenizer cut from the prompt past 77 tokens ('' when nothing). */
   truncated: string;
   timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
+  /** How the start image became latents (image-conditioned modes). */
+  encoderLatents?: EncoderLatents;
+  /** The depth map the UNet was conditioned on, at its given size (depth2img). */
+  depth?: Plane;
 }
 
 /** Text embeddings for guidance: the negative (unconditional) half first, as diffusers orders them. */
@@ -38,7 +44,7 @@ export interface PromptEmbeddings {
   truncated: string;
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
+export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
@@ -87,19 +93,20 @@ export async function predictNoise(
   guidanceScale: number,
 ): Promise<Float32Array> {
   const { cond, uncond, batched } = embeddings;
-  const n = latentInput.data.length;
   if (!uncond) {
     if (!batched) return (await models.unet(latentInput, t, cond)).data;
     const both = await models.unet(concatBatch(latentInput, latentInput), t, batched);
-    return both.data.subarray(n);
+    return both.data.subarray(both.data.length / 2);
   }
   if (!batched) {
     const u = await models.unet(latentInput, t, uncond);
     const c = await models.unet(latentInput, t, cond);
     return combineGuidance(u.data, c.data, guidanceScale);
   }
+  // The output has the latent channels only, fewer than the input when conditioning channels ride along.
   const out = await models.unet(concatBatch(latentInput, latentInput), t, batched);
-  return combineGuidance(out.data.subarray(0, n), out.data.subarray(n, 2 * n), guidanceScale);
+  const n = out.data.length / 2;
+  return combineGuidance(out.data.subarray(0, n), out.data.subarray(n), guidanceScale);
 }
 
 /** Step 6: unscale the latents, decode, check for NaN/black output, convert to RGBA. */
@@ -127,6 +134,31 @@ export async function decodeLatents(models: Models, latents: Tensor): Promise<Rg
   return image;
 }
 
+const UNET_CHANNELS_FOR: Record<'txt2img' | 'img2img' | 'depth2img', number> = { txt2img: 4, img2img: 4, depth2img: 5 };
+
+/** A mode runs only on a UNet with its number of input channels (inpaint takes 9, or 4 by blending). */
+export function requireUnetChannels(models: Models, mode: 'txt2img' | 'img2img' | 'inpaint' | 'depth2img'): void {
+  const have = models.info.unetInChannels;
+  const ok = mode === 'inpaint' ? have === 9 || have === 4 : have === UNET_CHANNELS_FOR[mode];
+  if (ok) return;
+  const kind =
+    have === 9
+      ? 'an inpainting model (9-channel UNet)'
+      : have === 5
+        ? 'a depth model (5-channel UNet)'
+        : `a ${have}-channel UNet`;
+  const wants =
+    mode === 'depth2img'
+      ? 'a depth model (5-channel UNet)'
+      : mode === 'inpaint'
+        ? 'an inpainting (9-channel) or plain (4-channel) UNet'
+        : 'a plain 4-channel UNet';
+  throw new ValidationError(
+    `This model is ${kind}; ${mode} needs ${wants}. Choose another model for this mode.`,
+    'model',
+  );
+}
+
 /** The latent size for an image size, checked against a fixed-size export. */
 export function latentShape(models: Models, width: number, height: number): [number, number, number, number] {
   const h = height / 8;
@@ -141,6 +173,28 @@ export function latentShape(models: Models, width: number, height: number): [num
   return [1, models.info.latentChannels, h, w];
 }
 
+/** What image-conditioned pipelines add to the loop. */
+export interface DenoiseExtras {
+  /**
+   * Channels appended to the scaled latents on every UNet call, in diffusers' order: mask then
+   * masked-image latents (9-channel inpainting), or depth (5-channel depth2img). One image's worth.
+   */
+  condition?: Float32Array;
+  /** Runs after each scheduler step with the step's index (the 4-channel inpainting blend). */
+  afterStep?: (latents: Float32Array, index: number) => Float32Array;
+}
+
+/** [latents; condition] along the channel axis of a batch-1 tensor. */
+export function appendChannels(latents: Float32Array, condition: Float32Array, dims: readonly number[]): Tensor {
+  const [, channels, height, width] = dims as [number, number, number, number];
+  const plane = height * width;
+  if (condition.length % plane !== 0) throw new RangeError('Conditioning channels do not match the latent size.');
+  const data = new Float32Array(latents.length + condition.length);
+  data.set(latents, 0);
+  data.set(condition, latents.length);
+  return tensor(data, [1, channels + condition.length / plane, height, width]);
+}
+
 /** Step 5: the denoising loop from given latents over the scheduler's timesteps. */
 export async function denoise(
   models: Models,
@@ -151,18 +205,21 @@ export async function denoise(
   guidanceScale: number,
   generator: TorchGenerator,
   options: PipelineOptions,
+  extras: DenoiseExtras = {},
 ): Promise<Tensor> {
   let latents = start.data;
   const dims = start.dims;
   options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
   for (const [i, t] of timesteps.entries()) {
     throwIfAborted(options.signal);
-    const input = tensor(scheduler.scaleModelInput(latents, t), dims);
+    const scaled = scheduler.scaleModelInput(latents, t);
+    const input = extras.condition ? appendChannels(scaled, extras.condition, dims) : tensor(scaled, dims);
     const noisePred = await predictNoise(models, input, t, embeddings, guidanceScale);
     throwIfAborted(options.signal);
     // Step noise continues the same generator stream that drew the initial latents, as in diffusers.
     const noise = scheduler.needsNoise(t) ? generator.randn(latents.length) : undefined;
     latents = scheduler.step(noisePred, t, latents, noise);
+    if (extras.afterStep) latents = extras.afterStep(latents, i);
     options.onProgress?.({ phase: 'denoise', step: i + 1, totalSteps: timesteps.length });
   }
   return tensor(latents, dims);
@@ -177,7 +234,8 @@ export async function txt2img(
   params: Txt2ImgParams,
   options: PipelineOptions,
 ): Promise<GenerationResult> {
-  // 1. Inputs are validated by the caller (validateTxt2Img); the model adds its own size rule.
+  // 1. Inputs are validated by the caller (validateTxt2Img); the model adds its own rules.
+  requireUnetChannels(models, 'txt2img');
   const shape = latentShape(models, params.width, params.height);
   throwIfAborted(options.signal);
 

@@ -1,0 +1,70 @@
+/**
+ * Depth maps from a transformers.js depth-estimation pipeline (Depth Anything, DPT) in the worker.
+ * The model folder is named by the loaded SD model's catalog entry; the pipeline is kept while the
+ * same estimator and backend are in use.
+ */
+import { env, pipeline, RawImage, type DepthEstimationPipeline } from '@huggingface/transformers';
+import { CancelledError, ModelError } from '../src/core/errors';
+import type { RgbaImage } from '../src/core/image';
+import type { Plane } from '../src/core/image-ops';
+import type { Backend, DepthEstimatorSource, Progress } from '../src/protocol/messages';
+
+let cached: { key: string; pipe: Promise<DepthEstimationPipeline> } | null = null;
+
+interface TransformersProgress {
+  status: string;
+  file?: string;
+  loaded?: number;
+  total?: number;
+}
+
+function load(source: DepthEstimatorSource, backend: Backend, onProgress: (p: Progress) => void) {
+  const key = `${source.baseUrl}|${backend}`;
+  if (cached?.key === key) return cached.pipe;
+  // transformers.js resolves `{localModelPath}{id}/{file}`: split the folder URL into those two parts.
+  const folder = new URL(source.baseUrl, self.location.href);
+  const name = folder.pathname.replace(/\/$/, '').split('/').pop() ?? '';
+  env.allowLocalModels = true;
+  env.allowRemoteModels = false;
+  env.localModelPath = new URL('../', folder).href;
+  const pipe = pipeline('depth-estimation', name, {
+    device: backend,
+    dtype: 'fp32',
+    progress_callback: (p: TransformersProgress) => {
+      if (p.status === 'progress' && p.file) {
+        onProgress({ kind: 'download', file: `depth: ${p.file}`, loaded: p.loaded ?? 0, total: p.total ?? null });
+      }
+    },
+  }) as Promise<DepthEstimationPipeline>;
+  cached = { key, pipe };
+  pipe.catch(() => {
+    if (cached?.pipe === pipe) cached = null;
+  });
+  return pipe;
+}
+
+export async function estimateDepth(
+  image: RgbaImage,
+  source: DepthEstimatorSource,
+  backend: Backend,
+  onProgress: (progress: Progress) => void,
+  signal: AbortSignal,
+): Promise<Plane> {
+  let pipe: DepthEstimationPipeline;
+  try {
+    pipe = await load(source, backend, onProgress);
+  } catch (error) {
+    throw new ModelError(
+      `The depth estimator "${source.modelId}" could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (signal.aborted) throw new CancelledError();
+  onProgress({ kind: 'session', part: 'depth estimator' });
+  const raw = new RawImage(new Uint8ClampedArray(image.pixels), image.width, image.height, 4);
+  const output = await pipe(raw);
+  const single = Array.isArray(output) ? output[0] : output;
+  const predicted = single?.predicted_depth;
+  if (!predicted) throw new ModelError(`The depth estimator "${source.modelId}" returned no predicted_depth.`);
+  const [height, width] = predicted.dims.slice(-2) as [number, number];
+  return { width, height, data: new Float32Array(predicted.data as Float32Array) };
+}
