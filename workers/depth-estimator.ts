@@ -21,12 +21,16 @@ interface TransformersProgress {
 function load(source: DepthEstimatorSource, backend: Backend, onProgress: (p: Progress) => void) {
   const key = `${source.baseUrl}|${backend}`;
   if (cached?.key === key) return cached.pipe;
-  // transformers.js resolves `{localModelPath}{id}/{file}`: split the folder URL into those two parts.
+  // transformers.js resolves `{localModelPath}{id}/{file}`: split the folder into those two parts.
+  // It treats a full http URL as remote, so a same-origin folder is given by its path.
   const folder = new URL(source.baseUrl, self.location.href);
+  if (folder.origin !== self.location.origin) {
+    throw new ModelError(`Depth estimators load from this app's own origin for now, not ${folder.origin}.`);
+  }
   const name = folder.pathname.replace(/\/$/, '').split('/').pop() ?? '';
   env.allowLocalModels = true;
   env.allowRemoteModels = false;
-  env.localModelPath = new URL('../', folder).href;
+  env.localModelPath = new URL('../', folder).pathname;
   const pipe = pipeline('depth-estimation', name, {
     device: backend,
     dtype: 'fp32',

@@ -1,5 +1,7 @@
 import { useEffect } from 'react';
 import { Header } from '../components/Header';
+import { ImageInput } from '../components/ImageInput';
+import { ModeTabs } from '../components/ModeTabs';
 import { PromptForm } from '../components/PromptForm';
 import { ResultView } from '../components/ResultView';
 import { useStore } from '../store';
@@ -7,6 +9,7 @@ import { generate } from './controller';
 
 export function App() {
   const theme = useStore((s) => s.theme);
+  const mode = useStore((s) => s.mode);
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme;
   }, [theme]);
@@ -23,8 +26,10 @@ export function App() {
   return (
     <div className="app">
       <Header />
-      <main className="panes">
+      <ModeTabs />
+      <main className={`panes ${mode === 'txt2img' ? '' : 'with-input'}`} data-mode={mode}>
         <PromptForm />
+        {mode === 'txt2img' ? null : <ImageInput mode={mode} />}
         <ResultView />
       </main>
     </div>

@@ -4,11 +4,12 @@
  */
 import { isCancelled, serializeError, type SerializedError } from '../core/errors';
 import { randomSeed } from '../core/random';
-import { validateTxt2Img } from '../core/validate';
+import { validateGenerate } from '../core/validate';
 import { InferenceClient, RemoteError } from '../client/inference-client';
 import { showResult } from '../canvas/result-surface';
-import { findModel } from '../models/catalog';
-import type { LoadModelResult, Progress } from '../protocol/messages';
+import { findModel, modelForMode, whyNot } from '../models/catalog';
+import type { GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
+import { buildImageInputs, showDepthResult } from './image-actions';
 import { useStore } from '../store';
 
 export const client = new InferenceClient(
@@ -80,7 +81,16 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
   const store = useStore.getState();
   store.patchJob({ state: 'loading', phase: null, step: 0, totalSteps: 0, error: null, startedAt: performance.now() });
   loadingModel = client
-    .request('loadModel', { modelId, baseUrl: entry.baseUrl, backend }, { onProgress, ...(signal ? { signal } : {}) })
+    .request(
+      'loadModel',
+      {
+        modelId,
+        baseUrl: entry.baseUrl,
+        backend,
+        ...(entry.depthEstimator ? { depthEstimator: entry.depthEstimator } : {}),
+      },
+      { onProgress, ...(signal ? { signal } : {}) },
+    )
     .then((loaded) => {
       const s = useStore.getState();
       s.setSession({ model: loaded, download: null });
@@ -97,18 +107,24 @@ export async function generate(): Promise<void> {
   if (running) return;
   const store = useStore.getState();
   store.patchJob({ run: store.job.run + 1 });
-  const settings = {
-    prompt: store.prompt,
-    negativePrompt: store.negativePrompt,
-    guidanceScale: store.guidanceScale,
-    steps: store.steps,
-    seed: store.seed,
-    width: store.width,
-    height: store.height,
-    scheduler: store.scheduler,
-  };
+  const mode = store.mode;
+  let settings: GenerateParams;
   try {
-    validateTxt2Img(settings);
+    settings = {
+      mode,
+      prompt: store.prompt,
+      negativePrompt: store.negativePrompt,
+      guidanceScale: store.guidanceScale,
+      steps: store.steps,
+      seed: store.seed,
+      width: store.width,
+      height: store.height,
+      scheduler: store.scheduler,
+    };
+    // Check the numbers first, so a bad size is reported before the image is drawn at it.
+    validateGenerate({ ...settings, mode: 'txt2img' });
+    Object.assign(settings, buildImageInputs(mode, settings.width, settings.height));
+    validateGenerate({ ...settings });
   } catch (error) {
     // Nothing ran: clear the last run's progress so the bar does not speak for this one.
     const now = performance.now();
@@ -139,6 +155,7 @@ export async function generate(): Promise<void> {
     });
     const result = await client.request('generate', settings, { signal: controller.signal, onProgress });
     showResult(result.pixels, result.width, result.height);
+    if (result.depth) showDepthResult(result.depth);
     const previous = useStore.getState().result;
     useStore.getState().setSession({
       result: {
@@ -147,6 +164,8 @@ export async function generate(): Promise<void> {
         height: result.height,
         seed: result.seed,
         prompt: settings.prompt,
+        mode,
+        encoderLatents: result.encoderLatents ?? null,
         backend: result.backend,
         truncated: result.truncated,
         totalMs: result.timings.totalMs,
@@ -161,6 +180,19 @@ export async function generate(): Promise<void> {
   } finally {
     running = null;
   }
+}
+
+/** Switches mode, and the model too when the current one cannot run the new mode (saying so). */
+export function setMode(mode: GenerateParams['mode'] & string): void {
+  const store = useStore.getState();
+  if (store.mode === mode) return;
+  const other = modelForMode(store.modelId, mode);
+  const current = findModel(store.modelId);
+  useStore.setState({
+    mode,
+    ...(other ? { modelId: other.id } : {}),
+    modelNotice: other && current ? `Switched to ${other.name}: ${whyNot(current, mode)}` : null,
+  });
 }
 
 export function cancel(): void {

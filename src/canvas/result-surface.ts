@@ -33,3 +33,8 @@ export function resultPng(): Promise<Blob | null> {
     else canvas.toBlob((blob) => resolve(blob), 'image/png');
   });
 }
+
+/** The latest result's pixels (for "use the last result" as a start image). */
+export function currentResult(): ImageData | null {
+  return current;
+}

@@ -1,5 +1,5 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
-import { CATALOG } from '../models/catalog';
+import { CATALOG, whyNot } from '../models/catalog';
 import type { Backend } from '../protocol/messages';
 
 function formatBytes(n: number): string {
@@ -8,6 +8,7 @@ function formatBytes(n: number): string {
 
 export function Header() {
   const modelId = useStore((s) => s.modelId);
+  const mode = useStore((s) => s.mode);
   const backend = useStore((s) => s.backend);
   const theme = useStore((s) => s.theme);
   const setSetting = useStore((s) => s.setSetting);
@@ -34,11 +35,15 @@ export function Header() {
             disabled={busy}
             onChange={(e) => setSetting('modelId', e.target.value)}
           >
-            {CATALOG.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
+            {CATALOG.map((m) => {
+              const reason = whyNot(m, mode);
+              return (
+                <option key={m.id} value={m.id} disabled={reason !== null} title={reason ?? m.description}>
+                  {m.name}
+                  {reason ? ' — not for this mode' : ''}
+                </option>
+              );
+            })}
           </select>
         </label>
         <label className="inline">

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { registerResultCanvas, resultPng } from '../canvas/result-surface';
+import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
+import { MODE_LABELS } from '../models/catalog';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
 
 function useElapsed(startedAt: number | null, finishedAt: number | null, live: boolean): number {
@@ -130,9 +132,12 @@ export function ResultView() {
       </div>
       {result ? (
         <div className="result-meta">
-          <span>
-            {result.width}×{result.height} · seed <code>{result.seed}</code>
+          <span data-testid="result-mode" data-mode={result.mode}>
+            {MODE_LABELS[result.mode]} · {result.width}×{result.height} · seed <code>{result.seed}</code>
           </span>
+          {result.encoderLatents ? (
+            <span data-testid="encoder-latents">Start latents: {ENCODER_LATENTS_LABEL[result.encoderLatents]}</span>
+          ) : null}
           <span data-testid="timings">
             text {Math.round(result.timings.encodeMs)} ms · denoise {Math.round(result.timings.denoiseMs)} ms · decode{' '}
             {Math.round(result.timings.decodeMs)} ms

@@ -1,6 +1,9 @@
 import type { StateCreator } from 'zustand';
 import type { SerializedError } from '../core/errors';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
+import type { EncoderLatents } from '../core/pipeline/image-latents';
+import type { Mode } from '../core/validate';
+import type { InitImageInfo } from '../canvas/init-image';
 import type { Backend, Capabilities, LoadModelResult } from '../protocol/messages';
 import type { AppState } from './index';
 
@@ -16,6 +19,14 @@ export interface DownloadProgress {
 export interface SessionSlice {
   capabilities: Capabilities | null;
   model: LoadModelResult | null;
+  /** The start image's name and size; its pixels live in canvas/init-image. */
+  initImage: InitImageInfo | null;
+  /** The depth map on hand for depth2img; its numbers live in canvas/depth-map. */
+  depth: { width: number; height: number; source: 'estimated' | 'uploaded'; forImage: number | null } | null;
+  /** A problem with a file the person gave (image, mask, depth), shown beside its picker. */
+  inputError: string | null;
+  /** Why the app switched models on a mode change, shown once. */
+  modelNotice: string | null;
   download: DownloadProgress | null;
   job: {
     /** Counts Generate presses, so a watcher can tell this run's outcome from the last one's. */
@@ -35,18 +46,31 @@ export interface SessionSlice {
     height: number;
     seed: string;
     prompt: string;
+    mode: Mode;
+    encoderLatents: EncoderLatents | null;
     backend: Backend;
     truncated: string;
     totalMs: number;
     timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
   } | null;
   patchJob(patch: Partial<SessionSlice['job']>): void;
-  setSession(patch: Partial<Pick<SessionSlice, 'capabilities' | 'model' | 'download' | 'result'>>): void;
+  setSession(
+    patch: Partial<
+      Pick<
+        SessionSlice,
+        'capabilities' | 'model' | 'download' | 'result' | 'initImage' | 'depth' | 'inputError' | 'modelNotice'
+      >
+    >,
+  ): void;
 }
 
 export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = (set) => ({
   capabilities: null,
   model: null,
+  initImage: null,
+  depth: null,
+  inputError: null,
+  modelNotice: null,
   download: null,
   job: { run: 0, state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
   result: null,

@@ -1,5 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { SchedulerName } from '../core/schedulers/types';
+import { DEFAULT_STRENGTH, type Mode } from '../core/validate';
+import type { ResizeMode } from '../canvas/init-image';
+import type { MaskTool } from '../canvas/mask-model';
 import type { Backend } from '../protocol/messages';
 import { TINY_MODEL } from '../models/catalog';
 import type { AppState } from './index';
@@ -22,6 +25,18 @@ export interface SettingsSlice {
   backendChosen: boolean;
   modelId: string;
   theme: 'dark' | 'light';
+  mode: Mode;
+  /** Strength per image mode, each starting at its pipeline's default. */
+  strength: Record<Exclude<Mode, 'txt2img'>, number>;
+  /** How a start image meets the output size: crop to fill, or fit inside with grey bars. */
+  resizeMode: ResizeMode;
+  /** inpaint: paste the original pixels back outside the feathered mask. */
+  pasteBack: boolean;
+  maskTool: MaskTool;
+  /** Brush radius in image pixels. */
+  brushSize: number;
+  /** How strongly the mask tints the picture while painting, 0..1. */
+  maskOpacity: number;
   setSetting<K extends SettingKey>(key: K, value: SettingsSlice[K]): void;
 }
 
@@ -36,7 +51,12 @@ export type SettingKey =
   | 'scheduler'
   | 'backend'
   | 'modelId'
-  | 'theme';
+  | 'theme'
+  | 'resizeMode'
+  | 'pasteBack'
+  | 'maskTool'
+  | 'brushSize'
+  | 'maskOpacity';
 
 export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> = (set) => ({
   prompt: 'A painting of a flooble',
@@ -52,6 +72,13 @@ export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> 
   backendChosen: false,
   modelId: TINY_MODEL.id,
   theme: 'dark',
+  mode: 'txt2img',
+  strength: { ...DEFAULT_STRENGTH },
+  resizeMode: 'crop',
+  pasteBack: true,
+  maskTool: 'brush',
+  brushSize: 24,
+  maskOpacity: 0.5,
   setSetting: (key, value) =>
     set(() =>
       key === 'scheduler'
@@ -76,4 +103,11 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'backendChosen',
   'modelId',
   'theme',
+  'mode',
+  'strength',
+  'resizeMode',
+  'pasteBack',
+  'maskTool',
+  'brushSize',
+  'maskOpacity',
 ];

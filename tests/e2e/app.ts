@@ -34,7 +34,10 @@ export async function generate(page: Page, timeout = 180_000, start?: () => Prom
   const run = Number(await page.getByTestId('status').getAttribute('data-run'));
   await (start ? start() : page.getByTestId('generate').click());
   await waitForOutcome(page, run, timeout);
-  return (await statusState(page)) ?? '';
+  const state = (await statusState(page)) ?? '';
+  // Say why in the test log, so a failed expectation on 'done' is easy to read.
+  if (state === 'error') console.warn('generation error:', await page.getByTestId('error').textContent());
+  return state;
 }
 
 /** Waits until the run after `run` has finished (done, error or cancelled). */
@@ -93,4 +96,44 @@ export function pixelDiff(a: Uint8Array, b: Uint8Array): { mean: number; max: nu
     }
   }
   return { mean: total / n, max };
+}
+
+/** Sets a range input the way a drag would (React listens for the native input event). */
+export async function setRange(page: Page, testId: string, value: number): Promise<void> {
+  await page.getByTestId(testId).evaluate((el, v) => {
+    const input = el as HTMLInputElement;
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+}
+
+/** RGBA bytes of any canvas on the page, by test id. */
+export async function canvasData(
+  page: Page,
+  testId: string,
+): Promise<{ width: number; height: number; pixels: Buffer }> {
+  const { width, height, base64 } = await page.getByTestId(testId).evaluate((el) => {
+    const canvas = el as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let binary = '';
+    for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return { width: canvas.width, height: canvas.height, base64: btoa(binary) };
+  });
+  return { width, height, pixels: Buffer.from(base64, 'base64') };
+}
+
+/** Drags the mouse across a canvas between two points given as fractions of its displayed size. */
+export async function stroke(
+  page: Page,
+  testId: string,
+  from: [number, number],
+  to: [number, number],
+  steps = 8,
+): Promise<void> {
+  const box = (await page.getByTestId(testId).boundingBox())!;
+  const at = ([fx, fy]: [number, number]) => [box.x + fx * box.width, box.y + fy * box.height] as const;
+  await page.mouse.move(...at(from));
+  await page.mouse.down();
+  await page.mouse.move(...at(to), { steps });
+  await page.mouse.up();
 }

@@ -1,0 +1,180 @@
+/**
+ * Actions on the image inputs: the start image (file, drop, paste, last result), the mask
+ * (upload) and the depth map (estimate, upload). Pixels stay in the canvas modules; the store
+ * learns names, sizes and errors.
+ */
+import { ValidationError, serializeError } from '../core/errors';
+import type { Mode } from '../core/validate';
+import { clearDepth, depthForRequest, depthFromImageData, setDepth } from '../canvas/depth-map';
+import {
+  decodeImageFile,
+  initImageInfo,
+  loadInitImage,
+  loadInitImageFromPixels,
+  onInitImageChange,
+  placement,
+  renderInitImage,
+} from '../canvas/init-image';
+import { mask, maskChanged, maskForRequest } from '../canvas/mask';
+import { currentResult } from '../canvas/result-surface';
+import type { DepthResult, GenerateParams } from '../protocol/messages';
+import { useStore } from '../store';
+import { client, ensureModel } from './controller';
+
+function reportInputError(error: unknown): void {
+  useStore.getState().setSession({ inputError: serializeError(error).message });
+}
+
+onInitImageChange((info) => {
+  const store = useStore.getState();
+  // An estimated depth map belongs to the picture it came from; an uploaded one stays.
+  const stale = store.depth?.source === 'estimated';
+  if (stale) clearDepth();
+  store.setSession({ initImage: info, inputError: null, ...(stale ? { depth: null } : {}) });
+});
+
+export async function chooseInitImage(file: File): Promise<void> {
+  try {
+    await loadInitImage(file);
+  } catch (error) {
+    reportInputError(error);
+  }
+}
+
+export async function startFromLastResult(): Promise<void> {
+  const result = currentResult();
+  if (!result) {
+    reportInputError(new ValidationError('There is no result yet to start from.', 'image'));
+    return;
+  }
+  await loadInitImageFromPixels(result, `result (seed ${useStore.getState().result?.seed ?? '?'})`);
+}
+
+/** Sets width and height to the picture's aspect ratio, keeping the longer side, in multiples of 8. */
+export function matchImageAspect(): void {
+  const info = initImageInfo();
+  if (!info) return;
+  const { width, height, setSetting } = useStore.getState();
+  const longest = Math.max(width, height, 64);
+  const scale = longest / Math.max(info.width, info.height);
+  setSetting('width', Math.max(64, Math.round((info.width * scale) / 8) * 8));
+  setSetting('height', Math.max(64, Math.round((info.height * scale) / 8) * 8));
+}
+
+/** Draws a picture file into a width×height frame with the start image's crop or fit. */
+async function fileToFrame(file: File, width: number, height: number): Promise<ImageData> {
+  const bitmap = await decodeImageFile(file);
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const p = placement(bitmap.width, bitmap.height, width, height, useStore.getState().resizeMode);
+  ctx.drawImage(bitmap, p.x, p.y, p.w, p.h);
+  bitmap.close();
+  return ctx.getImageData(0, 0, width, height);
+}
+
+/** A mask picture: bright (≥ 50 %) = repaint, placed like the start image, at the output size. */
+export async function uploadMask(file: File): Promise<void> {
+  try {
+    const { width, height } = useStore.getState();
+    const frame = await fileToFrame(file, width, height);
+    const bytes = new Uint8Array(width * height);
+    for (let i = 0; i < bytes.length; i++) {
+      const d = frame.data;
+      const luma = 0.299 * d[i * 4]! + 0.587 * d[i * 4 + 1]! + 0.114 * d[i * 4 + 2]!;
+      bytes[i] = (luma * d[i * 4 + 3]!) / 255 >= 128 ? 255 : 0;
+    }
+    mask.resize(width, height);
+    mask.load(bytes, width, height);
+    maskChanged();
+    useStore.getState().setSession({ inputError: null });
+  } catch (error) {
+    reportInputError(error);
+  }
+}
+
+export async function uploadDepth(file: File): Promise<void> {
+  try {
+    const bitmap = await decodeImageFile(file);
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(bitmap, 0, 0);
+    const { values, pixels } = depthFromImageData(ctx.getImageData(0, 0, bitmap.width, bitmap.height));
+    setDepth(values, pixels, bitmap.width, bitmap.height);
+    useStore.getState().setSession({
+      depth: { width: bitmap.width, height: bitmap.height, source: 'uploaded', forImage: null },
+      inputError: null,
+    });
+    bitmap.close();
+  } catch (error) {
+    reportInputError(error);
+  }
+}
+
+export function clearDepthMap(): void {
+  clearDepth();
+  useStore.getState().setSession({ depth: null });
+}
+
+export function showDepthResult(depth: DepthResult): void {
+  setDepth(new Float32Array(depth.data), new Uint8ClampedArray(depth.pixels), depth.width, depth.height);
+  const previous = useStore.getState().depth;
+  useStore.getState().setSession({
+    depth: {
+      width: depth.width,
+      height: depth.height,
+      source: previous?.source === 'uploaded' ? 'uploaded' : 'estimated',
+      forImage: initImageInfo()?.version ?? null,
+    },
+  });
+}
+
+/** Runs the loaded depth model's estimator on the start image now, to see the map before generating. */
+export async function estimateDepthNow(): Promise<void> {
+  const { width, height, resizeMode } = useStore.getState();
+  const image = renderInitImage(width, height, resizeMode);
+  if (!image) {
+    reportInputError(new ValidationError('Choose a start image first.', 'image'));
+    return;
+  }
+  try {
+    await ensureModel();
+    const depth = await client.request('estimateDepth', {
+      image: { width, height, pixels: image.pixels.buffer as ArrayBuffer },
+    });
+    useStore.getState().setSession({ depth: null });
+    showDepthResult(depth);
+    useStore.getState().setSession({ inputError: null });
+  } catch (error) {
+    reportInputError(error);
+  }
+}
+
+/** The image-mode parts of a generate request, read from the canvases at the output size. */
+export function buildImageInputs(mode: Mode, width: number, height: number): Partial<GenerateParams> {
+  if (mode === 'txt2img') return {};
+  const store = useStore.getState();
+  const image = renderInitImage(width, height, store.resizeMode);
+  if (!image) {
+    throw new ValidationError(
+      'This mode starts from an image: choose a file, drop or paste one, or use the last result.',
+      'image',
+    );
+  }
+  const inputs: Partial<GenerateParams> = {
+    strength: store.strength[mode],
+    image: { width, height, pixels: image.pixels.buffer as ArrayBuffer },
+  };
+  if (mode === 'inpaint') {
+    mask.resize(width, height);
+    if (mask.isEmpty) {
+      throw new ValidationError('Paint the part to repaint (white) on the picture first, or upload a mask.', 'mask');
+    }
+    inputs.mask = maskForRequest();
+    inputs.pasteBack = store.pasteBack;
+  }
+  if (mode === 'depth2img') {
+    const depth = depthForRequest();
+    if (depth) inputs.depth = depth;
+  }
+  return inputs;
+}

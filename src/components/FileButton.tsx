@@ -1,0 +1,29 @@
+/** A button-looking file picker for pictures; the input stays a real <input type="file"> for tests and a11y. */
+export function FileButton({
+  testId,
+  label,
+  onFile,
+  className = '',
+}: {
+  testId: string;
+  label: string;
+  onFile: (file: File) => void;
+  className?: string;
+}) {
+  return (
+    <label className={`file-button ${className}`}>
+      {label}
+      <input
+        data-testid={testId}
+        type="file"
+        accept="image/png,image/jpeg,image/webp"
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          if (file) onFile(file);
+          // The same file can be chosen again.
+          e.target.value = '';
+        }}
+      />
+    </label>
+  );
+}

@@ -1,0 +1,250 @@
+import { useCallback, useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { mask, maskChanged, onMaskChange } from '../canvas/mask';
+import type { MaskTool, Rect, StrokePoint } from '../canvas/mask-model';
+import { FileButton } from './FileButton';
+import { uploadMask } from '../app/image-actions';
+import { useStore } from '../store';
+
+const TOOLS: readonly [MaskTool, string, string][] = [
+  ['brush', 'Brush', 'Brush: mark for repainting'],
+  ['eraser', 'Eraser', 'Eraser: keep as is'],
+];
+
+/** Repaint areas show in this colour; the canvas's CSS opacity is the overlay opacity setting. */
+const TINT = [255, 70, 120] as const;
+
+function paint(canvas: HTMLCanvasElement, rect: Rect | null): void {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const r = rect ?? { x: 0, y: 0, width: mask.width, height: mask.height };
+  if (r.width <= 0 || r.height <= 0) return;
+  const image = ctx.createImageData(r.width, r.height);
+  for (let y = 0; y < r.height; y++) {
+    for (let x = 0; x < r.width; x++) {
+      const v = mask.data[(r.y + y) * mask.width + r.x + x]!;
+      const o = (y * r.width + x) * 4;
+      image.data[o] = TINT[0];
+      image.data[o + 1] = TINT[1];
+      image.data[o + 2] = TINT[2];
+      image.data[o + 3] = v;
+    }
+  }
+  ctx.putImageData(image, r.x, r.y);
+}
+
+/** Undo/redo/clear/invert act on the mask as a whole, then tell everyone it changed. */
+function act(action: () => unknown): void {
+  action();
+  maskChanged();
+}
+
+export function maskUndo(): void {
+  act(() => mask.undo());
+}
+export function maskRedo(): void {
+  act(() => mask.redo());
+}
+
+/**
+ * The mask painting layer over the start image: pointer events (mouse, pen pressure, touch) with
+ * coalesced points so fast strokes stay smooth, one undo entry per stroke, the mask kept at image
+ * resolution whatever size the canvas is shown at.
+ */
+export function MaskCanvas({ width, height }: { width: number; height: number }) {
+  const canvasRef = useRef<HTMLCanvasElement | null>(null);
+  const cursorRef = useRef<HTMLDivElement | null>(null);
+  const opacity = useStore((s) => s.maskOpacity);
+
+  const redraw = useCallback((rect: Rect | null = null) => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    if (canvas.width !== mask.width || canvas.height !== mask.height) {
+      canvas.width = mask.width;
+      canvas.height = mask.height;
+    }
+    paint(canvas, rect);
+  }, []);
+
+  useEffect(() => {
+    mask.resize(width, height);
+    redraw();
+    return onMaskChange(() => redraw());
+  }, [width, height, redraw]);
+
+  const toImage = (e: PointerEvent | ReactPointerEvent): StrokePoint => {
+    const rect = canvasRef.current!.getBoundingClientRect();
+    return {
+      x: ((e.clientX - rect.left) * mask.width) / rect.width,
+      y: ((e.clientY - rect.top) * mask.height) / rect.height,
+      // Pens report pressure; mice report 0.5 while pressed, which would halve the brush.
+      pressure: e.pointerType === 'pen' ? e.pressure || 0.5 : 1,
+    };
+  };
+
+  const moveCursor = (e: ReactPointerEvent) => {
+    const cursor = cursorRef.current;
+    const canvas = canvasRef.current;
+    if (!cursor || !canvas) return;
+    const rect = canvas.getBoundingClientRect();
+    const { brushSize } = useStore.getState();
+    const size = (2 * brushSize * rect.width) / mask.width;
+    cursor.style.width = cursor.style.height = `${size}px`;
+    cursor.style.transform = `translate(${e.clientX - rect.left - size / 2}px, ${e.clientY - rect.top - size / 2}px)`;
+    cursor.style.display = e.pointerType === 'touch' ? 'none' : 'block';
+  };
+
+  return (
+    <div className="mask-layer">
+      <canvas
+        ref={canvasRef}
+        data-testid="mask-canvas"
+        className="mask-canvas"
+        aria-label="Mask: paint the parts to repaint"
+        style={{ opacity }}
+        onPointerDown={(e) => {
+          if (e.pointerType === 'mouse' && e.button !== 0) return;
+          e.currentTarget.setPointerCapture(e.pointerId);
+          const { maskTool, brushSize } = useStore.getState();
+          redraw(mask.beginStroke(maskTool, brushSize, toImage(e)));
+        }}
+        onPointerMove={(e) => {
+          moveCursor(e);
+          if (!mask.drawing) return;
+          const native = e.nativeEvent;
+          const points = native.getCoalescedEvents?.() ?? [];
+          for (const p of points.length > 0 ? points : [native]) {
+            const dirty = mask.extendStroke(toImage(p));
+            if (dirty) redraw(dirty);
+          }
+        }}
+        onPointerUp={() => {
+          if (!mask.drawing) return;
+          mask.endStroke();
+          maskChanged();
+        }}
+        onPointerCancel={() => {
+          mask.endStroke();
+          maskChanged();
+        }}
+        onPointerLeave={() => {
+          if (cursorRef.current) cursorRef.current.style.display = 'none';
+        }}
+      />
+      <div ref={cursorRef} className="brush-cursor" aria-hidden="true" />
+    </div>
+  );
+}
+
+function useMaskVersion(): number {
+  const [version, setVersion] = useState(mask.version);
+  useEffect(() => onMaskChange(() => setVersion(mask.version)), []);
+  return version;
+}
+
+export function MaskToolbar() {
+  const tool = useStore((s) => s.maskTool);
+  const brushSize = useStore((s) => s.brushSize);
+  const opacity = useStore((s) => s.maskOpacity);
+  const pasteBack = useStore((s) => s.pasteBack);
+  const setSetting = useStore((s) => s.setSetting);
+  useMaskVersion();
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      // Text fields keep their own undo.
+      if (
+        target &&
+        (target.tagName === 'TEXTAREA' || (target.tagName === 'INPUT' && (target as HTMLInputElement).type === 'text'))
+      )
+        return;
+      if (!(e.ctrlKey || e.metaKey)) return;
+      const key = e.key.toLowerCase();
+      if (key === 'z' && !e.shiftKey) {
+        e.preventDefault();
+        maskUndo();
+      } else if ((key === 'z' && e.shiftKey) || key === 'y') {
+        e.preventDefault();
+        maskRedo();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <div className="mask-toolbar" role="toolbar" aria-label="Mask tools">
+      <div className="segmented">
+        {TOOLS.map(([name, label, title]) => (
+          <button
+            key={name}
+            type="button"
+            data-testid={`tool-${name}`}
+            aria-pressed={tool === name}
+            onClick={() => setSetting('maskTool', name)}
+            title={title}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      <label className="inline">
+        <span>Size {brushSize}</span>
+        <input
+          data-testid="brush-size"
+          type="range"
+          min={1}
+          max={128}
+          value={brushSize}
+          onChange={(e) => setSetting('brushSize', Number(e.target.value))}
+        />
+      </label>
+      <label className="inline">
+        <span>Overlay</span>
+        <input
+          data-testid="mask-opacity"
+          type="range"
+          min={0.1}
+          max={1}
+          step={0.05}
+          value={opacity}
+          onChange={(e) => setSetting('maskOpacity', Number(e.target.value))}
+        />
+      </label>
+      <button
+        type="button"
+        data-testid="mask-undo"
+        disabled={!mask.canUndo}
+        onClick={maskUndo}
+        title="Undo stroke (Ctrl+Z)"
+      >
+        Undo
+      </button>
+      <button
+        type="button"
+        data-testid="mask-redo"
+        disabled={!mask.canRedo}
+        onClick={maskRedo}
+        title="Redo (Ctrl+Shift+Z)"
+      >
+        Redo
+      </button>
+      <button type="button" data-testid="mask-clear" onClick={() => act(() => mask.clear())}>
+        Clear
+      </button>
+      <button type="button" data-testid="mask-invert" onClick={() => act(() => mask.invert())}>
+        Invert
+      </button>
+      <FileButton testId="mask-upload" label="Upload mask…" onFile={(file) => void uploadMask(file)} />
+      <label className="inline">
+        <input
+          data-testid="paste-back"
+          type="checkbox"
+          checked={pasteBack}
+          onChange={(e) => setSetting('pasteBack', e.target.checked)}
+        />
+        <span>Keep original outside the mask</span>
+      </label>
+    </div>
+  );
+}

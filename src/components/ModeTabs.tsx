@@ -1,0 +1,36 @@
+import { setMode } from '../app/controller';
+import { MODES, type Mode } from '../core/validate';
+import { MODE_LABELS } from '../models/catalog';
+import { selectBusy, useStore } from '../store';
+
+/** The pipeline to run; a mode the current model cannot run switches to one that can. */
+export function ModeTabs() {
+  const mode = useStore((s) => s.mode);
+  const busy = useStore(selectBusy);
+  const notice = useStore((s) => s.modelNotice);
+  return (
+    <nav className="mode-bar" aria-label="Mode">
+      <div role="tablist" data-testid="mode" data-mode={mode} className="mode-tabs">
+        {MODES.map((m: Mode) => (
+          <button
+            key={m}
+            type="button"
+            role="tab"
+            aria-selected={mode === m}
+            data-testid={`mode-${m}`}
+            className={mode === m ? 'tab active' : 'tab'}
+            disabled={busy}
+            onClick={() => setMode(m)}
+          >
+            {MODE_LABELS[m]}
+          </button>
+        ))}
+      </div>
+      {notice ? (
+        <span className="notice" data-testid="model-notice">
+          {notice}
+        </span>
+      ) : null}
+    </nav>
+  );
+}
