@@ -183,6 +183,35 @@ describe('image modes in the browser', () => {
     await expect.poll(() => page.getByTestId('image-error').count()).toBe(0);
   });
 
+  it('takes a start image from a drop, a paste, or the last result', async () => {
+    const { page } = session;
+    await page.getByTestId('mode-img2img').click();
+    const png = encodePng(
+      SIZE,
+      SIZE,
+      picture(SIZE).map((v, i) => (i % 4 === 3 ? 255 : 255 - v)),
+    );
+    const send = (kind: 'drop' | 'paste', name: string) =>
+      page.evaluate(
+        ({ bytes, kind, name }) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+          const target = document.querySelector('[data-testid=image-input]')!;
+          if (kind === 'drop') target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
+          else window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true }));
+        },
+        { bytes: Array.from(png), kind, name },
+      );
+    await send('drop', 'dropped.png');
+    await expect.poll(() => page.getByTestId('init-image-info').textContent()).toMatch(/dropped\.png/);
+    await send('paste', 'pasted.png');
+    await expect.poll(() => page.getByTestId('init-image-info').textContent()).toMatch(/pasted\.png/);
+    await page.getByTestId('use-result').click();
+    await expect.poll(() => page.getByTestId('init-image-info').textContent()).toMatch(/result \(seed 5\)/);
+    const preview = await canvasData(page, 'init-image-preview');
+    expect(pixelDiff(preview.pixels, (await canvasPixels(page)).pixels).max).toBe(0);
+  });
+
   it('all three modes also run on WebGPU', async () => {
     const { page } = session;
     await setSettings(page, { backend: 'webgpu', width: 64, height: 64, steps: 4 });
