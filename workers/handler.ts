@@ -4,11 +4,17 @@
  */
 import { CancelledError, serializeError, ValidationError } from '../src/core/errors';
 import type { RgbaImage } from '../src/core/image';
+import type { PipelineOptions } from '../src/core/pipeline/txt2img';
 import { planeToRgba, type Plane } from '../src/core/image-ops';
+import { compareGrid, validateCells } from '../src/core/pipeline/compare';
+import { vaeRoundTrip } from '../src/core/pipeline/explore';
 import { runPipeline } from '../src/core/pipeline/generate';
+import { latentsToRgbFast } from '../src/core/pipeline/preview';
+import { chwToRgba } from '../src/core/image';
+import { scale, tensor, type Tensor } from '../src/core/tensor';
+import { validateGenerate, validateImage, validatePrompt, validateTxt2Img } from '../src/core/validate';
 import type { Models } from '../src/core/pipeline/models';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
-import { validateGenerate, validateImage } from '../src/core/validate';
 import {
   isRequestKind,
   transferList,
@@ -18,6 +24,9 @@ import {
   type DepthResult,
   type FromWorker,
   type GenerateResult,
+  type PreviewRequest,
+  type RoundTripResult,
+  type TokenView,
   type LoadModelParams,
   type LoadModelResult,
   type Progress,
@@ -79,6 +88,25 @@ function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
   return request;
 }
 
+function validatePreview(value: unknown): PreviewRequest | null {
+  if (value === undefined || value === null) return null;
+  if (!isRecord(value)) throw new ValidationError('preview must be {every, kind}.', 'preview');
+  const { every, kind } = value;
+  if (typeof every !== 'number' || !Number.isInteger(every) || every < 1 || every > 1000) {
+    throw new ValidationError('Preview every must be a whole number of steps from 1 to 1000.', 'preview');
+  }
+  if (kind !== 'vae' && kind !== 'fast') throw new ValidationError('Preview kind must be "vae" or "fast".', 'preview');
+  return { every, kind };
+}
+
+/** x0 latents → a picture: through the VAE decoder, or the cheap linear map at latent size. */
+async function previewImage(models: Models, x0: Tensor, kind: PreviewRequest['kind']): Promise<RgbaImage> {
+  if (kind === 'fast') return latentsToRgbFast(x0);
+  const decoded = await models.decode(tensor(scale(1 / models.info.vaeScalingFactor, x0.data), x0.dims));
+  const [, , height, width] = decoded.dims as [number, number, number, number];
+  return chwToRgba(decoded.data, width, height);
+}
+
 /** A depth plane as it crosses back: the numbers, and a grey picture to show. */
 function depthResult(depth: Plane): DepthResult {
   return {
@@ -125,11 +153,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
           onProgress({ kind: 'pipeline', phase: 'depth', step: 0, totalSteps: request.steps });
           request.depth = await estimate(request.image, loaded, onProgress, signal);
         }
-        const output = await runPipeline(loaded.models, request, {
-          schedulerConfig: loaded.schedulerConfig,
-          signal,
-          onProgress: (p) => onProgress({ kind: 'pipeline', ...p }),
-        });
+        const output = await runPipeline(loaded.models, request, pipelineOptions(loaded, params, job, onProgress));
         const pixels = output.image.pixels;
         const result: GenerateResult = {
           width: output.image.width,
@@ -144,6 +168,64 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         };
         return result as RequestMap[K]['result'];
       }
+      case 'compare': {
+        const request = validateTxt2Img(params);
+        const cells = validateCells(params['cells']);
+        if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        const started = performance.now();
+        const model = loaded;
+        await compareGrid(model.models, request, cells, pipelineOptions(model, params, job, onProgress), (index, r) =>
+          onProgress({
+            kind: 'cell',
+            index,
+            width: r.image.width,
+            height: r.image.height,
+            pixels: r.image.pixels.buffer as ArrayBuffer,
+            timings: r.timings,
+          }),
+        );
+        return { cells: cells.length, totalMs: performance.now() - started } as RequestMap[K]['result'];
+      }
+      case 'tokenize': {
+        const text = validatePrompt(params['text'], 'prompt');
+        if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        const { models } = loaded;
+        const tokenized = await models.tokenize(text);
+        const ids = Array.from(tokenized.ids);
+        const special = models.specialTokens ?? { bos: 49406, eos: 49407, pad: 49407 };
+        const view: TokenView = {
+          ids,
+          tokens: models.describeTokens?.(ids) ?? ids.map(String),
+          used: tokenized.used,
+          truncated: tokenized.truncated,
+          bosId: special.bos,
+          eosId: special.eos,
+          padId: special.pad,
+        };
+        return view as RequestMap[K]['result'];
+      }
+      case 'vaeRoundTrip': {
+        const raw = params['image'];
+        const size = isRecord(raw) ? raw : {};
+        const image = validateImage(raw, Number(size['width']), Number(size['height']));
+        if (image.width % 8 !== 0 || image.height % 8 !== 0) {
+          throw new ValidationError('The VAE works in 8×8 blocks: the image size must be a multiple of 8.', 'image');
+        }
+        if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        const trip = await vaeRoundTrip(loaded.models, image);
+        const result: RoundTripResult = {
+          width: image.width,
+          height: image.height,
+          pixels: trip.reconstruction.pixels.buffer as ArrayBuffer,
+          latents: trip.latents.buffer as ArrayBuffer,
+          channels: trip.channels,
+          latentWidth: trip.latentWidth,
+          latentHeight: trip.latentHeight,
+          meanAbsError: trip.meanAbsError,
+          psnr: trip.psnr,
+        };
+        return result as RequestMap[K]['result'];
+      }
       case 'estimateDepth': {
         const raw = params['image'];
         const size = isRecord(raw) ? raw : {};
@@ -155,6 +237,38 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       default:
         throw new ValidationError(`Unknown request kind "${String(kind)}".`);
     }
+  }
+
+  function pipelineOptions(
+    model: LoadedModel,
+    params: Record<string, unknown>,
+    job: Job,
+    onProgress: (progress: Progress) => void,
+  ): PipelineOptions {
+    const preview = validatePreview(params['preview']);
+    return {
+      schedulerConfig: model.schedulerConfig,
+      signal: job.controller.signal,
+      onProgress: (p) => onProgress({ kind: 'pipeline', ...p }),
+      ...(preview
+        ? {
+            preview: {
+              every: preview.every,
+              onPreview: async (step: number, totalSteps: number, x0: Tensor) => {
+                const image = await previewImage(model.models, x0, preview.kind);
+                onProgress({
+                  kind: 'preview',
+                  step,
+                  totalSteps,
+                  width: image.width,
+                  height: image.height,
+                  pixels: image.pixels.buffer as ArrayBuffer,
+                });
+              },
+            },
+          }
+        : {}),
+    };
   }
 
   async function estimate(

@@ -103,6 +103,8 @@ export async function loadOrtModel(
   const sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
   const models = createOnnxModels(ort as unknown as OrtModule, sessions, {
     tokenize: (text) => tokenizer.tokenize(text),
+    describeTokens: (ids) => tokenizer.tokenStrings(ids),
+    specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
     vaeScalingFactor: vaeConfig?.scaling_factor ?? 0.18215,
   });
   return {
@@ -114,6 +116,7 @@ export async function loadOrtModel(
       fallbackReason,
       adapter,
       defaultScheduler: schedulerNameForConfig(schedulerConfig),
+      schedulerConfig,
       info: models.info,
       loadMs: performance.now() - started,
     },

@@ -92,6 +92,8 @@ export interface OnnxModelSet {
 
 export interface OnnxModelsOptions {
   tokenize: (text: string) => Promise<TokenizedPrompt> | TokenizedPrompt;
+  describeTokens?: (ids: ArrayLike<number>) => string[];
+  specialTokens?: { bos: number; eos: number; pad: number };
   vaeScalingFactor?: number;
 }
 
@@ -126,6 +128,8 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
   return {
     info,
     tokenize: async (text) => options.tokenize(text),
+    ...(options.describeTokens ? { describeTokens: options.describeTokens } : {}),
+    ...(options.specialTokens ? { specialTokens: options.specialTokens } : {}),
 
     async encodeText(ids) {
       const dims = [1, ids.length];

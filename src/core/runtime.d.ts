@@ -1,8 +1,15 @@
 /**
- * The two runtime globals the core uses, which every place it runs has (browser, worker, Node).
+ * The runtime globals the core uses, which every place it runs has (browser, worker, Node).
  * Declared here so the core compiles without the DOM library: anything else DOM-only stays out.
  */
 interface AbortSignal {
   readonly aborted: boolean;
 }
 declare const performance: { now(): number };
+declare class TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+declare class TextDecoder {
+  constructor(label?: string);
+  decode(input?: Uint8Array): string;
+}

@@ -6,8 +6,9 @@
 import type { SerializedError } from '../core/errors';
 import type { ModelInfo } from '../core/pipeline/models';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
+import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
-import type { SchedulerName } from '../core/schedulers/types';
+import type { SchedulerConfigJson, SchedulerName } from '../core/schedulers/types';
 import type { Mode } from '../core/validate';
 
 export type Backend = 'webgpu' | 'wasm';
@@ -56,6 +57,8 @@ export interface LoadModelResult {
   adapter: AdapterInfo | null;
   /** The scheduler named by the model's own scheduler_config.json. */
   defaultScheduler: SchedulerName | null;
+  /** That config as is, for the explore view's noise-schedule plot. */
+  schedulerConfig: SchedulerConfigJson;
   info: ModelInfo;
   loadMs: number;
 }
@@ -103,6 +106,45 @@ export interface GenerateParams {
   pasteBack?: boolean;
   /** depth2img: a depth map at any size; estimated in the worker when absent. */
   depth?: WireDepth;
+  /** Live previews: every k steps, the predicted clean image, decoded by the VAE or projected cheaply. */
+  preview?: PreviewRequest;
+}
+
+export interface PreviewRequest {
+  every: number;
+  kind: 'vae' | 'fast';
+}
+
+export interface CompareParams extends GenerateParams {
+  cells: CompareCell[];
+}
+
+/** One prompt as the loaded model's tokenizer sees it. */
+export interface TokenView {
+  /** All 77 ids, padding included. */
+  ids: number[];
+  /** The token string of each id. */
+  tokens: string[];
+  /** Ids up to and including the first end token. */
+  used: number;
+  truncated: string;
+  bosId: number;
+  eosId: number;
+  padId: number;
+}
+
+export interface RoundTripResult {
+  width: number;
+  height: number;
+  /** Reconstruction, RGBA. */
+  pixels: ArrayBuffer;
+  /** Scaled latents [channels, latentHeight, latentWidth], float32. */
+  latents: ArrayBuffer;
+  channels: number;
+  latentWidth: number;
+  latentHeight: number;
+  meanAbsError: number;
+  psnr: number;
 }
 
 /** A depth map both as numbers (for the next run) and as a grey picture (to show). */
@@ -130,15 +172,37 @@ export interface RequestMap {
   loadModel: { params: LoadModelParams; result: LoadModelResult };
   generate: { params: GenerateParams; result: GenerateResult };
   estimateDepth: { params: { image: WireImage }; result: DepthResult };
+  compare: { params: CompareParams; result: { cells: number; totalMs: number } };
+  tokenize: { params: { text: string }; result: TokenView };
+  vaeRoundTrip: { params: { image: WireImage }; result: RoundTripResult };
 }
 
 export type RequestKind = keyof RequestMap;
-export const REQUEST_KINDS: readonly RequestKind[] = ['capabilities', 'loadModel', 'generate', 'estimateDepth'];
+export const REQUEST_KINDS: readonly RequestKind[] = [
+  'capabilities',
+  'loadModel',
+  'generate',
+  'estimateDepth',
+  'compare',
+  'tokenize',
+  'vaeRoundTrip',
+];
 
 export type Progress =
   | { kind: 'download'; file: string; loaded: number; total: number | null }
   | { kind: 'session'; part: string }
-  | { kind: 'pipeline'; phase: PipelinePhase; step: number; totalSteps: number };
+  | { kind: 'pipeline'; phase: PipelinePhase; step: number; totalSteps: number }
+  /** The predicted clean image at a step, RGBA, transferred. */
+  | { kind: 'preview'; step: number; totalSteps: number; width: number; height: number; pixels: ArrayBuffer }
+  /** A finished compare cell, RGBA, transferred. */
+  | {
+      kind: 'cell';
+      index: number;
+      width: number;
+      height: number;
+      pixels: ArrayBuffer;
+      timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
+    };
 
 export type RequestMessage = {
   [K in RequestKind]: { type: 'request'; id: number; kind: K; params: RequestMap[K]['params'] };
@@ -162,7 +226,12 @@ export type FromWorker =
 
 /** Buffers to transfer with a result instead of copying them. */
 export function transferList(message: FromWorker): ArrayBuffer[] {
+  if (message.type === 'progress') {
+    const p = message.progress;
+    return p.kind === 'preview' || p.kind === 'cell' ? [p.pixels] : [];
+  }
   if (message.type !== 'result') return [];
+  if (message.kind === 'vaeRoundTrip') return [message.result.pixels, message.result.latents];
   if (message.kind === 'generate') {
     const { pixels, depth } = message.result;
     return depth ? [pixels, depth.pixels, depth.data] : [pixels];
@@ -173,11 +242,11 @@ export function transferList(message: FromWorker): ArrayBuffer[] {
 
 /** Buffers a request hands over to the worker (the page keeps its own copies where it needs them). */
 export function requestTransferList(message: RequestMessage): ArrayBuffer[] {
-  if (message.kind === 'generate') {
+  if (message.kind === 'generate' || message.kind === 'compare') {
     const { image, mask, depth } = message.params;
     return [image?.pixels, mask?.pixels, depth?.data].filter((b): b is ArrayBuffer => b !== undefined);
   }
-  if (message.kind === 'estimateDepth') return [message.params.image.pixels];
+  if (message.kind === 'estimateDepth' || message.kind === 'vaeRoundTrip') return [message.params.image.pixels];
   return [];
 }
 

@@ -32,7 +32,12 @@ export async function loadTinyModels(
   const models = createOnnxModels(
     ort,
     { textEncoder, unet, vaeDecoder, vaeEncoder },
-    { tokenize: (text) => tokenizer.tokenize(text), vaeScalingFactor: vae.scaling_factor ?? 0.18215 },
+    {
+      tokenize: (text) => tokenizer.tokenize(text),
+      describeTokens: (ids) => tokenizer.tokenStrings(ids),
+      specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
+      vaeScalingFactor: vae.scaling_factor ?? 0.18215,
+    },
   );
   return { models, schedulerConfig: readJson(`${dir}scheduler/scheduler_config.json`) };
 }

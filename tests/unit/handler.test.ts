@@ -15,6 +15,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
       fallbackReason: null,
       adapter: null,
       defaultScheduler: 'pndm',
+      schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
       info: fakeModels(info).info,
       loadMs: 0,
     },
@@ -202,6 +203,67 @@ describe('image modes through the protocol', () => {
       type: 'error',
       error: { message: expect.stringMatching(/32×32/) },
     });
+  });
+});
+
+describe('compare, tokens and previews through the protocol', () => {
+  const load = { modelId: 'fake', baseUrl: '/m', backend: 'wasm' };
+
+  it('sends each compare cell as transferred progress, then a summary', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    const cells = [1.1, 8, 12].map((g) => ({ guidanceScale: g, steps: 2, scheduler: 'ddim' }));
+    h.send({ type: 'request', id: 2, kind: 'compare', params: { ...generate, cells } });
+    expect((await h.until(2)).message).toMatchObject({ type: 'result', result: { cells: 3 } });
+    const cellMessages = h.messages.filter((m) => m.message.type === 'progress' && m.message.progress.kind === 'cell');
+    expect(
+      cellMessages.map((m) =>
+        m.message.type === 'progress' && m.message.progress.kind === 'cell' ? m.message.progress.index : -1,
+      ),
+    ).toEqual([0, 1, 2]);
+    expect(cellMessages.every((m) => m.transfer.length === 1 && m.transfer[0]!.byteLength === 64 * 64 * 4)).toBe(true);
+    h.send({
+      type: 'request',
+      id: 3,
+      kind: 'compare',
+      params: { ...generate, cells: [{ guidanceScale: 'x', steps: 2, scheduler: 'ddim' }] },
+    });
+    expect((await h.until(3)).message).toMatchObject({ type: 'error', error: { field: 'guidanceScale' } });
+  });
+
+  it('previews every k steps when asked, and never otherwise', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    h.send({
+      type: 'request',
+      id: 2,
+      kind: 'generate',
+      params: { ...generate, scheduler: 'ddim', steps: 6, preview: { every: 2, kind: 'fast' } },
+    });
+    h.send({ type: 'request', id: 3, kind: 'generate', params: { ...generate, scheduler: 'ddim', steps: 6 } });
+    await h.until(3);
+    const previews = (id: number) =>
+      h.messages.filter(
+        (m) => m.message.id === id && m.message.type === 'progress' && m.message.progress.kind === 'preview',
+      );
+    expect(
+      previews(2).map((m) =>
+        m.message.type === 'progress' && m.message.progress.kind === 'preview' ? m.message.progress.step : 0,
+      ),
+    ).toEqual([2, 4, 6]);
+    expect(previews(3)).toHaveLength(0);
+    h.send({ type: 'request', id: 4, kind: 'generate', params: { ...generate, preview: { every: 0, kind: 'fast' } } });
+    expect((await h.until(4)).message).toMatchObject({ type: 'error', error: { field: 'preview' } });
+  });
+
+  it('tokenizes with the loaded model', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    h.send({ type: 'request', id: 2, kind: 'tokenize', params: { text: 'abc' } });
+    const reply = (await h.until(2)).message;
+    if (reply.type !== 'result' || reply.kind !== 'tokenize') throw new Error('no tokens');
+    expect(reply.result.ids.slice(0, 3)).toEqual([49406, 3, 49407]);
+    expect(reply.result.ids).toHaveLength(77);
   });
 });
 

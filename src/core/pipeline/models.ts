@@ -29,6 +29,10 @@ export interface ModelInfo {
 export interface Models {
   readonly info: ModelInfo;
   tokenize(text: string): Promise<TokenizedPrompt>;
+  /** Token strings for ids, for showing what the tokenizer did (explore view). */
+  describeTokens?(ids: ArrayLike<number>): string[];
+  /** The tokenizer's start, end and padding ids. */
+  readonly specialTokens?: { bos: number; eos: number; pad: number };
   /** [1, 77] ids → [1, 77, hidden]. */
   encodeText(ids: Int32Array): Promise<Tensor>;
   /** The noise prediction for `sample` [batch, c, h, w] at timestep `t`. */

@@ -8,6 +8,7 @@ import { allFinite, scale, tensor, type Tensor } from '../tensor';
 import type { Txt2ImgParams } from '../validate';
 import { combineGuidance, usesGuidance } from './guidance';
 import type { Models, TokenizedPrompt } from './models';
+import { predictX0 } from './preview';
 
 export type PipelinePhase = 'tokenize' | 'depth' | 'encode' | 'denoise' | 'decode';
 
@@ -22,6 +23,11 @@ export interface PipelineOptions {
   schedulerConfig: SchedulerConfigJson;
   signal?: AbortSignal;
   onProgress?: (progress: PipelineProgress) => void;
+  /** Every `every` steps (and after the last), the model's estimate of the clean latents. */
+  preview?: {
+    every: number;
+    onPreview(step: number, totalSteps: number, x0: Tensor): Promise<void> | void;
+  };
 }
 
 export interface GenerationResult {
@@ -209,6 +215,7 @@ export async function denoise(
 ): Promise<Tensor> {
   let latents = start.data;
   const dims = start.dims;
+  const predictionType = String(options.schedulerConfig['prediction_type'] ?? 'epsilon');
   options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
   for (const [i, t] of timesteps.entries()) {
     throwIfAborted(options.signal);
@@ -218,9 +225,13 @@ export async function denoise(
     throwIfAborted(options.signal);
     // Step noise continues the same generator stream that drew the initial latents, as in diffusers.
     const noise = scheduler.needsNoise(t) ? generator.randn(latents.length) : undefined;
+    const preview = options.preview;
+    const wantPreview = preview && ((i + 1) % Math.max(1, preview.every) === 0 || i === timesteps.length - 1);
+    const x0 = wantPreview ? predictX0(scheduler, scaled, t, noisePred, predictionType) : null;
     latents = scheduler.step(noisePred, t, latents, noise);
     if (extras.afterStep) latents = extras.afterStep(latents, i);
     options.onProgress?.({ phase: 'denoise', step: i + 1, totalSteps: timesteps.length });
+    if (x0 && preview) await preview.onPreview(i + 1, timesteps.length, tensor(x0, dims));
   }
   return tensor(latents, dims);
 }
@@ -236,14 +247,25 @@ export async function txt2img(
 ): Promise<GenerationResult> {
   // 1. Inputs are validated by the caller (validateTxt2Img); the model adds its own rules.
   requireUnetChannels(models, 'txt2img');
-  const shape = latentShape(models, params.width, params.height);
+  latentShape(models, params.width, params.height);
   throwIfAborted(options.signal);
 
   // 2. Prompt embeddings.
-  let mark = performance.now();
+  const mark = performance.now();
   options.onProgress?.({ phase: 'encode', step: 0, totalSteps: params.steps });
   const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
-  const encodeMs = performance.now() - mark;
+  return txt2imgFromEmbeddings(models, params, embeddings, options, performance.now() - mark);
+}
+
+/** Steps 3–6 of txt2img with the prompt already encoded (compare reuses one encoding for every cell). */
+export async function txt2imgFromEmbeddings(
+  models: Models,
+  params: Txt2ImgParams,
+  embeddings: PromptEmbeddings,
+  options: PipelineOptions,
+  encodeMs = 0,
+): Promise<GenerationResult> {
+  const shape = latentShape(models, params.width, params.height);
 
   // 3. Timesteps.
   const scheduler = createScheduler(params.scheduler, options.schedulerConfig);
@@ -255,7 +277,7 @@ export async function txt2img(
   const start = tensor(scale(scheduler.initNoiseSigma, generator.randn(count)), shape);
 
   // 5. Denoising loop.
-  mark = performance.now();
+  let mark = performance.now();
   const latents = await denoise(
     models,
     scheduler,
@@ -278,4 +300,14 @@ export async function txt2img(
     truncated: embeddings.truncated,
     timings: { encodeMs, denoiseMs, decodeMs: performance.now() - mark },
   };
+}
+
+/**
+ * The embeddings one guidance scale needs, cut from an encoding made for the largest scale: the
+ * unconditional half only when this scale uses guidance, as encodePrompt would have made them.
+ */
+export function embeddingsForGuidance(models: Models, full: PromptEmbeddings, guidanceScale: number): PromptEmbeddings {
+  if (usesGuidance(guidanceScale) || !full.uncond) return full;
+  const batched = models.info.unetBatch === 2 ? concatBatch(full.cond, full.cond) : null;
+  return { cond: full.cond, uncond: null, batched, truncated: full.truncated };
 }
