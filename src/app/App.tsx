@@ -1,4 +1,7 @@
 import { useEffect } from 'react';
+import { CompareGrid } from '../components/CompareGrid';
+import { ExplorePanel } from '../components/ExplorePanel';
+import { Gallery } from '../components/Gallery';
 import { Header } from '../components/Header';
 import { ImageInput } from '../components/ImageInput';
 import { ModeTabs } from '../components/ModeTabs';
@@ -6,6 +9,25 @@ import { PromptForm } from '../components/PromptForm';
 import { ResultView } from '../components/ResultView';
 import { useStore } from '../store';
 import { generate } from './controller';
+import { restoreFromFile } from './gallery-actions';
+
+function Notice() {
+  const notice = useStore((s) => s.notice);
+  if (!notice) return null;
+  return (
+    <div className="app-notice" role="status" data-testid="notice">
+      {notice}
+      <button
+        type="button"
+        className="ghost"
+        aria-label="Dismiss"
+        onClick={() => useStore.getState().setSession({ notice: null })}
+      >
+        ×
+      </button>
+    </div>
+  );
+}
 
 export function App() {
   const theme = useStore((s) => s.theme);
@@ -20,18 +42,35 @@ export function App() {
         void generate();
       }
     };
+    // A PNG dropped anywhere but on the start-image panel restores the settings it carries.
+    const onDragOver = (e: DragEvent) => e.preventDefault();
+    const onDrop = (e: DragEvent) => {
+      e.preventDefault();
+      const file = e.dataTransfer?.files[0];
+      if (file) void restoreFromFile(file);
+    };
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    window.addEventListener('dragover', onDragOver);
+    window.addEventListener('drop', onDrop);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('dragover', onDragOver);
+      window.removeEventListener('drop', onDrop);
+    };
   }, []);
+  const imageMode = mode === 'img2img' || mode === 'inpaint' || mode === 'depth2img' ? mode : null;
+  const middle = imageMode ? <ImageInput mode={imageMode} /> : mode === 'explore' ? <ExplorePanel /> : null;
   return (
     <div className="app">
       <Header />
       <ModeTabs />
-      <main className={`panes ${mode === 'txt2img' ? '' : 'with-input'}`} data-mode={mode}>
+      <Notice />
+      <main className={`panes ${middle ? 'with-input' : ''}`} data-mode={mode}>
         <PromptForm />
-        {mode === 'txt2img' ? null : <ImageInput mode={mode} />}
-        <ResultView />
+        {middle}
+        {mode === 'compare' ? <CompareGrid /> : <ResultView />}
       </main>
+      <Gallery />
     </div>
   );
 }

@@ -6,10 +6,14 @@ import { isCancelled, serializeError, type SerializedError } from '../core/error
 import { randomSeed } from '../core/random';
 import { validateGenerate } from '../core/validate';
 import { InferenceClient, RemoteError } from '../client/inference-client';
-import { showResult } from '../canvas/result-surface';
-import { findModel, modelForMode, whyNot } from '../models/catalog';
+import { showImage, showOnCanvas } from '../canvas/result-surface';
+import { addPreview, clearPreviews } from '../canvas/previews';
+import { setCell } from '../canvas/compare-cells';
+import { findModel, modelForMode, pipelineMode, whyNot, type AppMode } from '../models/catalog';
 import type { GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
 import { buildImageInputs, showDepthResult } from './image-actions';
+import { saveToGallery } from './gallery-actions';
+import { runCompare } from './compare-actions';
 import { useStore } from '../store';
 
 export const client = new InferenceClient(
@@ -44,8 +48,26 @@ function onProgress(progress: Progress): void {
       step: progress.step,
       totalSteps: progress.totalSteps,
     });
+  } else if (progress.kind === 'preview') {
+    addPreview(progress.step, progress.pixels, progress.width, progress.height);
+    const previews = store.previews;
+    // Drawn as it arrives: the loop in the worker does not wait for the page.
+    showOnCanvas(new ImageData(new Uint8ClampedArray(progress.pixels.slice(0)), progress.width, progress.height));
+    store.setSession({
+      previews: { steps: [...previews.steps, progress.step], totalSteps: progress.totalSteps, shown: progress.step },
+    });
+  } else if (progress.kind === 'cell') {
+    setCell(progress.index, progress.pixels, progress.width, progress.height);
+    const compare = store.compare;
+    if (compare) {
+      store.setSession({
+        compare: { ...compare, cells: compare.cells.map((c, i) => (i === progress.index ? { ...c, done: true } : c)) },
+      });
+    }
   }
 }
+
+export { onProgress };
 
 let initialized: Promise<void> | null = null;
 
@@ -103,11 +125,58 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
   return loadingModel;
 }
 
+/** Marks a run that failed before anything ran: the last run's progress must not speak for it. */
+export function failBeforeStart(error: unknown): void {
+  const now = performance.now();
+  useStore.getState().patchJob({
+    state: 'error',
+    error: toSerialized(error),
+    step: 0,
+    totalSteps: 0,
+    startedAt: now,
+    finishedAt: now,
+  });
+}
+
+/** Runs a job with the model loaded: job state, cancel and errors handled the same for every mode. */
+export async function runJob(totalSteps: number, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  running = controller;
+  try {
+    await ensureModel(controller.signal);
+    if (controller.signal.aborted) throw new RemoteError({ name: 'CancelledError', message: 'Cancelled.' });
+    useStore.getState().patchJob({
+      state: 'generating',
+      phase: 'encode',
+      step: 0,
+      totalSteps,
+      startedAt: performance.now(),
+      finishedAt: null,
+      error: null,
+    });
+    await work(controller.signal);
+    useStore.getState().patchJob({ state: 'done', finishedAt: performance.now() });
+  } catch (error) {
+    if (isCancelled(error))
+      useStore.getState().patchJob({ state: 'cancelled', error: null, finishedAt: performance.now() });
+    else useStore.getState().patchJob({ state: 'error', error: toSerialized(error), finishedAt: performance.now() });
+  } finally {
+    running = null;
+    // A preview left on the canvas by a failed or cancelled run gives way to the last real result.
+    if (useStore.getState().job.state !== 'done') showOnCanvas(null);
+  }
+}
+
+export function isRunning(): boolean {
+  return running !== null;
+}
+
 export async function generate(): Promise<void> {
   if (running) return;
   const store = useStore.getState();
   store.patchJob({ run: store.job.run + 1 });
-  const mode = store.mode;
+  if (store.mode === 'compare') return runCompare();
+  const mode = pipelineMode(store.mode);
   let settings: GenerateParams;
   try {
     settings = {
@@ -125,65 +194,52 @@ export async function generate(): Promise<void> {
     validateGenerate({ ...settings, mode: 'txt2img' });
     Object.assign(settings, buildImageInputs(mode, settings.width, settings.height));
     validateGenerate({ ...settings });
+    // Explore always shows the steps; elsewhere previews are the person's choice.
+    if (store.livePreview || store.mode === 'explore') {
+      settings.preview = { every: Math.max(1, Math.round(store.previewEvery)), kind: store.previewKind };
+    }
   } catch (error) {
-    // Nothing ran: clear the last run's progress so the bar does not speak for this one.
-    const now = performance.now();
-    store.patchJob({
-      state: 'error',
-      error: toSerialized(error),
-      step: 0,
-      totalSteps: 0,
-      startedAt: now,
-      finishedAt: now,
-    });
+    failBeforeStart(error);
     return;
   }
-  const controller = new AbortController();
-  running = controller;
-  try {
-    await ensureModel(controller.signal);
-    if (controller.signal.aborted) throw new RemoteError({ name: 'CancelledError', message: 'Cancelled.' });
-    const startedAt = performance.now();
-    useStore.getState().patchJob({
-      state: 'generating',
-      phase: 'encode',
-      step: 0,
-      totalSteps: settings.steps,
-      startedAt,
-      finishedAt: null,
-      error: null,
-    });
-    const result = await client.request('generate', settings, { signal: controller.signal, onProgress });
-    showResult(result.pixels, result.width, result.height);
+  clearPreviews();
+  store.setSession({ previews: { steps: [], totalSteps: 0, shown: null } });
+  await runJob(settings.steps, async (signal) => {
+    const result = await client.request('generate', settings, { signal, onProgress });
+    const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
+    const modelId = useStore.getState().modelId;
+    const meta = {
+      width: result.width,
+      height: result.height,
+      seed: result.seed,
+      prompt: settings.prompt,
+      negativePrompt: settings.negativePrompt,
+      guidanceScale: settings.guidanceScale,
+      steps: settings.steps,
+      scheduler: settings.scheduler,
+      modelId,
+      strength: settings.strength ?? null,
+      mode,
+      encoderLatents: result.encoderLatents ?? null,
+      backend: result.backend,
+      truncated: result.truncated,
+      totalMs: result.timings.totalMs,
+      timings: result.timings,
+    };
+    // In the gallery before it is shown, so a crash or reload right after cannot lose it.
+    await saveToGallery(image, meta);
+    showImage(image);
     if (result.depth) showDepthResult(result.depth);
-    const previous = useStore.getState().result;
-    useStore.getState().setSession({
-      result: {
-        version: (previous?.version ?? 0) + 1,
-        width: result.width,
-        height: result.height,
-        seed: result.seed,
-        prompt: settings.prompt,
-        mode,
-        encoderLatents: result.encoderLatents ?? null,
-        backend: result.backend,
-        truncated: result.truncated,
-        totalMs: result.timings.totalMs,
-        timings: result.timings,
-      },
+    const s = useStore.getState();
+    s.setSession({
+      result: { version: (s.result?.version ?? 0) + 1, ...meta },
+      previews: { ...s.previews, shown: null },
     });
-    useStore.getState().patchJob({ state: 'done', finishedAt: performance.now() });
-  } catch (error) {
-    if (isCancelled(error))
-      useStore.getState().patchJob({ state: 'cancelled', error: null, finishedAt: performance.now() });
-    else useStore.getState().patchJob({ state: 'error', error: toSerialized(error), finishedAt: performance.now() });
-  } finally {
-    running = null;
-  }
+  });
 }
 
 /** Switches mode, and the model too when the current one cannot run the new mode (saying so). */
-export function setMode(mode: GenerateParams['mode'] & string): void {
+export function setMode(mode: AppMode): void {
   const store = useStore.getState();
   if (store.mode === mode) return;
   const other = modelForMode(store.modelId, mode);

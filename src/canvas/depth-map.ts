@@ -3,22 +3,14 @@
  * (shown on the depth-map canvas), kept outside the store like every other pixel buffer.
  */
 import type { Plane } from '../core/image-ops';
+import { paintCanvas } from './paint';
 
 let plane: Plane | null = null;
 let picture: ImageData | null = null;
 let canvas: HTMLCanvasElement | null = null;
 
 function draw(): void {
-  if (!canvas) return;
-  if (!picture) {
-    canvas.width = 1;
-    canvas.height = 1;
-    canvas.getContext('2d')?.clearRect(0, 0, 1, 1);
-    return;
-  }
-  canvas.width = picture.width;
-  canvas.height = picture.height;
-  canvas.getContext('2d')?.putImageData(picture, 0, 0);
+  paintCanvas(canvas, picture);
 }
 
 export function registerDepthCanvas(element: HTMLCanvasElement | null): void {

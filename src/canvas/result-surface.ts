@@ -1,3 +1,4 @@
+import { paintCanvas } from './paint';
 /**
  * Owns the pixels of the latest result, outside React and outside the store: the worker's buffer
  * arrives transferred, becomes ImageData once, and is drawn straight onto the registered canvas.
@@ -5,11 +6,18 @@
 let canvas: HTMLCanvasElement | null = null;
 let current: ImageData | null = null;
 
+/** What the canvas shows: the result, or a preview drawn over it for a while. */
+let shown: ImageData | null = null;
+
 function draw(): void {
-  if (!canvas || !current) return;
-  canvas.width = current.width;
-  canvas.height = current.height;
-  canvas.getContext('2d')?.putImageData(current, 0, 0);
+  const image = shown ?? current;
+  if (image) paintCanvas(canvas, image);
+}
+
+/** Shows a preview (null: the result again) without replacing the result. */
+export function showOnCanvas(image: ImageData | null): void {
+  shown = image;
+  draw();
 }
 
 export function registerResultCanvas(element: HTMLCanvasElement | null): void {
@@ -18,20 +26,17 @@ export function registerResultCanvas(element: HTMLCanvasElement | null): void {
 }
 
 export function showResult(pixels: ArrayBuffer, width: number, height: number): void {
-  current = new ImageData(new Uint8ClampedArray(pixels), width, height);
+  showImage(new ImageData(new Uint8ClampedArray(pixels), width, height));
+}
+
+export function showImage(image: ImageData): void {
+  current = image;
+  shown = null;
   draw();
 }
 
 export function hasResult(): boolean {
   return current !== null;
-}
-
-/** The result as a PNG file. */
-export function resultPng(): Promise<Blob | null> {
-  return new Promise((resolve) => {
-    if (!canvas || !current) resolve(null);
-    else canvas.toBlob((blob) => resolve(blob), 'image/png');
-  });
 }
 
 /** The latest result's pixels (for "use the last result" as a start image). */

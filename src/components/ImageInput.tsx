@@ -102,6 +102,8 @@ export function ImageInput({ mode }: { mode: Exclude<Mode, 'txt2img'> }) {
       onDragLeave={() => setDragging(false)}
       onDrop={(e) => {
         e.preventDefault();
+        // Here a dropped picture is the start image, not settings to restore.
+        e.stopPropagation();
         setDragging(false);
         const file = e.dataTransfer.files[0];
         if (file) void chooseInitImage(file);

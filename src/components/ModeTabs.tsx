@@ -1,6 +1,5 @@
 import { setMode } from '../app/controller';
-import { MODES, type Mode } from '../core/validate';
-import { MODE_LABELS } from '../models/catalog';
+import { APP_MODES, MODE_LABELS, type AppMode } from '../models/catalog';
 import { selectBusy, useStore } from '../store';
 
 /** The pipeline to run; a mode the current model cannot run switches to one that can. */
@@ -11,7 +10,7 @@ export function ModeTabs() {
   return (
     <nav className="mode-bar" aria-label="Mode">
       <div role="tablist" data-testid="mode" data-mode={mode} className="mode-tabs">
-        {MODES.map((m: Mode) => (
+        {APP_MODES.map((m: AppMode) => (
           <button
             key={m}
             type="button"

@@ -8,6 +8,91 @@ import { NumberSetting } from './NumberSetting';
 
 const SIZES = [256, 320, 384, 448, 512, 576, 640, 768];
 
+function CompareSettings() {
+  const scales = useStore((s) => s.compareScales);
+  const axis = useStore((s) => s.compareAxis);
+  const values = useStore((s) => s.compareAxisValues);
+  const setSetting = useStore((s) => s.setSetting);
+  const errorField = useStore((s) => s.job.error?.field);
+  return (
+    <>
+      <Field
+        label="Guidance scales to compare"
+        htmlFor="compare-scales"
+        hint="One image per scale, same prompt and seed."
+      >
+        <input
+          id="compare-scales"
+          data-testid="compare-scales"
+          type="text"
+          value={scales}
+          aria-invalid={errorField === 'compareScales' || undefined}
+          onChange={(e) => setSetting('compareScales', e.target.value)}
+        />
+      </Field>
+      <div className="row">
+        <Field label="Second axis" htmlFor="compare-axis">
+          <select
+            id="compare-axis"
+            data-testid="compare-axis"
+            value={axis}
+            onChange={(e) => setSetting('compareAxis', e.target.value as 'none' | 'steps' | 'scheduler')}
+          >
+            <option value="none">none</option>
+            <option value="steps">steps</option>
+            <option value="scheduler">scheduler</option>
+          </select>
+        </Field>
+        {axis === 'none' ? (
+          <NumberSetting setting="steps" id="steps" label="Steps" min={1} max={1000} />
+        ) : (
+          <Field label={axis === 'steps' ? 'Steps values' : 'Schedulers'} htmlFor="compare-axis-values">
+            <input
+              id="compare-axis-values"
+              data-testid="compare-axis-values"
+              type="text"
+              placeholder={axis === 'steps' ? '10, 20' : 'pndm, euler'}
+              value={values}
+              aria-invalid={errorField === 'compareAxisValues' || undefined}
+              onChange={(e) => setSetting('compareAxisValues', e.target.value)}
+            />
+          </Field>
+        )}
+      </div>
+    </>
+  );
+}
+
+function LivePreviewToggle() {
+  const live = useStore((s) => s.livePreview);
+  const kind = useStore((s) => s.previewKind);
+  const setSetting = useStore((s) => s.setSetting);
+  return (
+    <div className="row live-preview">
+      <label className="inline">
+        <input
+          data-testid="live-preview"
+          type="checkbox"
+          checked={live}
+          onChange={(e) => setSetting('livePreview', e.target.checked)}
+        />
+        <span>Live preview</span>
+      </label>
+      {live ? (
+        <select
+          aria-label="Preview kind"
+          data-testid="live-preview-kind"
+          value={kind}
+          onChange={(e) => setSetting('previewKind', e.target.value as 'vae' | 'fast')}
+        >
+          <option value="vae">VAE decode</option>
+          <option value="fast">fast projection</option>
+        </select>
+      ) : null}
+    </div>
+  );
+}
+
 export function PromptForm() {
   const s = useStore(
     useShallow((st) => ({
@@ -20,6 +105,7 @@ export function PromptForm() {
     })),
   );
   const busy = useStore(selectBusy);
+  const mode = useStore((st) => st.mode);
   const errorField = useStore((st) => st.job.error?.field);
   const invalid = (field: string) => (errorField === field ? true : undefined);
 
@@ -53,18 +139,22 @@ export function PromptForm() {
           onChange={(e) => s.setSetting('negativePrompt', e.target.value)}
         />
       </Field>
-      <div className="row">
-        <NumberSetting
-          setting="guidanceScale"
-          id="guidance-scale"
-          label="Guidance (CFG)"
-          hint="1 or less turns guidance off."
-          min={0}
-          max={100}
-          step={0.1}
-        />
-        <NumberSetting setting="steps" id="steps" label="Steps" min={1} max={1000} />
-      </div>
+      {mode === 'compare' ? (
+        <CompareSettings />
+      ) : (
+        <div className="row">
+          <NumberSetting
+            setting="guidanceScale"
+            id="guidance-scale"
+            label="Guidance (CFG)"
+            hint="1 or less turns guidance off."
+            min={0}
+            max={100}
+            step={0.1}
+          />
+          <NumberSetting setting="steps" id="steps" label="Steps" min={1} max={1000} />
+        </div>
+      )}
       <Field label="Seed" htmlFor="seed" hint="The same seed and settings give the same image.">
         <div className="with-button">
           <input
@@ -105,6 +195,7 @@ export function PromptForm() {
           ))}
         </select>
       </Field>
+      {mode === 'compare' || mode === 'explore' ? null : <LivePreviewToggle />}
       <div className="actions">
         <button type="submit" className="primary" data-testid="generate" disabled={busy} title="Generate (Ctrl+Enter)">
           Generate <kbd>Ctrl</kbd>+<kbd>Enter</kbd>

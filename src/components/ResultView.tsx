@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { registerResultCanvas, resultPng } from '../canvas/result-surface';
+import { registerResultCanvas, showOnCanvas } from '../canvas/result-surface';
+import { previewAt } from '../canvas/previews';
+import { downloadResult } from '../app/gallery-actions';
 import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
 import { MODE_LABELS } from '../models/catalog';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
@@ -23,7 +25,7 @@ const PHASE_LABEL = {
   decode: 'Decoding the image',
 };
 
-function StatusLine() {
+export function StatusLine() {
   const job = useStore(selectJob);
   const download = useStore(selectDownload);
   const result = useStore(selectResult);
@@ -89,13 +91,46 @@ function StatusLine() {
   );
 }
 
-function ErrorBox() {
+export function ErrorBox() {
   const error = useStore((s) => s.job.error);
   if (!error) return null;
   return (
     <div className="error" data-testid="error" role="alert" data-name={error.name}>
       <strong>{error.name === 'ValidationError' ? 'Check your settings' : 'Generation failed'}</strong>
       <p>{error.message}</p>
+    </div>
+  );
+}
+
+/** After a run with previews: a slider over the steps, the last position being the final image. */
+function PreviewScrubber() {
+  const previews = useStore((s) => s.previews);
+  const live = useStore((s) => s.job.state === 'generating');
+  if (previews.steps.length === 0) return null;
+  const positions = previews.steps.length + (live ? 0 : 1);
+  const index = previews.shown === null ? previews.steps.length : Math.max(0, previews.steps.indexOf(previews.shown));
+  const label =
+    previews.shown === null
+      ? 'Final image'
+      : `Step ${previews.shown} of ${previews.totalSteps}: the model's estimate of the finished image`;
+  return (
+    <div className="scrubber">
+      <input
+        data-testid="preview-scrubber"
+        type="range"
+        min={0}
+        max={positions - 1}
+        value={Math.min(index, positions - 1)}
+        disabled={live}
+        aria-label="Step"
+        onChange={(e) => {
+          const i = Number(e.target.value);
+          const step = previews.steps[i] ?? null;
+          showOnCanvas(step === null ? null : previewAt(step));
+          useStore.getState().setSession({ previews: { ...previews, shown: step } });
+        }}
+      />
+      <span data-testid="preview-label">{label}</span>
     </div>
   );
 }
@@ -107,16 +142,6 @@ export function ResultView() {
     registerResultCanvas(canvasRef.current);
     return () => registerResultCanvas(null);
   }, []);
-
-  const download = async () => {
-    const blob = await resultPng();
-    if (!blob || !result) return;
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `latent-studio-${result.seed}.png`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-  };
 
   return (
     <section className="result" aria-label="Result">
@@ -130,6 +155,7 @@ export function ResultView() {
         />
         {result ? null : <div className="placeholder">Your image appears here.</div>}
       </div>
+      <PreviewScrubber />
       {result ? (
         <div className="result-meta">
           <span data-testid="result-mode" data-mode={result.mode}>
@@ -143,7 +169,7 @@ export function ResultView() {
             {Math.round(result.timings.decodeMs)} ms
           </span>
           {result.truncated ? <span className="notice">Cut past CLIP's 77 tokens: “{result.truncated}”</span> : null}
-          <button type="button" data-testid="download" onClick={() => void download()}>
+          <button type="button" data-testid="download" onClick={() => void downloadResult()}>
             Download PNG
           </button>
         </div>

@@ -1,5 +1,9 @@
 /** Models the app offers. Real hub models arrive with the model-catalog work; the tiny ones ship with the app. */
-import type { Mode } from '../core/validate';
+import { MODES, type Mode } from '../core/validate';
+
+/** The app's modes: the four pipelines, plus compare (txt2img over several settings) and explore. */
+export const APP_MODES = [...MODES, 'compare', 'explore'] as const;
+export type AppMode = (typeof APP_MODES)[number];
 import type { DepthEstimatorSource } from '../protocol/messages';
 
 export interface CatalogModel {
@@ -9,7 +13,7 @@ export interface CatalogModel {
   baseUrl: string;
   description: string;
   /** The modes this model's UNet can run (4 channels: txt2img/img2img/inpaint by blending; 9: inpaint; 5: depth). */
-  modes: readonly Mode[];
+  modes: readonly AppMode[];
   /** Depth models: the estimator that makes a depth map when the user gives none. */
   depthEstimator?: DepthEstimatorSource;
   defaults: { width: number; height: number; steps: number; guidanceScale: number };
@@ -25,7 +29,7 @@ export const TINY_MODEL: CatalogModel = {
   name: 'Tiny SD (test model, built in)',
   baseUrl: `${BASE}models/tiny-sd/`,
   description: TINY_NOTE,
-  modes: ['txt2img', 'img2img', 'inpaint'],
+  modes: ['txt2img', 'img2img', 'inpaint', 'compare', 'explore'],
   defaults: TINY_DEFAULTS,
 };
 
@@ -51,32 +55,39 @@ export const TINY_DEPTH_MODEL: CatalogModel = {
 export const CATALOG: readonly CatalogModel[] = [TINY_MODEL, TINY_INPAINT_MODEL, TINY_DEPTH_MODEL];
 
 /** The model a mode should use first: a dedicated one (inpainting UNet) before a general one. */
-const PREFERRED: Partial<Record<Mode, string>> = { inpaint: TINY_INPAINT_MODEL.id, depth2img: TINY_DEPTH_MODEL.id };
+const PREFERRED: Partial<Record<AppMode, string>> = { inpaint: TINY_INPAINT_MODEL.id, depth2img: TINY_DEPTH_MODEL.id };
 
 export function findModel(id: string): CatalogModel | undefined {
   return CATALOG.find((m) => m.id === id);
 }
 
-export function supportsMode(model: CatalogModel, mode: Mode): boolean {
+export function supportsMode(model: CatalogModel, mode: AppMode): boolean {
   return model.modes.includes(mode);
 }
 
 /** The model to switch to for a mode the current one cannot run (null when it can). */
-export function modelForMode(currentId: string, mode: Mode): CatalogModel | null {
+export function modelForMode(currentId: string, mode: AppMode): CatalogModel | null {
   const current = findModel(currentId);
   if (current && supportsMode(current, mode)) return null;
   const preferred = PREFERRED[mode] ? findModel(PREFERRED[mode]) : undefined;
   return preferred ?? CATALOG.find((m) => supportsMode(m, mode)) ?? null;
 }
 
-export const MODE_LABELS: Record<Mode, string> = {
+export const MODE_LABELS: Record<AppMode, string> = {
   txt2img: 'Text → image',
   img2img: 'Image → image',
   inpaint: 'Inpaint',
   depth2img: 'Depth → image',
+  compare: 'Compare',
+  explore: 'Explore',
 };
 
-export function whyNot(model: CatalogModel, mode: Mode): string | null {
+/** The pipeline a mode runs (compare and explore run txt2img). */
+export function pipelineMode(mode: AppMode): Mode {
+  return mode === 'compare' || mode === 'explore' ? 'txt2img' : mode;
+}
+
+export function whyNot(model: CatalogModel, mode: AppMode): string | null {
   if (supportsMode(model, mode)) return null;
   return `${model.name} cannot run ${MODE_LABELS[mode]}: it supports ${model.modes.map((m) => MODE_LABELS[m]).join(', ')}.`;
 }

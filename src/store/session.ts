@@ -3,6 +3,9 @@ import type { SerializedError } from '../core/errors';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { Mode } from '../core/validate';
+import type { CompareCell } from '../core/pipeline/compare';
+import type { TokenView } from '../protocol/messages';
+import type { GalleryEntry } from '../storage/gallery-db';
 import type { InitImageInfo } from '../canvas/init-image';
 import type { Backend, Capabilities, LoadModelResult } from '../protocol/messages';
 import type { AppState } from './index';
@@ -27,6 +30,27 @@ export interface SessionSlice {
   inputError: string | null;
   /** Why the app switched models on a mode change, shown once. */
   modelNotice: string | null;
+  /** The compare grid: what each cell is and whether its image has arrived (pixels in canvas/compare-cells). */
+  compare: { run: number; prompt: string; seed: string; cells: (CompareCell & { done: boolean })[] } | null;
+  /** Steps with a preview image in canvas/previews, and which one is shown (null = the final image). */
+  previews: { steps: number[]; totalSteps: number; shown: number | null };
+  /** explore: the prompt as the loaded model's tokenizer sees it. */
+  tokens: (TokenView & { text: string }) | null;
+  /** explore: the last VAE round trip's numbers (pixels in canvas/round-trip). */
+  roundTrip: {
+    width: number;
+    height: number;
+    channels: number;
+    latentWidth: number;
+    latentHeight: number;
+    meanAbsError: number;
+    psnr: number;
+    source: string;
+  } | null;
+  /** The gallery's entries, newest first (images in IndexedDB). */
+  gallery: GalleryEntry[];
+  /** A one-line message about something the app did for the person (settings restored, and so on). */
+  notice: string | null;
   download: DownloadProgress | null;
   job: {
     /** Counts Generate presses, so a watcher can tell this run's outcome from the last one's. */
@@ -46,6 +70,12 @@ export interface SessionSlice {
     height: number;
     seed: string;
     prompt: string;
+    negativePrompt: string;
+    guidanceScale: number;
+    steps: number;
+    scheduler: string;
+    modelId: string;
+    strength: number | null;
     mode: Mode;
     encoderLatents: EncoderLatents | null;
     backend: Backend;
@@ -58,7 +88,20 @@ export interface SessionSlice {
     patch: Partial<
       Pick<
         SessionSlice,
-        'capabilities' | 'model' | 'download' | 'result' | 'initImage' | 'depth' | 'inputError' | 'modelNotice'
+        | 'capabilities'
+        | 'model'
+        | 'download'
+        | 'result'
+        | 'initImage'
+        | 'depth'
+        | 'inputError'
+        | 'modelNotice'
+        | 'compare'
+        | 'previews'
+        | 'tokens'
+        | 'roundTrip'
+        | 'gallery'
+        | 'notice'
       >
     >,
   ): void;
@@ -71,6 +114,12 @@ export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = 
   depth: null,
   inputError: null,
   modelNotice: null,
+  compare: null,
+  previews: { steps: [], totalSteps: 0, shown: null },
+  tokens: null,
+  roundTrip: null,
+  gallery: [],
+  notice: null,
   download: null,
   job: { run: 0, state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
   result: null,

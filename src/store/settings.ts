@@ -3,6 +3,7 @@ import type { SchedulerName } from '../core/schedulers/types';
 import { DEFAULT_STRENGTH, type Mode } from '../core/validate';
 import type { ResizeMode } from '../canvas/init-image';
 import type { MaskTool } from '../canvas/mask-model';
+import type { AppMode } from '../models/catalog';
 import type { Backend } from '../protocol/messages';
 import { TINY_MODEL } from '../models/catalog';
 import type { AppState } from './index';
@@ -25,7 +26,16 @@ export interface SettingsSlice {
   backendChosen: boolean;
   modelId: string;
   theme: 'dark' | 'light';
-  mode: Mode;
+  mode: AppMode;
+  /** compare: the guidance scales, as typed ("1.1, 8, 12"). */
+  compareScales: string;
+  /** compare: an optional second axis and its values ("10, 20" steps or "pndm, euler"). */
+  compareAxis: 'none' | 'steps' | 'scheduler';
+  compareAxisValues: string;
+  /** Live previews while generating (off by default: the VAE preview costs a decode per preview). */
+  livePreview: boolean;
+  previewKind: 'vae' | 'fast';
+  previewEvery: number;
   /** Strength per image mode, each starting at its pipeline's default. */
   strength: Record<Exclude<Mode, 'txt2img'>, number>;
   /** How a start image meets the output size: crop to fill, or fit inside with grey bars. */
@@ -56,7 +66,13 @@ export type SettingKey =
   | 'pasteBack'
   | 'maskTool'
   | 'brushSize'
-  | 'maskOpacity';
+  | 'maskOpacity'
+  | 'compareScales'
+  | 'compareAxis'
+  | 'compareAxisValues'
+  | 'livePreview'
+  | 'previewKind'
+  | 'previewEvery';
 
 export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> = (set) => ({
   prompt: 'A painting of a flooble',
@@ -73,6 +89,12 @@ export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> 
   modelId: TINY_MODEL.id,
   theme: 'dark',
   mode: 'txt2img',
+  compareScales: '1.1, 8, 12',
+  compareAxis: 'none',
+  compareAxisValues: '',
+  livePreview: false,
+  previewKind: 'vae',
+  previewEvery: 2,
   strength: { ...DEFAULT_STRENGTH },
   resizeMode: 'crop',
   pasteBack: true,
@@ -104,6 +126,12 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'modelId',
   'theme',
   'mode',
+  'compareScales',
+  'compareAxis',
+  'compareAxisValues',
+  'livePreview',
+  'previewKind',
+  'previewEvery',
   'strength',
   'resizeMode',
   'pasteBack',

@@ -1,0 +1,123 @@
+/** compare mode: build the grid's cells from the settings, run them, export the grid, open a cell. */
+import { ValidationError } from '../core/errors';
+import { parseScales, validateCells, type CompareCell } from '../core/pipeline/compare';
+import { SCHEDULER_LABELS, isSchedulerName } from '../core/schedulers';
+import { validateGenerate } from '../core/validate';
+import { cellImage, clearCells, gridImage } from '../canvas/compare-cells';
+import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
+import { showImage } from '../canvas/result-surface';
+import { useStore } from '../store';
+import { client, failBeforeStart, onProgress, runJob } from './controller';
+import { saveToGallery } from './gallery-actions';
+
+/** Guidance scales × the optional second axis (steps or scheduler), row by row. */
+export function compareCells(): CompareCell[] {
+  const s = useStore.getState();
+  const scales = parseScales(s.compareScales);
+  const values = s.compareAxisValues
+    .split(/[,;\s]+/)
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (s.compareAxis === 'none' || values.length === 0) {
+    return scales.map((g) => ({ guidanceScale: g, steps: s.steps, scheduler: s.scheduler }));
+  }
+  const cells: CompareCell[] = [];
+  for (const value of values) {
+    if (s.compareAxis === 'steps') {
+      const steps = Number(value);
+      if (!Number.isInteger(steps))
+        throw new ValidationError(`"${value}" is not a whole number of steps.`, 'compareAxisValues');
+      for (const g of scales) cells.push({ guidanceScale: g, steps, scheduler: s.scheduler });
+    } else {
+      const name = value.toLowerCase();
+      if (!isSchedulerName(name)) {
+        throw new ValidationError(
+          `"${value}" is not a scheduler; use e.g. pndm, euler, dpmpp-2m.`,
+          'compareAxisValues',
+        );
+      }
+      for (const g of scales) cells.push({ guidanceScale: g, steps: s.steps, scheduler: name });
+    }
+  }
+  return validateCells(cells);
+}
+
+export function cellLabel(cell: CompareCell): string {
+  return `CFG ${cell.guidanceScale} · ${cell.steps} steps · ${SCHEDULER_LABELS[cell.scheduler]}`;
+}
+
+export async function runCompare(): Promise<void> {
+  const s = useStore.getState();
+  let cells: CompareCell[];
+  const base = {
+    mode: 'txt2img' as const,
+    prompt: s.prompt,
+    negativePrompt: s.negativePrompt,
+    guidanceScale: s.guidanceScale,
+    steps: s.steps,
+    seed: s.seed,
+    width: s.width,
+    height: s.height,
+    scheduler: s.scheduler,
+  };
+  try {
+    validateGenerate(base);
+    cells = compareCells();
+  } catch (error) {
+    failBeforeStart(error);
+    return;
+  }
+  clearCells();
+  s.setSession({
+    compare: { run: s.job.run, prompt: s.prompt, seed: s.seed, cells: cells.map((c) => ({ ...c, done: false })) },
+  });
+  await runJob(cells[0]!.steps, async (signal) => {
+    await client.request('compare', { ...base, cells }, { signal, onProgress });
+  });
+}
+
+export async function exportGrid(): Promise<void> {
+  const compare = useStore.getState().compare;
+  if (!compare) return;
+  const columns = Math.min(compare.cells.length, Math.max(1, new Set(compare.cells.map((c) => c.guidanceScale)).size));
+  const image = gridImage(
+    compare.cells.map((c) => cellLabel(c)),
+    columns,
+  );
+  if (!image) return;
+  const blob = await pngWithParameters(image, null);
+  downloadBlob(blob, fileName({ prompt: compare.prompt, seed: compare.seed }, '_grid'));
+}
+
+/** Makes a cell the current result, with its settings, in txt2img mode. */
+export function openCell(index: number): void {
+  const s = useStore.getState();
+  const cell = s.compare?.cells[index];
+  const image = cellImage(index);
+  if (!cell || !image || !s.compare) return;
+  showImage(image);
+  s.setSetting('guidanceScale', cell.guidanceScale);
+  s.setSetting('steps', cell.steps);
+  s.setSetting('scheduler', cell.scheduler);
+  const meta = {
+    width: image.width,
+    height: image.height,
+    seed: s.compare.seed,
+    prompt: s.compare.prompt,
+    negativePrompt: s.negativePrompt,
+    guidanceScale: cell.guidanceScale,
+    steps: cell.steps,
+    scheduler: cell.scheduler,
+    modelId: s.modelId,
+    strength: null,
+    mode: 'txt2img' as const,
+    encoderLatents: null,
+    backend: s.model?.backend ?? ('wasm' as const),
+    truncated: '',
+    totalMs: 0,
+    timings: { encodeMs: 0, denoiseMs: 0, decodeMs: 0 },
+  };
+  useStore.setState({ mode: 'txt2img' });
+  s.setSession({ result: { version: (s.result?.version ?? 0) + 1, ...meta }, notice: `Opened ${cellLabel(cell)}.` });
+  void saveToGallery(image, meta);
+}

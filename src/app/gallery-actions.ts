@@ -1,0 +1,151 @@
+/** The gallery: save every result, list, reuse, delete, download, and restore settings from a PNG. */
+import { serializeError } from '../core/errors';
+import { parseParameters, type ImageParameters, type ParsedParameters } from '../core/parameters-text';
+import { readPngText } from '../core/png-text';
+import { isSchedulerName } from '../core/schedulers';
+import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
+import { currentResult, showImage } from '../canvas/result-surface';
+import { findModel } from '../models/catalog';
+import { addEntry, deleteEntry, entryPng, listEntries, type GalleryEntry } from '../storage/gallery-db';
+import { useStore } from '../store';
+import type { SessionSlice } from '../store/session';
+
+type ResultMeta = Omit<NonNullable<SessionSlice['result']>, 'version'>;
+
+export function parametersOf(meta: ResultMeta): ImageParameters {
+  return {
+    prompt: meta.prompt,
+    negativePrompt: meta.negativePrompt,
+    steps: meta.steps,
+    scheduler: isSchedulerName(meta.scheduler) ? meta.scheduler : 'pndm',
+    guidanceScale: meta.guidanceScale,
+    seed: meta.seed,
+    width: meta.width,
+    height: meta.height,
+    model: meta.modelId,
+    mode: meta.mode,
+    ...(meta.strength !== null ? { strength: meta.strength } : {}),
+  };
+}
+
+function say(notice: string): void {
+  useStore.getState().setSession({ notice });
+}
+
+export async function loadGallery(): Promise<void> {
+  try {
+    useStore.getState().setSession({ gallery: await listEntries() });
+  } catch (error) {
+    say(`The gallery could not be read: ${serializeError(error).message}`);
+  }
+}
+
+/** Saves before the result is shown; a storage failure is said, never allowed to lose the image. */
+export async function saveToGallery(image: ImageData, meta: ResultMeta): Promise<void> {
+  try {
+    const params = parametersOf(meta);
+    const png = await pngWithParameters(image, params);
+    const entry = await addEntry({ createdAt: Date.now(), params, width: image.width, height: image.height, png });
+    const s = useStore.getState();
+    s.setSession({ gallery: [entry, ...s.gallery] });
+  } catch (error) {
+    say(`This image is not in the gallery (${serializeError(error).message}); download it to keep it.`);
+  }
+}
+
+export async function downloadResult(): Promise<void> {
+  const image = currentResult();
+  const meta = useStore.getState().result;
+  if (!image || !meta) return;
+  const params = parametersOf(meta);
+  downloadBlob(await pngWithParameters(image, params), fileName(params));
+}
+
+export async function downloadEntry(entry: GalleryEntry): Promise<void> {
+  const png = await entryPng(entry.id);
+  if (png) downloadBlob(png, fileName(entry.params));
+}
+
+export async function removeEntry(entry: GalleryEntry): Promise<void> {
+  await deleteEntry(entry.id);
+  const s = useStore.getState();
+  s.setSession({ gallery: s.gallery.filter((e) => e.id !== entry.id) });
+}
+
+/** Puts settings back as they were for an image; what the image does not say stays as it is. */
+export function applyParameters(p: ParsedParameters, source: string): void {
+  const s = useStore.getState();
+  s.setSetting('prompt', p.prompt);
+  s.setSetting('negativePrompt', p.negativePrompt);
+  if (p.seed !== undefined) s.setSetting('seed', p.seed);
+  if (p.steps !== undefined) s.setSetting('steps', p.steps);
+  if (p.guidanceScale !== undefined) s.setSetting('guidanceScale', p.guidanceScale);
+  if (p.scheduler !== undefined) s.setSetting('scheduler', p.scheduler);
+  if (p.width !== undefined) s.setSetting('width', p.width);
+  if (p.height !== undefined) s.setSetting('height', p.height);
+  const known = p.model !== undefined && findModel(p.model) !== undefined;
+  if (known) s.setSetting('modelId', p.model!);
+  if (p.mode && p.strength !== undefined && p.mode !== 'txt2img') {
+    useStore.setState((st) => ({ strength: { ...st.strength, [p.mode as 'img2img']: p.strength! } }));
+  }
+  const unknownModel = p.model && !known ? ` (its model "${p.model}" is not in this app's catalog)` : '';
+  say(`Settings restored from ${source}${unknownModel}.`);
+}
+
+export function reuseSettings(entry: GalleryEntry): void {
+  applyParameters(entry.params, 'the gallery');
+}
+
+export function reuseSeed(entry: GalleryEntry): void {
+  useStore.getState().setSetting('seed', entry.params.seed);
+  say(`Seed ${entry.params.seed} from the gallery.`);
+}
+
+/** Shows a gallery image as the current result. */
+export async function openEntry(entry: GalleryEntry): Promise<void> {
+  const png = await entryPng(entry.id);
+  if (!png) return;
+  const bitmap = await createImageBitmap(png);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  showImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  const p = entry.params;
+  const s = useStore.getState();
+  s.setSession({
+    result: {
+      version: (s.result?.version ?? 0) + 1,
+      width: entry.width,
+      height: entry.height,
+      seed: p.seed,
+      prompt: p.prompt,
+      negativePrompt: p.negativePrompt,
+      guidanceScale: p.guidanceScale,
+      steps: p.steps,
+      scheduler: p.scheduler,
+      modelId: p.model,
+      strength: p.strength ?? null,
+      mode: p.mode,
+      encoderLatents: null,
+      backend: s.model?.backend ?? 'wasm',
+      truncated: '',
+      totalMs: 0,
+      timings: { encodeMs: 0, denoiseMs: 0, decodeMs: 0 },
+    },
+    previews: { steps: [], totalSteps: 0, shown: null },
+  });
+}
+
+/** A dropped PNG with generation parameters (ours or another SD tool's) restores its settings. */
+export async function restoreFromFile(file: File): Promise<boolean> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const text = readPngText(bytes).get('parameters');
+  const parsed = text ? parseParameters(text) : null;
+  if (!parsed) {
+    say(`"${file.name}" has no generation parameters to restore.`);
+    return false;
+  }
+  applyParameters(parsed, `"${file.name}"`);
+  return true;
+}

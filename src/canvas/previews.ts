@@ -1,0 +1,17 @@
+/**
+ * Preview images from the denoising loop (predicted clean image every k steps), kept for the
+ * scrubber after the run. Drawn on the result canvas without replacing the final result.
+ */
+let images: { step: number; image: ImageData }[] = [];
+
+export function clearPreviews(): void {
+  images = [];
+}
+
+export function addPreview(step: number, pixels: ArrayBuffer, width: number, height: number): void {
+  images.push({ step, image: new ImageData(new Uint8ClampedArray(pixels), width, height) });
+}
+
+export function previewAt(step: number): ImageData | null {
+  return images.find((p) => p.step === step)?.image ?? null;
+}

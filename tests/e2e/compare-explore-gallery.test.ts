@@ -1,0 +1,145 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPngText } from '../../src/core/png-text';
+import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings } from './app';
+import { openApp, SCREENSHOTS, type Session } from './browser';
+
+const SIZE = 128;
+
+describe('compare, explore and the gallery in the browser', () => {
+  let session: Session;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    session = await openApp();
+    session.page.on('pageerror', (e) => console.error('page error:', e.message));
+    await setSettings(session.page, {
+      backend: 'wasm',
+      prompt: 'A painting of a flooble',
+      negativePrompt: '',
+      width: SIZE,
+      height: SIZE,
+      steps: 8,
+      seed: '1234',
+      scheduler: 'pndm',
+    });
+  });
+  afterAll(async () => session?.close());
+
+  it('compare 1.1, 8, 12: three labelled cells that differ, and the 8 cell equals txt2img at guidance 8', async () => {
+    const { page } = session;
+    await page.getByTestId('mode-compare').click();
+    expect(await page.getByTestId('compare-scales').inputValue()).toBe('1.1, 8, 12');
+    expect(await generate(page)).toBe('done');
+    const cells = page.getByTestId('compare-cell');
+    expect(await cells.count()).toBe(3);
+    const images: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const cell = cells.nth(i);
+      expect(await cell.getAttribute('data-done')).toBe('true');
+      expect(await cell.getAttribute('data-steps')).toBe('8');
+      expect(await cell.getAttribute('data-scheduler')).toBe('pndm');
+      expect(await cell.locator('figcaption').textContent()).toMatch(/^CFG [\d.]+ · 8 steps · PNDM$/);
+      images.push(
+        Buffer.from(
+          await cell.locator('canvas').evaluate((c: HTMLCanvasElement) => {
+            const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+            return Array.from(d);
+          }),
+        ),
+      );
+    }
+    expect(await cells.nth(0).getAttribute('data-guidance')).toBe('1.1');
+    expect(await cells.nth(1).getAttribute('data-guidance')).toBe('8');
+    expect(await cells.nth(2).getAttribute('data-guidance')).toBe('12');
+    expect(pixelDiff(images[0]!, images[1]!).mean).toBeGreaterThan(0.5);
+    expect(pixelDiff(images[1]!, images[2]!).mean).toBeGreaterThan(0.5);
+    await page.screenshot({ path: `${SCREENSHOTS}/compare.png` });
+
+    // The same prompt and seed as a plain txt2img run at guidance 8.
+    await page.getByTestId('mode-txt2img').click();
+    await setSettings(page, { guidance: 8 });
+    expect(await generate(page)).toBe('done');
+    const single = await canvasPixels(page);
+    const diff = pixelDiff(single.pixels, images[1]!);
+    console.log('compare cell vs txt2img at guidance 8 (WASM):', diff);
+    expect(diff.max).toBe(0);
+
+    // Open a cell as a normal result.
+    await page.getByTestId('mode-compare').click();
+    await page.getByTestId('compare-open').nth(2).click();
+    await expect.poll(() => page.getByTestId('mode').getAttribute('data-mode')).toBe('txt2img');
+    expect(pixelDiff((await canvasPixels(page)).pixels, images[2]!).max).toBe(0);
+    expect(await page.getByTestId('guidance-scale').inputValue()).toBe('12');
+  });
+
+  it('explore: tokens, the noise schedule plot with axes, a VAE round trip and a step scrubber', async () => {
+    const { page } = session;
+    await page.getByTestId('mode-explore').click();
+    await expect
+      .poll(() => page.getByTestId('token-ids').textContent())
+      .toBe('49406, 320, 3086, 539, 320, 4062, 1059, 49407');
+    expect(await page.getByTestId('token-list').locator('li').first().textContent()).toMatch(/<\|startoftext\|>\s*49406/);
+    const plot = page.getByTestId('schedule-plot');
+    expect(await plot.locator('path.curve').count()).toBe(3);
+    expect(await plot.locator('text.tick').allTextContents()).toEqual(['0', '0.25', '0.5', '0.75', '1', '0', '250', '500', '750', '999']);
+    expect((await plot.getAttribute('data-timesteps'))!.split(',')).toHaveLength(9); // PNDM: 8 steps + 1
+    await setSettings(page, { prompt: 'a long prompt ' + 'word '.repeat(90) });
+    await expect.poll(() => page.getByTestId('token-truncated').textContent()).toMatch(/drops: “.*word/);
+    await setSettings(page, { prompt: 'A painting of a flooble' });
+
+    await page.getByTestId('explore-vae').click();
+    await expect.poll(() => page.getByTestId('latent-shape').textContent()).toMatch(/128×128 pixels → 4×16×16 latents/);
+    for (let c = 0; c < 4; c++) expect(rgbStd((await canvasData(page, `latent-channel-${c}`)).pixels)).toBeGreaterThan(1);
+    expect(await page.getByTestId('vae-error').textContent()).toMatch(/Reconstruction error: [\d.]+ \/ 255 mean absolute, PSNR [\d.]+ dB/);
+
+    await page.getByTestId('preview-every').fill('2');
+    expect(await generate(page)).toBe('done');
+    const scrubber = page.getByTestId('preview-scrubber');
+    expect(await scrubber.getAttribute('max')).toBe('5'); // previews after steps 2, 4, 6, 8, 9 + the final image
+    const final = (await canvasPixels(page)).pixels;
+    await setRange(page, 'preview-scrubber', 0);
+    await expect.poll(() => page.getByTestId('preview-label').textContent()).toMatch(/^Step 2 of 9/);
+    const early = (await canvasPixels(page)).pixels;
+    expect(pixelDiff(early, final).mean).toBeGreaterThan(0.5);
+    await page.screenshot({ path: `${SCREENSHOTS}/explore.png`, fullPage: true });
+    await setRange(page, 'preview-scrubber', 5);
+    await expect.poll(() => page.getByTestId('preview-label').textContent()).toBe('Final image');
+    expect(pixelDiff((await canvasPixels(page)).pixels, final).max).toBe(0);
+  });
+
+  it('keeps the gallery across a reload; a downloaded PNG dropped back restores prompt and seed', async () => {
+    const { page } = session;
+    const gallery = page.getByTestId('gallery');
+    const before = Number(await gallery.getAttribute('data-count'));
+    expect(before).toBeGreaterThanOrEqual(3); // txt2img, the opened compare cell, explore
+    await page.reload();
+    await expect.poll(async () => Number(await gallery.getAttribute('data-count'))).toBe(before);
+    const newest = page.getByTestId('gallery-item').first();
+    expect(await newest.getAttribute('data-seed')).toBe('1234');
+    await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
+
+    // Download from the gallery: the file carries the parameters.
+    const [download] = await Promise.all([page.waitForEvent('download'), newest.getByTestId('gallery-download').click()]);
+    const path = await download.path();
+    const bytes = new Uint8Array(readFileSync(path));
+    const text = readPngText(bytes).get('parameters')!;
+    expect(text).toMatch(/^A painting of a flooble\nSteps: 8, Sampler: PNDM, CFG scale: 12, Seed: 1234, Size: 128x128, Model: tiny-sd, Mode: txt2img$/);
+
+    await setSettings(page, { prompt: 'something else', seed: '99' });
+    await page.evaluate((data) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], 'from-gallery.png', { type: 'image/png' }));
+      document.querySelector('main')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
+    }, Array.from(bytes));
+    await expect.poll(() => page.getByTestId('prompt').inputValue()).toBe('A painting of a flooble');
+    expect(await page.getByTestId('seed').inputValue()).toBe('1234');
+    expect(await page.getByTestId('notice').textContent()).toMatch(/Settings restored from "from-gallery.png"/);
+
+    // Delete removes it, and the deletion also survives a reload.
+    await newest.getByTestId('gallery-delete').click();
+    await expect.poll(async () => Number(await gallery.getAttribute('data-count'))).toBe(before - 1);
+    await page.reload();
+    await expect.poll(async () => Number(await gallery.getAttribute('data-count'))).toBe(before - 1);
+  });
+});
