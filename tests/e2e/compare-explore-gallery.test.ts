@@ -56,6 +56,14 @@ describe('compare, explore and the gallery in the browser', () => {
     expect(pixelDiff(images[1]!, images[2]!).mean).toBeGreaterThan(0.5);
     await page.screenshot({ path: `${SCREENSHOTS}/compare.png` });
 
+    // The grid as one labelled PNG: three 128-px cells side by side with 8-px gaps, a label row above.
+    const [grid] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-export').click()]);
+    expect(grid.suggestedFilename()).toBe('A_painting_of_a_flooble_1234_grid.png');
+    const gridPath = `${SCREENSHOTS}/compare-grid-export.png`;
+    await grid.saveAs(gridPath);
+    const gridPng = readFileSync(gridPath);
+    expect([gridPng.readUInt32BE(16), gridPng.readUInt32BE(20)]).toEqual([3 * SIZE + 4 * 8, SIZE + 20 + 2 * 8]);
+
     // The same prompt and seed as a plain txt2img run at guidance 8.
     await page.getByTestId('mode-txt2img').click();
     await setSettings(page, { guidance: 8 });
