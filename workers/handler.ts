@@ -67,14 +67,28 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const withSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
 
+function isFileRef(value: unknown): boolean {
+  return isRecord(value) && typeof value['url'] === 'string' && typeof value['path'] === 'string';
+}
+
 function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
-  const { modelId, baseUrl, backend, depthEstimator } = params;
+  const { modelId, plan, backend, depthEstimator } = params;
   if (typeof modelId !== 'string' || modelId.length === 0) throw new ValidationError('Choose a model.', 'model');
-  if (typeof baseUrl !== 'string' || baseUrl.length === 0)
-    throw new ValidationError('The model has no address.', 'model');
+  if (
+    !isRecord(plan) ||
+    !isFileRef(plan['textEncoder']) ||
+    !isFileRef(plan['unet']) ||
+    !isFileRef(plan['vaeDecoder']) ||
+    !isRecord(plan['scheduler'])
+  ) {
+    throw new ValidationError(
+      'The model has no complete file list (text encoder, UNet, VAE decoder, scheduler).',
+      'model',
+    );
+  }
   if (backend !== 'webgpu' && backend !== 'wasm')
     throw new ValidationError('Backend must be WebGPU or WASM.', 'backend');
-  const request: LoadModelParams = { modelId, baseUrl: withSlash(baseUrl), backend };
+  const request: LoadModelParams = { modelId, plan: plan as unknown as LoadModelParams['plan'], backend };
   if (depthEstimator !== undefined) {
     if (
       !isRecord(depthEstimator) ||

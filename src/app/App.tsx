@@ -4,6 +4,7 @@ import { ExplorePanel } from '../components/ExplorePanel';
 import { Gallery } from '../components/Gallery';
 import { Header } from '../components/Header';
 import { ImageInput } from '../components/ImageInput';
+import { ModelManager } from '../components/ModelManager';
 import { ModeTabs } from '../components/ModeTabs';
 import { PromptForm } from '../components/PromptForm';
 import { ResultView } from '../components/ResultView';
@@ -63,6 +64,7 @@ export function App() {
   return (
     <div className="app">
       <Header />
+      <ModelManager />
       <ModeTabs />
       <Notice />
       <main className={`panes ${middle ? 'with-input' : ''}`} data-mode={mode}>

@@ -10,10 +10,13 @@ import { showImage, showOnCanvas } from '../canvas/result-surface';
 import { addPreview, clearPreviews } from '../canvas/previews';
 import { setCell } from '../canvas/compare-cells';
 import { findModel, modelForMode, pipelineMode, whyNot, type AppMode } from '../models/catalog';
+import { planLoad } from '../models/manifest';
+import { hubUrl, stallTimeout } from '../models/hub';
 import type { GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
 import { buildImageInputs, showDepthResult } from './image-actions';
 import { saveToGallery } from './gallery-actions';
 import { runCompare } from './compare-actions';
+import { refreshModelCache } from './model-actions';
 import { useStore } from '../store';
 
 export const client = new InferenceClient(
@@ -40,7 +43,17 @@ function toSerialized(error: unknown): SerializedError {
 function onProgress(progress: Progress): void {
   const store = useStore.getState();
   if (progress.kind === 'download') {
-    store.setSession({ download: { file: progress.file, loaded: progress.loaded, total: progress.total } });
+    const previous = store.download;
+    store.setSession({
+      download: {
+        file: progress.file,
+        loaded: progress.loaded,
+        total: progress.total,
+        overallLoaded: progress.overall?.loaded ?? progress.loaded,
+        overallTotal: progress.overall?.total ?? progress.total,
+        startedAt: previous?.startedAt ?? performance.now(),
+      },
+    });
   } else if (progress.kind === 'pipeline') {
     store.patchJob({
       state: 'generating',
@@ -102,12 +115,18 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
   if (loadingModel) return loadingModel;
   const store = useStore.getState();
   store.patchJob({ state: 'loading', phase: null, step: 0, totalSteps: 0, error: null, startedAt: performance.now() });
+  store.setSession({ download: null });
+  // Ask the browser to keep downloaded models under storage pressure (page only; workers cannot ask).
+  if (entry.source.kind !== 'app') void navigator.storage?.persist?.().catch(() => false);
   loadingModel = client
     .request(
       'loadModel',
       {
         modelId,
-        baseUrl: entry.baseUrl,
+        plan: {
+          ...planLoad(entry, hubUrl(), self.location.origin),
+          ...(stallTimeout() ? { stallMs: stallTimeout()! } : {}),
+        },
         backend,
         ...(entry.depthEstimator ? { depthEstimator: entry.depthEstimator } : {}),
       },
@@ -116,11 +135,14 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
     .then((loaded) => {
       const s = useStore.getState();
       s.setSession({ model: loaded, download: null });
+      void refreshModelCache();
       if (!s.schedulerChosen && loaded.defaultScheduler) useStore.setState({ scheduler: loaded.defaultScheduler });
       return loaded;
     })
     .finally(() => {
       loadingModel = null;
+      // A failed or cancelled download may have left files behind in the cache list: show what is there.
+      void refreshModelCache();
     });
   return loadingModel;
 }

@@ -1,13 +1,27 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
-import { CATALOG, whyNot } from '../models/catalog';
+import { catalog, MODE_LABELS, whyNot } from '../models/catalog';
+import type { ModelManifest } from '../models/manifest';
 import type { Backend } from '../protocol/messages';
 
-function formatBytes(n: number): string {
-  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.round(n / 2 ** 20)} MiB`;
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${Math.round(n / 2 ** 20)} MiB`;
+  return `${Math.max(1, Math.round(n / 1024))} KiB`;
+}
+
+/** Name, size, whether it is cached, and its modes: what a person needs to pick a model. */
+function optionLabel(m: ModelManifest, cached: boolean): string {
+  const where = m.source.kind === 'app' ? 'built in' : cached ? 'cached' : 'download';
+  const size = m.approxBytes ? formatBytes(m.approxBytes) : 'size unknown';
+  const unverified = m.verified ? '' : ' · unverified';
+  return `${m.name} · ${size} · ${where} · ${m.modes.map((x) => MODE_LABELS[x]).join(', ')}${unverified}`;
 }
 
 export function Header() {
   const modelId = useStore((s) => s.modelId);
+  const cachedIds = useStore((s) => s.cachedModels.map((r) => r.modelId).join('|'));
+  // Re-read the catalog when the person's own models change.
+  useStore((s) => s.customModels);
   const mode = useStore((s) => s.mode);
   const backend = useStore((s) => s.backend);
   const theme = useStore((s) => s.theme);
@@ -35,11 +49,12 @@ export function Header() {
             disabled={busy}
             onChange={(e) => setSetting('modelId', e.target.value)}
           >
-            {CATALOG.map((m) => {
+            {catalog().map((m) => {
               const reason = whyNot(m, mode);
+              const cached = cachedIds.split('|').includes(m.id);
               return (
                 <option key={m.id} value={m.id} disabled={reason !== null} title={reason ?? m.description}>
-                  {m.name}
+                  {optionLabel(m, cached)}
                   {reason ? ' — not for this mode' : ''}
                 </option>
               );

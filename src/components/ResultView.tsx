@@ -5,6 +5,8 @@ import { downloadResult } from '../app/gallery-actions';
 import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
 import { MODE_LABELS } from '../models/catalog';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
+import type { DownloadProgress } from '../store/session';
+import { formatBytes } from './Header';
 
 function useElapsed(startedAt: number | null, finishedAt: number | null, live: boolean): number {
   const [now, setNow] = useState(() => performance.now());
@@ -15,6 +17,19 @@ function useElapsed(startedAt: number | null, finishedAt: number | null, live: b
   }, [live]);
   if (startedAt === null) return 0;
   return ((live ? now : (finishedAt ?? now)) - startedAt) / 1000;
+}
+
+function downloadText(d: DownloadProgress): string {
+  const seconds = (performance.now() - d.startedAt) / 1000;
+  const speed = seconds > 0.5 ? d.overallLoaded / seconds : 0;
+  const left = speed > 0 && d.overallTotal ? (d.overallTotal - d.overallLoaded) / speed : null;
+  const parts = [
+    `Loading model: ${formatBytes(d.overallLoaded)}${d.overallTotal ? ` of ${formatBytes(d.overallTotal)}` : ''}`,
+    speed > 0 ? `${formatBytes(speed)}/s` : null,
+    left !== null && left > 1 ? `${left < 90 ? `${Math.round(left)} s` : `${Math.round(left / 60)} min`} left` : null,
+    `(${d.file}${d.total ? ` ${Math.round((100 * d.loaded) / d.total)} %` : ''})`,
+  ];
+  return parts.filter(Boolean).join(' · ');
 }
 
 const PHASE_LABEL = {
@@ -37,9 +52,7 @@ export function StatusLine() {
       text = 'Ready. Write a prompt and press Generate.';
       break;
     case 'loading':
-      text = download
-        ? `Loading model: ${download.file} ${Math.round(download.loaded / 1024)} KiB${download.total ? ` of ${Math.round(download.total / 1024)} KiB` : ''}`
-        : 'Loading model…';
+      text = download ? downloadText(download) : 'Loading model…';
       break;
     case 'generating':
       text = `${job.phase ? PHASE_LABEL[job.phase] : 'Working'}…`;
@@ -56,7 +69,12 @@ export function StatusLine() {
       text = 'Something went wrong (see below).';
       break;
   }
-  const fraction = job.totalSteps > 0 ? job.step / job.totalSteps : 0;
+  const fraction =
+    job.state === 'loading' && download?.overallTotal
+      ? download.overallLoaded / download.overallTotal
+      : job.totalSteps > 0
+        ? job.step / job.totalSteps
+        : 0;
   return (
     <div className="status-block">
       <div
@@ -84,9 +102,16 @@ export function StatusLine() {
           <div className="progress-fill" style={{ width: `${Math.round(fraction * 100)}%` }} />
         </div>
         <span className="progress-text">
-          Step {job.step} / {job.totalSteps} · {elapsed.toFixed(1)} s
+          {job.state === 'loading' ? 'Loading' : `Step ${job.step} / ${job.totalSteps}`} · {elapsed.toFixed(1)} s
         </span>
       </div>
+      <div
+        data-testid="download-progress"
+        hidden
+        data-loaded={download?.overallLoaded ?? 0}
+        data-total={download?.overallTotal ?? 0}
+        data-file={download?.file ?? ''}
+      ></div>
     </div>
   );
 }

@@ -10,6 +10,7 @@ import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { SchedulerConfigJson, SchedulerName } from '../core/schedulers/types';
 import type { Mode } from '../core/validate';
+import type { LoadPlan } from './load-plan';
 
 export type Backend = 'webgpu' | 'wasm';
 
@@ -42,8 +43,8 @@ export interface DepthEstimatorSource {
 
 export interface LoadModelParams {
   modelId: string;
-  /** Folder in diffusers ONNX layout, ending in '/'. */
-  baseUrl: string;
+  /** Every file's URL, resolved by the page from the model's manifest. */
+  plan: LoadPlan;
   backend: Backend;
   /** For depth models: the estimator that makes depth maps when the user gives none. */
   depthEstimator?: DepthEstimatorSource;
@@ -61,6 +62,8 @@ export interface LoadModelResult {
   schedulerConfig: SchedulerConfigJson;
   info: ModelInfo;
   loadMs: number;
+  /** Bytes of model files read (downloaded or from the cache). */
+  bytes: number;
 }
 
 /** RGBA bytes, 4 per pixel, transferred. */
@@ -189,7 +192,14 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
 ];
 
 export type Progress =
-  | { kind: 'download'; file: string; loaded: number; total: number | null }
+  | {
+      kind: 'download';
+      file: string;
+      loaded: number;
+      total: number | null;
+      /** All files of the model so far. */
+      overall?: { loaded: number; total: number | null };
+    }
   | { kind: 'session'; part: string }
   | { kind: 'pipeline'; phase: PipelinePhase; step: number; totalSteps: number }
   /** The predicted clean image at a step, RGBA, transferred. */

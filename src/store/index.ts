@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
+import { setCustomModels } from '../models/catalog';
 import { createSessionSlice, type SessionSlice } from './session';
 import { createSettingsSlice, PERSISTED_SETTINGS, type SettingsSlice } from './settings';
 
@@ -21,3 +22,9 @@ export const selectModel = (s: AppState) => s.model;
 export const selectCapabilities = (s: AppState) => s.capabilities;
 export const selectResult = (s: AppState) => s.result;
 export const selectDownload = (s: AppState) => s.download;
+
+// The catalog knows the person's own models too.
+setCustomModels(useStore.getState().customModels);
+useStore.subscribe((s, previous) => {
+  if (s.customModels !== previous.customModels) setCustomModels(s.customModels);
+});

@@ -6,6 +6,7 @@ import type { Mode } from '../core/validate';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { TokenView } from '../protocol/messages';
 import type { GalleryEntry } from '../storage/gallery-db';
+import type { CachedModelRecord } from '../storage/model-cache';
 import type { InitImageInfo } from '../canvas/init-image';
 import type { Backend, Capabilities, LoadModelResult } from '../protocol/messages';
 import type { AppState } from './index';
@@ -16,6 +17,10 @@ export interface DownloadProgress {
   file: string;
   loaded: number;
   total: number | null;
+  /** All of the model's files so far, and when the download began (for speed and time left). */
+  overallLoaded: number;
+  overallTotal: number | null;
+  startedAt: number;
 }
 
 /** The model in the worker and the job running on it: handles and numbers only, never pixels. */
@@ -49,6 +54,11 @@ export interface SessionSlice {
   } | null;
   /** The gallery's entries, newest first (images in IndexedDB). */
   gallery: GalleryEntry[];
+  /** Models in Cache Storage, and the site's storage use against its quota. */
+  cachedModels: CachedModelRecord[];
+  storage: { usage: number; quota: number } | null;
+  /** A problem adding a custom model. */
+  customModelError: string | null;
   /** A one-line message about something the app did for the person (settings restored, and so on). */
   notice: string | null;
   download: DownloadProgress | null;
@@ -102,6 +112,9 @@ export interface SessionSlice {
         | 'roundTrip'
         | 'gallery'
         | 'notice'
+        | 'cachedModels'
+        | 'storage'
+        | 'customModelError'
       >
     >,
   ): void;
@@ -120,6 +133,9 @@ export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = 
   roundTrip: null,
   gallery: [],
   notice: null,
+  cachedModels: [],
+  storage: null,
+  customModelError: null,
   download: null,
   job: { run: 0, state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
   result: null,

@@ -4,6 +4,7 @@ import { DEFAULT_STRENGTH, type Mode } from '../core/validate';
 import type { ResizeMode } from '../canvas/init-image';
 import type { MaskTool } from '../canvas/mask-model';
 import type { AppMode } from '../models/catalog';
+import type { ModelManifest } from '../models/manifest';
 import type { Backend } from '../protocol/messages';
 import { TINY_MODEL } from '../models/catalog';
 import type { AppState } from './index';
@@ -27,6 +28,8 @@ export interface SettingsSlice {
   modelId: string;
   theme: 'dark' | 'light';
   mode: AppMode;
+  /** Models the person added by repo id or URL, as manifests read from their model_index.json. */
+  customModels: ModelManifest[];
   /** compare: the guidance scales, as typed ("1.1, 8, 12"). */
   compareScales: string;
   /** compare: an optional second axis and its values ("10, 20" steps or "pndm, euler"). */
@@ -89,6 +92,7 @@ export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> 
   modelId: TINY_MODEL.id,
   theme: 'dark',
   mode: 'txt2img',
+  customModels: [],
   compareScales: '1.1, 8, 12',
   compareAxis: 'none',
   compareAxisValues: '',
@@ -126,6 +130,7 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'modelId',
   'theme',
   'mode',
+  'customModels',
   'compareScales',
   'compareAxis',
   'compareAxisValues',

@@ -87,10 +87,23 @@ describe('compare, explore and the gallery in the browser', () => {
     await expect
       .poll(() => page.getByTestId('token-ids').textContent())
       .toBe('49406, 320, 3086, 539, 320, 4062, 1059, 49407');
-    expect(await page.getByTestId('token-list').locator('li').first().textContent()).toMatch(/<\|startoftext\|>\s*49406/);
+    expect(await page.getByTestId('token-list').locator('li').first().textContent()).toMatch(
+      /<\|startoftext\|>\s*49406/,
+    );
     const plot = page.getByTestId('schedule-plot');
     expect(await plot.locator('path.curve').count()).toBe(3);
-    expect(await plot.locator('text.tick').allTextContents()).toEqual(['0', '0.25', '0.5', '0.75', '1', '0', '250', '500', '750', '999']);
+    expect(await plot.locator('text.tick').allTextContents()).toEqual([
+      '0',
+      '0.25',
+      '0.5',
+      '0.75',
+      '1',
+      '0',
+      '250',
+      '500',
+      '750',
+      '999',
+    ]);
     expect((await plot.getAttribute('data-timesteps'))!.split(',')).toHaveLength(9); // PNDM: 8 steps + 1
     await setSettings(page, { prompt: 'a long prompt ' + 'word '.repeat(90) });
     await expect.poll(() => page.getByTestId('token-truncated').textContent()).toMatch(/drops: “.*word/);
@@ -98,8 +111,11 @@ describe('compare, explore and the gallery in the browser', () => {
 
     await page.getByTestId('explore-vae').click();
     await expect.poll(() => page.getByTestId('latent-shape').textContent()).toMatch(/128×128 pixels → 4×16×16 latents/);
-    for (let c = 0; c < 4; c++) expect(rgbStd((await canvasData(page, `latent-channel-${c}`)).pixels)).toBeGreaterThan(1);
-    expect(await page.getByTestId('vae-error').textContent()).toMatch(/Reconstruction error: [\d.]+ \/ 255 mean absolute, PSNR [\d.]+ dB/);
+    for (let c = 0; c < 4; c++)
+      expect(rgbStd((await canvasData(page, `latent-channel-${c}`)).pixels)).toBeGreaterThan(1);
+    expect(await page.getByTestId('vae-error').textContent()).toMatch(
+      /Reconstruction error: [\d.]+ \/ 255 mean absolute, PSNR [\d.]+ dB/,
+    );
 
     await page.getByTestId('preview-every').fill('2');
     expect(await generate(page)).toBe('done');
@@ -128,11 +144,16 @@ describe('compare, explore and the gallery in the browser', () => {
     await page.screenshot({ path: `${SCREENSHOTS}/gallery.png`, fullPage: true });
 
     // Download from the gallery: the file carries the parameters.
-    const [download] = await Promise.all([page.waitForEvent('download'), newest.getByTestId('gallery-download').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      newest.getByTestId('gallery-download').click(),
+    ]);
     const path = await download.path();
     const bytes = new Uint8Array(readFileSync(path));
     const text = readPngText(bytes).get('parameters')!;
-    expect(text).toMatch(/^A painting of a flooble\nSteps: 8, Sampler: PNDM, CFG scale: 12, Seed: 1234, Size: 128x128, Model: tiny-sd, Mode: txt2img$/);
+    expect(text).toMatch(
+      /^A painting of a flooble\nSteps: 8, Sampler: PNDM, CFG scale: 12, Seed: 1234, Size: 128x128, Model: tiny-sd, Mode: txt2img$/,
+    );
 
     await setSettings(page, { prompt: 'something else', seed: '99' });
     await page.evaluate((data) => {

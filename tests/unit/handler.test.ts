@@ -18,6 +18,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
       schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
       info: fakeModels(info).info,
       loadMs: 0,
+      bytes: 0,
     },
   };
   const handle = createHandler({
@@ -62,10 +63,28 @@ const generate = {
   scheduler: 'pndm',
 } as const;
 
+const file = (path: string) => ({ url: `http://127.0.0.1/m/${path}`, path });
+const load = {
+  modelId: 'fake',
+  backend: 'wasm',
+  plan: {
+    modelId: 'fake',
+    name: 'Fake',
+    cache: false,
+    textEncoder: file('text_encoder/model.onnx'),
+    unet: file('unet/model.onnx'),
+    vaeDecoder: file('vae_decoder/model.onnx'),
+    scheduler: file('scheduler/scheduler_config.json'),
+    tokenizerConfig: file('tokenizer/tokenizer_config.json'),
+    specialTokensMap: file('tokenizer/special_tokens_map.json'),
+    dtype: 'fp32',
+  },
+};
+
 describe('worker protocol', () => {
   it('round-trips load and generate with progress and a transferred pixel buffer', async () => {
     const h = harness();
-    h.send({ type: 'request', id: 1, kind: 'loadModel', params: { modelId: 'fake', baseUrl: '/m', backend: 'wasm' } });
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
     h.send({ type: 'request', id: 2, kind: 'generate', params: generate });
     expect((await h.until(1)).message).toMatchObject({
       type: 'result',
@@ -99,7 +118,7 @@ describe('worker protocol', () => {
 
   it('cancels a running generation between steps', async () => {
     const h = harness();
-    h.send({ type: 'request', id: 1, kind: 'loadModel', params: { modelId: 'fake', baseUrl: '/m', backend: 'wasm' } });
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
     h.send({ type: 'request', id: 2, kind: 'generate', params: { ...generate, steps: 200 } });
     for (let i = 0; i < 500 && !h.messages.some((m) => m.message.id === 2 && m.message.type === 'progress'); i++) {
       await new Promise((r) => setTimeout(r, 1));
@@ -115,8 +134,6 @@ function wireImage(width = 64, height = 64) {
 }
 
 describe('image modes through the protocol', () => {
-  const load = { modelId: 'fake', baseUrl: '/m', backend: 'wasm' };
-
   it('runs img2img and inpaint from transferred buffers', async () => {
     const h = harness();
     h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
@@ -207,8 +224,6 @@ describe('image modes through the protocol', () => {
 });
 
 describe('compare, tokens and previews through the protocol', () => {
-  const load = { modelId: 'fake', baseUrl: '/m', backend: 'wasm' };
-
   it('sends each compare cell as transferred progress, then a summary', async () => {
     const h = harness();
     h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });

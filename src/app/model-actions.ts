@@ -1,0 +1,74 @@
+/** Models the person adds (repo id, URL) and the cache manager's actions. */
+import { serializeError } from '../core/errors';
+import { findModel } from '../models/catalog';
+import { hubUrl } from '../models/hub';
+import { fileUrl, manifestFromModelIndex, parseModelInput } from '../models/manifest';
+import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';
+import { useStore } from '../store';
+
+export async function refreshModelCache(): Promise<void> {
+  try {
+    const [records, storage] = await Promise.all([listRecords(), storageEstimate()]);
+    useStore.getState().setSession({ cachedModels: records, storage });
+  } catch {
+    // Cache Storage unavailable (private mode in some browsers): the manager shows nothing.
+  }
+}
+
+export async function deleteCachedModel(modelId: string): Promise<void> {
+  await deleteModel(modelId);
+  await refreshModelCache();
+}
+
+export async function clearModelCache(): Promise<void> {
+  await clearAll();
+  await refreshModelCache();
+}
+
+/**
+ * Adds a diffusers ONNX repo (hub id or URL) to the catalog from its own model_index.json and
+ * selects it. Nothing big is downloaded until Generate.
+ */
+export async function addCustomModel(text: string): Promise<boolean> {
+  const store = useStore.getState();
+  store.setSession({ customModelError: null });
+  try {
+    const source = parseModelInput(text);
+    const id = source.kind === 'hub' ? `hub:${source.repo}@${source.revision}` : `url:${source.baseUrl}`;
+    if (!findModel(id)) {
+      const url = fileUrl(source, hubUrl(), 'model_index.json');
+      let response: Response;
+      try {
+        response = await fetch(url);
+      } catch (error) {
+        throw new Error(`Could not reach ${new URL(url).origin}: ${serializeError(error).message}`, { cause: error });
+      }
+      if (response.status === 404 || response.status === 401) {
+        throw new Error(
+          `No model_index.json at ${url} (${response.status}): is it a public diffusers ONNX repo, and is the id spelled right?`,
+        );
+      }
+      if (!response.ok) throw new Error(`The server answered ${response.status} for model_index.json.`);
+      let index: Record<string, unknown>;
+      try {
+        index = (await response.json()) as Record<string, unknown>;
+      } catch {
+        throw new Error('model_index.json is not valid JSON.');
+      }
+      const manifest = manifestFromModelIndex(id, source, index);
+      useStore.setState((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== id), manifest] }));
+    }
+    store.setSetting('modelId', id);
+    return true;
+  } catch (error) {
+    useStore.getState().setSession({ customModelError: serializeError(error).message });
+    return false;
+  }
+}
+
+export function removeCustomModel(id: string): void {
+  useStore.setState((s) => ({
+    customModels: s.customModels.filter((m) => m.id !== id),
+    ...(s.modelId === id ? { modelId: 'tiny-sd' } : {}),
+  }));
+}

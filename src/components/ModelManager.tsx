@@ -1,0 +1,113 @@
+import { useEffect, useState } from 'react';
+import {
+  addCustomModel,
+  clearModelCache,
+  deleteCachedModel,
+  refreshModelCache,
+  removeCustomModel,
+} from '../app/model-actions';
+import { findModel } from '../models/catalog';
+import { selectBusy, useStore } from '../store';
+import { formatBytes } from './Header';
+
+function CustomModel() {
+  const [text, setText] = useState('');
+  const error = useStore((s) => s.customModelError);
+  const custom = useStore((s) => s.customModels);
+  const busy = useStore(selectBusy);
+  return (
+    <div className="custom-model">
+      <h3>Add a model</h3>
+      <p className="hint">
+        A Hugging Face repo id (owner/name, optionally @revision) or a URL of a folder in diffusers ONNX layout
+        (model_index.json, text_encoder/, unet/, vae_decoder/ …). Files download when you first generate.
+      </p>
+      <form
+        className="with-button"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void addCustomModel(text);
+        }}
+      >
+        <input
+          data-testid="custom-model-input"
+          type="text"
+          placeholder="owner/name or https://…"
+          value={text}
+          aria-label="Repo id or URL"
+          onChange={(e) => setText(e.target.value)}
+        />
+        <button type="submit" data-testid="load-model" disabled={busy || text.trim() === ''}>
+          Add and select
+        </button>
+      </form>
+      {error ? (
+        <div className="error compact" role="alert" data-testid="custom-model-error">
+          {error}
+        </div>
+      ) : null}
+      {custom.length > 0 ? (
+        <ul className="plain-list">
+          {custom.map((m) => (
+            <li key={m.id}>
+              {m.name} <span className="hint">({m.kind}, unverified)</span>{' '}
+              <button type="button" className="ghost" onClick={() => removeCustomModel(m.id)}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function CacheManager() {
+  const records = useStore((s) => s.cachedModels);
+  const storage = useStore((s) => s.storage);
+  useEffect(() => {
+    void refreshModelCache();
+  }, []);
+  const total = records.reduce((s, r) => s + r.bytes, 0);
+  return (
+    <div className="model-cache" data-testid="model-cache" data-count={records.length}>
+      <h3>Cached models</h3>
+      <p className="hint" data-testid="storage-usage">
+        {formatBytes(total)} of models
+        {storage ? ` · this site uses ${formatBytes(storage.usage)} of ${formatBytes(storage.quota)} allowed` : ''}
+      </p>
+      {records.length === 0 ? (
+        <p className="hint">No downloaded models yet. The built-in tiny models need none.</p>
+      ) : null}
+      <ul className="plain-list">
+        {records.map((r) => (
+          <li key={r.modelId} data-testid="model-cache-item" data-model={r.modelId}>
+            <strong>{findModel(r.modelId)?.name ?? r.name}</strong> · {formatBytes(r.bytes)} · {r.files.length} files ·
+            last used {new Date(r.lastUsed).toLocaleString()}{' '}
+            <button type="button" data-testid="model-cache-delete" onClick={() => void deleteCachedModel(r.modelId)}>
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+      {records.length > 0 ? (
+        <button type="button" data-testid="model-cache-clear" onClick={() => void clearModelCache()}>
+          Delete all cached models
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+/** Adding models and managing their storage. */
+export function ModelManager() {
+  return (
+    <details className="models-panel" data-testid="models-panel">
+      <summary>Models and storage</summary>
+      <div className="models-body">
+        <CustomModel />
+        <CacheManager />
+      </div>
+    </details>
+  );
+}

@@ -1,0 +1,204 @@
+/**
+ * Model manifests: data describing where a model's files are and what it is, for the catalog,
+ * for custom repos read from their own `model_index.json`, and for the worker's loader. No DOM.
+ */
+import { ValidationError } from '../core/errors';
+import type { SchedulerConfigJson } from '../core/schedulers/types';
+import type { AppMode } from './catalog';
+import type { FileRef, LoadPlan } from '../protocol/load-plan';
+
+export type { FileRef, LoadPlan };
+
+/** A file of a model, relative to the model's root. */
+export interface ManifestFile {
+  path: string;
+  /** Bytes, when known (checked against what arrives). */
+  size?: number;
+  sha256?: string;
+  /** ONNX external-data files next to the graph (`model.onnx_data`), passed to ORT's externalData. */
+  externalData?: { path: string; size?: number; sha256?: string }[];
+}
+
+export type ModelSource =
+  /** Files served by this app (the tiny models). */
+  | { kind: 'app'; baseUrl: string }
+  /** A Hugging Face repo, fetched as {hub}/{repo}/resolve/{revision}/{path}. */
+  | { kind: 'hub'; repo: string; revision: string }
+  /** Any base URL serving the diffusers layout. */
+  | { kind: 'url'; baseUrl: string };
+
+export interface ModelManifest {
+  id: string;
+  name: string;
+  source: ModelSource;
+  description: string;
+  licence: string;
+  dtype: 'fp32' | 'fp16';
+  kind: 'txt2img' | 'inpaint' | 'depth' | 'turbo';
+  modes: readonly AppMode[];
+  /** Whether this file list was checked against a trusted source (see `verifiedBy`). */
+  verified: boolean;
+  verifiedBy?: string;
+  components: {
+    textEncoder: ManifestFile;
+    unet: ManifestFile;
+    vaeDecoder: ManifestFile;
+    vaeEncoder?: ManifestFile;
+  };
+  /** scheduler_config.json path, or the config itself when the repo has none. */
+  scheduler: { path: string } | { config: SchedulerConfigJson };
+  tokenizer: { dir: string; hasTokenizerJson: boolean };
+  /** SD 2.x pads with "!" (id 0), SD 1.x with <|endoftext|>; from the repo's tokenizer config when absent. */
+  padToken?: string;
+  vaeConfigPath?: string;
+  nativeSize: number;
+  defaults: { width: number; height: number; steps: number; guidanceScale: number };
+  /** Total download, for the selector and the quota check. */
+  approxBytes?: number;
+  /** ORT free-dimension overrides for exports with symbolic dims. */
+  freeDimensionOverrides?: Record<string, number>;
+  depthEstimator?: { modelId: string; baseUrl: string };
+}
+
+export const DEFAULT_HUB = 'https://huggingface.co';
+
+export function hubFileUrl(hub: string, repo: string, revision: string, path: string): string {
+  return `${hub.replace(/\/+$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/${path
+    .split('/')
+    .map(encodeURIComponent)
+    .join('/')}`;
+}
+
+/** The URL of one file of a model. */
+export function fileUrl(source: ModelSource, hub: string, path: string): string {
+  if (source.kind === 'hub') return hubFileUrl(hub, source.repo, source.revision, path);
+  return new URL(path, source.baseUrl.endsWith('/') ? source.baseUrl : `${source.baseUrl}/`).href;
+}
+
+export function planLoad(manifest: ModelManifest, hub: string, origin: string): LoadPlan {
+  const url = (path: string) => fileUrl(resolveSource(manifest.source, origin), hub, path);
+  const ref = (f: ManifestFile): FileRef & { externalData?: FileRef[] } => ({
+    url: url(f.path),
+    path: f.path,
+    ...(f.size !== undefined ? { size: f.size } : {}),
+    ...(f.sha256 ? { sha256: f.sha256 } : {}),
+    ...(f.externalData
+      ? {
+          externalData: f.externalData.map((e) => ({
+            url: url(e.path),
+            path: e.path,
+            ...(e.size !== undefined ? { size: e.size } : {}),
+            ...(e.sha256 ? { sha256: e.sha256 } : {}),
+          })),
+        }
+      : {}),
+  });
+  const plain = (path: string): FileRef => ({ url: url(path), path });
+  const dir = manifest.tokenizer.dir.replace(/\/?$/, '/');
+  const c = manifest.components;
+  return {
+    modelId: manifest.id,
+    name: manifest.name,
+    cache: manifest.source.kind !== 'app',
+    textEncoder: ref(c.textEncoder),
+    unet: ref(c.unet),
+    vaeDecoder: ref(c.vaeDecoder),
+    ...(c.vaeEncoder ? { vaeEncoder: ref(c.vaeEncoder) } : {}),
+    scheduler: 'config' in manifest.scheduler ? { config: manifest.scheduler.config } : plain(manifest.scheduler.path),
+    ...(manifest.tokenizer.hasTokenizerJson ? { tokenizerJson: plain(`${dir}tokenizer.json`) } : {}),
+    tokenizerConfig: plain(`${dir}tokenizer_config.json`),
+    specialTokensMap: plain(`${dir}special_tokens_map.json`),
+    ...(manifest.vaeConfigPath ? { vaeConfig: plain(manifest.vaeConfigPath) } : {}),
+    ...(manifest.padToken !== undefined ? { padToken: manifest.padToken } : {}),
+    ...(manifest.freeDimensionOverrides ? { freeDimensionOverrides: manifest.freeDimensionOverrides } : {}),
+    dtype: manifest.dtype,
+    ...(manifest.approxBytes !== undefined ? { approxBytes: manifest.approxBytes } : {}),
+  };
+}
+
+/** App-relative base URLs become absolute against the page's origin (the worker resolves nothing). */
+function resolveSource(source: ModelSource, origin: string): ModelSource {
+  return source.kind === 'hub' ? source : { ...source, baseUrl: new URL(source.baseUrl, origin).href };
+}
+
+/** A repo id ("owner/name", optionally "@revision") or an http(s) URL, as a person types it. */
+export function parseModelInput(text: string): ModelSource {
+  const value = text.trim();
+  if (/^https?:\/\//i.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ValidationError(`"${value}" is not a valid URL.`, 'customModel');
+    }
+    // A hub page URL (…/owner/name or …/owner/name/tree/rev) means that repo on that hub.
+    return { kind: 'url', baseUrl: url.href.endsWith('/') ? url.href : `${url.href}/` };
+  }
+  const m = /^([\w.-]+)\/([\w.-]+)(?:@([\w./-]+))?$/.exec(value);
+  if (!m) {
+    throw new ValidationError(
+      'Enter a Hugging Face repo id like "owner/name" (optionally "owner/name@revision") or a URL to a diffusers ONNX folder.',
+      'customModel',
+    );
+  }
+  return { kind: 'hub', repo: `${m[1]}/${m[2]}`, revision: m[3] ?? 'main' };
+}
+
+type ModelIndex = Record<string, unknown>;
+
+function hasComponent(index: ModelIndex, name: string): boolean {
+  const v = index[name];
+  return Array.isArray(v) && v.length === 2 && v[0] !== null && v[1] !== null;
+}
+
+/**
+ * A manifest from a diffusers ONNX repo's own model_index.json: the standard layout
+ * (`<component>/model.onnx`), the kind from the pipeline class. What the class does not say (UNet
+ * channels, dtypes, timestep type) the loader reads from the ONNX metadata after download.
+ */
+export function manifestFromModelIndex(id: string, source: ModelSource, index: ModelIndex): ModelManifest {
+  if (typeof index !== 'object' || index === null)
+    throw new ValidationError('model_index.json is not an object.', 'customModel');
+  const className = String(index['_class_name'] ?? '');
+  for (const part of ['text_encoder', 'unet', 'vae_decoder']) {
+    if (!hasComponent(index, part)) {
+      throw new ValidationError(
+        `This repo's model_index.json (${className || 'no _class_name'}) has no ${part}: it is not a diffusers ONNX Stable Diffusion export.`,
+        'customModel',
+      );
+    }
+  }
+  const inpaint = /Inpaint/i.test(className);
+  const depth = /Depth/i.test(className);
+  const modes: AppMode[] = inpaint
+    ? ['inpaint']
+    : depth
+      ? ['depth2img']
+      : ['txt2img', 'img2img', 'inpaint', 'compare', 'explore'];
+  const file = (part: string): ManifestFile => ({ path: `${part}/model.onnx` });
+  const name = source.kind === 'hub' ? source.repo : source.baseUrl;
+  return {
+    id,
+    name,
+    source,
+    description: `Loaded from its model_index.json (${className || 'unknown pipeline'}).`,
+    licence: 'see the repository',
+    dtype: 'fp32',
+    kind: inpaint ? 'inpaint' : depth ? 'depth' : 'txt2img',
+    modes: hasComponent(index, 'vae_encoder')
+      ? modes
+      : modes.filter((m) => m === 'txt2img' || m === 'compare' || m === 'explore'),
+    verified: false,
+    components: {
+      textEncoder: file('text_encoder'),
+      unet: file('unet'),
+      vaeDecoder: file('vae_decoder'),
+      ...(hasComponent(index, 'vae_encoder') ? { vaeEncoder: file('vae_encoder') } : {}),
+    },
+    scheduler: { path: 'scheduler/scheduler_config.json' },
+    tokenizer: { dir: 'tokenizer/', hasTokenizerJson: true },
+    vaeConfigPath: 'vae_decoder/config.json',
+    nativeSize: 512,
+    defaults: { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
+  };
+}

@@ -1,0 +1,174 @@
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODELS_DIR } from '../helpers/node-models';
+import { startMockHub, type MockHub } from '../helpers/mock-hub';
+import { generate, setSettings } from './app';
+import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
+
+const REPO = 'latent-studio/tiny-sd';
+const MODEL_ID = `hub:${REPO}@main`;
+
+describe('models from a hub (a local mock of huggingface.co)', () => {
+  let hub: MockHub;
+  let port: number;
+  let session: Session;
+  const unetUrl = () => `${hub.url}/${REPO}/resolve/main/unet/model.onnx`;
+
+  /** Whether Cache Storage holds a file, and the cache manager's model count. */
+  const cached = (url: string) =>
+    session.page.evaluate(
+      async (u) => (await (await caches.open('latent-studio-models-v1')).match(u)) !== undefined,
+      url,
+    );
+  const cacheCount = async () => Number(await session.page.getByTestId('model-cache').getAttribute('data-count'));
+  const errorText = () => session.page.getByTestId('error').textContent();
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    hub = await startMockHub({ [REPO]: `${MODELS_DIR}tiny-sd` });
+    port = Number(new URL(hub.url).port);
+    session = await openApp({ url: `${BASE_URL}?hub=${encodeURIComponent(hub.url)}&stall=1500` });
+    session.page.on('pageerror', (e) => console.error('page error:', e.message));
+    await setSettings(session.page, { backend: 'wasm', width: 64, height: 64, steps: 2, prompt: 'a hub model' });
+    await session.page.getByTestId('models-panel').locator('summary').click();
+  });
+  afterAll(async () => {
+    await session?.close();
+    await hub?.stop();
+  });
+
+  it('an unknown repo id gives a clear message', async () => {
+    const { page } = session;
+    await page.getByTestId('custom-model-input').fill('nobody/no-such-model');
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('custom-model-error').textContent()).toMatch(/No model_index.json .*404/);
+  });
+
+  it('a custom repo id loads: the download progress advances and finishes, then the model is cached', async () => {
+    const { page } = session;
+    await page.getByTestId('custom-model-input').fill(REPO);
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(MODEL_ID);
+    expect(await page.getByTestId('model').locator('option:checked').textContent()).toMatch(
+      /latent-studio\/tiny-sd · size unknown · download/,
+    );
+    // Slow the big file down so the progress can be watched.
+    hub.setFault('text_encoder/model.onnx', { throttle: 256 * 1024 });
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { seen: number[] }).seen = seen;
+      const el = document.querySelector('[data-testid=download-progress]')!;
+      new MutationObserver(() => seen.push(Number(el.getAttribute('data-loaded')))).observe(el, { attributes: true });
+    });
+    expect(await generate(page)).toBe('done');
+    const seen = await page.evaluate(() => (window as unknown as { seen: number[] }).seen);
+    const positive = seen.filter((v) => v > 0);
+    expect(positive.length).toBeGreaterThan(5);
+    expect(positive.slice(1).every((v, i) => v >= positive[i]!)).toBe(true);
+    // The .onnx files are about 3.2 MB, most of it the text encoder's token embedding.
+    expect(Math.max(...positive)).toBeGreaterThan(3_000_000);
+    hub.clearFaults();
+    await expect.poll(cacheCount).toBe(1);
+    expect(await cached(unetUrl())).toBe(true);
+    expect(await page.getByTestId('model-cache-item').textContent()).toMatch(
+      /latent-studio\/tiny-sd · 3 MiB · \d+ files/,
+    );
+    await page.screenshot({ path: `${SCREENSHOTS}/hub-model-cached.png`, fullPage: true });
+  });
+
+  it('a second visit loads from the cache with the hub stopped', async () => {
+    const { page } = session;
+    await hub.stop();
+    await page.reload();
+    await setSettings(page, { backend: 'wasm' });
+    expect(await page.getByTestId('model').inputValue()).toBe(MODEL_ID);
+    expect(await generate(page)).toBe('done');
+    hub = await startMockHub({ [REPO]: `${MODELS_DIR}tiny-sd` }, port);
+  });
+
+  it('the cache manager deletes the model', async () => {
+    const { page } = session;
+    await page.getByTestId('models-panel').locator('summary').click();
+    await expect.poll(cacheCount).toBe(1);
+    await page.getByTestId('model-cache-delete').click();
+    await expect.poll(cacheCount).toBe(0);
+    expect(await cached(unetUrl())).toBe(false);
+  });
+
+  it('a truncated file gives a clear error and caches nothing; the retry works once the server is fixed', async () => {
+    const { page } = session;
+    // A fresh load is needed: switch away and back so the worker drops the loaded copy.
+    await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await generate(page)).toBe('done');
+    await page.getByTestId('model').selectOption(MODEL_ID);
+    hub.setFault('unet/model.onnx', 'truncate');
+    expect(await generate(page)).toBe('error');
+    expect(await errorText()).toMatch(/unet\/model\.onnx is incomplete: \d+ of \d+ bytes arrived\. Nothing was cached/);
+    expect(await cached(unetUrl())).toBe(false);
+    expect(await cacheCount()).toBe(0);
+    await page.screenshot({ path: `${SCREENSHOTS}/hub-truncated.png` });
+    hub.clearFaults();
+    expect(await generate(page)).toBe('done');
+    expect(await cached(unetUrl())).toBe(true);
+  });
+
+  it('a stalled connection and a wrong size are reported; a damaged cache entry is removed and downloaded again', async () => {
+    const { page } = session;
+    await page.getByTestId('model-cache-clear').click();
+    await expect.poll(cacheCount).toBe(0);
+    await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await generate(page)).toBe('done');
+    await page.getByTestId('model').selectOption(MODEL_ID);
+
+    hub.setFault('vae_decoder/model.onnx', 'stall');
+    expect(await generate(page)).toBe('error');
+    expect(await errorText()).toMatch(/vae_decoder\/model\.onnx stalled: no data for 2 s/);
+    hub.setFault('vae_decoder/model.onnx', 'wrong-size');
+    expect(await generate(page)).toBe('error');
+    expect(await errorText()).toMatch(/vae_decoder\/model\.onnx is incomplete/);
+    hub.clearFaults();
+    expect(await generate(page)).toBe('done');
+
+    // Damage the cached UNet, as a disk error or an old broken download would.
+    await page.evaluate(async (u) => {
+      const cache = await caches.open('latent-studio-models-v1');
+      await cache.put(u, new Response('this is not an onnx file'));
+    }, unetUrl());
+    await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await generate(page)).toBe('done');
+    await page.getByTestId('model').selectOption(MODEL_ID);
+    expect(await generate(page)).toBe('error');
+    expect(await errorText()).toMatch(
+      /unet\/model\.onnx from this browser's cache could not be loaded .* removed: press Generate to download it again/,
+    );
+    expect(await cached(unetUrl())).toBe(false);
+    expect(await generate(page)).toBe('done');
+    expect(await cached(unetUrl())).toBe(true);
+  });
+
+  it('cancel during a download caches nothing', async () => {
+    const { page } = session;
+    await page.getByTestId('model-cache-clear').click();
+    await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await generate(page)).toBe('done');
+    await page.getByTestId('model').selectOption(MODEL_ID);
+    hub.setFault('text_encoder/model.onnx', { throttle: 16 * 1024 });
+    const run = Number(await page.getByTestId('status').getAttribute('data-run'));
+    await page.getByTestId('generate').click();
+    await expect
+      .poll(async () => (await page.getByTestId('download-progress').getAttribute('data-file')) ?? '')
+      .toBe('text_encoder/model.onnx');
+    await expect
+      .poll(async () => Number(await page.getByTestId('download-progress').getAttribute('data-loaded')))
+      .toBeGreaterThan(0);
+    await page.getByTestId('cancel').click();
+    await page.waitForFunction((r) => {
+      const s = document.querySelector('[data-testid=status]');
+      return Number(s?.getAttribute('data-run')) > r && s?.getAttribute('data-state') === 'cancelled';
+    }, run);
+    hub.clearFaults();
+    expect(await cached(unetUrl().replace('unet/', 'text_encoder/'))).toBe(false);
+    expect(await cacheCount()).toBe(0);
+    expect(await generate(page)).toBe('done');
+  });
+});

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import type { InferenceSession } from 'onnxruntime-common';
+import * as ort from 'onnxruntime-node';
+import { hubFileUrl, manifestFromModelIndex, parseModelInput, planLoad } from '../../src/models/manifest';
+import { createOnnxModels, timestepTensor } from '../../workers/onnx-models';
+import { tensor } from '../../src/core/tensor';
+import { float16ToFloat32 } from '../../src/core/float16';
+
+const SD15_INDEX = {
+  _class_name: 'OnnxStableDiffusionPipeline',
+  _diffusers_version: '0.31.0',
+  feature_extractor: ['transformers', 'CLIPImageProcessor'],
+  safety_checker: [null, null],
+  scheduler: ['diffusers', 'PNDMScheduler'],
+  text_encoder: ['diffusers', 'OnnxRuntimeModel'],
+  tokenizer: ['transformers', 'CLIPTokenizer'],
+  unet: ['diffusers', 'OnnxRuntimeModel'],
+  vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
+  vae_encoder: ['diffusers', 'OnnxRuntimeModel'],
+};
+
+describe('model manifests', () => {
+  it("reads a diffusers ONNX repo's model_index.json into the standard layout", () => {
+    const source = parseModelInput('someone/sd15-onnx@fp16');
+    expect(source).toEqual({ kind: 'hub', repo: 'someone/sd15-onnx', revision: 'fp16' });
+    const m = manifestFromModelIndex('hub:someone/sd15-onnx@fp16', source, SD15_INDEX);
+    expect(m.components).toEqual({
+      textEncoder: { path: 'text_encoder/model.onnx' },
+      unet: { path: 'unet/model.onnx' },
+      vaeDecoder: { path: 'vae_decoder/model.onnx' },
+      vaeEncoder: { path: 'vae_encoder/model.onnx' },
+    });
+    expect(m.modes).toEqual(['txt2img', 'img2img', 'inpaint', 'compare', 'explore']);
+    expect(m.verified).toBe(false);
+    const plan = planLoad(m, 'http://127.0.0.1:9/', 'http://127.0.0.1:4173');
+    expect(plan.unet.url).toBe('http://127.0.0.1:9/someone/sd15-onnx/resolve/fp16/unet/model.onnx');
+    expect(plan.cache).toBe(true);
+    expect(plan.scheduler).toEqual({
+      url: 'http://127.0.0.1:9/someone/sd15-onnx/resolve/fp16/scheduler/scheduler_config.json',
+      path: 'scheduler/scheduler_config.json',
+    });
+  });
+
+  it('tells inpainting and depth pipelines apart, and drops image modes without a VAE encoder', () => {
+    const inpaint = manifestFromModelIndex('a', parseModelInput('a/b'), {
+      ...SD15_INDEX,
+      _class_name: 'OnnxStableDiffusionInpaintPipeline',
+    });
+    expect([inpaint.kind, inpaint.modes]).toEqual(['inpaint', ['inpaint']]);
+    const noEncoder = manifestFromModelIndex('a', parseModelInput('a/b'), { ...SD15_INDEX, vae_encoder: [null, null] });
+    expect(noEncoder.modes).toEqual(['txt2img', 'compare', 'explore']);
+    expect(noEncoder.components.vaeEncoder).toBeUndefined();
+  });
+
+  it('rejects what is not an SD export, and input that is neither a repo id nor a URL', () => {
+    expect(() =>
+      manifestFromModelIndex('a', parseModelInput('a/b'), { _class_name: 'FluxPipeline', transformer: ['x', 'y'] }),
+    ).toThrow(/has no text_encoder/);
+    expect(() => parseModelInput('not a repo')).toThrow(/owner\/name/);
+    expect(parseModelInput('https://example.org/models/sd')).toEqual({
+      kind: 'url',
+      baseUrl: 'https://example.org/models/sd/',
+    });
+    expect(hubFileUrl('https://huggingface.co/', 'o/n', 'main', 'unet/model.onnx')).toBe(
+      'https://huggingface.co/o/n/resolve/main/unet/model.onnx',
+    );
+  });
+});
+
+/** A stand-in session with the given input metadata that records its feeds. */
+function fakeSession(
+  inputs: { name: string; type: string; shape: (number | string)[] }[],
+  outputs: Record<string, { type: string; dims: number[] }>,
+): InferenceSession & { feeds: Record<string, ort.Tensor>[] } {
+  const feeds: Record<string, ort.Tensor>[] = [];
+  return {
+    feeds,
+    inputNames: inputs.map((i) => i.name),
+    outputNames: Object.keys(outputs),
+    inputMetadata: inputs.map((i) => ({ ...i, isTensor: true })),
+    async run(feed: Record<string, ort.Tensor>) {
+      feeds.push(feed);
+      const out: Record<string, ort.Tensor> = {};
+      for (const [name, o] of Object.entries(outputs)) {
+        const n = o.dims.reduce((a, b) => a * b, 1);
+        out[name] =
+          o.type === 'float16'
+            ? new ort.Tensor('float16', new Uint16Array(n).fill(0x3c00), o.dims) // 1.0
+            : new ort.Tensor('float32', new Float32Array(n).fill(0.5), o.dims);
+      }
+      return out;
+    },
+  } as unknown as InferenceSession & { feeds: Record<string, ort.Tensor>[] };
+}
+
+describe('I/O adapters read dtypes and shapes from session metadata', () => {
+  const tokenize = async () => ({ ids: new Int32Array(77), used: 2, truncated: '' });
+
+  it('feeds int64 ids, a float16 0-dim timestep and fp16 latents, and reads fp16 outputs', async () => {
+    const textEncoder = fakeSession([{ name: 'input_ids', type: 'int64', shape: [1, 77] }], {
+      last_hidden_state: { type: 'float16', dims: [1, 77, 4] },
+    });
+    const unet = fakeSession(
+      [
+        { name: 'sample', type: 'float16', shape: [2, 4, 64, 64] },
+        { name: 'timestep', type: 'float16', shape: [] },
+        { name: 'encoder_hidden_states', type: 'float16', shape: [2, 77, 4] },
+      ],
+      { out_sample: { type: 'float16', dims: [2, 4, 64, 64] } },
+    );
+    const vaeDecoder = fakeSession([{ name: 'latent_sample', type: 'float16', shape: ['b', 4, 'h', 'w'] }], {
+      sample: { type: 'float16', dims: [1, 3, 16, 16] },
+    });
+    const models = createOnnxModels(ort, { textEncoder, unet, vaeDecoder }, { tokenize });
+    expect(models.info).toMatchObject({ unetBatch: 2, unetInChannels: 4, fixedLatentSize: { height: 64, width: 64 } });
+    const text = await models.encodeText(new Int32Array(77).fill(7));
+    expect(textEncoder.feeds[0]!['input_ids']!.type).toBe('int64');
+    expect(text.data[0]).toBe(1);
+    await models.unet(
+      tensor(new Float32Array(2 * 4 * 64 * 64), [2, 4, 64, 64]),
+      999,
+      tensor(new Float32Array(2 * 77 * 4), [2, 77, 4]),
+    );
+    const t = unet.feeds[0]!['timestep']!;
+    expect([t.type, t.dims]).toEqual(['float16', []]);
+    expect(float16ToFloat32(t.data as Uint16Array)[0]).toBe(999);
+    expect(unet.feeds[0]!['sample']!.type).toBe('float16');
+  });
+
+  it('feeds int32 ids and an int64 timestep per batch item, as the SD 1.5 WebNN export wants', () => {
+    expect(timestepTensor(ort, { name: 'timestep', type: 'int64', shape: [2] }, 981).data).toEqual(
+      BigInt64Array.of(981n, 981n),
+    );
+    expect(timestepTensor(ort, { name: 'timestep', type: 'int64', shape: ['steps'] }, 1).dims).toEqual([1]);
+    expect(timestepTensor(ort, { name: 'timestep', type: 'float32', shape: [1] }, 500.5).data).toEqual(
+      Float32Array.of(500.5),
+    );
+    expect(() => timestepTensor(ort, { name: 'timestep', type: 'string', shape: [1] }, 1)).toThrow(/cannot feed/);
+  });
+
+  it('names the missing input when an export does not have it', () => {
+    const bad = fakeSession([{ name: 'ids', type: 'int32', shape: [1, 77] }], {
+      last_hidden_state: { type: 'float32', dims: [1, 77, 4] },
+    });
+    const unet = fakeSession([{ name: 'sample', type: 'float32', shape: [1, 4, 8, 8] }], {
+      out_sample: { type: 'float32', dims: [1, 4, 8, 8] },
+    });
+    expect(() => createOnnxModels(ort, { textEncoder: bad, unet, vaeDecoder: unet }, { tokenize })).toThrow(
+      /text encoder model has no input named "input_ids" \(it has ids\)/,
+    );
+  });
+});
+
+describe('the SD-Turbo catalog entry', () => {
+  it("runs one Euler step at t = 999, σ = 14.6146, as the onnxruntime-web demo does", async () => {
+    const { SD_TURBO } = await import('../../src/models/catalog');
+    const { createScheduler } = await import('../../src/core/schedulers');
+    if (!('config' in SD_TURBO.scheduler)) throw new Error('SD-Turbo carries its scheduler config');
+    const euler = createScheduler('euler', SD_TURBO.scheduler.config);
+    euler.setTimesteps(1);
+    expect(euler.timesteps).toEqual([999]);
+    expect(euler.initNoiseSigma).toBeCloseTo(14.6146, 3);
+    const plan = planLoad(SD_TURBO, 'https://huggingface.co', 'http://127.0.0.1');
+    expect(plan.unet.url).toBe('https://huggingface.co/schmuell/sd-turbo-ort-web/resolve/main/unet/model.onnx');
+    expect(plan.tokenizerJson).toBeUndefined();
+    expect(plan.padToken).toBe('!');
+  });
+});
