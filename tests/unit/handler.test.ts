@@ -293,3 +293,112 @@ describe('errors crossing the boundary', () => {
     });
   });
 });
+
+describe('fuzz: random and malformed messages', () => {
+  /** A small seeded generator, so a failure can be replayed. */
+  function rng(seed: number) {
+    let s = seed >>> 0;
+    return () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+  }
+
+  function randomValue(r: () => number, depth = 0): unknown {
+    const pick = Math.floor(r() * 12);
+    switch (pick) {
+      case 0:
+        return null;
+      case 1:
+        return undefined;
+      case 2:
+        return r() < 0.5 ? Number.MAX_VALUE : -1e308 * r();
+      case 3:
+        return Math.floor(r() * 2000) - 500;
+      case 4:
+        return Number.NaN;
+      case 5:
+        return 'x'.repeat(Math.floor(r() * 3000));
+      case 6:
+        return ['pndm', 'euler', 'img2img', 'inpaint', '42', '', 'webgpu'][Math.floor(r() * 7)];
+      case 7:
+        return r() < 0.5;
+      case 8:
+        return new ArrayBuffer(Math.floor(r() * 64));
+      case 9:
+        return depth > 2 ? [] : Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+      default: {
+        if (depth > 2) return {};
+        const keys = [
+          'prompt',
+          'seed',
+          'width',
+          'height',
+          'steps',
+          'guidanceScale',
+          'scheduler',
+          'mode',
+          'image',
+          'mask',
+          'depth',
+          'cells',
+          'text',
+          'plan',
+          'backend',
+          'modelId',
+          'preview',
+          'strength',
+          'pixels',
+          'data',
+        ];
+        return Object.fromEntries(keys.filter(() => r() < 0.4).map((k) => [k, randomValue(r, depth + 1)]));
+      }
+    }
+  }
+
+  it('answers 600 random messages with an error (or a result), never a throw or a hang', async () => {
+    const h = harness();
+    const r = rng(20261125);
+    const kinds = [
+      'capabilities',
+      'loadModel',
+      'generate',
+      'estimateDepth',
+      'compare',
+      'tokenize',
+      'vaeRoundTrip',
+      'nope',
+    ];
+    const expected: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      const id = 1000 + i;
+      const shape = Math.floor(r() * 5);
+      const message =
+        shape === 0
+          ? randomValue(r)
+          : shape === 1
+            ? { type: 'request', id, kind: kinds[Math.floor(r() * kinds.length)] }
+            : {
+                type: r() < 0.95 ? 'request' : 'cancel',
+                id,
+                kind: kinds[Math.floor(r() * kinds.length)],
+                params: r() < 0.5 ? { ...generate, ...(randomValue(r) as object) } : randomValue(r),
+              };
+      expect(() => h.send(message)).not.toThrow();
+      const m = message as { type?: unknown; id?: unknown };
+      if (typeof m === 'object' && m !== null && m.type === 'request') expected.push(id);
+    }
+    for (const id of expected) {
+      const reply = await h.until(id);
+      expect(['error', 'result']).toContain(reply.message.type);
+      if (reply.message.type === 'error') {
+        expect(typeof reply.message.error.name).toBe('string');
+        expect(reply.message.error.message.length).toBeGreaterThan(0);
+      }
+    }
+    // The worker still works afterwards.
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    h.send({ type: 'request', id: 2, kind: 'generate', params: generate });
+    expect((await h.until(2)).message.type).toBe('result');
+  }, 60_000);
+});

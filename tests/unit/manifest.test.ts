@@ -152,7 +152,7 @@ describe('I/O adapters read dtypes and shapes from session metadata', () => {
 });
 
 describe('the SD-Turbo catalog entry', () => {
-  it("runs one Euler step at t = 999, σ = 14.6146, as the onnxruntime-web demo does", async () => {
+  it('runs one Euler step at t = 999, σ = 14.6146, as the onnxruntime-web demo does', async () => {
     const { SD_TURBO } = await import('../../src/models/catalog');
     const { createScheduler } = await import('../../src/core/schedulers');
     if (!('config' in SD_TURBO.scheduler)) throw new Error('SD-Turbo carries its scheduler config');

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/core/errors';
+import { validateGenerate, validateTxt2Img } from '../../src/core/validate';
+import { parseScales } from '../../src/core/pipeline/compare';
+
+const good = {
+  prompt: 'a cat',
+  negativePrompt: '',
+  guidanceScale: 7.5,
+  steps: 20,
+  seed: '42',
+  width: 512,
+  height: 512,
+  scheduler: 'pndm',
+};
+
+function fault(params: Record<string, unknown>): { field: string | undefined; message: string } {
+  try {
+    validateGenerate(params);
+  } catch (error) {
+    if (error instanceof ValidationError) return { field: error.field, message: error.message };
+    throw error;
+  }
+  throw new Error('no ValidationError');
+}
+
+const image = (w: number, h: number) => ({ width: w, height: h, pixels: new ArrayBuffer(w * h * 4) });
+
+describe('validation rules, each with its message', () => {
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['width not a multiple of 8', { width: 250 }, 'width', /multiple of 8 .* the nearest is 248/],
+    ['height not a multiple of 8', { height: 509 }, 'height', /the nearest is 512/],
+    ['size too small', { width: 32 }, 'width', /between 64 and 2048 pixels, got 32/],
+    ['size too large', { height: 4096 }, 'height', /between 64 and 2048 pixels, got 4096/],
+    ['size not a number', { width: 'big' }, 'width', /Width must be a number/],
+    ['steps zero', { steps: 0 }, 'steps', /whole number from 1 to 1000/],
+    ['steps too many', { steps: 1001 }, 'steps', /1 to 1000/],
+    ['steps fractional', { steps: 2.5 }, 'steps', /whole number/],
+    ['guidance NaN', { guidanceScale: Number.NaN }, 'guidanceScale', /must be a number/],
+    ['guidance negative', { guidanceScale: -1 }, 'guidanceScale', /between 0 and 100/],
+    ['guidance huge', { guidanceScale: 1e9 }, 'guidanceScale', /between 0 and 100/],
+    ['guidance infinite', { guidanceScale: Infinity }, 'guidanceScale', /between 0 and 100/],
+    ['seed negative', { seed: '-1' }, 'seed', /0 to 18446744073709551615/],
+    ['seed past 2^64 − 1', { seed: '18446744073709551616' }, 'seed', /2\^64 − 1/],
+    ['seed not an integer', { seed: '4.2' }, 'seed', /whole number/],
+    ['seed text', { seed: 'abc' }, 'seed', /whole number/],
+    ['prompt not text', { prompt: 42 }, 'prompt', /Prompts must be text/],
+    ['scheduler unknown', { scheduler: 'magic' }, 'scheduler', /one of pndm, ddim/],
+    ['mode unknown', { mode: 'video' }, 'mode', /Mode must be one of/],
+    ['strength above 1', { mode: 'img2img', strength: 1.5, image: image(512, 512) }, 'strength', /between 0 and 1/],
+    ['strength negative', { mode: 'img2img', strength: -0.1, image: image(512, 512) }, 'strength', /between 0 and 1/],
+    [
+      'strength leaving no step',
+      { mode: 'img2img', strength: 0.01, image: image(512, 512) },
+      'strength',
+      /no denoising step/,
+    ],
+    ['image missing', { mode: 'img2img' }, 'image', /starts from an image/],
+    [
+      'image of another size',
+      { mode: 'img2img', image: image(256, 256) },
+      'image',
+      /256×256 but the output size is 512×512/,
+    ],
+    [
+      'image damaged',
+      { mode: 'img2img', image: { width: 512, height: 512, pixels: new ArrayBuffer(10) } },
+      'image',
+      /damaged/,
+    ],
+    ['mask missing', { mode: 'inpaint', image: image(512, 512) }, 'mask', /mask is missing/],
+    [
+      'depth with NaN',
+      {
+        mode: 'depth2img',
+        image: image(512, 512),
+        depth: { width: 2, height: 1, data: Float32Array.of(1, NaN).buffer },
+      },
+      'depth',
+      /not numbers/,
+    ],
+  ])('%s', (_, change, field, message) => {
+    const got = fault({ ...good, ...change });
+    expect(got.field).toBe(field);
+    expect(got.message).toMatch(message);
+  });
+
+  it('allows an empty prompt (as diffusers does) and the largest seed', () => {
+    expect(validateTxt2Img({ ...good, prompt: '', seed: '18446744073709551615' }).seed).toBe(18446744073709551615n);
+  });
+
+  it('accepts a mask of another size (the pipeline resizes it)', () => {
+    const r = validateGenerate({
+      ...good,
+      mode: 'inpaint',
+      image: image(512, 512),
+      mask: { width: 64, height: 64, pixels: new ArrayBuffer(64 * 64) },
+    });
+    expect(r.mode === 'inpaint' && r.mask.width).toBe(64);
+  });
+
+  it('explains bad guidance lists in compare', () => {
+    expect(() => parseScales('8, NaN')).toThrow(/"NaN" is not a number/);
+  });
+});
