@@ -1,5 +1,7 @@
 import react from '@vitejs/plugin-react';
+import { loadEnv, type Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { contentSecurityPolicy } from './csp.config';
 
 /** Cross-origin isolation lets onnxruntime-web's WASM backend use threads (SharedArrayBuffer). */
 const isolation = {
@@ -7,35 +9,55 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-export default defineConfig({
-  plugins: [react()],
-  server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
-  preview: { host: '127.0.0.1', port: 4173, strictPort: true, headers: isolation },
-  worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
-  test: {
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: 'unit',
-          include: ['tests/unit/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: ['tests/helpers/setup-models.ts'],
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'e2e',
-          include: ['tests/e2e/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: ['tests/e2e/setup-server.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          fileParallelism: false,
-        },
-      },
+/** The CSP goes into the built page only: the dev server's hot reload needs inline scripts. */
+function cspMeta(policy: string): Plugin {
+  return {
+    name: 'latent-studio-csp',
+    apply: 'build',
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: policy }, injectTo: 'head-prepend' },
     ],
-  },
+  };
+}
+
+export default defineConfig(({ mode }) => {
+  const env = loadEnv(mode, process.cwd(), 'VITE_');
+  const policy = contentSecurityPolicy(env['VITE_HUB_URL'] || undefined);
+  return {
+    plugins: [react(), cspMeta(policy)],
+    server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
+    preview: {
+      host: '127.0.0.1',
+      port: 4173,
+      strictPort: true,
+      headers: { ...isolation, 'Content-Security-Policy': policy },
+    },
+    worker: { format: 'es' },
+    build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+    test: {
+      projects: [
+        {
+          extends: true,
+          test: {
+            name: 'unit',
+            include: ['tests/unit/**/*.test.ts'],
+            environment: 'node',
+            globalSetup: ['tests/helpers/setup-models.ts'],
+          },
+        },
+        {
+          extends: true,
+          test: {
+            name: 'e2e',
+            include: ['tests/e2e/**/*.test.ts'],
+            environment: 'node',
+            globalSetup: ['tests/e2e/setup-server.ts'],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  };
 });

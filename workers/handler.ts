@@ -2,7 +2,14 @@
  * Dispatches protocol messages to the pipeline. Knows nothing of Worker globals or ONNX Runtime
  * (both come in through `deps`), so Node tests drive it with fake or onnxruntime-node models.
  */
-import { CancelledError, serializeError, ValidationError } from '../src/core/errors';
+import {
+  CancelledError,
+  DeviceLostError,
+  LatentStudioError,
+  ModelError,
+  serializeError,
+  ValidationError,
+} from '../src/core/errors';
 import type { RgbaImage } from '../src/core/image';
 import type { PipelineOptions } from '../src/core/pipeline/txt2img';
 import { planeToRgba, type Plane } from '../src/core/image-ops';
@@ -49,6 +56,11 @@ export interface HandlerDeps {
     onProgress: (progress: Progress) => void,
     signal: AbortSignal,
   ): Promise<LoadedModel>;
+  /** Why the GPU device was lost, or null while it is fine. */
+  deviceLost?(): string | null;
+  whenDeviceLost?(): Promise<string>;
+  /** Fault injection for tests. */
+  testHook?(action: 'lose-device' | 'crash'): Promise<boolean>;
   /** Runs a depth estimator on an image; the map comes back at the image's size. */
   estimateDepth(
     image: RgbaImage,
@@ -131,12 +143,42 @@ function depthResult(depth: Plane): DepthResult {
   };
 }
 
+function deviceLostError(reason: string): DeviceLostError {
+  return new DeviceLostError(
+    `The GPU device was lost (${reason.replace(/\.$/, '')}). The app restarts its GPU runtime and reloads the model: press Generate again.`,
+  );
+}
+
+const OUT_OF_MEMORY =
+  /out of memory|\bOOM\b|failed to allocate|allocation fail|bad_alloc|maxBufferSize|maxStorageBufferBindingSize|exceeds? the max/i;
+
 export function createHandler(deps: HandlerDeps): (message: unknown) => void {
+  /** Runtime failures in words a person can act on; our own errors pass through. */
+  const explain = (error: unknown): unknown => {
+    const lost = deps.deviceLost?.();
+    if (lost && !(error instanceof CancelledError)) return deviceLostError(lost);
+    if (error instanceof LatentStudioError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (OUT_OF_MEMORY.test(message)) {
+      const adapter = loaded?.result.adapter;
+      const limit = adapter
+        ? ` This GPU allows ${Math.round(adapter.maxStorageBufferBindingSize / 2 ** 20)} MiB per buffer (maxStorageBufferBindingSize) and ${Math.round(adapter.maxBufferSize / 2 ** 20)} MiB in all per buffer (maxBufferSize).`
+        : '';
+      return new ModelError(
+        `The model ran out of memory: ${message}.${limit} Try a smaller size, an fp16 model, or close other GPU-heavy tabs.`,
+      );
+    }
+    return error;
+  };
+
   const jobs = new Map<number, Job>();
   let loaded: LoadedModel | null = null;
   let estimator: DepthEstimatorSource | null = null;
   /** Requests run one after another: a generate waits for the model load before it. */
   let queue: Promise<void> = Promise.resolve();
+  void deps.whenDeviceLost?.().then(() => {
+    for (const job of jobs.values()) job.controller.abort();
+  });
 
   const post = (message: FromWorker): void => deps.post(message, transferList(message));
 
@@ -240,6 +282,11 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         };
         return result as RequestMap[K]['result'];
       }
+      case 'testHook': {
+        const action = params['action'];
+        if (action !== 'lose-device' && action !== 'crash') throw new ValidationError('Unknown test hook.');
+        return { done: (await deps.testHook?.(action)) ?? false } as RequestMap[K]['result'];
+      }
       case 'estimateDepth': {
         const raw = params['image'];
         const size = isRecord(raw) ? raw : {};
@@ -323,10 +370,23 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       queue = queue.then(async () => {
         try {
           if (job.controller.signal.aborted) throw new CancelledError();
-          const result = await run(kind, params, job);
+          const lostBefore = deps.deviceLost?.();
+          if (lostBefore && kind !== 'capabilities' && kind !== 'testHook') throw deviceLostError(lostBefore);
+          // A run stuck on a dead device never returns: losing the device aborts it (see below).
+          const aborted = new Promise<never>((_, reject) =>
+            job.controller.signal.addEventListener('abort', () => {
+              const reason = deps.deviceLost?.();
+              if (reason) reject(deviceLostError(reason));
+            }),
+          );
+          aborted.catch(() => undefined);
+          // The test hook that loses the device must report that it did.
+          const result = await (kind === 'testHook'
+            ? run(kind, params, job)
+            : Promise.race([run(kind, params, job), aborted]));
           post({ type: 'result', id, kind, result } as FromWorker);
         } catch (error) {
-          post({ type: 'error', id, error: serializeError(error) });
+          post({ type: 'error', id, error: serializeError(explain(error)) });
         } finally {
           jobs.delete(id);
         }

@@ -4,7 +4,7 @@ import './ort-env';
 import { detectCapabilities } from './capabilities';
 import { estimateDepth } from './depth-estimator';
 import { createHandler } from './handler';
-import { loadOrtModel } from './model-loader';
+import { deviceLost, loadOrtModel, loseDevice, whenDeviceLost } from './model-loader';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -13,6 +13,16 @@ const handle = createHandler({
   capabilities: detectCapabilities,
   loadModel: loadOrtModel,
   estimateDepth,
+  deviceLost,
+  whenDeviceLost,
+  async testHook(action) {
+    if (action === 'lose-device') return loseDevice();
+    // An uncaught error, as a bug or a crashed WASM module would raise.
+    setTimeout(() => {
+      throw new Error('test hook: worker crash');
+    });
+    return true;
+  },
 });
 
 self.addEventListener('message', (event: MessageEvent<unknown>) => handle(event.data));

@@ -26,6 +26,29 @@ const WASM_MEMORY_BYTES = 4 * 2 ** 30;
 
 let configured = false;
 let deviceReady: Promise<void> | null = null;
+let device: GPUDevice | null = null;
+let lostReason: string | null = null;
+
+/** Why the GPU device was lost, or null. ORT cannot switch devices, so the page restarts the worker. */
+export function deviceLost(): string | null {
+  return lostReason;
+}
+
+let resolveLost: ((reason: string) => void) | null = null;
+const lostPromise = new Promise<string>((resolve) => (resolveLost = resolve));
+
+/** Resolves when the device is lost (never, while it is fine), so a run stuck on a dead device ends. */
+export function whenDeviceLost(): Promise<string> {
+  return lostPromise;
+}
+
+/** Test hook: destroys the device as a driver reset would. */
+export async function loseDevice(): Promise<boolean> {
+  if (!device) return false;
+  device.destroy();
+  await device.lost;
+  return true;
+}
 
 async function configureRuntime(): Promise<void> {
   if (configured) return;
@@ -42,12 +65,16 @@ async function configureRuntime(): Promise<void> {
  */
 function prepareDevice(adapter: GPUAdapter): Promise<void> {
   deviceReady ??= (async () => {
-    const device = await adapter.requestDevice({
+    device = await adapter.requestDevice({
       requiredFeatures: adapter.features.has('shader-f16') ? ['shader-f16'] : [],
       requiredLimits: {
         maxBufferSize: adapter.limits.maxBufferSize,
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       },
+    });
+    void device.lost.then((info) => {
+      lostReason = info.message || (info.reason === 'destroyed' ? 'the device was destroyed' : 'unknown reason');
+      resolveLost?.(lostReason);
     });
     ort.env.webgpu.device = device;
   })();

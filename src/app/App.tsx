@@ -11,6 +11,7 @@ import { ResultView } from '../components/ResultView';
 import { useStore } from '../store';
 import { generate } from './controller';
 import { restoreFromFile } from './gallery-actions';
+import { restoreImageSession } from './image-actions';
 
 function Notice() {
   const notice = useStore((s) => s.notice);
@@ -36,6 +37,9 @@ export function App() {
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme;
   }, [theme]);
+  useEffect(() => {
+    void restoreImageSession();
+  }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {

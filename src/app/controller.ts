@@ -179,6 +179,12 @@ export async function runJob(totalSteps: number, work: (signal: AbortSignal) => 
     await work(controller.signal);
     useStore.getState().patchJob({ state: 'done', finishedAt: performance.now() });
   } catch (error) {
+    if (error instanceof Error && error.name === 'DeviceLostError') {
+      // ORT cannot move to a new device: a fresh worker makes a new device and sessions on the next run.
+      client.reset(error);
+      loadingModel = null;
+      useStore.getState().setSession({ model: null });
+    }
     if (isCancelled(error))
       useStore.getState().patchJob({ state: 'cancelled', error: null, finishedAt: performance.now() });
     else useStore.getState().patchJob({ state: 'error', error: toSerialized(error), finishedAt: performance.now() });
@@ -279,4 +285,11 @@ export function cancel(): void {
 
 export function newSeed(): void {
   useStore.getState().setSetting('seed', randomSeed().toString());
+}
+
+/** Fault injection for the reliability tests, on the page only with ?testHooks=1. */
+if (new URLSearchParams(self.location.search).has('testHooks')) {
+  (
+    window as unknown as { latentStudioTestHook: (action: 'lose-device' | 'crash') => Promise<unknown> }
+  ).latentStudioTestHook = (action) => client.request('testHook', { action }).catch((error: unknown) => String(error));
 }

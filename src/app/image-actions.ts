@@ -15,7 +15,9 @@ import {
   placement,
   renderInitImage,
 } from '../canvas/init-image';
-import { mask, maskChanged, maskForRequest } from '../canvas/mask';
+import { mask, maskChanged, maskForRequest, onMaskChange } from '../canvas/mask';
+import { pngWithParameters } from '../canvas/png-export';
+import { loadSessionItem, saveSessionItem, type SavedMask } from '../storage/session-db';
 import { currentResult } from '../canvas/result-surface';
 import type { DepthResult, GenerateParams } from '../protocol/messages';
 import { useStore } from '../store';
@@ -33,11 +35,41 @@ onInitImageChange((info) => {
   store.setSession({ initImage: info, inputError: null, ...(stale ? { depth: null } : {}) });
 });
 
+/** Kept in IndexedDB so a reload does not lose the picture (or the mask painted on it). */
+function saveInitImage(blob: Blob, name: string): void {
+  void saveSessionItem('initImage', { blob, name }).catch(() => undefined);
+}
+
 export async function chooseInitImage(file: File): Promise<void> {
   try {
     await loadInitImage(file);
+    saveInitImage(file, file.name || 'pasted image');
   } catch (error) {
     reportInputError(error);
+  }
+}
+
+let maskSaveTimer: ReturnType<typeof setTimeout> | undefined;
+onMaskChange(() => {
+  clearTimeout(maskSaveTimer);
+  maskSaveTimer = setTimeout(() => {
+    const saved: SavedMask = { width: mask.width, height: mask.height, data: mask.data.slice() };
+    void saveSessionItem('mask', saved).catch(() => undefined);
+  }, 300);
+});
+
+/** Puts back the start image and the mask from the last visit. */
+export async function restoreImageSession(): Promise<void> {
+  try {
+    const saved = await loadSessionItem<{ blob: Blob; name: string }>('initImage');
+    if (saved) await loadInitImage(new File([saved.blob], saved.name, { type: saved.blob.type || 'image/png' }));
+    const savedMask = await loadSessionItem<SavedMask>('mask');
+    if (savedMask) {
+      mask.restore(savedMask.data, savedMask.width, savedMask.height);
+      maskChanged();
+    }
+  } catch {
+    // Nothing saved, or storage unavailable: start empty.
   }
 }
 
@@ -47,7 +79,9 @@ export async function startFromLastResult(): Promise<void> {
     reportInputError(new ValidationError('There is no result yet to start from.', 'image'));
     return;
   }
-  await loadInitImageFromPixels(result, `result (seed ${useStore.getState().result?.seed ?? '?'})`);
+  const name = `result (seed ${useStore.getState().result?.seed ?? '?'})`;
+  await loadInitImageFromPixels(result, name);
+  saveInitImage(await pngWithParameters(result, null), name);
 }
 
 /** Sets width and height to the picture's aspect ratio, keeping the longer side, in multiples of 8. */

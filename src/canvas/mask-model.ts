@@ -156,6 +156,17 @@ export class MaskModel {
     this.version++;
   }
 
+  /** Puts back a saved mask as it was (after a reload), with no history. */
+  restore(data: Uint8Array, width: number, height: number): void {
+    if (data.length !== width * height) return;
+    this.data = data;
+    this.width = width;
+    this.height = height;
+    this.undoStack = [];
+    this.redoStack = [];
+    this.version++;
+  }
+
   /** Follows a change of output size: the mask is rescaled (nearest), history is dropped. */
   resize(width: number, height: number): void {
     if (width === this.width && height === this.height) return;

@@ -77,6 +77,14 @@ export class InferenceClient {
     this.onCrash?.(error);
   }
 
+  /** Ends the worker and fails what is pending with `error`, without reporting a crash (a lost GPU device). */
+  reset(error: Error): void {
+    const onCrash = this.onCrash;
+    this.onCrash = null;
+    this.crash(error);
+    this.onCrash = onCrash;
+  }
+
   /** Ends the worker as a crash would (used to recover from a lost GPU device, and by tests). */
   restart(reason = 'The inference worker was restarted.'): void {
     this.crash(new WorkerCrashedError(reason));

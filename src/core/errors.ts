@@ -43,6 +43,11 @@ export class NumericalError extends LatentStudioError {
   override name = 'NumericalError';
 }
 
+/** The GPU device went away (driver reset, sleep, another tab's hang): the runtime must start over. */
+export class DeviceLostError extends LatentStudioError {
+  override name = 'DeviceLostError';
+}
+
 export interface SerializedError {
   name: string;
   message: string;

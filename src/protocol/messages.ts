@@ -178,6 +178,8 @@ export interface RequestMap {
   compare: { params: CompareParams; result: { cells: number; totalMs: number } };
   tokenize: { params: { text: string }; result: TokenView };
   vaeRoundTrip: { params: { image: WireImage }; result: RoundTripResult };
+  /** Fault injection for the reliability tests (the page sends it only with ?testHooks=1). */
+  testHook: { params: { action: 'lose-device' | 'crash' }; result: { done: boolean } };
 }
 
 export type RequestKind = keyof RequestMap;
@@ -189,6 +191,7 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
   'compare',
   'tokenize',
   'vaeRoundTrip',
+  'testHook',
 ];
 
 export type Progress =

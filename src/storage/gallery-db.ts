@@ -3,6 +3,7 @@
  * parameters as fields, so the list renders without decoding images and survives reloads.
  */
 import type { ImageParameters } from '../core/parameters-text';
+import { done, GALLERY, objectStore } from './idb';
 
 export interface GalleryEntry {
   id: number;
@@ -17,37 +18,8 @@ interface StoredEntry extends Omit<GalleryEntry, 'id'> {
   png: Blob;
 }
 
-const DB_NAME = 'latent-studio';
-const STORE = 'gallery';
-
-let opening: Promise<IDBDatabase> | null = null;
-
-function open(): Promise<IDBDatabase> {
-  opening ??= new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: 'id', autoIncrement: true });
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error('IndexedDB could not be opened.'));
-    request.onblocked = () => reject(new Error('IndexedDB is blocked by another tab of this app.'));
-  });
-  opening.catch(() => {
-    opening = null;
-  });
-  return opening;
-}
-
-function done<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed.'));
-  });
-}
-
 async function store(mode: IDBTransactionMode): Promise<IDBObjectStore> {
-  return (await open()).transaction(STORE, mode).objectStore(STORE);
+  return objectStore(GALLERY, mode);
 }
 
 export async function addEntry(entry: Omit<StoredEntry, 'id'>): Promise<GalleryEntry> {

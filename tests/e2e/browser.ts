@@ -14,7 +14,7 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openApp(options: { url?: string } = {}): Promise<Session> {
+export async function openApp(options: { url?: string; args?: string[] } = {}): Promise<Session> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'latent-studio-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
@@ -28,6 +28,7 @@ export async function openApp(options: { url?: string } = {}): Promise<Session> 
       '--disable-component-update',
       '--disable-sync',
       '--disable-quic',
+      ...(options.args ?? []),
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());

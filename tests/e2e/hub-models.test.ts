@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS_DIR } from '../helpers/node-models';
-import { startMockHub, type MockHub } from '../helpers/mock-hub';
+import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
 import { generate, setSettings } from './app';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
 
@@ -10,9 +10,11 @@ const MODEL_ID = `hub:${REPO}@main`;
 
 describe('models from a hub (a local mock of huggingface.co)', () => {
   let hub: MockHub;
-  let port: number;
   let session: Session;
-  const unetUrl = () => `${hub.url}/${REPO}/resolve/main/unet/model.onnx`;
+  /** The hub as the app sees it: through its own origin (see tests/e2e/setup-server.ts). */
+  const HUB = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}`;
+  const start = () => startMockHub({ [REPO]: `${MODELS_DIR}tiny-sd` }, MOCK_HUB_PORT, MOCK_HUB_PATH);
+  const unetUrl = () => `${HUB}/${REPO}/resolve/main/unet/model.onnx`;
 
   /** Whether Cache Storage holds a file, and the cache manager's model count. */
   const cached = (url: string) =>
@@ -25,9 +27,8 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    hub = await startMockHub({ [REPO]: `${MODELS_DIR}tiny-sd` });
-    port = Number(new URL(hub.url).port);
-    session = await openApp({ url: `${BASE_URL}?hub=${encodeURIComponent(hub.url)}&stall=1500` });
+    hub = await start();
+    session = await openApp({ url: `${BASE_URL}?hub=${encodeURIComponent(HUB)}&stall=1500` });
     session.page.on('pageerror', (e) => console.error('page error:', e.message));
     await setSettings(session.page, { backend: 'wasm', width: 64, height: 64, steps: 2, prompt: 'a hub model' });
     await session.page.getByTestId('models-panel').locator('summary').click();
@@ -83,7 +84,7 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
     await setSettings(page, { backend: 'wasm' });
     expect(await page.getByTestId('model').inputValue()).toBe(MODEL_ID);
     expect(await generate(page)).toBe('done');
-    hub = await startMockHub({ [REPO]: `${MODELS_DIR}tiny-sd` }, port);
+    hub = await start();
   });
 
   it('the cache manager deletes the model', async () => {

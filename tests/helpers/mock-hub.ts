@@ -24,7 +24,11 @@ const CORS = {
   'access-control-expose-headers': 'content-length, content-range, accept-ranges, etag',
 };
 
-export async function startMockHub(repos: Record<string, string>, port = 0): Promise<MockHub> {
+/** The port the e2e server proxies /mock-hub/ to, so the hub is same-origin and the CSP needs no exception. */
+export const MOCK_HUB_PORT = 4180;
+export const MOCK_HUB_PATH = '/mock-hub';
+
+export async function startMockHub(repos: Record<string, string>, port = 0, publicBase = ''): Promise<MockHub> {
   const faults = new Map<string, Fault>();
   const requests: string[] = [];
   const sockets = new Set<Socket>();
@@ -48,7 +52,7 @@ export async function startMockHub(repos: Record<string, string>, port = 0): Pro
     const resolve = /^\/([\w.-]+\/[\w.-]+)\/resolve\/([\w.-]+)\/(.+)$/.exec(decodeURIComponent(url.pathname));
     if (resolve) {
       // The hub answers /resolve/ with a redirect to its CDN for large files.
-      res.writeHead(302, { ...CORS, location: `/cdn/${resolve[1]}/${resolve[3]}` });
+      res.writeHead(302, { ...CORS, location: `${publicBase}/cdn/${resolve[1]}/${resolve[3]}` });
       res.end();
       return;
     }

@@ -1,0 +1,22 @@
+/**
+ * The app's Content-Security-Policy: its own origin, the configured model hub (and the hub's file
+ * CDNs), WASM compilation, nothing inline. Served as a <meta> tag in the built page and as a header
+ * by `vite preview` (a header also covers the worker, which a meta tag does not).
+ */
+export function contentSecurityPolicy(hubUrl = 'https://huggingface.co'): string {
+  const hub = new URL(hubUrl).origin;
+  const hubs = [hub, ...(hub === 'https://huggingface.co' ? ['https://*.huggingface.co', 'https://*.hf.co'] : [])];
+  return [
+    "default-src 'self'",
+    // onnxruntime-web compiles WebAssembly; no other eval.
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    `connect-src 'self' ${hubs.join(' ')}`,
+    "img-src 'self' blob: data:",
+    "style-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
