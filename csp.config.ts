@@ -11,7 +11,8 @@ export function contentSecurityPolicy(hubUrl = 'https://huggingface.co'): string
     // onnxruntime-web compiles WebAssembly; no other eval.
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
-    `connect-src 'self' ${hubs.join(' ')}`,
+    // blob: is a model folder the person picked, read in place.
+    `connect-src 'self' blob: ${hubs.join(' ')}`,
     "img-src 'self' blob: data:",
     "style-src 'self'",
     "font-src 'self'",

@@ -19,13 +19,22 @@ import { runPipeline } from '../src/core/pipeline/generate';
 import { latentsToRgbFast } from '../src/core/pipeline/preview';
 import { chwToRgba } from '../src/core/image';
 import { scale, tensor, type Tensor } from '../src/core/tensor';
-import { validateGenerate, validateImage, validatePrompt, validateTxt2Img } from '../src/core/validate';
+import {
+  validateGenerate,
+  validateImage,
+  validatePrompt,
+  validateSize,
+  validateSteps,
+  validateTxt2Img,
+} from '../src/core/validate';
 import type { Models } from '../src/core/pipeline/models';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
 import {
   isRequestKind,
   transferList,
   type Backend,
+  type BenchParams,
+  type BenchResult,
   type Capabilities,
   type DepthEstimatorSource,
   type DepthResult,
@@ -59,6 +68,8 @@ export interface HandlerDeps {
   /** Why the GPU device was lost, or null while it is fine. */
   deviceLost?(): string | null;
   whenDeviceLost?(): Promise<string>;
+  /** The in-browser benchmark (see workers/bench.ts). */
+  bench?(model: LoadedModel, params: BenchParams): Promise<BenchResult>;
   /** Fault injection for tests. */
   testHook?(action: 'lose-device' | 'crash'): Promise<boolean>;
   /** Runs a depth estimator on an image; the map comes back at the image's size. */
@@ -101,6 +112,10 @@ function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
   if (backend !== 'webgpu' && backend !== 'wasm')
     throw new ValidationError('Backend must be WebGPU or WASM.', 'backend');
   const request: LoadModelParams = { modelId, plan: plan as unknown as LoadModelParams['plan'], backend };
+  const threads = params['wasmThreads'];
+  if (typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= 16) {
+    request.wasmThreads = threads;
+  }
   if (depthEstimator !== undefined) {
     if (
       !isRecord(depthEstimator) ||
@@ -281,6 +296,15 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
           psnr: trip.psnr,
         };
         return result as RequestMap[K]['result'];
+      }
+      case 'bench': {
+        if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        if (!deps.bench) throw new ValidationError('This worker has no benchmark.');
+        const width = validateSize(params['width'], 'width');
+        const height = validateSize(params['height'], 'height');
+        const steps = validateSteps(params['steps']);
+        const runs = validateSteps(params['runs']);
+        return (await deps.bench(loaded, { width, height, steps, runs })) as RequestMap[K]['result'];
       }
       case 'testHook': {
         const action = params['action'];

@@ -2,7 +2,9 @@
 // First: pins ORT's WASM location before @huggingface/transformers can point it at a CDN.
 import './ort-env';
 import { detectCapabilities } from './capabilities';
+import { runBench } from './bench';
 import { estimateDepth } from './depth-estimator';
+import { ort } from './ort-env';
 import { createHandler } from './handler';
 import { deviceLost, loadOrtModel, loseDevice, whenDeviceLost } from './model-loader';
 
@@ -15,6 +17,11 @@ const handle = createHandler({
   estimateDepth,
   deviceLost,
   whenDeviceLost,
+  bench: (model, params) =>
+    runBench(model.models, model.schedulerConfig, params, {
+      backend: model.result.backend,
+      threads: model.result.backend === 'wasm' ? (ort.env.wasm.numThreads ?? 1) : 0,
+    }),
   async testHook(action) {
     if (action === 'lose-device') return loseDevice();
     // An uncaught error, as a bug or a crashed WASM module would raise.

@@ -50,11 +50,12 @@ export async function loseDevice(): Promise<boolean> {
   return true;
 }
 
-async function configureRuntime(): Promise<void> {
+async function configureRuntime(threads?: number): Promise<void> {
   if (configured) return;
   pinWasmPaths();
   const caps = await detectCapabilities();
-  ort.env.wasm.numThreads = caps.wasmThreads;
+  // More threads than the page can share memory with would fail; fewer is the caller's choice.
+  ort.env.wasm.numThreads = threads ? Math.min(threads, Math.max(caps.wasmThreads, 1)) : caps.wasmThreads;
   ort.env.logLevel = 'error';
   configured = true;
 }
@@ -127,7 +128,7 @@ export async function loadOrtModel(
 ): Promise<LoadedModel> {
   const started = performance.now();
   const { plan } = params;
-  await configureRuntime();
+  await configureRuntime(params.wasmThreads);
   let backend = params.backend;
   let fallbackReason: string | null = null;
   let adapter: AdapterInfo | null = null;

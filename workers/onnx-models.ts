@@ -54,7 +54,8 @@ function floatInput(ort: OrtModule, spec: InputSpec, data: Float32Array, dims: r
 
 function floatOutput(t: OrtTensor): Tensor {
   const dims = [...t.dims];
-  if (t.type === 'float32') return tensor(new Float32Array(t.data as Float32Array), dims);
+  // ORT hands back a fresh array for CPU outputs: used as is, not copied again.
+  if (t.type === 'float32') return tensor(t.data as Float32Array, dims);
   if (t.type === 'float16') {
     const data = t.data;
     const bits = data instanceof Uint16Array ? data : new Uint16Array((data as unknown as ArrayBufferView).buffer);
@@ -97,7 +98,16 @@ export interface OnnxModelsOptions {
   vaeScalingFactor?: number;
 }
 
-export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options: OnnxModelsOptions): Models {
+/** The adapter, plus what the benchmark needs to time a bare session.run beside the app's call. */
+export interface OnnxModels extends Models {
+  /** Milliseconds inside the UNet's session.run, one entry per call (the benchmark reads and clears it). */
+  readonly unetRunMs: number[];
+  /** The feeds the adapter builds for a UNet call, for timing session.run alone. */
+  unetFeeds(sample: Tensor, t: number, text: Tensor): Record<string, OrtTensor>;
+  readonly sessions: OnnxModelSet;
+}
+
+export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options: OnnxModelsOptions): OnnxModels {
   const textSpecs = inputSpecs(sessions.textEncoder);
   const idsSpec = findInput(textSpecs, 'text encoder', ['input_ids']);
   const textOut = pickOutput(sessions.textEncoder, 'text encoder', ['last_hidden_state']);
@@ -125,6 +135,13 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
         : null,
   };
 
+  const unetRunMs: number[] = [];
+  const unetFeeds = (sample: Tensor, t: number, text: Tensor): Record<string, OrtTensor> => ({
+    [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
+    [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
+    [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
+  });
+
   return {
     info,
     tokenize: async (text) => options.tokenize(text),
@@ -145,13 +162,16 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
       return floatOutput(out[textOut]!);
     },
 
+    unetRunMs,
+    sessions,
+    unetFeeds,
+
     async unet(sample, t, text) {
-      const feeds: Record<string, OrtTensor> = {
-        [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
-        [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
-        [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
-      };
+      const feeds = unetFeeds(sample, t, text);
+      const started = performance.now();
       const out = await sessions.unet.run(feeds);
+      unetRunMs.push(performance.now() - started);
+      if (unetRunMs.length > 10_000) unetRunMs.splice(0, 5_000);
       return floatOutput(out[unetOut]!);
     },
 

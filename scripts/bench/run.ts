@@ -1,23 +1,25 @@
 /**
- * First benchmark: the tiny model's phases on onnxruntime-node (median and p90 over repeats),
- * written to bench/results/latest.json. The browser half (WebGPU/WASM in Chromium, bare
- * session.run ratios, memory) is the performance issue's work.
- *   npx tsx scripts/bench/run.ts [modelDir]
+ * `npm run bench`: the tiny model's phases on onnxruntime-node, then the same model in headless
+ * Chromium (WASM with 1 and 2 threads, and WebGPU) through the app's own worker, written to
+ * bench/results/latest.json and printed as a table.
+ *   npx tsx scripts/bench/run.ts [modelDir]     (a model folder: Node phases only)
+ *   BENCH_WEBGPU=0 to skip WebGPU (slow on a software rasteriser)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { preview } from 'vite';
 import { createScheduler } from '../../src/core/schedulers';
 import { TorchGenerator } from '../../src/core/random';
 import { tensor } from '../../src/core/tensor';
+import type { BenchResult, Stats } from '../../src/protocol/messages';
 import { loadTinyModels, TINY_DIR } from '../../tests/helpers/node-models';
+import { openApp } from '../../tests/e2e/browser';
+import { stats } from '../../workers/bench';
 
-const dir = process.argv[2] ?? TINY_DIR;
+const customDir = process.argv[2];
+const dir = customDir ? (customDir.endsWith('/') ? customDir : `${customDir}/`) : TINY_DIR;
 const REPEATS = 20;
-
-function stats(samples: number[]): { median: number; p90: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: Number(at(0.5).toFixed(3)), p90: Number(at(0.9).toFixed(3)) };
-}
+const SIZE = 512;
+const STEPS = 20;
 
 async function time(fn: () => Promise<unknown> | unknown): Promise<number[]> {
   await fn();
@@ -30,32 +32,112 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number[]> {
   return out;
 }
 
-const { models, schedulerConfig } = await loadTinyModels(dir.endsWith('/') ? dir : `${dir}/`);
-const ids = (await models.tokenize('A painting of a flooble')).ids;
-const text = await models.encodeText(ids);
-const both = tensor(new Float32Array(2 * text.data.length), [2, ...text.dims.slice(1)]);
-const latents = tensor(new TorchGenerator(42).randn(2 * 4 * 64 * 64), [2, 4, 64, 64]);
-// DDIM's step is stateless, so it can be timed over and over at one timestep.
-const scheduler = createScheduler('ddim', schedulerConfig);
-scheduler.setTimesteps(50);
-const sample = latents.data.subarray(0, 4 * 64 * 64);
-
-const results = {
-  runtime: 'onnxruntime-node (CPU)',
-  model: dir,
-  size: '512x512 (latents 4x64x64, CFG batch 2)',
-  phases: {
+async function nodePhases() {
+  const { models, schedulerConfig } = await loadTinyModels(dir);
+  const ids = (await models.tokenize('A painting of a flooble')).ids;
+  const text = await models.encodeText(ids);
+  const both = tensor(new Float32Array([...text.data, ...text.data]), [2, ...text.dims.slice(1)]);
+  const latents = tensor(new TorchGenerator(42).randn(2 * 4 * 64 * 64), [2, 4, 64, 64]);
+  // DDIM's step is stateless, so it can be timed over and over at one timestep.
+  const scheduler = createScheduler('ddim', schedulerConfig);
+  scheduler.setTimesteps(50);
+  const sample = latents.data.subarray(0, 4 * 64 * 64);
+  const onnx = models as typeof models & {
+    unetFeeds?: (...a: unknown[]) => Record<string, unknown>;
+    sessions?: { unet: { run(f: unknown): Promise<unknown> } };
+  };
+  const feeds = onnx.unetFeeds!(latents, 981, both);
+  return {
+    runtime: 'onnxruntime-node (CPU)',
+    model: dir,
     textEncoderMs: stats(await time(() => models.encodeText(ids))),
     unetStepMs: stats(await time(() => models.unet(latents, 981, both))),
+    bareSessionRunMs: stats(await time(() => onnx.sessions!.unet.run(feeds))),
     schedulerStepMs: stats(await time(() => scheduler.step(sample, scheduler.timesteps[0]!, sample))),
     vaeDecodeMs: stats(await time(() => models.decode(tensor(sample, [1, 4, 64, 64])))),
-  },
+  };
+}
+
+type BrowserResult = BenchResult & { transferToCanvasMs: Stats; pageHeapBytes: number | null; label: string };
+
+async function browserPhases(): Promise<BrowserResult[]> {
+  if (!existsSync('dist/index.html')) throw new Error('dist/ is missing: `npm run bench` builds it first.');
+  const server = await preview({ preview: { host: '127.0.0.1', port: 4175, strictPort: true } });
+  const base = 'http://127.0.0.1:4175/';
+  const configs: { label: string; backend: 'wasm' | 'webgpu'; threads: number; runs: number }[] = [
+    { label: 'WASM, 1 thread', backend: 'wasm', threads: 1, runs: 3 },
+    { label: 'WASM, 2 threads', backend: 'wasm', threads: 2, runs: 3 },
+    ...(process.env['BENCH_WEBGPU'] === '0'
+      ? []
+      : [{ label: 'WebGPU', backend: 'webgpu' as const, threads: 0, runs: 1 }]),
+  ];
+  const out: BrowserResult[] = [];
+  try {
+    for (const c of configs) {
+      const session = await openApp({ url: `${base}?bench&threads=${c.threads || 1}` });
+      try {
+        await session.page.getByTestId('backend').selectOption(c.backend);
+        const result = (await session.page.evaluate(
+          (p) => (window as unknown as { latentStudioBench(p: object): Promise<unknown> }).latentStudioBench(p),
+          { width: SIZE, height: SIZE, steps: STEPS, runs: c.runs },
+        )) as BrowserResult;
+        out.push({ ...result, label: c.label });
+        console.log(`browser ${c.label}: ${result.phases.totalMs.median} ms per image`);
+      } finally {
+        await session.close();
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return out;
+}
+
+const node = await nodePhases();
+const browser = customDir ? [] : await browserPhases();
+const wasm1 = browser.find((b) => b.backend === 'wasm' && b.threads === 1);
+const wasm2 = browser.find((b) => b.backend === 'wasm' && b.threads === 2);
+const results = {
+  size: `${SIZE}x${SIZE} (latents 4x${SIZE / 8}x${SIZE / 8}, CFG batch 2), ${STEPS} DDIM steps`,
+  node,
+  browser,
+  summary: wasm1
+    ? {
+        browserToNodeUnetRatio: Number(
+          (wasm1.phases.bareSessionRunMs.median / node.bareSessionRunMs.median).toFixed(2),
+        ),
+        wasm2ThreadsSpeedup: wasm2
+          ? Number((wasm1.phases.totalMs.median / wasm2.phases.totalMs.median).toFixed(2))
+          : null,
+      }
+    : null,
   date: new Date().toISOString(),
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
-console.log(`Latent Studio bench — ${results.runtime}, ${results.size}`);
-console.log('phase              median ms   p90 ms');
-for (const [name, s] of Object.entries(results.phases)) {
-  console.log(`${name.padEnd(18)} ${String(s.median).padStart(9)} ${String(s.p90).padStart(8)}`);
+
+const f = (s: Stats | undefined) => (s ? `${s.median} / ${s.p90}` : '–');
+console.log(`\nLatent Studio bench — ${results.size}; median / p90 ms`);
+console.log(
+  `node (onnxruntime-node): text ${f(node.textEncoderMs)} · UNet ${f(node.unetStepMs)} · bare run ${f(node.bareSessionRunMs)} · scheduler ${f(node.schedulerStepMs)} · VAE ${f(node.vaeDecodeMs)}`,
+);
+const rows: [string, (b: BrowserResult) => string][] = [
+  ['text encoder', (b) => f(b.phases.textEncoderMs)],
+  ['UNet step (app call)', (b) => f(b.phases.unetStepMs)],
+  ['bare session.run', (b) => f(b.phases.bareSessionRunMs)],
+  ['app / bare', (b) => String(b.appToBareRatio)],
+  ['JS overhead per step', (b) => f(b.phases.jsOverheadPerStepMs)],
+  ['overhead share of total', (b) => `${(b.overheadShareOfTotal * 100).toFixed(2)} %`],
+  ['VAE decode', (b) => f(b.phases.vaeDecodeMs)],
+  ['transfer to canvas', (b) => f(b.transferToCanvasMs)],
+  ['whole image', (b) => f(b.phases.totalMs)],
+  ['images per minute', (b) => String(b.imagesPerMinute)],
+];
+if (browser.length > 0) {
+  console.log(`| phase | ${browser.map((b) => b.label).join(' | ')} |`);
+  console.log(`| --- | ${browser.map(() => '---').join(' | ')} |`);
+  for (const [name, cell] of rows) console.log(`| ${name} | ${browser.map(cell).join(' | ')} |`);
+  console.log(
+    `browser/node UNet (bare run, WASM 1 thread): ${results.summary?.browserToNodeUnetRatio}×; 2 threads speed-up: ${results.summary?.wasm2ThreadsSpeedup}×`,
+  );
 }

@@ -12,12 +12,16 @@ import { setCell } from '../canvas/compare-cells';
 import { findModel, modelForMode, pipelineMode, whyNot, type AppMode } from '../models/catalog';
 import { planLoad } from '../models/manifest';
 import { hubUrl, stallTimeout } from '../models/hub';
-import type { GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
+import type { BenchParams, GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
+import { paintCanvas } from '../canvas/paint';
 import { buildImageInputs, showDepthResult } from './image-actions';
 import { saveToGallery } from './gallery-actions';
 import { runCompare } from './compare-actions';
 import { refreshModelCache } from './model-actions';
 import { useStore } from '../store';
+
+const pageQuery = new URLSearchParams(self.location.search);
+const benchThreads = Number(pageQuery.get('threads')) || null;
 
 export const client = new InferenceClient(
   () =>
@@ -129,6 +133,7 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
         },
         backend,
         ...(entry.depthEstimator ? { depthEstimator: entry.depthEstimator } : {}),
+        ...(benchThreads ? { wasmThreads: benchThreads } : {}),
       },
       { onProgress, ...(signal ? { signal } : {}) },
     )
@@ -287,8 +292,36 @@ export function newSeed(): void {
   useStore.getState().setSetting('seed', randomSeed().toString());
 }
 
+/** The browser half of `npm run bench`, on the page only with ?bench (and ?threads=N for WASM threads). */
+if (pageQuery.has('bench')) {
+  (window as unknown as { latentStudioBench: (p: BenchParams) => Promise<unknown> }).latentStudioBench = async (p) => {
+    await ensureModel();
+    const result = await client.request('bench', p);
+    // Transfer to canvas: the worker's RGBA buffer becomes ImageData and is drawn, as showImage does.
+    const canvas = document.createElement('canvas');
+    const times: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const pixels = new Uint8ClampedArray(p.width * p.height * 4).fill(128);
+      const started = performance.now();
+      paintCanvas(canvas, new ImageData(pixels, p.width, p.height));
+      if (i > 0) times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const heap = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
+    return {
+      ...result,
+      transferToCanvasMs: {
+        median: Math.round(times[10]! * 1000) / 1000,
+        p90: Math.round(times[18]! * 1000) / 1000,
+        n: times.length,
+      },
+      pageHeapBytes: heap,
+    };
+  };
+}
+
 /** Fault injection for the reliability tests, on the page only with ?testHooks=1. */
-if (new URLSearchParams(self.location.search).has('testHooks')) {
+if (pageQuery.has('testHooks')) {
   (
     window as unknown as { latentStudioTestHook: (action: 'lose-device' | 'crash') => Promise<unknown> }
   ).latentStudioTestHook = (action) => client.request('testHook', { action }).catch((error: unknown) => String(error));

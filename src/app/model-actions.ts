@@ -34,7 +34,12 @@ export async function addCustomModel(text: string): Promise<boolean> {
   store.setSession({ customModelError: null });
   try {
     const source = parseModelInput(text);
-    const id = source.kind === 'hub' ? `hub:${source.repo}@${source.revision}` : `url:${source.baseUrl}`;
+    const id =
+      source.kind === 'hub'
+        ? `hub:${source.repo}@${source.revision}`
+        : source.kind === 'local'
+          ? `local:${source.name}`
+          : `url:${source.baseUrl}`;
     if (!findModel(id)) {
       const url = fileUrl(source, hubUrl(), 'model_index.json');
       let response: Response;
@@ -71,4 +76,37 @@ export function removeCustomModel(id: string): void {
     customModels: s.customModels.filter((m) => m.id !== id),
     ...(s.modelId === id ? { modelId: 'tiny-sd' } : {}),
   }));
+}
+
+/** A diffusers ONNX folder picked from disk: its files are read in place through blob: URLs. */
+export async function addLocalFolder(files: FileList | File[]): Promise<boolean> {
+  const store = useStore.getState();
+  store.setSession({ customModelError: null });
+  try {
+    const list = Array.from(files);
+    const index = list.find((f) => /(^|\/)model_index\.json$/.test(f.webkitRelativePath || f.name));
+    if (!index) throw new Error('That folder has no model_index.json: pick the folder of a diffusers ONNX export.');
+    const full = index.webkitRelativePath || index.name;
+    const root = full.slice(0, full.length - 'model_index.json'.length);
+    const name = root.replace(/\/$/, '').split('/').pop() || 'local model';
+    const urls: Record<string, string> = {};
+    for (const f of list) {
+      const path = (f.webkitRelativePath || f.name).slice(root.length);
+      if (path) urls[path] = URL.createObjectURL(f);
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(await index.text()) as Record<string, unknown>;
+    } catch (error) {
+      throw new Error('model_index.json is not valid JSON.', { cause: error });
+    }
+    const id = `local:${name}`;
+    const manifest = manifestFromModelIndex(id, { kind: 'local', name, urls }, parsed);
+    useStore.setState((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== id), manifest] }));
+    store.setSetting('modelId', id);
+    return true;
+  } catch (error) {
+    useStore.getState().setSession({ customModelError: serializeError(error).message });
+    return false;
+  }
 }

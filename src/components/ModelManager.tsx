@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import {
   addCustomModel,
+  addLocalFolder,
   clearModelCache,
   deleteCachedModel,
   refreshModelCache,
@@ -41,6 +42,20 @@ function CustomModel() {
           Add and select
         </button>
       </form>
+      <label className="file-button">
+        Pick a model folder…
+        <input
+          data-testid="local-model-input"
+          type="file"
+          // Chromium's folder picker; the files are read in place, nothing is uploaded or copied.
+          {...{ webkitdirectory: '' }}
+          multiple
+          onChange={(e) => {
+            if (e.target.files && e.target.files.length > 0) void addLocalFolder(e.target.files);
+            e.target.value = '';
+          }}
+        />
+      </label>
       {error ? (
         <div className="error compact" role="alert" data-testid="custom-model-error">
           {error}

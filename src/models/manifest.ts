@@ -25,7 +25,9 @@ export type ModelSource =
   /** A Hugging Face repo, fetched as {hub}/{repo}/resolve/{revision}/{path}. */
   | { kind: 'hub'; repo: string; revision: string }
   /** Any base URL serving the diffusers layout. */
-  | { kind: 'url'; baseUrl: string };
+  | { kind: 'url'; baseUrl: string }
+  /** A folder the person picked: each file's blob: URL by its path (this visit only). */
+  | { kind: 'local'; name: string; urls: Record<string, string> };
 
 export interface ModelManifest {
   id: string;
@@ -72,14 +74,19 @@ export function hubFileUrl(hub: string, repo: string, revision: string, path: st
 /** The URL of one file of a model. */
 export function fileUrl(source: ModelSource, hub: string, path: string): string {
   if (source.kind === 'hub') return hubFileUrl(hub, source.repo, source.revision, path);
+  if (source.kind === 'local') return source.urls[path] ?? '';
   return new URL(path, source.baseUrl.endsWith('/') ? source.baseUrl : `${source.baseUrl}/`).href;
 }
 
 export function planLoad(manifest: ModelManifest, hub: string, origin: string): LoadPlan {
-  const url = (path: string) => fileUrl(resolveSource(manifest.source, origin), hub, path);
+  const source = resolveSource(manifest.source, origin);
+  const url = (path: string) => fileUrl(source, hub, path);
+  // A picked folder has what it has: a file it lacks is known missing, not fetched.
+  const missing = (path: string) => (source.kind === 'local' && !source.urls[path] ? { missing: true } : {});
   const ref = (f: ManifestFile): FileRef & { externalData?: FileRef[] } => ({
     url: url(f.path),
     path: f.path,
+    ...missing(f.path),
     ...(f.size !== undefined ? { size: f.size } : {}),
     ...(f.sha256 ? { sha256: f.sha256 } : {}),
     ...(f.externalData
@@ -93,13 +100,13 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
         }
       : {}),
   });
-  const plain = (path: string): FileRef => ({ url: url(path), path });
+  const plain = (path: string): FileRef => ({ url: url(path), path, ...missing(path) });
   const dir = manifest.tokenizer.dir.replace(/\/?$/, '/');
   const c = manifest.components;
   return {
     modelId: manifest.id,
     name: manifest.name,
-    cache: manifest.source.kind !== 'app',
+    cache: manifest.source.kind === 'hub' || manifest.source.kind === 'url',
     textEncoder: ref(c.textEncoder),
     unet: ref(c.unet),
     vaeDecoder: ref(c.vaeDecoder),
@@ -118,7 +125,9 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
 
 /** App-relative base URLs become absolute against the page's origin (the worker resolves nothing). */
 function resolveSource(source: ModelSource, origin: string): ModelSource {
-  return source.kind === 'hub' ? source : { ...source, baseUrl: new URL(source.baseUrl, origin).href };
+  return source.kind === 'hub' || source.kind === 'local'
+    ? source
+    : { ...source, baseUrl: new URL(source.baseUrl, origin).href };
 }
 
 /** A repo id ("owner/name", optionally "@revision") or an http(s) URL, as a person types it. */
@@ -176,7 +185,8 @@ export function manifestFromModelIndex(id: string, source: ModelSource, index: M
       ? ['depth2img']
       : ['txt2img', 'img2img', 'inpaint', 'compare', 'explore'];
   const file = (part: string): ManifestFile => ({ path: `${part}/model.onnx` });
-  const name = source.kind === 'hub' ? source.repo : source.baseUrl;
+  const name =
+    source.kind === 'hub' ? source.repo : source.kind === 'local' ? `${source.name} (local folder)` : source.baseUrl;
   return {
     id,
     name,

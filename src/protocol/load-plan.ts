@@ -7,6 +7,8 @@ export interface FileRef {
   path: string;
   size?: number;
   sha256?: string;
+  /** Known absent (a picked folder without it): fails as a 404 would, without a request. */
+  missing?: boolean;
 }
 
 /** What the worker needs to load a model: every URL resolved, whether to keep files in Cache Storage. */

@@ -48,6 +48,8 @@ export interface LoadModelParams {
   backend: Backend;
   /** For depth models: the estimator that makes depth maps when the user gives none. */
   depthEstimator?: DepthEstimatorSource;
+  /** WASM threads, set before the first session (the benchmark compares 1 and 2). */
+  wasmThreads?: number;
 }
 
 export interface LoadModelResult {
@@ -178,6 +180,8 @@ export interface RequestMap {
   compare: { params: CompareParams; result: { cells: number; totalMs: number } };
   tokenize: { params: { text: string }; result: TokenView };
   vaeRoundTrip: { params: { image: WireImage }; result: RoundTripResult };
+  /** Timing of the loaded model's phases in this browser (npm run bench). */
+  bench: { params: BenchParams; result: BenchResult };
   /** Fault injection for the reliability tests (the page sends it only with ?testHooks=1). */
   testHook: { params: { action: 'lose-device' | 'crash' }; result: { done: boolean } };
 }
@@ -192,6 +196,7 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
   'tokenize',
   'vaeRoundTrip',
   'testHook',
+  'bench',
 ];
 
 export type Progress =
@@ -265,4 +270,44 @@ export function requestTransferList(message: RequestMessage): ArrayBuffer[] {
 
 export function isRequestKind(value: unknown): value is RequestKind {
   return typeof value === 'string' && (REQUEST_KINDS as readonly string[]).includes(value);
+}
+
+export interface Stats {
+  median: number;
+  p90: number;
+  n: number;
+}
+
+export interface BenchParams {
+  width: number;
+  height: number;
+  steps: number;
+  /** Timed runs after one warm-up run. */
+  runs: number;
+}
+
+export interface BenchResult {
+  backend: Backend;
+  threads: number;
+  width: number;
+  height: number;
+  steps: number;
+  runs: number;
+  phases: {
+    textEncoderMs: Stats;
+    /** The app's UNet call: building inputs, session.run, reading the output. */
+    unetStepMs: Stats;
+    /** session.run alone, inside the app's calls. */
+    sessionRunMs: Stats;
+    /** session.run with prebuilt inputs, nothing else. */
+    bareSessionRunMs: Stats;
+    stepTotalMs: Stats;
+    /** Everything in a step except session.run. */
+    jsOverheadPerStepMs: Stats;
+    vaeDecodeMs: Stats;
+    totalMs: Stats;
+  };
+  appToBareRatio: number;
+  overheadShareOfTotal: number;
+  imagesPerMinute: number;
 }

@@ -130,6 +130,7 @@ export async function stroke(
   to: [number, number],
   steps = 8,
 ): Promise<void> {
+  await page.getByTestId(testId).scrollIntoViewIfNeeded();
   const box = (await page.getByTestId(testId).boundingBox())!;
   const at = ([fx, fy]: [number, number]) => [box.x + fx * box.width, box.y + fy * box.height] as const;
   await page.mouse.move(...at(from));

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS_DIR } from '../helpers/node-models';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
-import { generate, setSettings } from './app';
+import { generate, setSettings, stroke } from './app';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
 
 const REPO = 'latent-studio/tiny-sd';
@@ -171,5 +171,24 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
     expect(await cached(unetUrl().replace('unet/', 'text_encoder/'))).toBe(false);
     expect(await cacheCount()).toBe(0);
     expect(await generate(page)).toBe('done');
+  });
+
+  it('a model folder picked from disk loads in place, with no download', async () => {
+    const { page } = session;
+    const before = hub.requests.length;
+    await page.getByTestId('local-model-input').setInputFiles(`${MODELS_DIR}tiny-sd-inpaint`);
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe('local:tiny-sd-inpaint');
+    // Its model_index.json names an inpainting pipeline: the app switches to inpaint when asked for it.
+    expect(await page.getByTestId('model').locator('option:checked').textContent()).toMatch(
+      /tiny-sd-inpaint \(local folder\).*Inpaint/,
+    );
+    await page.getByTestId('mode-inpaint').click();
+    await page.getByTestId('model').selectOption('local:tiny-sd-inpaint');
+    await page.getByTestId('use-result').click();
+    await expect.poll(() => page.getByTestId('init-image-info').textContent()).toMatch(/result/);
+    await stroke(page, 'mask-canvas', [0.1, 0.5], [0.9, 0.5]);
+    expect(await generate(page)).toBe('done');
+    expect(hub.requests.length).toBe(before);
+    await page.getByTestId('mode-txt2img').click();
   });
 });

@@ -47,6 +47,8 @@ export interface PromptEmbeddings {
   uncond: Tensor | null;
   /** The batch-2 text the UNet takes every step when it runs both halves in one call, built once. */
   batched: Tensor | null;
+  /** Reused every step for the batch-2 latent input, so the loop allocates no latent-sized pair. */
+  pair?: Float32Array;
   truncated: string;
 }
 
@@ -87,6 +89,15 @@ function concatBatch(a: Tensor, b: Tensor): Tensor {
   return tensor(data, [a.dims[0]! + b.dims[0]!, ...a.dims.slice(1)]);
 }
 
+/** [x; x] in the embeddings' reusable buffer (the UNet has copied it in before the call returns). */
+function duplicateBatch(x: Tensor, embeddings: PromptEmbeddings): Tensor {
+  const n = x.data.length;
+  if (embeddings.pair?.length !== 2 * n) embeddings.pair = new Float32Array(2 * n);
+  embeddings.pair.set(x.data, 0);
+  embeddings.pair.set(x.data, n);
+  return tensor(embeddings.pair, [2 * x.dims[0]!, ...x.dims.slice(1)]);
+}
+
 /**
  * One noise prediction with classifier-free guidance: both halves in one batch-2 UNet call when
  * the model allows it, two calls otherwise, and the conditional half alone when g ≤ 1.
@@ -101,7 +112,7 @@ export async function predictNoise(
   const { cond, uncond, batched } = embeddings;
   if (!uncond) {
     if (!batched) return (await models.unet(latentInput, t, cond)).data;
-    const both = await models.unet(concatBatch(latentInput, latentInput), t, batched);
+    const both = await models.unet(duplicateBatch(latentInput, embeddings), t, batched);
     return both.data.subarray(both.data.length / 2);
   }
   if (!batched) {
@@ -110,7 +121,7 @@ export async function predictNoise(
     return combineGuidance(u.data, c.data, guidanceScale);
   }
   // The output has the latent channels only, fewer than the input when conditioning channels ride along.
-  const out = await models.unet(concatBatch(latentInput, latentInput), t, batched);
+  const out = await models.unet(duplicateBatch(latentInput, embeddings), t, batched);
   const n = out.data.length / 2;
   return combineGuidance(out.data.subarray(0, n), out.data.subarray(n), guidanceScale);
 }
