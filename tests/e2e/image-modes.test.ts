@@ -121,6 +121,7 @@ describe('image modes in the browser', () => {
     expect(await page.getByTestId('paste-back').isChecked()).toBe(true);
     expect(await generate(page)).toBe('done');
     const out = (await canvasPixels(page)).pixels;
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SCREENSHOTS}/inpaint.png` });
     // Paste-back feathers 1 px at this size: compare pixels at least 3 px from any repainted one.
     let outsideChecked = 0;
