@@ -1,4 +1,5 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
+import { chooseModel } from '../app/controller';
 import { catalog, MODE_LABELS, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import type { Backend } from '../protocol/messages';
@@ -43,12 +44,7 @@ export function Header() {
       <div className="header-controls">
         <label className="inline">
           <span>Model</span>
-          <select
-            data-testid="model"
-            value={modelId}
-            disabled={busy}
-            onChange={(e) => setSetting('modelId', e.target.value)}
-          >
+          <select data-testid="model" value={modelId} disabled={busy} onChange={(e) => chooseModel(e.target.value)}>
             {catalog().map((m) => {
               const reason = whyNot(m, mode);
               const cached = cachedIds.split('|').includes(m.id);

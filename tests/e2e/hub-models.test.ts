@@ -38,6 +38,20 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
     await hub?.stop();
   });
 
+  it('picking a model applies its own defaults (SD-Turbo: 1 step, no guidance), with a notice', async () => {
+    const { page } = session;
+    expect(await page.getByTestId('model').locator('option[value="sd-turbo"]').textContent()).toMatch(
+      /SD-Turbo \(fp16, about 2.4 GB\) · 2.3 GiB · download · Text → image, Compare, Explore/,
+    );
+    await page.getByTestId('model').selectOption('sd-turbo');
+    expect(await page.getByTestId('steps').inputValue()).toBe('1');
+    expect(await page.getByTestId('guidance-scale').inputValue()).toBe('0');
+    expect(await page.getByTestId('notice').textContent()).toMatch(/its defaults are 1 step, guidance 0, 512×512/);
+    await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await page.getByTestId('steps').inputValue()).toBe('20');
+    await setSettings(page, { width: 64, height: 64, steps: 2 });
+  });
+
   it('an unknown repo id gives a clear message', async () => {
     const { page } = session;
     await page.getByTestId('custom-model-input').fill('nobody/no-such-model');
