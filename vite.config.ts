@@ -1,7 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { loadEnv, type Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
-import { contentSecurityPolicy } from './csp.config';
+import { contentSecurityPolicy } from './csp.config.ts';
 
 /** Cross-origin isolation lets onnxruntime-web's WASM backend use threads (SharedArrayBuffer). */
 const isolation = {
