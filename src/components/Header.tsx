@@ -2,6 +2,7 @@ import { useStore, selectCapabilities, selectModel, selectBusy } from '../store'
 import { chooseModel } from '../app/controller';
 import { catalog, MODE_LABELS, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
+import { suggestedModel } from '../models/suggest';
 import type { Backend } from '../protocol/messages';
 
 export function formatBytes(n: number): string {
@@ -31,6 +32,7 @@ export function Header() {
   const model = useStore(selectModel);
   const busy = useStore(selectBusy);
   const adapter = capabilities?.adapter;
+  const suggestion = suggestedModel(adapter ?? null);
 
   return (
     <header className="app-header">
@@ -97,6 +99,16 @@ export function Header() {
             No WebGPU here: {capabilities.webgpuUnavailableReason} Models run on the CPU (WASM).
           </span>
         )}
+        {suggestion && suggestion.id !== modelId ? (
+          <span className="notice" data-testid="model-suggestion">
+            {' '}
+            This GPU has shader-f16: {suggestion.name} makes a {suggestion.nativeSize}×{suggestion.nativeSize} image in
+            1–4 steps.{' '}
+            <button type="button" className="ghost" onClick={() => chooseModel(suggestion.id)}>
+              Use it
+            </button>
+          </span>
+        ) : null}
         {model?.fallbackReason ? (
           <span className="notice" data-testid="backend-notice">
             {' '}

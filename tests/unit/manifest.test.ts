@@ -166,3 +166,22 @@ describe('the SD-Turbo catalog entry', () => {
     expect(plan.padToken).toBe('!');
   });
 });
+
+describe('the faster model suggested for capable GPUs', () => {
+  it('suggests SD-Turbo only on a real GPU with shader-f16', async () => {
+    const { suggestedModel } = await import('../../src/models/suggest');
+    const gpu = {
+      vendor: 'acme',
+      architecture: 'x',
+      description: '',
+      shaderF16: true,
+      software: false,
+      maxBufferSize: 2 ** 31,
+      maxStorageBufferBindingSize: 2 ** 30,
+    };
+    expect(suggestedModel(gpu)?.id).toBe('sd-turbo');
+    expect(suggestedModel({ ...gpu, shaderF16: false })).toBeNull();
+    expect(suggestedModel({ ...gpu, software: true })).toBeNull();
+    expect(suggestedModel(null)).toBeNull();
+  });
+});
