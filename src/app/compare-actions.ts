@@ -5,10 +5,9 @@ import { SCHEDULER_LABELS, isSchedulerName } from '../core/schedulers';
 import { validateGenerate } from '../core/validate';
 import { cellImage, clearCells, gridImage } from '../canvas/compare-cells';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
-import { showImage } from '../canvas/result-surface';
 import { useStore } from '../store';
 import { client, failBeforeStart, onProgress, runJob } from './controller';
-import { saveToGallery } from './gallery-actions';
+import { saveToGallery, showAsResult } from './gallery-actions';
 
 /** Guidance scales × the optional second axis (steps or scheduler), row by row. */
 export function compareCells(): CompareCell[] {
@@ -95,29 +94,22 @@ export function openCell(index: number): void {
   const cell = s.compare?.cells[index];
   const image = cellImage(index);
   if (!cell || !image || !s.compare) return;
-  showImage(image);
   s.setSetting('guidanceScale', cell.guidanceScale);
   s.setSetting('steps', cell.steps);
   s.setSetting('scheduler', cell.scheduler);
-  const meta = {
-    width: image.width,
-    height: image.height,
-    seed: s.compare.seed,
+  useStore.setState({ mode: 'txt2img' });
+  const meta = showAsResult(image, {
     prompt: s.compare.prompt,
     negativePrompt: s.negativePrompt,
-    guidanceScale: cell.guidanceScale,
     steps: cell.steps,
     scheduler: cell.scheduler,
-    modelId: s.modelId,
-    strength: null,
-    mode: 'txt2img' as const,
-    encoderLatents: null,
-    backend: s.model?.backend ?? ('wasm' as const),
-    truncated: '',
-    totalMs: 0,
-    timings: { encodeMs: 0, denoiseMs: 0, decodeMs: 0 },
-  };
-  useStore.setState({ mode: 'txt2img' });
-  s.setSession({ result: { version: (s.result?.version ?? 0) + 1, ...meta }, notice: `Opened ${cellLabel(cell)}.` });
+    guidanceScale: cell.guidanceScale,
+    seed: s.compare.seed,
+    width: image.width,
+    height: image.height,
+    model: s.modelId,
+    mode: 'txt2img',
+  });
+  s.setSession({ notice: `Opened ${cellLabel(cell)}.` });
   void saveToGallery(image, meta);
 }

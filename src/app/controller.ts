@@ -66,10 +66,9 @@ function onProgress(progress: Progress): void {
       totalSteps: progress.totalSteps,
     });
   } else if (progress.kind === 'preview') {
-    addPreview(progress.step, progress.pixels, progress.width, progress.height);
     const previews = store.previews;
     // Drawn as it arrives: the loop in the worker does not wait for the page.
-    showOnCanvas(new ImageData(new Uint8ClampedArray(progress.pixels.slice(0)), progress.width, progress.height));
+    showOnCanvas(addPreview(progress.step, progress.pixels, progress.width, progress.height));
     store.setSession({
       previews: { steps: [...previews.steps, progress.step], totalSteps: progress.totalSteps, shown: progress.step },
     });
@@ -200,10 +199,6 @@ export async function runJob(totalSteps: number, work: (signal: AbortSignal) => 
   }
 }
 
-export function isRunning(): boolean {
-  return running !== null;
-}
-
 export async function generate(): Promise<void> {
   if (running) return;
   const store = useStore.getState();
@@ -262,7 +257,7 @@ export async function generate(): Promise<void> {
     // In the gallery before it is shown, so a crash or reload right after cannot lose it.
     await saveToGallery(image, meta);
     showImage(image);
-    if (result.depth) showDepthResult(result.depth);
+    if (result.depth) showDepthResult(result.depth, settings.depth ? (store.depth?.source ?? 'uploaded') : 'estimated');
     const s = useStore.getState();
     s.setSession({
       result: { version: (s.result?.version ?? 0) + 1, ...meta },

@@ -101,6 +101,35 @@ export function reuseSeed(entry: GalleryEntry): void {
   say(`Seed ${entry.params.seed} from the gallery.`);
 }
 
+/** Shows a picture made earlier (a gallery entry, a compare cell) as the result, with its parameters. */
+export function showAsResult(image: ImageData, p: ImageParameters): ResultMeta {
+  showImage(image);
+  const s = useStore.getState();
+  const meta: ResultMeta = {
+    width: image.width,
+    height: image.height,
+    seed: p.seed,
+    prompt: p.prompt,
+    negativePrompt: p.negativePrompt,
+    guidanceScale: p.guidanceScale,
+    steps: p.steps,
+    scheduler: p.scheduler,
+    modelId: p.model,
+    strength: p.strength ?? null,
+    mode: p.mode,
+    encoderLatents: null,
+    backend: s.model?.backend ?? 'wasm',
+    truncated: '',
+    totalMs: 0,
+    timings: { encodeMs: 0, denoiseMs: 0, decodeMs: 0 },
+  };
+  s.setSession({
+    result: { version: (s.result?.version ?? 0) + 1, ...meta },
+    previews: { steps: [], totalSteps: 0, shown: null },
+  });
+  return meta;
+}
+
 /** Shows a gallery image as the current result. */
 export async function openEntry(entry: GalleryEntry): Promise<void> {
   const png = await entryPng(entry.id);
@@ -110,31 +139,7 @@ export async function openEntry(entry: GalleryEntry): Promise<void> {
   const ctx = canvas.getContext('2d')!;
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
-  showImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
-  const p = entry.params;
-  const s = useStore.getState();
-  s.setSession({
-    result: {
-      version: (s.result?.version ?? 0) + 1,
-      width: entry.width,
-      height: entry.height,
-      seed: p.seed,
-      prompt: p.prompt,
-      negativePrompt: p.negativePrompt,
-      guidanceScale: p.guidanceScale,
-      steps: p.steps,
-      scheduler: p.scheduler,
-      modelId: p.model,
-      strength: p.strength ?? null,
-      mode: p.mode,
-      encoderLatents: null,
-      backend: s.model?.backend ?? 'wasm',
-      truncated: '',
-      totalMs: 0,
-      timings: { encodeMs: 0, denoiseMs: 0, decodeMs: 0 },
-    },
-    previews: { steps: [], totalSteps: 0, shown: null },
-  });
+  showAsResult(ctx.getImageData(0, 0, canvas.width, canvas.height), entry.params);
 }
 
 /** A dropped PNG with generation parameters (ours or another SD tool's) restores its settings. */

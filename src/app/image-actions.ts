@@ -149,14 +149,14 @@ export function clearDepthMap(): void {
   useStore.getState().setSession({ depth: null });
 }
 
-export function showDepthResult(depth: DepthResult): void {
+/** Shows a depth map from the worker; `source` says whether the estimator made it or the person gave it. */
+export function showDepthResult(depth: DepthResult, source: 'estimated' | 'uploaded'): void {
   setDepth(new Float32Array(depth.data), new Uint8ClampedArray(depth.pixels), depth.width, depth.height);
-  const previous = useStore.getState().depth;
   useStore.getState().setSession({
     depth: {
       width: depth.width,
       height: depth.height,
-      source: previous?.source === 'uploaded' ? 'uploaded' : 'estimated',
+      source,
       forImage: initImageInfo()?.version ?? null,
     },
   });
@@ -175,8 +175,7 @@ export async function estimateDepthNow(): Promise<void> {
     const depth = await client.request('estimateDepth', {
       image: { width, height, pixels: image.pixels.buffer as ArrayBuffer },
     });
-    useStore.getState().setSession({ depth: null });
-    showDepthResult(depth);
+    showDepthResult(depth, 'estimated');
     useStore.getState().setSession({ inputError: null });
   } catch (error) {
     reportInputError(error);

@@ -2,7 +2,7 @@
 import { serializeError } from '../core/errors';
 import { findModel } from '../models/catalog';
 import { hubUrl } from '../models/hub';
-import { fileUrl, manifestFromModelIndex, parseModelInput } from '../models/manifest';
+import { fileUrl, manifestFromModelIndex, parseModelInput, type ModelManifest } from '../models/manifest';
 import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';
 import { useStore } from '../store';
 
@@ -25,50 +25,54 @@ export async function clearModelCache(): Promise<void> {
   await refreshModelCache();
 }
 
-/**
- * Adds a diffusers ONNX repo (hub id or URL) to the catalog from its own model_index.json and
- * selects it. Nothing big is downloaded until Generate.
- */
-export async function addCustomModel(text: string): Promise<boolean> {
-  const store = useStore.getState();
-  store.setSession({ customModelError: null });
+/** Finds a model's manifest one way or another, then lists and selects it, or says what went wrong. */
+async function addModel(find: () => Promise<ModelManifest | string>): Promise<boolean> {
+  useStore.getState().setSession({ customModelError: null });
   try {
-    const source = parseModelInput(text);
-    const id =
-      source.kind === 'hub'
-        ? `hub:${source.repo}@${source.revision}`
-        : source.kind === 'local'
-          ? `local:${source.name}`
-          : `url:${source.baseUrl}`;
-    if (!findModel(id)) {
-      const url = fileUrl(source, hubUrl(), 'model_index.json');
-      let response: Response;
-      try {
-        response = await fetch(url);
-      } catch (error) {
-        throw new Error(`Could not reach ${new URL(url).origin}: ${serializeError(error).message}`, { cause: error });
-      }
-      if (response.status === 404 || response.status === 401) {
-        throw new Error(
-          `No model_index.json at ${url} (${response.status}): is it a public diffusers ONNX repo, and is the id spelled right?`,
-        );
-      }
-      if (!response.ok) throw new Error(`The server answered ${response.status} for model_index.json.`);
-      let index: Record<string, unknown>;
-      try {
-        index = (await response.json()) as Record<string, unknown>;
-      } catch {
-        throw new Error('model_index.json is not valid JSON.');
-      }
-      const manifest = manifestFromModelIndex(id, source, index);
-      useStore.setState((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== id), manifest] }));
+    // A string is the id of a model the catalog already has.
+    const found = await find();
+    const id = typeof found === 'string' ? found : found.id;
+    if (typeof found !== 'string') {
+      useStore.setState((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== id), found] }));
     }
-    store.setSetting('modelId', id);
+    useStore.getState().setSetting('modelId', id);
     return true;
   } catch (error) {
     useStore.getState().setSession({ customModelError: serializeError(error).message });
     return false;
   }
+}
+
+/**
+ * Adds a diffusers ONNX repo (hub id or URL) to the catalog from its own model_index.json and
+ * selects it. Nothing big is downloaded until Generate.
+ */
+export function addCustomModel(text: string): Promise<boolean> {
+  return addModel(async () => {
+    const source = parseModelInput(text);
+    const id = source.kind === 'hub' ? `hub:${source.repo}@${source.revision}` : `url:${source.baseUrl}`;
+    if (findModel(id)) return id;
+    const url = fileUrl(source, hubUrl(), 'model_index.json');
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw new Error(`Could not reach ${new URL(url).origin}: ${serializeError(error).message}`, { cause: error });
+    }
+    if (response.status === 404 || response.status === 401) {
+      throw new Error(
+        `No model_index.json at ${url} (${response.status}): is it a public diffusers ONNX repo, and is the id spelled right?`,
+      );
+    }
+    if (!response.ok) throw new Error(`The server answered ${response.status} for model_index.json.`);
+    let index: Record<string, unknown>;
+    try {
+      index = (await response.json()) as Record<string, unknown>;
+    } catch {
+      throw new Error('model_index.json is not valid JSON.');
+    }
+    return manifestFromModelIndex(id, source, index);
+  });
 }
 
 export function removeCustomModel(id: string): void {
@@ -79,10 +83,8 @@ export function removeCustomModel(id: string): void {
 }
 
 /** A diffusers ONNX folder picked from disk: its files are read in place through blob: URLs. */
-export async function addLocalFolder(files: FileList | File[]): Promise<boolean> {
-  const store = useStore.getState();
-  store.setSession({ customModelError: null });
-  try {
+export function addLocalFolder(files: FileList | File[]): Promise<boolean> {
+  return addModel(async () => {
     const list = Array.from(files);
     const index = list.find((f) => /(^|\/)model_index\.json$/.test(f.webkitRelativePath || f.name));
     if (!index) throw new Error('That folder has no model_index.json: pick the folder of a diffusers ONNX export.');
@@ -100,13 +102,6 @@ export async function addLocalFolder(files: FileList | File[]): Promise<boolean>
     } catch (error) {
       throw new Error('model_index.json is not valid JSON.', { cause: error });
     }
-    const id = `local:${name}`;
-    const manifest = manifestFromModelIndex(id, { kind: 'local', name, urls }, parsed);
-    useStore.setState((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== id), manifest] }));
-    store.setSetting('modelId', id);
-    return true;
-  } catch (error) {
-    useStore.getState().setSession({ customModelError: serializeError(error).message });
-    return false;
-  }
+    return manifestFromModelIndex(`local:${name}`, { kind: 'local', name, urls }, parsed);
+  });
 }

@@ -72,13 +72,6 @@ export async function loadInitImageFromPixels(image: ImageData, name: string): P
   return set(await createImageBitmap(image), name);
 }
 
-export function clearInitImage(): void {
-  source?.close();
-  source = null;
-  info = null;
-  for (const listener of listeners) listener(null);
-}
-
 /** Where the picture lands in a width×height frame: cover (crop the overflow) or contain (letterbox). */
 export function placement(
   srcWidth: number,

@@ -81,7 +81,7 @@ export class MaskModel {
         y: last.y + dy * f,
         pressure: last.pressure + (point.pressure - last.pressure) * f,
       };
-      dirty = union(dirty, this.stamp(p, tool, radius));
+      dirty = unionRect(dirty, this.stamp(p, tool, radius));
     }
     this.stroke.last = point;
     return dirty;
@@ -179,8 +179,9 @@ export class MaskModel {
   }
 }
 
-function union(a: Rect | null, b: Rect): Rect {
-  if (!a) return b;
+/** The smallest rectangle holding both (either may be absent). */
+export function unionRect(a: Rect | null, b: Rect | null): Rect | null {
+  if (!a || !b) return a ?? b;
   const x = Math.min(a.x, b.x);
   const y = Math.min(a.y, b.y);
   return {

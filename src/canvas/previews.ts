@@ -8,8 +8,10 @@ export function clearPreviews(): void {
   images = [];
 }
 
-export function addPreview(step: number, pixels: ArrayBuffer, width: number, height: number): void {
-  images.push({ step, image: new ImageData(new Uint8ClampedArray(pixels), width, height) });
+export function addPreview(step: number, pixels: ArrayBuffer, width: number, height: number): ImageData {
+  const image = new ImageData(new Uint8ClampedArray(pixels), width, height);
+  images.push({ step, image });
+  return image;
 }
 
 export function previewAt(step: number): ImageData | null {

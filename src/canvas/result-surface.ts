@@ -25,10 +25,6 @@ export function registerResultCanvas(element: HTMLCanvasElement | null): void {
   draw();
 }
 
-export function showResult(pixels: ArrayBuffer, width: number, height: number): void {
-  showImage(new ImageData(new Uint8ClampedArray(pixels), width, height));
-}
-
 export function showImage(image: ImageData): void {
   current = image;
   shown = null;

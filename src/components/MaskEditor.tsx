@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import { mask, maskChanged, onMaskChange } from '../canvas/mask';
-import type { MaskTool, Rect, StrokePoint } from '../canvas/mask-model';
+import { unionRect, type MaskTool, type Rect, type StrokePoint } from '../canvas/mask-model';
 import { FileButton } from './FileButton';
 import { uploadMask } from '../app/image-actions';
 import { useStore } from '../store';
@@ -112,10 +112,10 @@ export function MaskCanvas({ width, height }: { width: number; height: number })
           if (!mask.drawing) return;
           const native = e.nativeEvent;
           const points = native.getCoalescedEvents?.() ?? [];
-          for (const p of points.length > 0 ? points : [native]) {
-            const dirty = mask.extendStroke(toImage(p));
-            if (dirty) redraw(dirty);
-          }
+          let dirty: Rect | null = null;
+          for (const p of points.length > 0 ? points : [native])
+            dirty = unionRect(dirty, mask.extendStroke(toImage(p)));
+          if (dirty) redraw(dirty);
         }}
         onPointerUp={() => {
           if (!mask.drawing) return;

@@ -1,6 +1,6 @@
 import { ValidationError } from './errors';
 import type { RgbaImage } from './image';
-import type { Plane } from './image-ops';
+import { bytesToPlane, type Plane } from './image-ops';
 import { MAX_SEED } from './random';
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from './schedulers';
 
@@ -180,10 +180,7 @@ function validatePlane(value: unknown, field: 'mask' | 'depth', what: string): P
     if (!(pixels instanceof ArrayBuffer) || pixels.byteLength !== w * h) {
       throw new ValidationError(`${what} is damaged (its size and data disagree).`, field);
     }
-    const bytes = new Uint8Array(pixels);
-    const data = new Float32Array(w * h);
-    for (let i = 0; i < data.length; i++) data[i] = bytes[i]! / 255;
-    return { width: w, height: h, data };
+    return bytesToPlane(new Uint8Array(pixels), w, h);
   }
   const data = value['data'];
   if (!(data instanceof ArrayBuffer) || data.byteLength !== w * h * 4) {

@@ -131,7 +131,7 @@ function resolveSource(source: ModelSource, origin: string): ModelSource {
 }
 
 /** A repo id ("owner/name", optionally "@revision") or an http(s) URL, as a person types it. */
-export function parseModelInput(text: string): ModelSource {
+export function parseModelInput(text: string): Extract<ModelSource, { kind: 'hub' | 'url' }> {
   const value = text.trim();
   if (/^https?:\/\//i.test(value)) {
     let url: URL;

@@ -14,7 +14,3 @@ export async function saveSessionItem(key: 'initImage' | 'mask', value: unknown)
 export async function loadSessionItem<T>(key: 'initImage' | 'mask'): Promise<T | null> {
   return ((await done((await objectStore(SESSION, 'readonly')).get(key))) as T | undefined) ?? null;
 }
-
-export async function deleteSessionItem(key: 'initImage' | 'mask'): Promise<void> {
-  await done((await objectStore(SESSION, 'readwrite')).delete(key));
-}

@@ -201,15 +201,22 @@ export interface DenoiseExtras {
   afterStep?: (latents: Float32Array, index: number) => Float32Array;
 }
 
-/** [latents; condition] along the channel axis of a batch-1 tensor. */
-export function appendChannels(latents: Float32Array, condition: Float32Array, dims: readonly number[]): Tensor {
+/**
+ * [latents; condition] along the channel axis of a batch-1 tensor, in one buffer made once per
+ * run: the condition is copied in at the start, each step writes only the scaled latents.
+ */
+function conditionedInput(condition: Float32Array, dims: readonly number[]): (scaled: Float32Array) => Tensor {
   const [, channels, height, width] = dims as [number, number, number, number];
   const plane = height * width;
   if (condition.length % plane !== 0) throw new RangeError('Conditioning channels do not match the latent size.');
-  const data = new Float32Array(latents.length + condition.length);
-  data.set(latents, 0);
-  data.set(condition, latents.length);
-  return tensor(data, [1, channels + condition.length / plane, height, width]);
+  const latentCount = channels * plane;
+  const data = new Float32Array(latentCount + condition.length);
+  data.set(condition, latentCount);
+  const shape = [1, channels + condition.length / plane, height, width];
+  return (scaled) => {
+    data.set(scaled, 0);
+    return tensor(data, shape);
+  };
 }
 
 /** Step 5: the denoising loop from given latents over the scheduler's timesteps. */
@@ -227,11 +234,12 @@ export async function denoise(
   let latents = start.data;
   const dims = start.dims;
   const predictionType = String(options.schedulerConfig['prediction_type'] ?? 'epsilon');
+  const withCondition = extras.condition ? conditionedInput(extras.condition, dims) : null;
   options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
   for (const [i, t] of timesteps.entries()) {
     throwIfAborted(options.signal);
     const scaled = scheduler.scaleModelInput(latents, t);
-    const input = extras.condition ? appendChannels(scaled, extras.condition, dims) : tensor(scaled, dims);
+    const input = withCondition ? withCondition(scaled) : tensor(scaled, dims);
     const noisePred = await predictNoise(models, input, t, embeddings, guidanceScale);
     throwIfAborted(options.signal);
     // Step noise continues the same generator stream that drew the initial latents, as in diffusers.
