@@ -12,6 +12,7 @@ import type { AdapterInfo, LoadModelParams, Progress } from '../src/protocol/mes
 import { describeAdapter, detectCapabilities, requestAdapter } from './capabilities';
 import { loadFile } from './download';
 import type { LoadedModel } from './handler';
+import { gpuMemory } from './gpu-memory';
 import { createOnnxModels, type OrtModule } from './onnx-models';
 import { createClipTokenizer } from './tokenizer';
 
@@ -80,6 +81,31 @@ function prepareDevice(adapter: GPUAdapter): Promise<void> {
     ort.env.webgpu.device = device;
   })();
   return deviceReady;
+}
+
+/**
+ * The step graph's session, and GPU buffers for the loop's inputs on the device ORT really runs
+ * on (read back from ORT once it has sessions: buffers from another device cannot be bound).
+ */
+function residentOnGpu(created: ort.InferenceSession[]) {
+  let ortDevice: GPUDevice | null = null;
+  return {
+    async createStepSession(model: Uint8Array) {
+      const s = await ort.InferenceSession.create(model, {
+        executionProviders: ['webgpu'],
+        preferredOutputLocation: 'gpu-buffer',
+        // Shape arithmetic placed on the CPU is expected here; ORT would warn about it on every load.
+        logSeverityLevel: 3,
+      });
+      created.push(s);
+      ortDevice = (await ort.env.webgpu.device) as GPUDevice;
+      return s;
+    },
+    memory: () => {
+      if (!ortDevice) throw new ModelError('The WebGPU step graph is not ready.');
+      return gpuMemory(ortDevice);
+    },
+  };
 }
 
 function sizeOf(ref: FileRef & { externalData?: FileRef[] }): number {
@@ -243,7 +269,11 @@ export async function loadOrtModel(
     ...(plan.freeDimensionOverrides ? { freeDimensionOverrides: plan.freeDimensionOverrides } : {}),
   };
   const created: ort.InferenceSession[] = [];
-  const session = async (part: string, ref: FileRef & { externalData?: FileRef[] }): Promise<ort.InferenceSession> => {
+  const session = async (
+    part: string,
+    ref: FileRef & { externalData?: FileRef[] },
+    extra: ort.InferenceSession.SessionOptions = {},
+  ): Promise<ort.InferenceSession> => {
     const main = await get(ref);
     const external = [];
     for (const e of ref.externalData ?? []) external.push({ ref: e, ...(await get(e)) });
@@ -252,6 +282,7 @@ export async function loadOrtModel(
     try {
       const s = await ort.InferenceSession.create(main.bytes, {
         ...options,
+        ...extra,
         ...(external.length > 0
           ? { externalData: external.map((e) => ({ path: e.ref.path.split('/').pop()!, data: e.bytes })) }
           : {}),
@@ -274,7 +305,9 @@ export async function loadOrtModel(
   };
   try {
     const textEncoder = await session('text_encoder', plan.textEncoder);
-    const unet = await session('unet', plan.unet);
+    // On WebGPU the UNet's output stays on the GPU: the resident loop feeds it to the step graph.
+    const onGpu = backend === 'webgpu' && device !== null;
+    const unet = await session('unet', plan.unet, onGpu ? { preferredOutputLocation: 'gpu-buffer' } : {});
     const vaeDecoder = await session('vae_decoder', plan.vaeDecoder);
     const vaeEncoder = plan.vaeEncoder ? await session('vae_encoder', plan.vaeEncoder) : undefined;
     const sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
@@ -283,6 +316,7 @@ export async function loadOrtModel(
       describeTokens: (ids) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
       vaeScalingFactor: vaeConfig?.scaling_factor ?? 0.18215,
+      ...(onGpu ? { resident: residentOnGpu(created) } : {}),
     });
     if (plan.cache) {
       await writeRecord({
@@ -308,7 +342,8 @@ export async function loadOrtModel(
         bytes: finished,
       },
       async dispose() {
-        await Promise.all(Object.values(sessions).map((s) => s.release()));
+        // `created` also holds the step graph's session, made on first use.
+        await Promise.all(created.map((s) => s.release()));
       },
     };
   } catch (error) {

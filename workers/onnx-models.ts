@@ -9,6 +9,8 @@ import { ModelError } from '../src/core/errors';
 import { float16ToFloat32, float32ToFloat16 } from '../src/core/float16';
 import type { ModelInfo, Models, TokenizedPrompt } from '../src/core/pipeline/models';
 import { tensor, type Tensor } from '../src/core/tensor';
+import { stepGraph, type StepGraphDtype } from '../src/core/pipeline/step-graph';
+import { runLinearLoop, type ResidentMemory } from './linear-loop';
 
 /** The part of an onnxruntime module this adapter uses. */
 export interface OrtModule {
@@ -50,6 +52,14 @@ function floatInput(ort: OrtModule, spec: InputSpec, data: Float32Array, dims: r
   if (spec.type === 'float32') return new ort.Tensor('float32', data, dims);
   if (spec.type === 'float16') return new ort.Tensor('float16', float32ToFloat16(data), dims);
   throw new ModelError(`Input "${spec.name}" has type ${spec.type}; float32 or float16 was expected.`);
+}
+
+/** An output read to the CPU: GPU-located outputs are downloaded and their buffer freed. */
+async function readOutput(t: OrtTensor): Promise<Tensor> {
+  if (t.location === 'cpu') return floatOutput(t);
+  const data = await t.getData(true);
+  t.dispose();
+  return floatOutput(new (t.constructor as OrtModule['Tensor'])(t.type, data, t.dims));
 }
 
 function floatOutput(t: OrtTensor): Tensor {
@@ -96,6 +106,14 @@ export interface OnnxModelsOptions {
   describeTokens?: (ids: ArrayLike<number>) => string[];
   specialTokens?: { bos: number; eos: number; pad: number };
   vaeScalingFactor?: number;
+  /**
+   * Runs whole denoising loops through the step graph with resident tensors (WebGPU in the app,
+   * onnxruntime-node in tests): makes the step graph's session for a UNet dtype, and the memory.
+   */
+  resident?: {
+    createStepSession(model: Uint8Array): Promise<InferenceSession>;
+    memory(): ResidentMemory;
+  };
 }
 
 /** The adapter, plus what the benchmark needs to time a bare session.run beside the app's call. */
@@ -159,7 +177,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
             )
           : new ort.Tensor('int32', ids, dims);
       const out = await sessions.textEncoder.run({ [idsSpec.name]: input });
-      return floatOutput(out[textOut]!);
+      return readOutput(out[textOut]!);
     },
 
     unetRunMs,
@@ -172,17 +190,62 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
       const out = await sessions.unet.run(feeds);
       unetRunMs.push(performance.now() - started);
       if (unetRunMs.length > 10_000) unetRunMs.splice(0, 5_000);
-      return floatOutput(out[unetOut]!);
+      return readOutput(out[unetOut]!);
     },
+
+    ...(options.resident && residentDtype(sampleSpec, sessions.unet, unetOut)
+      ? {
+          denoiseLinear: linearLoop(
+            ort,
+            sessions.unet,
+            unetOut,
+            [sampleSpec, timestepSpec, hiddenSpec],
+            options.resident,
+          ),
+        }
+      : {}),
 
     async decode(latents) {
       const out = await sessions.vaeDecoder.run({
         [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims),
       });
-      return floatOutput(out[decOut]!);
+      return readOutput(out[decOut]!);
     },
 
     ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),
+  };
+}
+
+/** The step graph's dtype when the UNet takes and returns the same float type, else null (no resident loop). */
+function residentDtype(sampleSpec: InputSpec, unet: InferenceSession, outName: string): StepGraphDtype | null {
+  const out = unet.outputMetadata.find((m) => m.name === outName);
+  const outType = out?.isTensor ? out.type : null;
+  if (sampleSpec.type !== outType) return null;
+  return outType === 'float32' || outType === 'float16' ? outType : null;
+}
+
+function linearLoop(
+  ort: OrtModule,
+  unet: InferenceSession,
+  unetOutput: string,
+  [sampleSpec, timestepSpec, hiddenSpec]: [InputSpec, InputSpec, InputSpec],
+  resident: NonNullable<OnnxModelsOptions['resident']>,
+): Models['denoiseLinear'] {
+  const dtype = residentDtype(sampleSpec, unet, unetOutput)!;
+  let step: Promise<InferenceSession> | null = null;
+  return async (job) => {
+    step ??= resident.createStepSession(stepGraph(dtype));
+    const parts = {
+      ort,
+      unet,
+      step: await step,
+      sampleSpec,
+      timestepSpec,
+      hiddenSpec,
+      unetOutput,
+      memory: resident.memory,
+    };
+    return runLinearLoop(parts, job);
   };
 }
 
@@ -191,6 +254,6 @@ function encoderFor(ort: OrtModule, session: InferenceSession): (image: Tensor) 
   const outName = pickOutput(session, 'VAE encoder', ['latent_sample', 'latent_parameters']);
   return async (image) => {
     const out = await session.run({ [spec.name]: floatInput(ort, spec, image.data, image.dims) });
-    return floatOutput(out[outName]!);
+    return readOutput(out[outName]!);
   };
 }

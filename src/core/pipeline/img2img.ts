@@ -26,6 +26,8 @@ export interface ImageStart {
   noise: Float32Array;
   start: Tensor;
   source: EncoderLatents;
+  /** A second scheduler in the same state as `scheduler` at the start of the loop (for the GPU loop). */
+  twin?: () => Scheduler;
 }
 
 /**
@@ -40,12 +42,21 @@ export async function prepareImageStart(
   options: PipelineOptions,
 ): Promise<ImageStart> {
   const shape = latentShape(models, params.width, params.height);
-  const scheduler = createScheduler(params.scheduler, options.schedulerConfig);
-  const timesteps = strengthTimesteps(scheduler, params.steps, params.strength);
+  const setUp = (): { scheduler: Scheduler; timesteps: number[] } => {
+    const s = createScheduler(params.scheduler, options.schedulerConfig);
+    return { scheduler: s, timesteps: strengthTimesteps(s, params.steps, params.strength) };
+  };
+  const { scheduler, timesteps } = setUp();
   const { latents: imageLatents, source } = await encodeImageLatents(models, toChw(params.image), generator);
   const noise = generator.randn(imageLatents.length);
   const start = tensor(scheduler.addNoise(imageLatents, noise, timesteps[0]!), shape);
-  return { scheduler, timesteps, imageLatents, noise, start, source };
+  const twin = (): Scheduler => {
+    const s = setUp().scheduler;
+    // add_noise may move a scheduler's state (its step index), so the twin calls it too.
+    s.addNoise(new Float32Array(1), new Float32Array(1), timesteps[0]!);
+    return s;
+  };
+  return { scheduler, timesteps, imageLatents, noise, start, source, twin };
 }
 
 /** Shared tail of the image modes: the loop over the truncated schedule, then decode. */
@@ -72,6 +83,7 @@ export async function denoiseFromImage(
     generator,
     options,
     extras,
+    prepared.twin,
   );
   const denoiseMs = performance.now() - mark;
   throwIfAborted(options.signal);

@@ -1,3 +1,4 @@
+import type { LinearPlan } from '../schedulers/linear-plan';
 import type { Tensor } from '../tensor';
 
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
@@ -44,4 +45,24 @@ export interface Models {
    * log-variance [1, 8, H/8, W/8]; before scaling either way.
    */
   encode?(image: Tensor): Promise<Tensor>;
+  /**
+   * The whole denoising loop run where the model runs (on WebGPU: latents never leave the GPU
+   * between steps), for a schedule given as linear steps. Absent where the plain loop is as fast.
+   */
+  denoiseLinear?(job: LinearDenoiseJob): Promise<Tensor>;
+}
+
+export interface LinearDenoiseJob {
+  plan: LinearPlan;
+  /** Initial latents [1, C, h, w]. */
+  start: Tensor;
+  /** The text every UNet call takes, [batch, 77, hidden]. */
+  text: Tensor;
+  /** Weights that combine the UNet's output batch into one noise prediction (length = batch). */
+  guidance: Float32Array;
+  /** Step noise, drawn from the pipeline's generator in the same order as the plain loop draws it. */
+  noise(count: number): Float32Array;
+  signal?: AbortSignal;
+  /** Called as steps complete (1 … steps). */
+  onStep(done: number): void;
 }

@@ -9,6 +9,8 @@ import type { Txt2ImgParams } from '../validate';
 import { combineGuidance, usesGuidance } from './guidance';
 import type { Models, TokenizedPrompt } from './models';
 import { predictX0 } from './preview';
+import { linearPlan } from '../schedulers/linear-plan';
+import { guidanceWeights } from './step-graph';
 
 export type PipelinePhase = 'tokenize' | 'depth' | 'encode' | 'denoise' | 'decode';
 
@@ -230,7 +232,11 @@ export async function denoise(
   generator: TorchGenerator,
   options: PipelineOptions,
   extras: DenoiseExtras = {},
+  twin?: () => Scheduler,
 ): Promise<Tensor> {
+  const resident =
+    twin && residentLoop({ models, timesteps, start, embeddings, guidanceScale, generator, options, extras }, twin);
+  if (resident) return resident;
   let latents = start.data;
   const dims = start.dims;
   const predictionType = String(options.schedulerConfig['prediction_type'] ?? 'epsilon');
@@ -253,6 +259,46 @@ export async function denoise(
     if (x0 && preview) await preview.onPreview(i + 1, timesteps.length, tensor(x0, dims));
   }
   return tensor(latents, dims);
+}
+
+/**
+ * The loop as the model adapter's own (on WebGPU, latents stay on the GPU), when it has one and
+ * nothing needs the latents on the CPU between steps: no previews, no image conditioning, one UNet
+ * call per step, and a scheduler that is linear in its inputs. `twin` makes a scheduler set up like
+ * the loop's, which the measurement of the linear steps uses up. Null means: run the plain loop.
+ */
+function residentLoop(
+  loop: {
+    models: Models;
+    timesteps: readonly number[];
+    start: Tensor;
+    embeddings: PromptEmbeddings;
+    guidanceScale: number;
+    generator: TorchGenerator;
+    options: PipelineOptions;
+    extras: DenoiseExtras;
+  },
+  twin: () => Scheduler,
+): Promise<Tensor> | null {
+  const { models, timesteps, start, embeddings, guidanceScale, generator, options, extras } = loop;
+  if (!models.denoiseLinear || options.preview || extras.condition || extras.afterStep) return null;
+  const { cond, uncond, batched } = embeddings;
+  // A batch-1 export with guidance needs two calls per step: that stays on the plain loop.
+  if (uncond && !batched) return null;
+  const text = batched ?? cond;
+  const batch = batched ? 2 : 1;
+  const plan = linearPlan(twin(), timesteps);
+  if (!plan) return null;
+  options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
+  return models.denoiseLinear({
+    plan,
+    start,
+    text,
+    guidance: guidanceWeights(batch, uncond !== null, guidanceScale),
+    noise: (count) => generator.randn(count),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onStep: (done) => options.onProgress?.({ phase: 'denoise', step: done, totalSteps: timesteps.length }),
+  });
 }
 
 /**
@@ -287,8 +333,12 @@ export async function txt2imgFromEmbeddings(
   const shape = latentShape(models, params.width, params.height);
 
   // 3. Timesteps.
-  const scheduler = createScheduler(params.scheduler, options.schedulerConfig);
-  scheduler.setTimesteps(params.steps);
+  const setUp = (): Scheduler => {
+    const s = createScheduler(params.scheduler, options.schedulerConfig);
+    s.setTimesteps(params.steps);
+    return s;
+  };
+  const scheduler = setUp();
 
   // 4. Initial latents: torch.randn with the seed, times the scheduler's initial sigma.
   const generator = new TorchGenerator(params.seed);
@@ -306,6 +356,8 @@ export async function txt2imgFromEmbeddings(
     params.guidanceScale,
     generator,
     options,
+    {},
+    setUp,
   );
   const denoiseMs = performance.now() - mark;
 
