@@ -1,7 +1,7 @@
 /**
- * The in-browser half of `npm run bench`: times a whole generation phase by phase inside the
- * worker, the app's UNet call against a bare session.run of the same model with the same inputs,
- * and what a denoising step costs besides session.run (the app's own overhead).
+ * The in-browser half of `npm run bench`: times whole generations phase by phase inside the
+ * worker, interleaved with bare session.runs of the same UNet (so drift and noise hit both
+ * alike), and counts GPU→CPU reads during the denoising steps.
  */
 import type { Models } from '../src/core/pipeline/models';
 import { txt2img } from '../src/core/pipeline/txt2img';
@@ -10,6 +10,7 @@ import { TorchGenerator } from '../src/core/random';
 import { tensor, type Tensor } from '../src/core/tensor';
 import type { BenchParams, BenchResult, Stats } from '../src/protocol/messages';
 import type { OnnxModels } from './onnx-models';
+import type { Tensor as OrtTensor } from 'onnxruntime-common';
 
 export function stats(samples: number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -22,70 +23,67 @@ function isOnnxModels(models: Models): models is OnnxModels {
   return 'unetFeeds' in models && 'unetRunMs' in models;
 }
 
+export interface BenchContext {
+  backend: 'webgpu' | 'wasm';
+  threads: number;
+  /** Times session.run of an ONNX file with this backend (zeros for its static inputs). */
+  timeGraph?: (url: string, repeats: number) => Promise<number[]>;
+  /** Resolves when the GPU has finished submitted work (WebGPU), so a bare run is timed to completion. */
+  settled?: () => Promise<void>;
+}
+
+/** Counts mapAsync(READ) calls by buffer size while `active` (WebGPU only). */
+function readbackCounter(): { sizes: number[]; active: boolean; restore(): void } | null {
+  if (typeof GPUBuffer === 'undefined') return null;
+  const proto = GPUBuffer.prototype;
+  const original = proto.mapAsync;
+  const counter = {
+    sizes: [] as number[],
+    active: false,
+    restore: () => void (proto.mapAsync = original),
+  };
+  proto.mapAsync = function (this: GPUBuffer, mode: number, offset?: number, size?: number) {
+    if (counter.active && mode & GPUMapMode.READ) counter.sizes.push(size ?? this.size - (offset ?? 0));
+    return original.call(this, mode, offset, size);
+  };
+  return counter;
+}
+
 export async function runBench(
   models: Models,
   schedulerConfig: SchedulerConfigJson,
   params: BenchParams,
-  context: { backend: 'webgpu' | 'wasm'; threads: number },
+  context: BenchContext,
 ): Promise<BenchResult> {
   if (!isOnnxModels(models)) throw new Error('The benchmark needs the ONNX Runtime models.');
   const { width, height, steps, runs } = params;
+  const resident = params.resident !== false && models.denoiseLinear !== undefined;
   const stepTotal: number[] = [];
   const sessionRun: number[] = [];
   const appUnet: number[] = [];
   const textEncoder: number[] = [];
   const vaeDecode: number[] = [];
   const total: number[] = [];
+  const bare: number[] = [];
+  const latentBytes = 4 * (width / 8) * (height / 8) * 4;
+  let stepReads: number[] = [];
+  let imageReads: number[] = [];
 
-  // The app's UNet call, timed from outside; session.run is timed inside the adapter.
+  // The app's UNet call, timed from outside; session.run is timed inside the adapter. Its inputs
+  // are kept, so the bare runs repeat exactly the app's calls (run time can depend on the values).
+  const runAppUnet: number[] = [];
+  let calls: Record<string, OrtTensor>[] = [];
   const timed: Models = {
     ...models,
     unet: async (sample: Tensor, t: number, text: Tensor) => {
+      calls.push(models.unetFeeds(tensor(sample.data.slice(), sample.dims), t, text));
       const started = performance.now();
       const out = await models.unet(sample, t, text);
-      appUnet.push(performance.now() - started);
+      runAppUnet.push(performance.now() - started);
       return out;
     },
   };
-  for (let run = 0; run <= runs; run++) {
-    models.unetRunMs.length = 0;
-    const marks: number[] = [];
-    const started = performance.now();
-    const result = await txt2img(
-      timed,
-      {
-        prompt: 'A painting of a flooble',
-        negativePrompt: '',
-        guidanceScale: 7.5,
-        steps,
-        seed: BigInt(run),
-        width,
-        height,
-        scheduler: 'ddim',
-      },
-      {
-        schedulerConfig,
-        onProgress: (p) => {
-          if (p.phase === 'denoise') marks.push(performance.now());
-        },
-      },
-    );
-    const elapsed = performance.now() - started;
-    // The first run warms up (shader compilation, allocations) and is not counted.
-    if (run === 0) {
-      appUnet.length = 0;
-      continue;
-    }
-    for (let i = 1; i < marks.length; i++) {
-      const step = marks[i]! - marks[i - 1]!;
-      stepTotal.push(step);
-      sessionRun.push(models.unetRunMs[i - 1] ?? 0);
-    }
-    textEncoder.push(result.timings.encodeMs);
-    vaeDecode.push(result.timings.decodeMs);
-    total.push(elapsed);
-  }
-  const overhead = stepTotal.map((s, i) => s - sessionRun[i]!);
+  if (!resident) delete (timed as { denoiseLinear?: unknown }).denoiseLinear;
 
   // A bare session.run with the inputs the app would build, prebuilt once.
   const latentShape = [2, 4, height / 8, width / 8];
@@ -93,17 +91,80 @@ export async function runBench(
   const ids = (await models.tokenize('A painting of a flooble')).ids;
   const text = await models.encodeText(ids);
   const text2 = tensor(new Float32Array([...text.data, ...text.data]), [2, ...text.dims.slice(1)]);
-  const feeds = models.unetFeeds(sample, 501, text2);
-  const bare: number[] = [];
-  for (let i = 0; i <= Math.max(20, stepTotal.length); i++) {
+  const fallbackFeeds = models.unetFeeds(sample, 501, text2);
+  const bareRun = async (feeds: Record<string, OrtTensor>): Promise<number> => {
     const started = performance.now();
-    await models.sessions.unet.run(feeds);
-    if (i > 0) bare.push(performance.now() - started);
+    const out = await models.sessions.unet.run(feeds);
+    await context.settled?.();
+    const elapsed = performance.now() - started;
+    for (const value of Object.values(out)) value.dispose();
+    return elapsed;
+  };
+
+  const counter = context.backend === 'webgpu' ? readbackCounter() : null;
+  try {
+    for (let run = 0; run <= runs; run++) {
+      models.unetRunMs.length = 0;
+      runAppUnet.length = 0;
+      calls = [];
+      const marks: number[] = [];
+      if (counter) counter.sizes = [];
+      const stepSizes: number[] = [];
+      const started = performance.now();
+      if (counter) counter.active = true;
+      const result = await txt2img(
+        timed,
+        {
+          prompt: 'A painting of a flooble',
+          negativePrompt: '',
+          guidanceScale: 7.5,
+          steps,
+          seed: BigInt(run),
+          width,
+          height,
+          scheduler: 'ddim',
+        },
+        {
+          schedulerConfig,
+          onProgress: (p) => {
+            if (p.phase !== 'denoise') return;
+            marks.push(performance.now());
+            // Reads between the first and the last step's report belong to the steps.
+            if (counter && p.step === 0) counter.sizes = [];
+            if (counter && p.step === p.totalSteps) stepSizes.push(...counter.sizes);
+          },
+        },
+      );
+      const elapsed = performance.now() - started;
+      if (counter) counter.active = false;
+      // Bare runs between generations, as many as the steps, so both see the same conditions.
+      const bareBlock: number[] = [];
+      for (let i = 0; i < steps; i++) bareBlock.push(await bareRun(calls[i] ?? fallbackFeeds));
+      // The first run warms up (shader compilation, allocations) and is not counted.
+      if (run === 0) continue;
+      bare.push(...bareBlock);
+      appUnet.push(...runAppUnet);
+      for (let i = 1; i < marks.length; i++) {
+        stepTotal.push(marks[i]! - marks[i - 1]!);
+        if (!resident) sessionRun.push(models.unetRunMs[i - 1] ?? 0);
+      }
+      textEncoder.push(result.timings.encodeMs);
+      vaeDecode.push(result.timings.decodeMs);
+      total.push(elapsed);
+      stepReads = stepSizes;
+      imageReads = counter ? counter.sizes : [];
+    }
+  } finally {
+    counter?.restore();
   }
-  const unetStep = stats(appUnet);
-  const bareRun = stats(bare);
+  const bareStats = stats(bare);
   const totalStats = stats(total);
-  const overheadStats = stats(overhead);
+  const stepStats = stats(stepTotal);
+  const overheadVsBare = stats(stepTotal.map((s) => s - bareStats.median));
+  const jsOverhead = resident ? null : stats(stepTotal.map((s, i) => s - sessionRun[i]!));
+  const unetStep = stats(resident ? [] : appUnet);
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+  const big = (sizes: number[]) => sizes.filter((s) => s >= latentBytes).length;
   return {
     backend: context.backend,
     threads: context.threads,
@@ -111,18 +172,56 @@ export async function runBench(
     height,
     steps,
     runs,
+    loop: resident ? 'resident' : 'plain',
     phases: {
       textEncoderMs: stats(textEncoder),
       unetStepMs: unetStep,
       sessionRunMs: stats(sessionRun),
-      bareSessionRunMs: bareRun,
-      stepTotalMs: stats(stepTotal),
-      jsOverheadPerStepMs: overheadStats,
+      bareSessionRunMs: bareStats,
+      stepTotalMs: stepStats,
+      jsOverheadPerStepMs: jsOverhead,
+      overheadVsBarePerStepMs: overheadVsBare,
       vaeDecodeMs: stats(vaeDecode),
       totalMs: totalStats,
     },
-    appToBareRatio: Math.round((unetStep.median / bareRun.median) * 1000) / 1000,
-    overheadShareOfTotal: Math.round(((overheadStats.median * steps) / totalStats.median) * 10000) / 10000,
+    appToBareRatio: resident ? null : ratio(unetStep.median, bareStats.median),
+    appStepToBareRatio: ratio(stepStats.median, bareStats.median),
+    overheadShareOfTotal: Math.round(((overheadVsBare.median * steps) / totalStats.median) * 10000) / 10000,
     imagesPerMinute: Math.round((60_000 / totalStats.median) * 10) / 10,
+    readbacksPerStep: counter
+      ? { latentSized: ratio(big(stepReads), steps), all: ratio(stepReads.length, steps) }
+      : null,
+    readbacksPerImage: counter ? big(imageReads) : null,
+    ...(params.graphUrl && context.timeGraph
+      ? { graph: { url: params.graphUrl, runMs: stats(await context.timeGraph(params.graphUrl, 20)) } }
+      : {}),
   };
+}
+
+/** session.run of an ONNX file on a backend, warm-up excluded; every input zeros of its static shape. */
+export async function timeGraph(url: string, backend: 'webgpu' | 'wasm', repeats: number): Promise<number[]> {
+  const { ort } = await import('./ort-env');
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  const session = await ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+  });
+  try {
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const m of session.inputMetadata) {
+      const dims = m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1)) : [];
+      feeds[m.name] = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+    }
+    const times: number[] = [];
+    for (let i = 0; i <= repeats; i++) {
+      const started = performance.now();
+      const out = await session.run(feeds);
+      if (i > 0) times.push(performance.now() - started);
+      for (const value of Object.values(out)) value.dispose();
+    }
+    return times;
+  } finally {
+    await session.release();
+  }
 }

@@ -304,7 +304,13 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         const height = validateSize(params['height'], 'height');
         const steps = validateSteps(params['steps']);
         const runs = validateSteps(params['runs']);
-        return (await deps.bench(loaded, { width, height, steps, runs })) as RequestMap[K]['result'];
+        const resident = params['resident'] !== false;
+        const graphUrl = params['graphUrl'];
+        if (graphUrl !== undefined && (typeof graphUrl !== 'string' || !graphUrl.startsWith('/'))) {
+          throw new ValidationError('graphUrl must be a path on this origin.');
+        }
+        const benchParams = { width, height, steps, runs, resident, ...(graphUrl ? { graphUrl } : {}) };
+        return (await deps.bench(loaded, benchParams)) as RequestMap[K]['result'];
       }
       case 'testHook': {
         const action = params['action'];

@@ -2,7 +2,7 @@
 // First: pins ORT's WASM location before @huggingface/transformers can point it at a CDN.
 import './ort-env';
 import { detectCapabilities } from './capabilities';
-import { runBench } from './bench';
+import { runBench, timeGraph } from './bench';
 import { estimateDepth } from './depth-estimator';
 import { ort } from './ort-env';
 import { createHandler } from './handler';
@@ -21,6 +21,10 @@ const handle = createHandler({
     runBench(model.models, model.schedulerConfig, params, {
       backend: model.result.backend,
       threads: model.result.backend === 'wasm' ? (ort.env.wasm.numThreads ?? 1) : 0,
+      timeGraph: (url, repeats) => timeGraph(url, model.result.backend, repeats),
+      ...(model.result.backend === 'webgpu'
+        ? { settled: async () => (await ort.env.webgpu.device).queue.onSubmittedWorkDone() }
+        : {}),
     }),
   async testHook(action) {
     if (action === 'lose-device') return loseDevice();

@@ -6,6 +6,7 @@
  *   BENCH_WEBGPU=0 to skip WebGPU (slow on a software rasteriser)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { preview } from 'vite';
 import { createScheduler } from '../../src/core/schedulers';
 import { TorchGenerator } from '../../src/core/random';
@@ -14,6 +15,7 @@ import type { BenchResult, Stats } from '../../src/protocol/messages';
 import { loadTinyModels, TINY_DIR } from '../../tests/helpers/node-models';
 import { openApp } from '../../tests/e2e/browser';
 import { stats } from '../../workers/bench';
+import { convStack } from '../tiny-models/sd-components';
 
 const customDir = process.argv[2];
 const dir = customDir ? (customDir.endsWith('/') ? customDir : `${customDir}/`) : TINY_DIR;
@@ -30,6 +32,20 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number[]> {
     out.push(performance.now() - t);
   }
   return out;
+}
+
+/** The issue's reference graph, written where the preview server serves it. */
+const CONV_STACK_PATH = 'bench/conv-stack.onnx';
+const convStackBytes = convStack();
+
+/** The conv stack on onnxruntime-node with `threads` intra-op threads (0: its default, one per core). */
+async function nodeConvStack(threads: number) {
+  const session = await ort.InferenceSession.create(convStackBytes, {
+    executionProviders: ['cpu'],
+    ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+  });
+  const feeds = { sample: new ort.Tensor('float32', new Float32Array(2 * 4 * 64 * 64), [2, 4, 64, 64]) };
+  return stats(await time(() => session.run(feeds)));
 }
 
 async function nodePhases() {
@@ -60,16 +76,30 @@ async function nodePhases() {
 
 type BrowserResult = BenchResult & { transferToCanvasMs: Stats; pageHeapBytes: number | null; label: string };
 
+interface BrowserConfig {
+  label: string;
+  backend: 'wasm' | 'webgpu';
+  threads: number;
+  runs: number;
+  resident: boolean;
+  graph: boolean;
+}
+
 async function browserPhases(): Promise<BrowserResult[]> {
   if (!existsSync('dist/index.html')) throw new Error('dist/ is missing: `npm run bench` builds it first.');
   const server = await preview({ preview: { host: '127.0.0.1', port: 4175, strictPort: true } });
   const base = 'http://127.0.0.1:4175/';
-  const configs: { label: string; backend: 'wasm' | 'webgpu'; threads: number; runs: number }[] = [
-    { label: 'WASM, 1 thread', backend: 'wasm', threads: 1, runs: 3 },
-    { label: 'WASM, 2 threads', backend: 'wasm', threads: 2, runs: 3 },
+  mkdirSync('dist/bench', { recursive: true });
+  writeFileSync(`dist/${CONV_STACK_PATH}`, convStackBytes);
+  const configs: BrowserConfig[] = [
+    { label: 'WASM, 1 thread', backend: 'wasm', threads: 1, runs: 3, resident: true, graph: true },
+    { label: 'WASM, 2 threads', backend: 'wasm', threads: 2, runs: 3, resident: true, graph: true },
     ...(process.env['BENCH_WEBGPU'] === '0'
       ? []
-      : [{ label: 'WebGPU', backend: 'webgpu' as const, threads: 0, runs: 1 }]),
+      : ([
+          { label: 'WebGPU, plain loop', backend: 'webgpu', threads: 0, runs: 1, resident: false, graph: false },
+          { label: 'WebGPU, resident loop', backend: 'webgpu', threads: 0, runs: 1, resident: true, graph: false },
+        ] satisfies BrowserConfig[])),
   ];
   const out: BrowserResult[] = [];
   try {
@@ -79,7 +109,14 @@ async function browserPhases(): Promise<BrowserResult[]> {
         await session.page.getByTestId('backend').selectOption(c.backend);
         const result = (await session.page.evaluate(
           (p) => (window as unknown as { latentStudioBench(p: object): Promise<unknown> }).latentStudioBench(p),
-          { width: SIZE, height: SIZE, steps: STEPS, runs: c.runs },
+          {
+            width: SIZE,
+            height: SIZE,
+            steps: STEPS,
+            runs: c.runs,
+            resident: c.resident,
+            ...(c.graph ? { graphUrl: `/${CONV_STACK_PATH}` } : {}),
+          },
         )) as BrowserResult;
         out.push({ ...result, label: c.label });
         console.log(`browser ${c.label}: ${result.phases.totalMs.median} ms per image`);
@@ -93,22 +130,31 @@ async function browserPhases(): Promise<BrowserResult[]> {
   return out;
 }
 
-const node = await nodePhases();
+const node = {
+  ...(await nodePhases()),
+  convStackMs: await nodeConvStack(1),
+  convStackDefaultThreadsMs: await nodeConvStack(0),
+};
 const browser = customDir ? [] : await browserPhases();
 const wasm1 = browser.find((b) => b.backend === 'wasm' && b.threads === 1);
 const wasm2 = browser.find((b) => b.backend === 'wasm' && b.threads === 2);
+const over = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined ? Number((a / b).toFixed(2)) : null;
 const results = {
   size: `${SIZE}x${SIZE} (latents 4x${SIZE / 8}x${SIZE / 8}, CFG batch 2), ${STEPS} DDIM steps`,
   node,
   browser,
   summary: wasm1
     ? {
-        browserToNodeUnetRatio: Number(
-          (wasm1.phases.bareSessionRunMs.median / node.bareSessionRunMs.median).toFixed(2),
-        ),
-        wasm2ThreadsSpeedup: wasm2
-          ? Number((wasm1.phases.totalMs.median / wasm2.phases.totalMs.median).toFixed(2))
-          : null,
+        browserToNodeUnetRatio: over(wasm1.phases.bareSessionRunMs.median, node.bareSessionRunMs.median),
+        wasm2ThreadsSpeedup: over(wasm1.phases.totalMs.median, wasm2?.phases.totalMs.median),
+        convStack: {
+          nodeMs: node.convStackMs.median,
+          wasm1Ms: wasm1.graph?.runMs.median ?? null,
+          wasm2Ms: wasm2?.graph?.runMs.median ?? null,
+          browserToNodeRatio: over(wasm1.graph?.runMs.median, node.convStackMs.median),
+          wasm2ThreadsSpeedup: over(wasm1.graph?.runMs.median, wasm2?.graph?.runMs.median),
+        },
       }
     : null,
   date: new Date().toISOString(),
@@ -123,11 +169,19 @@ console.log(
 );
 const rows: [string, (b: BrowserResult) => string][] = [
   ['text encoder', (b) => f(b.phases.textEncoderMs)],
-  ['UNet step (app call)', (b) => f(b.phases.unetStepMs)],
+  ['UNet step (app call)', (b) => (b.loop === 'plain' ? f(b.phases.unetStepMs) : '–')],
   ['bare session.run', (b) => f(b.phases.bareSessionRunMs)],
-  ['app / bare', (b) => String(b.appToBareRatio)],
-  ['JS overhead per step', (b) => f(b.phases.jsOverheadPerStepMs)],
+  ['whole step', (b) => f(b.phases.stepTotalMs)],
+  ['app UNet call / bare', (b) => String(b.appToBareRatio ?? '–')],
+  ['whole step / bare', (b) => String(b.appStepToBareRatio)],
+  ['JS overhead per step (step − session.run)', (b) => f(b.phases.jsOverheadPerStepMs ?? undefined)],
+  ['overhead per step (step − bare)', (b) => f(b.phases.overheadVsBarePerStepMs)],
   ['overhead share of total', (b) => `${(b.overheadShareOfTotal * 100).toFixed(2)} %`],
+  [
+    'GPU→CPU reads per step (latent-sized / all)',
+    (b) => (b.readbacksPerStep ? `${b.readbacksPerStep.latentSized} / ${b.readbacksPerStep.all}` : '–'),
+  ],
+  ['reference conv stack run', (b) => f(b.graph?.runMs)],
   ['VAE decode', (b) => f(b.phases.vaeDecodeMs)],
   ['transfer to canvas', (b) => f(b.transferToCanvasMs)],
   ['whole image', (b) => f(b.phases.totalMs)],
@@ -137,7 +191,11 @@ if (browser.length > 0) {
   console.log(`| phase | ${browser.map((b) => b.label).join(' | ')} |`);
   console.log(`| --- | ${browser.map(() => '---').join(' | ')} |`);
   for (const [name, cell] of rows) console.log(`| ${name} | ${browser.map(cell).join(' | ')} |`);
+  const conv = results.summary?.convStack;
   console.log(
-    `browser/node UNet (bare run, WASM 1 thread): ${results.summary?.browserToNodeUnetRatio}×; 2 threads speed-up: ${results.summary?.wasm2ThreadsSpeedup}×`,
+    `browser/node, bare run, WASM 1 thread: tiny UNet ${results.summary?.browserToNodeUnetRatio}×, conv stack ${conv?.browserToNodeRatio}× (node ${conv?.nodeMs} ms)`,
+  );
+  console.log(
+    `2 WASM threads over 1: tiny model image ${results.summary?.wasm2ThreadsSpeedup}×, conv stack ${conv?.wasm2ThreadsSpeedup}×`,
   );
 }

@@ -270,3 +270,20 @@ export function depthEstimator(): Uint8Array {
   g.output('predicted_depth', DataType.FLOAT, ['batch', 'height', 'width']);
   return g.encode();
 }
+
+/**
+ * The performance issue's reference graph: three 3×3 convolutions with 64 channels at
+ * 2×4×64×64 (the CFG batch of a 512×512 image), about 1.3 GFLOP. Heavy enough per op for WASM
+ * threads to pay off, unlike the tiny UNet; the benchmark times it in Node and the browser.
+ */
+export function convStack(): Uint8Array {
+  const g = new GraphBuilder('conv_stack');
+  const w = new Weights(1234);
+  const x = g.input('sample', DataType.FLOAT, [2, 4, 64, 64]);
+  const a = g.op('Relu', [conv(g, w, x, 4, 64, 3)]);
+  const b = g.op('Relu', [conv(g, w, a, 64, 64, 3)]);
+  const out = conv(g, w, b, 64, 4, 3);
+  g.op('Identity', [out], {}, 'out_sample');
+  g.output('out_sample', DataType.FLOAT, [2, 4, 64, 64]);
+  return g.encode();
+}

@@ -284,6 +284,10 @@ export interface BenchParams {
   steps: number;
   /** Timed runs after one warm-up run. */
   runs: number;
+  /** Allow the GPU-resident loop (WebGPU); false times the plain loop, for before/after. */
+  resident?: boolean;
+  /** A same-origin ONNX file to time alone with the loaded model's backend and threads (zeros for its static inputs). */
+  graphUrl?: string;
 }
 
 export interface BenchResult {
@@ -302,12 +306,26 @@ export interface BenchResult {
     /** session.run with prebuilt inputs, nothing else. */
     bareSessionRunMs: Stats;
     stepTotalMs: Stats;
-    /** Everything in a step except session.run. */
-    jsOverheadPerStepMs: Stats;
+    /** Everything in a step except session.run (plain loop; the resident loop's UNet run is not timed alone). */
+    jsOverheadPerStepMs: Stats | null;
+    /** A step's wall time minus the median bare run: all the app adds to the model's own time. */
+    overheadVsBarePerStepMs: Stats;
     vaeDecodeMs: Stats;
     totalMs: Stats;
   };
-  appToBareRatio: number;
+  /** Which loop ran: 'resident' (latents stay on the GPU) or 'plain'. */
+  loop: 'resident' | 'plain';
+  /** The app's UNet call over a bare run (plain loop only). */
+  appToBareRatio: number | null;
+  /** A whole app step (UNet, guidance, scheduler, everything) over a bare run. */
+  appStepToBareRatio: number;
+  /** Overhead (vs bare) of all steps as a share of the whole image's time. */
   overheadShareOfTotal: number;
   imagesPerMinute: number;
+  /** GPU→CPU reads (mapAsync for reading) during the denoising steps, per step: latent-sized or larger, and all. */
+  readbacksPerStep: { latentSized: number; all: number } | null;
+  /** Latent-sized or larger reads in a whole generation (the final latents, the image). */
+  readbacksPerImage: number | null;
+  /** The `graphUrl` file's session.run, when one was given. */
+  graph?: { url: string; runMs: Stats };
 }

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchParams, BenchResult } from '../../src/protocol/messages';
+import { BASE_URL, openApp, type Session } from './browser';
+
+/** The benchmark hook the page has with ?bench: the same worker, model and loop as Generate. */
+async function bench(session: Session, params: BenchParams): Promise<BenchResult> {
+  return session.page.evaluate(
+    (p) => (window as unknown as { latentStudioBench(p: BenchParams): Promise<BenchResult> }).latentStudioBench(p),
+    params,
+  );
+}
+
+describe('GPU-resident denoising loop (WebGPU)', () => {
+  let session: Session;
+  beforeAll(async () => {
+    session = await openApp({ url: `${BASE_URL}?bench` });
+    await session.page.getByTestId('backend').selectOption('webgpu');
+  });
+  afterAll(async () => session?.close());
+
+  it('reads nothing latent-sized back during the steps; the plain loop reads the UNet output every step', async () => {
+    const small = { width: 64, height: 64, steps: 3, runs: 1 };
+    const resident = await bench(session, { ...small, resident: true });
+    expect(resident.backend).toBe('webgpu');
+    expect(resident.loop).toBe('resident');
+    expect(resident.readbacksPerStep).toEqual({ latentSized: 0, all: 0 });
+    // The final latents and the decoded image are read once each per image.
+    expect(resident.readbacksPerImage).toBeGreaterThanOrEqual(2);
+
+    const plain = await bench(session, { ...small, resident: false });
+    expect(plain.loop).toBe('plain');
+    expect(plain.readbacksPerStep!.latentSized).toBeGreaterThanOrEqual(1);
+    console.info('GPU→CPU reads per step, resident vs plain:', resident.readbacksPerStep, plain.readbacksPerStep);
+  });
+});
