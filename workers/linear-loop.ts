@@ -71,7 +71,7 @@ export async function runLinearLoop(parts: LinearLoopParts, job: LinearDenoiseJo
       job.text.dims,
     );
     const noise = memory.upload(new Float32Array(n), 'float32', [1, n]);
-    const guidance = new ort.Tensor('float32', job.guidance, [1, batch]);
+    const guidance = new ort.Tensor('float32', job.guidance, [batch, 1]);
 
     // The first UNet input and state are built here once; every later one comes out of the step graph.
     const cIn0 = steps[0]!.cIn;
@@ -103,7 +103,8 @@ export async function runLinearLoop(parts: LinearLoopParts, job: LinearDenoiseJo
           state,
           guidance,
           noise,
-          matrix: new ort.Tensor('float32', s.matrix, [STATE_ROWS, PLAN_COLUMNS]),
+          // Row 0 of the step matrix; the graph does the other rows' fixed window shift itself.
+          weights: new ort.Tensor('float32', s.matrix.subarray(0, PLAN_COLUMNS), [PLAN_COLUMNS, 1]),
           c_in: new ort.Tensor('float32', Float32Array.of(steps[k + 1]?.cIn ?? 1), [1]),
         },
         last ? ['latents'] : ['next_state', 'unet_sample'],

@@ -114,7 +114,11 @@ describe('step graph', () => {
     const pred = g.randn(2 * n);
     const state = g.randn(STATE_ROWS * n);
     const noise = g.randn(n);
-    const matrix = g.randn(STATE_ROWS * PLAN_COLUMNS);
+    // A plan-shaped matrix: the scheduler's row 0 (random here) over the fixed window shift.
+    const s = createScheduler('pndm', SD_CONFIG);
+    s.setTimesteps(10);
+    const matrix = linearPlan(s, s.timesteps)!.steps[6]!.matrix.slice();
+    matrix.set(g.randn(PLAN_COLUMNS), 0);
     const scale = 7.5;
     const eps = pred.subarray(0, n).map((u, i) => u + scale * (pred[n + i]! - u));
     const expected = applyLinearStep(matrix, state, eps, noise, n);
@@ -124,9 +128,9 @@ describe('step graph', () => {
       const out = await session.run({
         noise_pred: new ort.Tensor(dtype, predData, [2, c, h, w]),
         state: new ort.Tensor('float32', state, [STATE_ROWS, n]),
-        guidance: new ort.Tensor('float32', Float32Array.of(1 - scale, scale), [1, 2]),
+        guidance: new ort.Tensor('float32', Float32Array.of(1 - scale, scale), [2, 1]),
         noise: new ort.Tensor('float32', noise, [1, n]),
-        matrix: new ort.Tensor('float32', matrix, [STATE_ROWS, PLAN_COLUMNS]),
+        weights: new ort.Tensor('float32', matrix.subarray(0, PLAN_COLUMNS), [PLAN_COLUMNS, 1]),
         c_in: new ort.Tensor('float32', Float32Array.of(0.25), [1]),
       });
       const tolerance = dtype === 'float16' ? 5e-3 : 1e-5;

@@ -6,31 +6,44 @@
  * Inputs                                   Outputs
  *   noise_pred [B, C, H, W] (UNet dtype)     next_state  [STATE_ROWS, N]
  *   state      [STATE_ROWS, N]               latents     [1, N]  (the new sample)
- *   guidance   [1, B]  CFG weights           unet_sample [B, C, H, W] (UNet dtype)
+ *   guidance   [B, 1]  CFG weights           unet_sample [B, C, H, W] (UNet dtype)
  *   noise      [1, N]
- *   matrix     [STATE_ROWS, STATE_ROWS + 2]
+ *   weights    [STATE_ROWS + 2, 1]  row 0 of the step's matrix
  *   c_in       [1]     the next step's input scale
  * with N = C·H·W. B is 2 for a batch-2 guided call ([1 − g, g] combine the halves) and 1 otherwise.
+ *
+ * Weighted sums are Mul + ReduceSum rather than MatMul: ORT's WebGPU MatMul with a handful of rows
+ * and 16 K columns took 533 ms on SwiftShader where Mul + ReduceSum took 14 ms. The other rows of
+ * every step matrix are the same window shift (linear-plan builds them so), done here by slicing.
  */
 import { encodeOnnxModel, ONNX_FLOAT, ONNX_FLOAT16, type NodeSpec } from '../onnx-writer';
-import { PLAN_COLUMNS, STATE_ROWS } from '../schedulers/linear-plan';
+import { PLAN_COLUMNS, PLAN_WINDOW, STATE_ROWS } from '../schedulers/linear-plan';
 
 export type StepGraphDtype = 'float32' | 'float16';
-
-export const STEP_GRAPH_OUTPUTS = ['next_state', 'latents', 'unet_sample'] as const;
 
 export function stepGraph(dtype: StepGraphDtype): Uint8Array {
   const unetType = dtype === 'float16' ? ONNX_FLOAT16 : ONNX_FLOAT;
   const half = dtype === 'float16';
+  const W = PLAN_WINDOW;
   const nodes: NodeSpec[] = [
     { op: 'Reshape', inputs: ['noise_pred', 'keep_batch_flatten'], outputs: ['pred_flat'] },
     ...(half
       ? [{ op: 'Cast', inputs: ['pred_flat'], outputs: ['pred_f32'], attrs: [{ name: 'to', i: ONNX_FLOAT }] }]
       : []),
-    { op: 'MatMul', inputs: ['guidance', half ? 'pred_f32' : 'pred_flat'], outputs: ['eps'] },
+    { op: 'Mul', inputs: [half ? 'pred_f32' : 'pred_flat', 'guidance'], outputs: ['pred_weighted'] },
+    { op: 'ReduceSum', inputs: ['pred_weighted', 'zero'], outputs: ['eps'] },
     { op: 'Concat', inputs: ['state', 'eps', 'noise'], outputs: ['stack'], attrs: [{ name: 'axis', i: 0 }] },
-    { op: 'MatMul', inputs: ['matrix', 'stack'], outputs: ['next_state'] },
-    { op: 'Slice', inputs: ['next_state', 'zero', 'one', 'zero'], outputs: ['latents'] },
+    { op: 'Mul', inputs: ['stack', 'weights'], outputs: ['stack_weighted'] },
+    { op: 'ReduceSum', inputs: ['stack_weighted', 'zero'], outputs: ['latents'] },
+    // The window shift: samples k…k−W+1 move down one row, this step's output joins the outputs.
+    { op: 'Slice', inputs: ['state', 'zero', 'samples_end', 'zero'], outputs: ['older_samples'] },
+    { op: 'Slice', inputs: ['state', 'outputs_start', 'outputs_end', 'zero'], outputs: ['older_outputs'] },
+    {
+      op: 'Concat',
+      inputs: ['latents', 'older_samples', 'eps', 'older_outputs'],
+      outputs: ['next_state'],
+      attrs: [{ name: 'axis', i: 0 }],
+    },
     { op: 'Mul', inputs: ['latents', 'c_in'], outputs: ['scaled'] },
     { op: 'Shape', inputs: ['noise_pred'], outputs: ['pred_shape'] },
     { op: 'Slice', inputs: ['pred_shape', 'zero', 'one', 'zero'], outputs: ['batch'] },
@@ -47,9 +60,9 @@ export function stepGraph(dtype: StepGraphDtype): Uint8Array {
     inputs: [
       { name: 'noise_pred', type: unetType, dims: ['B', 'C', 'H', 'W'] },
       { name: 'state', type: ONNX_FLOAT, dims: [STATE_ROWS, 'N'] },
-      { name: 'guidance', type: ONNX_FLOAT, dims: [1, 'B'] },
+      { name: 'guidance', type: ONNX_FLOAT, dims: ['B', 1] },
       { name: 'noise', type: ONNX_FLOAT, dims: [1, 'N'] },
-      { name: 'matrix', type: ONNX_FLOAT, dims: [STATE_ROWS, PLAN_COLUMNS] },
+      { name: 'weights', type: ONNX_FLOAT, dims: [PLAN_COLUMNS, 1] },
       { name: 'c_in', type: ONNX_FLOAT, dims: [1] },
     ],
     outputs: [
@@ -61,6 +74,9 @@ export function stepGraph(dtype: StepGraphDtype): Uint8Array {
       { name: 'keep_batch_flatten', values: [0, -1] },
       { name: 'zero', values: [0] },
       { name: 'one', values: [1] },
+      { name: 'samples_end', values: [W] },
+      { name: 'outputs_start', values: [W + 1] },
+      { name: 'outputs_end', values: [2 * W] },
     ],
     nodes,
   });

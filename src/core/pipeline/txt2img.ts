@@ -120,12 +120,14 @@ export async function predictNoise(
   if (!batched) {
     const u = await models.unet(latentInput, t, uncond);
     const c = await models.unet(latentInput, t, cond);
-    return combineGuidance(u.data, c.data, guidanceScale);
+    // In place: each UNet output is a fresh array, so this allocates nothing per step.
+    return combineGuidance(u.data, c.data, guidanceScale, u.data);
   }
   // The output has the latent channels only, fewer than the input when conditioning channels ride along.
   const out = await models.unet(duplicateBatch(latentInput, embeddings), t, batched);
   const n = out.data.length / 2;
-  return combineGuidance(out.data.subarray(0, n), out.data.subarray(n), guidanceScale);
+  const uncondHalf = out.data.subarray(0, n);
+  return combineGuidance(uncondHalf, out.data.subarray(n), guidanceScale, uncondHalf);
 }
 
 /** Step 6: unscale the latents, decode, check for NaN/black output, convert to RGBA. */

@@ -27,7 +27,10 @@ export interface LinearStep {
   cIn: number;
   /** Whether this step takes fresh noise (drawn from the generator in the CPU loop's order). */
   needsNoise: boolean;
-  /** [STATE_ROWS × PLAN_COLUMNS], row-major: the next state from [state; model output; noise]. */
+  /**
+   * [STATE_ROWS × PLAN_COLUMNS], row-major: the next state from [state; model output; noise]. Row 0
+   * (the new sample) is the scheduler's; the other rows are always the same window shift.
+   */
   matrix: Float32Array;
 }
 
