@@ -10,6 +10,7 @@ import { TorchGenerator } from '../src/core/random';
 import { tensor, type Tensor } from '../src/core/tensor';
 import type { BenchParams, BenchResult, Stats } from '../src/protocol/messages';
 import type { OnnxModels } from './onnx-models';
+import type { OrtWeb } from './ort-env';
 import type { Tensor as OrtTensor } from 'onnxruntime-common';
 
 export function stats(samples: number[]): Stats {
@@ -199,8 +200,12 @@ export async function runBench(
 }
 
 /** session.run of an ONNX file on a backend, warm-up excluded; every input zeros of its static shape. */
-export async function timeGraph(url: string, backend: 'webgpu' | 'wasm', repeats: number): Promise<number[]> {
-  const { ort } = await import('./ort-env');
+export async function timeGraph(
+  ort: OrtWeb,
+  url: string,
+  backend: 'webgpu' | 'wasm',
+  repeats: number,
+): Promise<number[]> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   const session = await ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), {

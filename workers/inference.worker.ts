@@ -4,7 +4,7 @@ import './ort-env';
 import { detectCapabilities } from './capabilities';
 import { runBench, timeGraph } from './bench';
 import { estimateDepth } from './depth-estimator';
-import { ort } from './ort-env';
+import { ort, ortFor } from './ort-env';
 import { createHandler } from './handler';
 import { deviceLost, loadOrtModel, loseDevice, whenDeviceLost } from './model-loader';
 
@@ -21,7 +21,8 @@ const handle = createHandler({
     runBench(model.models, model.schedulerConfig, params, {
       backend: model.result.backend,
       threads: model.result.backend === 'wasm' ? (ort.env.wasm.numThreads ?? 1) : 0,
-      timeGraph: (url, repeats) => timeGraph(url, model.result.backend, repeats),
+      timeGraph: async (url, repeats) =>
+        timeGraph(await ortFor(model.result.backend), url, model.result.backend, repeats),
       ...(model.result.backend === 'webgpu'
         ? { settled: async () => (await ort.env.webgpu.device).queue.onSubmittedWorkDone() }
         : {}),

@@ -3,7 +3,7 @@
  * sessions on WebGPU or WASM. Files come from Cache Storage when there (a second visit works
  * offline) or are downloaded with progress; a cached file that no longer parses is removed.
  */
-import { ort, pinWasmPaths } from './ort-env';
+import { ort, ortFor, pinWasmPaths } from './ort-env';
 import { CancelledError, ModelError } from '../src/core/errors';
 import { schedulerNameForConfig, type SchedulerConfigJson } from '../src/core/schedulers';
 import type { FileRef, LoadPlan } from '../src/protocol/load-plan';
@@ -170,6 +170,7 @@ export async function loadOrtModel(
   }
   checkFit(plan, backend, adapter);
   await checkQuota(plan);
+  const runtime = await ortFor(backend);
 
   // Overall progress across files: bytes done in finished files plus the current one.
   const known = new Map<string, number>();
@@ -280,7 +281,7 @@ export async function loadOrtModel(
     if (signal.aborted) throw new CancelledError();
     onProgress({ kind: 'session', part });
     try {
-      const s = await ort.InferenceSession.create(main.bytes, {
+      const s = await runtime.InferenceSession.create(main.bytes, {
         ...options,
         ...extra,
         ...(external.length > 0
@@ -311,7 +312,7 @@ export async function loadOrtModel(
     const vaeDecoder = await session('vae_decoder', plan.vaeDecoder);
     const vaeEncoder = plan.vaeEncoder ? await session('vae_encoder', plan.vaeEncoder) : undefined;
     const sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
-    const models = createOnnxModels(ort as unknown as OrtModule, sessions, {
+    const models = createOnnxModels(runtime as unknown as OrtModule, sessions, {
       tokenize: (text) => tokenizer.tokenize(text),
       describeTokens: (ids) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
