@@ -1,5 +1,5 @@
 import { SchedulerError } from '../errors';
-import { AlphaScheduler, predictionToX0Eps } from './ddpm-family';
+import { AlphaScheduler, predictionCoefficients } from './ddpm-family';
 import { spacedTimesteps } from './numpy';
 import type { PredictionType, Scheduler, SchedulerConfigJson, TimestepSpacing } from './types';
 
@@ -58,11 +58,14 @@ export class DdimScheduler extends AlphaScheduler implements Scheduler {
     const sqrtB = Math.sqrt(1 - alphaT);
     const sqrtAPrev = Math.sqrt(alphaPrev);
     const dirCoeff = Math.sqrt(1 - alphaPrev);
+    const { x0Sample, x0Output, epsSample, epsOutput } = predictionCoefficients(this.prediction, sqrtA, sqrtB);
     const out = new Float32Array(sample.length);
+    const clip = this.clipSample ? this.clipRange : Infinity;
     for (let i = 0; i < out.length; i++) {
-      const [rawX0, eps] = predictionToX0Eps(this.prediction, modelOutput[i]!, sample[i]!, sqrtA, sqrtB);
-      const x0 = this.clipSample ? Math.min(Math.max(rawX0, -this.clipRange), this.clipRange) : rawX0;
-      out[i] = sqrtAPrev * x0 + dirCoeff * eps;
+      const s = sample[i]!;
+      const m = modelOutput[i]!;
+      const x0 = Math.min(Math.max(x0Sample * s + x0Output * m, -clip), clip);
+      out[i] = sqrtAPrev * x0 + dirCoeff * (epsSample * s + epsOutput * m);
     }
     return out;
   }

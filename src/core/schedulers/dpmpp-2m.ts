@@ -274,6 +274,8 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     assertSameLength(original, noise);
     const index = this.beginIndex === null ? this.indexFor(t) : (this.stepIndex ?? this.beginIndex);
     const [alpha, sigma] = DpmSolverMultistepScheduler.alphaSigma(this.sigmas[index]!);
-    return original.map((x, i) => alpha * x + sigma * noise[i]!);
+    const out = new Float32Array(original.length);
+    for (let i = 0; i < out.length; i++) out[i] = alpha * original[i]! + sigma * noise[i]!;
+    return out;
   }
 }

@@ -1,5 +1,5 @@
 import { SchedulerError } from '../errors';
-import { AlphaScheduler, predictionToX0Eps } from './ddpm-family';
+import { AlphaScheduler, predictionCoefficients } from './ddpm-family';
 import { indexForTimestep } from './numpy';
 import type { PredictionType, Scheduler, SchedulerConfigJson } from './types';
 
@@ -100,12 +100,15 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
     }
     const sqrtAPrev = Math.sqrt(alphaPrev);
     const sqrtBPrev = Math.sqrt(1 - alphaPrev);
+    const { x0Sample, x0Output } = predictionCoefficients(this.prediction, sqrtA, sqrtB);
+    const clip = this.clipSample ? this.clipRange : Infinity;
+    const stepNoise = last ? null : noise!;
     const out = new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) {
-      let [x0] = predictionToX0Eps(this.prediction, modelOutput[i]!, sample[i]!, sqrtA, sqrtB);
-      if (this.clipSample) x0 = Math.min(Math.max(x0, -this.clipRange), this.clipRange);
-      const denoised = cOut * x0 + cSkip * sample[i]!;
-      out[i] = last ? denoised : sqrtAPrev * denoised + sqrtBPrev * noise![i]!;
+      const s = sample[i]!;
+      const x0 = Math.min(Math.max(x0Sample * s + x0Output * modelOutput[i]!, -clip), clip);
+      const denoised = cOut * x0 + cSkip * s;
+      out[i] = stepNoise ? sqrtAPrev * denoised + sqrtBPrev * stepNoise[i]! : denoised;
     }
     this.stepIndex = index + 1;
     return out;

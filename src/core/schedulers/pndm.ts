@@ -155,11 +155,12 @@ export class PndmScheduler extends AlphaScheduler implements Scheduler {
     const outCoeff = (alphaPrev - alphaT) / denom;
     const sqrtA = Math.sqrt(alphaT);
     const sqrtB = Math.sqrt(betaT);
+    // ε = a·output + b·sample (v-prediction) or the output itself, folded into one multiply-add.
+    const v = this.prediction === 'v_prediction';
+    const outputWeight = -outCoeff * (v ? sqrtA : 1);
+    const sampleWeight = sampleCoeff - outCoeff * (v ? sqrtB : 0);
     const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) {
-      const eps = this.prediction === 'v_prediction' ? sqrtA * modelOutput[i]! + sqrtB * sample[i]! : modelOutput[i]!;
-      out[i] = sampleCoeff * sample[i]! - outCoeff * eps;
-    }
+    for (let i = 0; i < out.length; i++) out[i] = sampleWeight * sample[i]! + outputWeight * modelOutput[i]!;
     return out;
   }
 }
