@@ -50,6 +50,31 @@ function readbackCounter(): { sizes: number[]; active: boolean; restore(): void 
   return counter;
 }
 
+/**
+ * GPU buffers created and not destroyed since the first benchmark, counted on the device's own
+ * createBuffer/destroy. ORT pools freed buffers, so with nothing leaked the count settles after
+ * the first generation; a tensor never disposed keeps its buffer out of the pool and it grows.
+ */
+let liveBuffers: Set<GPUBuffer> | null = null;
+function watchGpuBuffers(): Set<GPUBuffer> | null {
+  if (typeof GPUDevice === 'undefined') return null;
+  if (liveBuffers) return liveBuffers;
+  const live = new Set<GPUBuffer>();
+  const create = GPUDevice.prototype.createBuffer;
+  GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+    const buffer = create.call(this, descriptor);
+    live.add(buffer);
+    return buffer;
+  };
+  const destroy = GPUBuffer.prototype.destroy;
+  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
+    live.delete(this);
+    return destroy.call(this);
+  };
+  liveBuffers = live;
+  return live;
+}
+
 export async function runBench(
   models: Models,
   schedulerConfig: SchedulerConfigJson,
@@ -103,6 +128,7 @@ export async function runBench(
   };
 
   const counter = context.backend === 'webgpu' ? readbackCounter() : null;
+  const buffers = context.backend === 'webgpu' ? watchGpuBuffers() : null;
   try {
     for (let run = 0; run <= runs; run++) {
       models.unetRunMs.length = 0;
@@ -193,8 +219,12 @@ export async function runBench(
       ? { latentSized: ratio(big(stepReads), steps), all: ratio(stepReads.length, steps) }
       : null,
     readbacksPerImage: counter ? big(imageReads) : null,
+    liveGpuBuffers: buffers ? buffers.size : null,
     ...(params.graphUrl && context.timeGraph
-      ? { graph: { url: params.graphUrl, runMs: stats(await context.timeGraph(params.graphUrl, 20)) } }
+      ? await (async () => {
+          const samples = await context.timeGraph!(params.graphUrl!, params.repeats ?? 20);
+          return { graph: { url: params.graphUrl!, runMs: stats(samples), samples } };
+        })()
       : {}),
   };
 }

@@ -309,7 +309,8 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         if (graphUrl !== undefined && (typeof graphUrl !== 'string' || !graphUrl.startsWith('/'))) {
           throw new ValidationError('graphUrl must be a path on this origin.');
         }
-        const benchParams = { width, height, steps, runs, resident, ...(graphUrl ? { graphUrl } : {}) };
+        const repeats = params['repeats'] === undefined ? 20 : validateSteps(params['repeats']);
+        const benchParams = { width, height, steps, runs, resident, repeats, ...(graphUrl ? { graphUrl } : {}) };
         return (await deps.bench(loaded, benchParams)) as RequestMap[K]['result'];
       }
       case 'testHook': {

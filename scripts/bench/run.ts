@@ -92,8 +92,8 @@ async function browserPhases(): Promise<BrowserResult[]> {
   mkdirSync('dist/bench', { recursive: true });
   writeFileSync(`dist/${CONV_STACK_PATH}`, convStackBytes);
   const configs: BrowserConfig[] = [
-    { label: 'WASM, 1 thread', backend: 'wasm', threads: 1, runs: 3, resident: true, graph: true },
-    { label: 'WASM, 2 threads', backend: 'wasm', threads: 2, runs: 3, resident: true, graph: true },
+    { label: 'WASM, 1 thread', backend: 'wasm', threads: 1, runs: 3, resident: true, graph: false },
+    { label: 'WASM, 2 threads', backend: 'wasm', threads: 2, runs: 3, resident: true, graph: false },
     ...(process.env['BENCH_WEBGPU'] === '0'
       ? []
       : ([
@@ -130,12 +130,43 @@ async function browserPhases(): Promise<BrowserResult[]> {
   return out;
 }
 
+/**
+ * The conv stack with 1 and 2 WASM threads, alternating fresh pages three times each so that the
+ * machine's drift hits both alike; every session times 20 runs after a 1-step warm-up image.
+ */
+async function convStackThreads(): Promise<{ 1: Stats; 2: Stats }> {
+  const server = await preview({ preview: { host: '127.0.0.1', port: 4175, strictPort: true } });
+  const samples: { 1: number[]; 2: number[] } = { 1: [], 2: [] };
+  try {
+    for (let round = 0; round < 3; round++) {
+      for (const threads of [1, 2] as const) {
+        const session = await openApp({ url: `http://127.0.0.1:4175/?bench&threads=${threads}` });
+        try {
+          await session.page.getByTestId('backend').selectOption('wasm');
+          const result = (await session.page.evaluate(
+            (p) => (window as unknown as { latentStudioBench(p: object): Promise<unknown> }).latentStudioBench(p),
+            { width: 64, height: 64, steps: 1, runs: 1, graphUrl: `/${CONV_STACK_PATH}`, repeats: 20 },
+          )) as BenchResult;
+          if (result.threads !== threads) throw new Error(`asked for ${threads} threads, got ${result.threads}`);
+          samples[threads].push(...(result.graph?.samples ?? []));
+        } finally {
+          await session.close();
+        }
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return { 1: stats(samples[1]), 2: stats(samples[2]) };
+}
+
 const node = {
   ...(await nodePhases()),
   convStackMs: await nodeConvStack(1),
   convStackDefaultThreadsMs: await nodeConvStack(0),
 };
 const browser = customDir ? [] : await browserPhases();
+const convThreads = customDir ? null : await convStackThreads();
 const wasm1 = browser.find((b) => b.backend === 'wasm' && b.threads === 1);
 const wasm2 = browser.find((b) => b.backend === 'wasm' && b.threads === 2);
 const over = (a: number | undefined, b: number | undefined) =>
@@ -150,10 +181,10 @@ const results = {
         wasm2ThreadsSpeedup: over(wasm1.phases.totalMs.median, wasm2?.phases.totalMs.median),
         convStack: {
           nodeMs: node.convStackMs.median,
-          wasm1Ms: wasm1.graph?.runMs.median ?? null,
-          wasm2Ms: wasm2?.graph?.runMs.median ?? null,
-          browserToNodeRatio: over(wasm1.graph?.runMs.median, node.convStackMs.median),
-          wasm2ThreadsSpeedup: over(wasm1.graph?.runMs.median, wasm2?.graph?.runMs.median),
+          wasm1Ms: convThreads?.[1] ?? null,
+          wasm2Ms: convThreads?.[2] ?? null,
+          browserToNodeRatio: over(convThreads?.[1].median, node.convStackMs.median),
+          wasm2ThreadsSpeedup: over(convThreads?.[1].median, convThreads?.[2].median),
         },
       }
     : null,
@@ -181,7 +212,6 @@ const rows: [string, (b: BrowserResult) => string][] = [
     'GPU→CPU reads per step (latent-sized / all)',
     (b) => (b.readbacksPerStep ? `${b.readbacksPerStep.latentSized} / ${b.readbacksPerStep.all}` : '–'),
   ],
-  ['reference conv stack run', (b) => f(b.graph?.runMs)],
   ['VAE decode', (b) => f(b.phases.vaeDecodeMs)],
   ['transfer to canvas', (b) => f(b.transferToCanvasMs)],
   ['whole image', (b) => f(b.phases.totalMs)],
@@ -192,6 +222,9 @@ if (browser.length > 0) {
   console.log(`| --- | ${browser.map(() => '---').join(' | ')} |`);
   for (const [name, cell] of rows) console.log(`| ${name} | ${browser.map(cell).join(' | ')} |`);
   const conv = results.summary?.convStack;
+  console.log(
+    `reference conv stack, WASM: 1 thread ${f(conv?.wasm1Ms ?? undefined)}, 2 threads ${f(conv?.wasm2Ms ?? undefined)}`,
+  );
   console.log(
     `browser/node, bare run, WASM 1 thread: tiny UNet ${results.summary?.browserToNodeUnetRatio}×, conv stack ${conv?.browserToNodeRatio}× (node ${conv?.nodeMs} ms)`,
   );

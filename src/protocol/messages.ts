@@ -288,6 +288,8 @@ export interface BenchParams {
   resident?: boolean;
   /** A same-origin ONNX file to time alone with the loaded model's backend and threads (zeros for its static inputs). */
   graphUrl?: string;
+  /** Timed runs of the `graphUrl` file (20 by default). */
+  repeats?: number;
 }
 
 export interface BenchResult {
@@ -326,6 +328,8 @@ export interface BenchResult {
   readbacksPerStep: { latentSized: number; all: number } | null;
   /** Latent-sized or larger reads in a whole generation (the final latents, the image). */
   readbacksPerImage: number | null;
+  /** GPU buffers alive (created, not destroyed) since the first benchmark in this worker (WebGPU). */
+  liveGpuBuffers: number | null;
   /** The `graphUrl` file's session.run, when one was given. */
-  graph?: { url: string; runMs: Stats };
+  graph?: { url: string; runMs: Stats; samples: number[] };
 }

@@ -32,4 +32,15 @@ describe('GPU-resident denoising loop (WebGPU)', () => {
     expect(plain.readbacksPerStep!.latentSized).toBeGreaterThanOrEqual(1);
     console.info('GPU→CPU reads per step, resident vs plain:', resident.readbacksPerStep, plain.readbacksPerStep);
   });
+
+  it('frees its GPU buffers: the count of live buffers does not grow with more generations', async () => {
+    const small = { width: 64, height: 64, steps: 2, resident: true };
+    const after = async (runs: number) => (await bench(session, { ...small, runs })).liveGpuBuffers!;
+    const first = await after(2);
+    const later = await after(10);
+    console.info('live GPU buffers after 3 generations and after 11 more:', first, later);
+    expect(first).toBeGreaterThan(0);
+    // One buffer kept per generation would add at least 11 here.
+    expect(later - first).toBeLessThan(11);
+  });
 });
