@@ -188,7 +188,10 @@ export async function runBench(
   const totalStats = stats(total);
   const stepStats = stats(stepTotal);
   const overheadVsBare = stats(stepTotal.map((s) => s - bareStats.median));
-  const jsOverhead = resident ? null : stats(stepTotal.map((s, i) => s - sessionRun[i]!));
+  // On WebGPU the UNet's output stays on the GPU, so session.run returns once the work is queued and
+  // "step minus session.run" would count the GPU's own time: only the bare comparison means anything.
+  const jsOverhead =
+    resident || context.backend === 'webgpu' ? null : stats(stepTotal.map((s, i) => s - sessionRun[i]!));
   const unetStep = stats(resident ? [] : appUnet);
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
   const big = (sizes: number[]) => sizes.filter((s) => s >= latentBytes).length;

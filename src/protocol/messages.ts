@@ -308,7 +308,7 @@ export interface BenchResult {
     /** session.run with prebuilt inputs, nothing else. */
     bareSessionRunMs: Stats;
     stepTotalMs: Stats;
-    /** Everything in a step except session.run (plain loop; the resident loop's UNet run is not timed alone). */
+    /** Everything in a step except session.run: WASM only (on WebGPU session.run returns before the GPU is done). */
     jsOverheadPerStepMs: Stats | null;
     /** A step's wall time minus the median bare run: all the app adds to the model's own time. */
     overheadVsBarePerStepMs: Stats;
