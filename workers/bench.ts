@@ -95,14 +95,15 @@ export async function runBench(
   let stepReads: number[] = [];
   let imageReads: number[] = [];
 
-  // The app's UNet call, timed from outside; session.run is timed inside the adapter. Its inputs
-  // are kept, so the bare runs repeat exactly the app's calls (run time can depend on the values).
+  // The app's UNet call, timed from outside; session.run is timed inside the adapter. The warm-up
+  // run's inputs are kept, so the bare runs repeat the app's own calls; timed runs copy nothing.
   const runAppUnet: number[] = [];
-  let calls: Record<string, OrtTensor>[] = [];
+  const calls: Record<string, OrtTensor>[] = [];
+  let recording = true;
   const timed: Models = {
     ...models,
     unet: async (sample: Tensor, t: number, text: Tensor) => {
-      calls.push(models.unetFeeds(tensor(sample.data.slice(), sample.dims), t, text));
+      if (recording) calls.push(models.unetFeeds(tensor(sample.data.slice(), sample.dims), t, text));
       const started = performance.now();
       const out = await models.unet(sample, t, text);
       runAppUnet.push(performance.now() - started);
@@ -133,7 +134,7 @@ export async function runBench(
     for (let run = 0; run <= runs; run++) {
       models.unetRunMs.length = 0;
       runAppUnet.length = 0;
-      calls = [];
+      recording = run === 0;
       const marks: number[] = [];
       if (counter) counter.sizes = [];
       const stepSizes: number[] = [];
@@ -173,7 +174,7 @@ export async function runBench(
       appUnet.push(...runAppUnet);
       for (let i = 1; i < marks.length; i++) {
         stepTotal.push(marks[i]! - marks[i - 1]!);
-        if (!resident) sessionRun.push(models.unetRunMs[i - 1] ?? 0);
+        sessionRun.push(models.unetRunMs[i - 1] ?? 0);
       }
       textEncoder.push(result.timings.encodeMs);
       vaeDecode.push(result.timings.decodeMs);
@@ -190,8 +191,7 @@ export async function runBench(
   const overheadVsBare = stats(stepTotal.map((s) => s - bareStats.median));
   // On WebGPU the UNet's output stays on the GPU, so session.run returns once the work is queued and
   // "step minus session.run" would count the GPU's own time: only the bare comparison means anything.
-  const jsOverhead =
-    resident || context.backend === 'webgpu' ? null : stats(stepTotal.map((s, i) => s - sessionRun[i]!));
+  const jsOverhead = context.backend === 'webgpu' ? null : stats(stepTotal.map((s, i) => s - sessionRun[i]!));
   const unetStep = stats(resident ? [] : appUnet);
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
   const big = (sizes: number[]) => sizes.filter((s) => s >= latentBytes).length;
@@ -202,7 +202,7 @@ export async function runBench(
     height,
     steps,
     runs,
-    loop: resident ? 'resident' : 'plain',
+    loop: resident ? 'linear' : 'plain',
     phases: {
       textEncoderMs: stats(textEncoder),
       unetStepMs: unetStep,

@@ -10,7 +10,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { CancelledError, ModelError } from '../src/core/errors';
 import { float16ToFloat32, float32ToFloat16 } from '../src/core/float16';
 import type { LinearDenoiseJob } from '../src/core/pipeline/models';
-import { PLAN_COLUMNS, STATE_ROWS } from '../src/core/schedulers/linear-plan';
+import { PLAN_COLUMNS, PLAN_WINDOW, STATE_ROWS } from '../src/core/schedulers/linear-plan';
 import { tensor, type Tensor } from '../src/core/tensor';
 import { timestepTensor, type InputSpec, type OrtModule } from './onnx-models';
 
@@ -149,4 +149,64 @@ export function cpuMemory(ort: OrtModule): ResidentMemory {
     settled: () => Promise.resolve(),
     release: () => undefined,
   };
+}
+
+/**
+ * The same linear loop on the CPU (the WASM backend): guidance, the scheduler's step and the next
+ * UNet input in a few passes over buffers made once per image, so a step allocates nothing
+ * latent-sized besides the UNet's own output. The state rows rotate by reference, not by copying.
+ */
+export async function runLinearLoopOnCpu(
+  unet: (sample: Tensor, t: number, text: Tensor) => Promise<Tensor>,
+  job: LinearDenoiseJob,
+): Promise<Tensor> {
+  const dims = job.start.dims;
+  const [, channels, height, width] = dims as [number, number, number, number];
+  const n = channels * height * width;
+  const batch = job.guidance.length;
+  const steps = job.plan.steps;
+  const W = PLAN_WINDOW;
+  let rows = Array.from({ length: STATE_ROWS }, () => new Float32Array(n));
+  rows[0]!.set(job.start.data);
+  let spareSample = new Float32Array(n);
+  let spareEps = new Float32Array(n);
+  const pair = new Float32Array(batch * n);
+  const pairDims = [batch, channels, height, width];
+  const fillPair = (sample: Float32Array, cIn: number): void => {
+    for (let i = 0; i < n; i++) pair[i] = cIn * sample[i]!;
+    for (let b = 1; b < batch; b++) pair.copyWithin(b * n, 0, n);
+  };
+  fillPair(rows[0]!, steps[0]?.cIn ?? 1);
+
+  for (const [k, s] of steps.entries()) {
+    if (job.signal?.aborted) throw new CancelledError();
+    const out = (await unet(tensor(pair, pairDims), s.t, job.text)).data;
+    if (job.signal?.aborted) throw new CancelledError();
+    // Guidance: eps = Σ_b g_b · output_b.
+    const eps = spareEps;
+    const g0 = job.guidance[0]!;
+    for (let i = 0; i < n; i++) eps[i] = g0 * out[i]!;
+    for (let b = 1; b < batch; b++) {
+      const g = job.guidance[b]!;
+      for (let i = 0, o = b * n; i < n; i++, o++) eps[i] = eps[i]! + g * out[o]!;
+    }
+    const noise = s.needsNoise ? job.noise(n) : null;
+    // The new sample: row 0 of the step matrix over [state rows; eps; noise], zero weights skipped.
+    const next = spareSample;
+    next.fill(0);
+    for (let c = 0; c < PLAN_COLUMNS; c++) {
+      const w = s.matrix[c]!;
+      if (w === 0) continue;
+      const src = c < STATE_ROWS ? rows[c]! : c === STATE_ROWS ? eps : noise;
+      if (!src) throw new ModelError('The step weights noise that was not drawn.');
+      for (let i = 0; i < n; i++) next[i] = next[i]! + w * src[i]!;
+    }
+    // The window shift (the other rows of every step matrix): the two rows that fall out are reused.
+    spareSample = rows[W]!;
+    spareEps = rows[2 * W]!;
+    rows = [next, ...rows.slice(0, W), eps, ...rows.slice(W + 1, 2 * W)];
+    if (k < steps.length - 1) fillPair(next, steps[k + 1]!.cIn);
+    job.onStep(k + 1);
+  }
+  return tensor(rows[0]!, dims);
 }

@@ -284,7 +284,7 @@ export interface BenchParams {
   steps: number;
   /** Timed runs after one warm-up run. */
   runs: number;
-  /** Allow the GPU-resident loop (WebGPU); false times the plain loop, for before/after. */
+  /** Allow the linear loop (GPU-resident on WebGPU, buffer-reusing JS on WASM); false times the plain loop, for before/after. */
   resident?: boolean;
   /** A same-origin ONNX file to time alone with the loaded model's backend and threads (zeros for its static inputs). */
   graphUrl?: string;
@@ -315,8 +315,8 @@ export interface BenchResult {
     vaeDecodeMs: Stats;
     totalMs: Stats;
   };
-  /** Which loop ran: 'resident' (latents stay on the GPU) or 'plain'. */
-  loop: 'resident' | 'plain';
+  /** Which loop ran: 'linear' (the model adapter's own: latents stay on the GPU on WebGPU) or 'plain'. */
+  loop: 'linear' | 'plain';
   /** The app's UNet call over a bare run (plain loop only). */
   appToBareRatio: number | null;
   /** A whole app step (UNet, guidance, scheduler, everything) over a bare run. */

