@@ -172,40 +172,39 @@ export async function runLinearLoopOnCpu(
   let spareEps = new Float32Array(n);
   const pair = new Float32Array(batch * n);
   const pairDims = [batch, channels, height, width];
-  const fillPair = (sample: Float32Array, cIn: number): void => {
-    for (let i = 0; i < n; i++) pair[i] = cIn * sample[i]!;
-    for (let b = 1; b < batch; b++) pair.copyWithin(b * n, 0, n);
-  };
-  fillPair(rows[0]!, steps[0]?.cIn ?? 1);
+  const cIn0 = steps[0]?.cIn ?? 1;
+  for (let i = 0; i < n; i++) pair[i] = cIn0 * job.start.data[i]!;
+  if (batch === 2) pair.copyWithin(n, 0, n);
 
+  const g0 = job.guidance[0]!;
+  const g1 = job.guidance[1] ?? 0;
   for (const [k, s] of steps.entries()) {
     if (job.signal?.aborted) throw new CancelledError();
     const out = (await unet(tensor(pair, pairDims), s.t, job.text)).data;
     if (job.signal?.aborted) throw new CancelledError();
-    // Guidance: eps = Σ_b g_b · output_b.
-    const eps = spareEps;
-    const g0 = job.guidance[0]!;
-    for (let i = 0; i < n; i++) eps[i] = g0 * out[i]!;
-    for (let b = 1; b < batch; b++) {
-      const g = job.guidance[b]!;
-      for (let i = 0, o = b * n; i < n; i++, o++) eps[i] = eps[i]! + g * out[o]!;
-    }
     const noise = s.needsNoise ? job.noise(n) : null;
-    // The new sample: row 0 of the step matrix over [state rows; eps; noise], zero weights skipped.
+    // The state rows the step weighs (most weights are zero: DDIM uses the sample alone).
+    const terms: { w: number; row: Float32Array }[] = [];
+    for (let c = 0; c < STATE_ROWS; c++) if (s.matrix[c] !== 0) terms.push({ w: s.matrix[c]!, row: rows[c]! });
+    const wEps = s.matrix[STATE_ROWS]!;
+    const wNoise = noise ? s.matrix[STATE_ROWS + 1]! : 0;
+    const cIn = steps[k + 1]?.cIn ?? 1;
+    const eps = spareEps;
     const next = spareSample;
-    next.fill(0);
-    for (let c = 0; c < PLAN_COLUMNS; c++) {
-      const w = s.matrix[c]!;
-      if (w === 0) continue;
-      const src = c < STATE_ROWS ? rows[c]! : c === STATE_ROWS ? eps : noise;
-      if (!src) throw new ModelError('The step weights noise that was not drawn.');
-      for (let i = 0; i < n; i++) next[i] = next[i]! + w * src[i]!;
+    // One pass: guidance, the new sample (row 0 of the step matrix) and the next UNet input.
+    for (let i = 0; i < n; i++) {
+      const e = batch === 2 ? g0 * out[i]! + g1 * out[n + i]! : g0 * out[i]!;
+      eps[i] = e;
+      let x = wEps * e + (noise ? wNoise * noise[i]! : 0);
+      for (let t = 0; t < terms.length; t++) x += terms[t]!.w * terms[t]!.row[i]!;
+      next[i] = x;
+      pair[i] = cIn * x;
     }
+    if (batch === 2) pair.copyWithin(n, 0, n);
     // The window shift (the other rows of every step matrix): the two rows that fall out are reused.
     spareSample = rows[W]!;
     spareEps = rows[2 * W]!;
     rows = [next, ...rows.slice(0, W), eps, ...rows.slice(W + 1, 2 * W)];
-    if (k < steps.length - 1) fillPair(next, steps[k + 1]!.cIn);
     job.onStep(k + 1);
   }
   return tensor(rows[0]!, dims);
