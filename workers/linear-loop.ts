@@ -10,7 +10,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { CancelledError, ModelError } from '../src/core/errors';
 import { float16ToFloat32, float32ToFloat16 } from '../src/core/float16';
 import type { LinearDenoiseJob } from '../src/core/pipeline/models';
-import { PLAN_COLUMNS, PLAN_WINDOW, STATE_ROWS } from '../src/core/schedulers/linear-plan';
+import { PLAN_COLUMNS, STATE_ROWS } from '../src/core/schedulers/linear-plan';
 import { tensor, type Tensor } from '../src/core/tensor';
 import { timestepTensor, type InputSpec, type OrtModule } from './onnx-models';
 
@@ -149,63 +149,4 @@ export function cpuMemory(ort: OrtModule): ResidentMemory {
     settled: () => Promise.resolve(),
     release: () => undefined,
   };
-}
-
-/**
- * The same linear loop on the CPU (the WASM backend): guidance, the scheduler's step and the next
- * UNet input in a few passes over buffers made once per image, so a step allocates nothing
- * latent-sized besides the UNet's own output. The state rows rotate by reference, not by copying.
- */
-export async function runLinearLoopOnCpu(
-  unet: (sample: Tensor, t: number, text: Tensor) => Promise<Tensor>,
-  job: LinearDenoiseJob,
-): Promise<Tensor> {
-  const dims = job.start.dims;
-  const [, channels, height, width] = dims as [number, number, number, number];
-  const n = channels * height * width;
-  const batch = job.guidance.length;
-  const steps = job.plan.steps;
-  const W = PLAN_WINDOW;
-  let rows = Array.from({ length: STATE_ROWS }, () => new Float32Array(n));
-  rows[0]!.set(job.start.data);
-  let spareSample = new Float32Array(n);
-  let spareEps = new Float32Array(n);
-  const pair = new Float32Array(batch * n);
-  const pairDims = [batch, channels, height, width];
-  const cIn0 = steps[0]?.cIn ?? 1;
-  for (let i = 0; i < n; i++) pair[i] = cIn0 * job.start.data[i]!;
-  if (batch === 2) pair.copyWithin(n, 0, n);
-
-  const g0 = job.guidance[0]!;
-  const g1 = job.guidance[1] ?? 0;
-  for (const [k, s] of steps.entries()) {
-    if (job.signal?.aborted) throw new CancelledError();
-    const out = (await unet(tensor(pair, pairDims), s.t, job.text)).data;
-    if (job.signal?.aborted) throw new CancelledError();
-    const noise = s.needsNoise ? job.noise(n) : null;
-    // The state rows the step weighs (most weights are zero: DDIM uses the sample alone).
-    const terms: { w: number; row: Float32Array }[] = [];
-    for (let c = 0; c < STATE_ROWS; c++) if (s.matrix[c] !== 0) terms.push({ w: s.matrix[c]!, row: rows[c]! });
-    const wEps = s.matrix[STATE_ROWS]!;
-    const wNoise = noise ? s.matrix[STATE_ROWS + 1]! : 0;
-    const cIn = steps[k + 1]?.cIn ?? 1;
-    const eps = spareEps;
-    const next = spareSample;
-    // One pass: guidance, the new sample (row 0 of the step matrix) and the next UNet input.
-    for (let i = 0; i < n; i++) {
-      const e = batch === 2 ? g0 * out[i]! + g1 * out[n + i]! : g0 * out[i]!;
-      eps[i] = e;
-      let x = wEps * e + (noise ? wNoise * noise[i]! : 0);
-      for (let t = 0; t < terms.length; t++) x += terms[t]!.w * terms[t]!.row[i]!;
-      next[i] = x;
-      pair[i] = cIn * x;
-    }
-    if (batch === 2) pair.copyWithin(n, 0, n);
-    // The window shift (the other rows of every step matrix): the two rows that fall out are reused.
-    spareSample = rows[W]!;
-    spareEps = rows[2 * W]!;
-    rows = [next, ...rows.slice(0, W), eps, ...rows.slice(W + 1, 2 * W)];
-    job.onStep(k + 1);
-  }
-  return tensor(rows[0]!, dims);
 }

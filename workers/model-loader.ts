@@ -317,7 +317,7 @@ export async function loadOrtModel(
       describeTokens: (ids) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
       vaeScalingFactor: vaeConfig?.scaling_factor ?? 0.18215,
-      ...(onGpu ? { resident: residentOnGpu(created) } : { cpuLinearLoop: true }),
+      ...(onGpu ? { resident: residentOnGpu(created) } : {}),
     });
     if (plan.cache) {
       await writeRecord({

@@ -10,7 +10,7 @@ import { float16ToFloat32, float32ToFloat16 } from '../src/core/float16';
 import type { ModelInfo, Models, TokenizedPrompt } from '../src/core/pipeline/models';
 import { tensor, type Tensor } from '../src/core/tensor';
 import { stepGraph, type StepGraphDtype } from '../src/core/pipeline/step-graph';
-import { runLinearLoop, runLinearLoopOnCpu, type ResidentMemory } from './linear-loop';
+import { runLinearLoop, type ResidentMemory } from './linear-loop';
 
 /** The part of an onnxruntime module this adapter uses. */
 export interface OrtModule {
@@ -114,8 +114,6 @@ export interface OnnxModelsOptions {
     createStepSession(model: Uint8Array): Promise<InferenceSession>;
     memory(): ResidentMemory;
   };
-  /** Runs linear-plan loops in JS with buffers reused across steps (the WASM backend). */
-  cpuLinearLoop?: boolean;
 }
 
 /** The adapter, plus what the benchmark needs to time a bare session.run beside the app's call. */
@@ -216,9 +214,6 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
 
     ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),
   };
-  if (options.cpuLinearLoop && !models.denoiseLinear) {
-    models.denoiseLinear = (job) => runLinearLoopOnCpu((sample, t, text) => models.unet(sample, t, text), job);
-  }
   return models;
 }
 

@@ -91,7 +91,6 @@ async function browserPhases(): Promise<BrowserResult[]> {
   mkdirSync('dist/bench', { recursive: true });
   writeFileSync(`dist/${CONV_STACK_PATH}`, convStackBytes);
   const configs: BrowserConfig[] = [
-    { label: 'WASM, 1 thread, plain loop', backend: 'wasm', threads: 1, runs: 3, resident: false },
     { label: 'WASM, 1 thread', backend: 'wasm', threads: 1, runs: 3, resident: true },
     { label: 'WASM, 2 threads', backend: 'wasm', threads: 2, runs: 3, resident: true },
     ...(process.env['BENCH_WEBGPU'] === '0'
@@ -171,8 +170,8 @@ const node = {
 };
 const browser = customDir ? [] : await browserPhases();
 const convThreads = customDir ? null : await convStackThreads();
-const wasm1 = browser.find((b) => b.backend === 'wasm' && b.threads === 1 && b.loop === 'linear');
-const wasm2 = browser.find((b) => b.backend === 'wasm' && b.threads === 2 && b.loop === 'linear');
+const wasm1 = browser.find((b) => b.backend === 'wasm' && b.threads === 1);
+const wasm2 = browser.find((b) => b.backend === 'wasm' && b.threads === 2);
 const over = (a: number | undefined, b: number | undefined) =>
   a !== undefined && b !== undefined ? Number((a / b).toFixed(2)) : null;
 const results = {

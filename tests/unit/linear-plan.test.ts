@@ -149,11 +149,8 @@ describe('step graph', () => {
   });
 });
 
-/**
- * The tiny model on onnxruntime-node with the plain loop, the step-graph loop (what WebGPU runs,
- * here on the CPU EP) or the JS linear loop (what WASM runs).
- */
-type Loop = 'plain' | 'graph' | 'cpu';
+/** The tiny model on onnxruntime-node with the plain loop or the step-graph loop (what WebGPU runs, here on the CPU EP). */
+type Loop = 'plain' | 'graph';
 async function tinyModels(loop: Loop): Promise<{ models: Models; loops: { count: number } }> {
   const session = (part: string) => ort.InferenceSession.create(readFileSync(`${TINY_DIR}${part}/model.onnx`));
   const [textEncoder, unet, vaeDecoder, vaeEncoder] = await Promise.all(
@@ -176,7 +173,6 @@ async function tinyModels(loop: Loop): Promise<{ models: Models; loops: { count:
             },
           }
         : {}),
-      ...(loop === 'cpu' ? { cpuLinearLoop: true } : {}),
     },
   );
   const loops = { count: 0 };
@@ -196,7 +192,8 @@ function maxPixelDifference(a: Uint8ClampedArray, b: Uint8ClampedArray): number 
   return worst;
 }
 
-describe.each(['graph', 'cpu'] as const)('%s linear loop on onnxruntime-node', (loop) => {
+describe('step-graph loop on onnxruntime-node', () => {
+  const loop = 'graph';
   const base: Txt2ImgParams = {
     prompt: 'A painting of a flooble',
     negativePrompt: 'blurry',
