@@ -4,7 +4,7 @@
  * Every scheduler here (with SD's settings) computes each latent element from the same element of
  * the current sample, the current model output, earlier samples and outputs, and fresh noise, with
  * weights that depend on the step only. Those weights are all a GPU needs to run the loop without
- * reading latents back: the step becomes one small matrix product over a stack of tensors that
+ * reading latents back: the step becomes one small weighted sum over a stack of tensors that
  * stay on the GPU. Nothing is re-derived by hand: the weights are measured by feeding the
  * scheduler unit vectors (one array element per input it could depend on), then checked by
  * running it on random data alongside the maps. A scheduler that clips or thresholds is not
@@ -132,7 +132,7 @@ function stepMatrix(out: Float32Array, i: number): Float32Array | null {
 
 /**
  * One step on the CPU: next = matrix · [state; eps; noise], with `lanes` elements per row. The
- * GPU runs the same product (workers/step-graph); this is its reference and the plan's check.
+ * GPU computes the same (pipeline/step-graph); this is its reference and the plan's check.
  */
 export function applyLinearStep(
   matrix: Float32Array,
