@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { FromWorker, ToWorker } from '../../src/protocol/messages';
+import type { BenchParams, BenchResult, FromWorker, ToWorker } from '../../src/protocol/messages';
 import { createHandler, type LoadedModel } from '../../workers/handler';
 import { fakeModels } from '../helpers/fake-models';
 
 function harness(info: Parameters<typeof fakeModels>[0] = {}) {
   const messages: { message: FromWorker; transfer: ArrayBuffer[] }[] = [];
   const estimated: number[] = [];
+  const benched: BenchParams[] = [];
   const loaded: LoadedModel = {
     models: fakeModels(info, true),
     schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
@@ -31,6 +32,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
       wasmThreads: 1,
     }),
     loadModel: async () => loaded,
+    bench: async (_model, params) => (benched.push(params), {} as BenchResult),
     estimateDepth: async (image) => (
       estimated.push(image.width),
       {
@@ -49,7 +51,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
     }
     throw new Error(`no reply to ${id}`);
   };
-  return { messages, send, until, estimated };
+  return { messages, send, until, estimated, benched };
 }
 
 const generate = {
@@ -279,6 +281,27 @@ describe('compare, tokens and previews through the protocol', () => {
     if (reply.type !== 'result' || reply.kind !== 'tokenize') throw new Error('no tokens');
     expect(reply.result.ids.slice(0, 3)).toEqual([49406, 3, 49407]);
     expect(reply.result.ids).toHaveLength(77);
+  });
+});
+
+describe('benchmark requests', () => {
+  it('pass the loop choice and repeats on, and time graphs from this origin only', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    await h.until(1);
+    const size = { width: 64, height: 64, steps: 2, runs: 1 };
+    h.send({
+      type: 'request',
+      id: 2,
+      kind: 'bench',
+      params: { ...size, resident: false, graphUrl: '/bench/g.onnx', repeats: 5 },
+    });
+    expect((await h.until(2)).message.type).toBe('result');
+    expect(h.benched).toEqual([{ ...size, resident: false, repeats: 5, graphUrl: '/bench/g.onnx' }]);
+    h.send({ type: 'request', id: 3, kind: 'bench', params: { ...size, graphUrl: 'https://example.com/g.onnx' } });
+    const refused = (await h.until(3)).message;
+    expect(refused.type === 'error' && refused.error.message).toBe('graphUrl must be a path on this origin.');
+    expect(h.benched).toHaveLength(1);
   });
 });
 
