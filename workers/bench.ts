@@ -174,7 +174,9 @@ export async function runBench(
       appUnet.push(...runAppUnet);
       for (let i = 1; i < marks.length; i++) {
         stepTotal.push(marks[i]! - marks[i - 1]!);
-        sessionRun.push(models.unetRunMs[i - 1] ?? 0);
+        // The resident loop makes no adapter UNet call, so it has no session.run times of its own.
+        const run = models.unetRunMs[i - 1];
+        if (run !== undefined) sessionRun.push(run);
       }
       textEncoder.push(result.timings.encodeMs);
       vaeDecode.push(result.timings.decodeMs);

@@ -56,22 +56,21 @@ function floatInput(ort: OrtModule, spec: InputSpec, data: Float32Array, dims: r
 
 /** An output read to the CPU: GPU-located outputs are downloaded and their buffer freed. */
 async function readOutput(t: OrtTensor): Promise<Tensor> {
-  if (t.location === 'cpu') return floatOutput(t);
+  if (t.location === 'cpu') return floatOutput(t.type, t.data, t.dims);
   const data = await t.getData(true);
   t.dispose();
-  return floatOutput(new (t.constructor as OrtModule['Tensor'])(t.type, data, t.dims));
+  return floatOutput(t.type, data, t.dims);
 }
 
-function floatOutput(t: OrtTensor): Tensor {
-  const dims = [...t.dims];
-  // ORT hands back a fresh array for CPU outputs: used as is, not copied again.
-  if (t.type === 'float32') return tensor(t.data as Float32Array, dims);
-  if (t.type === 'float16') {
-    const data = t.data;
+function floatOutput(type: OrtTensor.Type, data: OrtTensor.DataType, outDims: readonly number[]): Tensor {
+  const dims = [...outDims];
+  // ORT hands back a fresh array for outputs: used as is, not copied again.
+  if (type === 'float32') return tensor(data as Float32Array, dims);
+  if (type === 'float16') {
     const bits = data instanceof Uint16Array ? data : new Uint16Array((data as unknown as ArrayBufferView).buffer);
     return tensor(float16ToFloat32(bits), dims);
   }
-  throw new ModelError(`An output has type ${t.type}; float32 or float16 was expected.`);
+  throw new ModelError(`An output has type ${type}; float32 or float16 was expected.`);
 }
 
 /** The timestep as the export wants it: dtype from metadata, a scalar, [1] or one per batch item. */
@@ -160,7 +159,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
   });
 
-  const models: OnnxModels = {
+  return {
     info,
     tokenize: async (text) => options.tokenize(text),
     ...(options.describeTokens ? { describeTokens: options.describeTokens } : {}),
@@ -214,7 +213,6 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
 
     ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),
   };
-  return models;
 }
 
 /** The step graph's dtype when the UNet takes and returns the same float type, else null (no resident loop). */
