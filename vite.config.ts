@@ -33,6 +33,10 @@ export default defineConfig(({ mode }) => {
       headers: { ...isolation, 'Content-Security-Policy': policy },
     },
     worker: { format: 'es' },
+    // The worker's dependencies are only found when it runs (the WASM build is even imported on
+    // demand), and the dev server then re-bundles them and reloads the page, losing the first
+    // Generate of a fresh clone. Bundling them at start-up avoids that.
+    optimizeDeps: { include: ['onnxruntime-web/webgpu', 'onnxruntime-web/wasm', '@huggingface/transformers'] },
     build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
     test: {
       projects: [
