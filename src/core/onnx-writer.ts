@@ -7,9 +7,25 @@
 export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
 export const ONNX_FLOAT16 = 10;
+export const ONNX_INT32 = 6;
+export const ONNX_BFLOAT16 = 16;
 
 export type Dim = number | string;
-type Attr = { name: string; i: number } | { name: string; ints: number[] };
+export type Attr =
+  | { name: string; i: number }
+  | { name: string; ints: number[] }
+  | { name: string; f: number }
+  | { name: string; s: string };
+
+/** A weight kept outside the graph: a byte range of a file handed to the runtime as external data. */
+export interface ExternalInitializer {
+  name: string;
+  type: number;
+  dims: number[];
+  location: string;
+  offset: number;
+  length: number;
+}
 
 export interface NodeSpec {
   op: string;
@@ -22,14 +38,26 @@ export interface GraphSpec {
   name: string;
   inputs: { name: string; type: number; dims: Dim[] }[];
   outputs: { name: string; type: number; dims: Dim[] }[];
-  /** int64 constants (shape and index vectors). */
-  int64s: { name: string; values: number[] }[];
+  /** int64 constants (shape and index vectors), 1-D unless dims are given. */
+  int64s: { name: string; values: number[]; dims?: number[] }[];
+  /** Small float32 constants written into the graph (norm scales, frequency tables, masks). */
+  floats?: { name: string; values: Float32Array | number[]; dims: number[] }[];
+  /** Weights as external data: the graph stays kilobytes, the bytes stay in their file. */
+  initializers?: ExternalInitializer[];
   nodes: NodeSpec[];
   opset: number;
 }
 
 class Writer {
   private readonly parts: number[] = [];
+  private readonly chunks: Uint8Array[] = [];
+
+  /** Big byte runs are kept as chunks rather than pushed byte by byte. */
+  private flushParts(): void {
+    if (this.parts.length === 0) return;
+    this.chunks.push(Uint8Array.from(this.parts));
+    this.parts.length = 0;
+  }
 
   varint(value: number | bigint): void {
     let v = BigInt.asUintN(64, BigInt(value));
@@ -52,7 +80,18 @@ class Writer {
   bytes(field: number, data: Uint8Array): void {
     this.tag(field, 2);
     this.varint(data.length);
-    for (const b of data) this.parts.push(b);
+    if (data.length < 256) {
+      for (const b of data) this.parts.push(b);
+    } else {
+      this.flushParts();
+      this.chunks.push(data);
+    }
+  }
+
+  float32(field: number, value: number): void {
+    this.tag(field, 5);
+    const raw = new Uint8Array(new Float32Array([value]).buffer);
+    for (const b of raw) this.parts.push(b);
   }
 
   string(field: number, text: string): void {
@@ -66,7 +105,15 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.parts);
+    this.flushParts();
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 }
 
@@ -104,6 +151,12 @@ export function encodeOnnxModel(spec: GraphSpec): Uint8Array {
             if ('i' in a) {
               attr.int(3, a.i);
               attr.int(20, 2); // INT
+            } else if ('f' in a) {
+              attr.float32(2, a.f);
+              attr.int(20, 1); // FLOAT
+            } else if ('s' in a) {
+              attr.string(4, a.s);
+              attr.int(20, 3); // STRING
             } else {
               for (const v of a.ints) attr.int(8, v);
               attr.int(20, 7); // INTS
@@ -115,11 +168,35 @@ export function encodeOnnxModel(spec: GraphSpec): Uint8Array {
     graph.string(2, spec.name);
     for (const c of spec.int64s) {
       graph.message(5, (t) => {
-        t.int(1, c.values.length);
+        for (const d of c.dims ?? [c.values.length]) t.int(1, d);
         t.int(2, ONNX_INT64);
         t.string(8, c.name);
         const raw = BigInt64Array.from(c.values, (v) => BigInt(v));
         t.bytes(9, new Uint8Array(raw.buffer));
+      });
+    }
+    for (const c of spec.floats ?? []) {
+      graph.message(5, (t) => {
+        for (const d of c.dims) t.int(1, d);
+        t.int(2, ONNX_FLOAT);
+        t.string(8, c.name);
+        t.bytes(9, new Uint8Array(Float32Array.from(c.values).buffer));
+      });
+    }
+    for (const c of spec.initializers ?? []) {
+      graph.message(5, (t) => {
+        for (const d of c.dims) t.int(1, d);
+        t.int(2, c.type);
+        t.string(8, c.name);
+        const entry = (key: string, value: string) =>
+          t.message(13, (e) => {
+            e.string(1, key);
+            e.string(2, value);
+          });
+        entry('location', c.location);
+        entry('offset', String(c.offset));
+        entry('length', String(c.length));
+        t.int(14, 1); // data_location = EXTERNAL
       });
     }
     for (const input of spec.inputs) valueInfo(graph, 11, input);

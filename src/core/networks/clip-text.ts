@@ -1,0 +1,79 @@
+/**
+ * transformers' CLIPTextModel as an ONNX graph: token + position embeddings, pre-norm encoder
+ * layers with causal self-attention, the final layer norm. Inputs `input_ids` int32 [B, T];
+ * outputs `last_hidden_state` [B, T, hidden] and `pooler_output` [B, hidden].
+ */
+import { ONNX_FLOAT, ONNX_INT32 } from '../onnx-writer';
+import type { ClipTextConfig } from './config';
+import { Graph, type WeightSet } from './graph';
+import { activation, attention, layerNorm, linear } from './layers';
+
+/** float32's lowest value: transformers fills the masked (future) positions of the causal mask with it. */
+const MASKED = -3.4028234663852886e38;
+
+export function buildClipText(config: ClipTextConfig, weights: WeightSet): Uint8Array {
+  const g = new Graph('CLIPTextModel', weights);
+  const { hiddenSize: d, heads, maxPositions: p } = config;
+  const headDim = d / heads;
+  const ids = g.input('input_ids', ONNX_INT32, ['batch', 'sequence']);
+
+  // Embeddings: positions 0..T-1 are the first T rows of the position table.
+  const tokens = g.op('Gather', [g.weight('embeddings.token_embedding.weight', [config.vocabSize, d]), ids]);
+  const length = g.op('Shape', [ids], [{ name: 'start', i: 1 }]);
+  const positions = g.op('Slice', [
+    g.weight('embeddings.position_embedding.weight', [p, d]),
+    g.ints([0]),
+    length,
+    g.ints([0]),
+  ]);
+  let x = g.op('Add', [tokens, positions]);
+
+  // The causal mask for T tokens is the top-left T×T corner of the largest one.
+  const full = new Float32Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) full[i * p + j] = MASKED;
+  const square = g.op('Concat', [length, length], [{ name: 'axis', i: 0 }]);
+  const mask = g.op('Slice', [g.floatsConst(full, [p, p]), g.ints([0, 0]), square, g.ints([0, 1])]);
+
+  for (let i = 0; i < config.layers; i++) {
+    const at = `encoder.layers.${i}`;
+    const h = layerNorm(g, x, `${at}.layer_norm1`, d, config.eps);
+    const q = linear(g, h, `${at}.self_attn.q_proj`, d, d);
+    const k = linear(g, h, `${at}.self_attn.k_proj`, d, d);
+    const v = linear(g, h, `${at}.self_attn.v_proj`, d, d);
+    const attn = attention(g, q, k, v, heads, headDim, mask);
+    x = g.op('Add', [x, linear(g, attn, `${at}.self_attn.out_proj`, d, d)]);
+    const h2 = layerNorm(g, x, `${at}.layer_norm2`, d, config.eps);
+    const mlp = linear(
+      g,
+      activation(g, linear(g, h2, `${at}.mlp.fc1`, d, config.intermediateSize), config.act),
+      `${at}.mlp.fc2`,
+      config.intermediateSize,
+      d,
+    );
+    x = g.op('Add', [x, mlp]);
+  }
+  const last = layerNorm(g, x, 'final_layer_norm', d, config.eps);
+  g.output('last_hidden_state', last, ONNX_FLOAT, ['batch', 'sequence', d]);
+
+  // The pooled token: transformers takes the highest id when eos_token_id is the legacy 2 (the
+  // end token has the highest id in CLIP's vocabulary), else the first end token.
+  const marks =
+    config.eosTokenId === 2
+      ? g.op('Cast', [ids], [{ name: 'to', i: ONNX_FLOAT }])
+      : g.op(
+          'Cast',
+          [g.op('Equal', [ids, g.op('Cast', [g.ints([config.eosTokenId])], [{ name: 'to', i: ONNX_INT32 }])])],
+          [{ name: 'to', i: ONNX_FLOAT }],
+        );
+  const where = g.op(
+    'ArgMax',
+    [marks],
+    [
+      { name: 'axis', i: 1 },
+      { name: 'keepdims', i: 1 },
+    ],
+  );
+  const pooled = g.op('GatherND', [last, where], [{ name: 'batch_dims', i: 1 }]);
+  g.output('pooler_output', pooled, ONNX_FLOAT, ['batch', d]);
+  return g.encode();
+}

@@ -1,0 +1,327 @@
+/**
+ * The component configs (`config.json`) read exactly as diffusers and transformers read them:
+ * missing keys take the classes' defaults; any key whose value would change the architecture in a
+ * way these graphs do not build is refused with its name and value, never ignored.
+ */
+import { ModelError } from '../errors';
+
+type Json = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads keys of one config with its file name in every message. */
+class ConfigReader {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly file: string,
+    private readonly json: Json,
+  ) {}
+
+  private raw(key: string): unknown {
+    this.seen.add(key);
+    return this.json[key];
+  }
+
+  fail(key: string, why: string): never {
+    throw new ModelError(`${this.file}: ${key} = ${JSON.stringify(this.json[key])} ${why}`);
+  }
+
+  int(key: string, fallback: number, min = 1): number {
+    const v = this.raw(key) ?? fallback;
+    if (!Number.isInteger(v) || (v as number) < min) this.fail(key, `must be a whole number ≥ ${min}.`);
+    return v as number;
+  }
+
+  number(key: string, fallback: number): number {
+    const v = this.raw(key) ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, 'must be a number.');
+    return v;
+  }
+
+  bool(key: string, fallback: boolean): boolean {
+    const v = this.raw(key) ?? fallback;
+    if (typeof v !== 'boolean') this.fail(key, 'must be true or false.');
+    return v;
+  }
+
+  intOrNull(key: string): number | null {
+    const v = this.raw(key);
+    if (v === undefined || v === null) return null;
+    if (!Number.isInteger(v) || (v as number) < 1) this.fail(key, 'must be a whole number or null.');
+    return v as number;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const v = this.raw(key) ?? fallback;
+    if (!allowed.includes(v as T)) this.fail(key, `is not supported (this app builds ${allowed.join(', ')}).`);
+    return v as T;
+  }
+
+  /** An int, or a list of ints of a given length (diffusers broadcasts a single value). */
+  perBlock(key: string, fallback: number | number[], count: number, min = 1): number[] {
+    const v = this.raw(key) ?? fallback;
+    const list = Array.isArray(v) ? v : Array.from({ length: count }, () => v);
+    if (list.length !== count || !list.every((x) => Number.isInteger(x) && (x as number) >= min)) {
+      this.fail(key, `must be a whole number or a list of ${count} whole numbers ≥ ${min}.`);
+    }
+    return list as number[];
+  }
+
+  strings<T extends string>(key: string, allowed: readonly T[], fallback: T[]): T[] {
+    const v = this.raw(key) ?? fallback;
+    if (!Array.isArray(v) || v.length === 0) this.fail(key, 'must be a list of block types.');
+    for (const item of v) {
+      if (!allowed.includes(item as T)) {
+        throw new ModelError(
+          `${this.file}: ${key} has "${String(item)}", which this app does not build (it builds ${allowed.join(', ')}).`,
+        );
+      }
+    }
+    return v as T[];
+  }
+
+  /** Keys that must keep the value the plain SD architecture has (null and absent alike). */
+  mustBe(key: string, ...allowed: unknown[]): void {
+    const v = this.raw(key);
+    if (v === undefined || allowed.some((a) => a === v)) return;
+    this.fail(
+      key,
+      `is not supported: this app builds Stable Diffusion 1.x/2.x networks, where it is ${allowed.map((a) => JSON.stringify(a)).join(' or ')}.`,
+    );
+  }
+
+  /** Marks keys that do not change the graph (sizes for training, dropout, bookkeeping). */
+  ignore(...keys: string[]): void {
+    for (const k of keys) this.seen.add(k);
+  }
+
+  /** Every key must have been read: an unknown one could change what the network computes. */
+  finish(): void {
+    for (const key of Object.keys(this.json)) {
+      if (key.startsWith('_') || this.seen.has(key)) continue;
+      this.fail(key, 'is a key this app does not know, so it cannot tell whether the network would be built right.');
+    }
+  }
+}
+
+function reader(file: string, json: unknown): ConfigReader {
+  if (!isRecord(json)) throw new ModelError(`${file} is not a JSON object.`);
+  return new ConfigReader(file, json);
+}
+
+export interface ClipTextConfig {
+  hiddenSize: number;
+  intermediateSize: number;
+  heads: number;
+  layers: number;
+  act: 'quick_gelu' | 'gelu';
+  eps: number;
+  maxPositions: number;
+  vocabSize: number;
+  eosTokenId: number;
+}
+
+/** transformers' CLIPTextConfig (a CLIPTextModel's `text_encoder/config.json`). */
+export function readClipTextConfig(file: string, json: unknown): ClipTextConfig {
+  const r = reader(file, json);
+  const arch = (json as Json)['architectures'];
+  if (Array.isArray(arch) && !arch.every((a) => a === 'CLIPTextModel' || a === 'CLIPTextModelWithProjection')) {
+    r.fail('architectures', 'is not a CLIP text model.');
+  }
+  const config: ClipTextConfig = {
+    hiddenSize: r.int('hidden_size', 512),
+    intermediateSize: r.int('intermediate_size', 2048),
+    heads: r.int('num_attention_heads', 8),
+    layers: r.int('num_hidden_layers', 12),
+    act: r.oneOf('hidden_act', ['quick_gelu', 'gelu'], 'quick_gelu'),
+    eps: r.number('layer_norm_eps', 1e-5),
+    maxPositions: r.int('max_position_embeddings', 77),
+    vocabSize: r.int('vocab_size', 49408),
+    eosTokenId: r.int('eos_token_id', 49407, 0),
+  };
+  if (config.hiddenSize % config.heads !== 0)
+    r.fail('num_attention_heads', `does not divide hidden_size ${config.hiddenSize}.`);
+  r.mustBe('model_type', 'clip_text_model', 'clip');
+  r.ignore(
+    'architectures',
+    'attention_dropout',
+    'dropout',
+    'bos_token_id',
+    'pad_token_id',
+    'projection_dim',
+    'initializer_factor',
+    'initializer_range',
+    'dtype',
+    'torch_dtype',
+    'transformers_version',
+    'use_cache',
+    'output_attentions',
+    'output_hidden_states',
+    'return_dict',
+    'id2label',
+    'label2id',
+    'tie_word_embeddings',
+    'is_encoder_decoder',
+  );
+  r.finish();
+  return config;
+}
+
+export type DownBlockType = 'CrossAttnDownBlock2D' | 'DownBlock2D';
+export type UpBlockType = 'CrossAttnUpBlock2D' | 'UpBlock2D';
+
+export interface UnetConfig {
+  inChannels: number;
+  outChannels: number;
+  blockOut: number[];
+  layersPerBlock: number[];
+  down: DownBlockType[];
+  up: UpBlockType[];
+  midBlock: boolean;
+  /** Heads per down block (diffusers' attention_head_dim, which for these UNets is the head count). */
+  heads: number[];
+  transformerLayers: number[];
+  crossAttentionDim: number;
+  linearProjection: boolean;
+  upcastAttention: boolean;
+  groups: number;
+  eps: number;
+  flipSinToCos: boolean;
+  freqShift: number;
+  timeCondProjDim: number | null;
+  downsamplePadding: number;
+  midScale: number;
+  convInKernel: number;
+  convOutKernel: number;
+}
+
+/** diffusers' UNet2DConditionModel config, for the SD 1.x/2.x family (inpaint, depth, LCM, distilled). */
+export function readUnetConfig(file: string, json: unknown): UnetConfig {
+  const r = reader(file, json);
+  const down = r.strings('down_block_types', ['CrossAttnDownBlock2D', 'DownBlock2D'] as const, [
+    'CrossAttnDownBlock2D',
+    'CrossAttnDownBlock2D',
+    'CrossAttnDownBlock2D',
+    'DownBlock2D',
+  ]);
+  const up = r.strings('up_block_types', ['CrossAttnUpBlock2D', 'UpBlock2D'] as const, [
+    'UpBlock2D',
+    'CrossAttnUpBlock2D',
+    'CrossAttnUpBlock2D',
+    'CrossAttnUpBlock2D',
+  ]);
+  const n = down.length;
+  if (up.length !== n) r.fail('up_block_types', `has ${up.length} blocks but down_block_types has ${n}.`);
+  const blockOut = r.perBlock('block_out_channels', [320, 640, 1280, 1280], n);
+  const mid = (json as Json)['mid_block_type'];
+  if (mid !== undefined && mid !== null && mid !== 'UNetMidBlock2DCrossAttn') {
+    r.fail('mid_block_type', 'is not supported (this app builds UNetMidBlock2DCrossAttn or none).');
+  }
+  r.ignore('mid_block_type');
+  // diffusers refuses num_attention_heads for this class and reads attention_head_dim as the head count.
+  r.mustBe('num_attention_heads', null);
+  const heads = r.perBlock('attention_head_dim', 8, n);
+  const cross = (json as Json)['cross_attention_dim'];
+  if (Array.isArray(cross)) r.fail('cross_attention_dim', 'is per block, which this app does not build.');
+  const config: UnetConfig = {
+    inChannels: r.int('in_channels', 4),
+    outChannels: r.int('out_channels', 4),
+    blockOut,
+    layersPerBlock: r.perBlock('layers_per_block', 2, n),
+    down,
+    up,
+    midBlock: mid !== null,
+    heads,
+    transformerLayers: r.perBlock('transformer_layers_per_block', 1, n),
+    crossAttentionDim: r.int('cross_attention_dim', 1280),
+    linearProjection: r.bool('use_linear_projection', false),
+    upcastAttention: r.bool('upcast_attention', false),
+    groups: r.int('norm_num_groups', 32),
+    eps: r.number('norm_eps', 1e-5),
+    flipSinToCos: r.bool('flip_sin_to_cos', true),
+    freqShift: r.number('freq_shift', 0),
+    timeCondProjDim: r.intOrNull('time_cond_proj_dim'),
+    downsamplePadding: r.int('downsample_padding', 1, 0),
+    midScale: r.number('mid_block_scale_factor', 1),
+    convInKernel: r.int('conv_in_kernel', 3),
+    convOutKernel: r.int('conv_out_kernel', 3),
+  };
+  blockOut.forEach((c, i) => {
+    if (c % config.groups !== 0) r.fail('norm_num_groups', `does not divide block_out_channels[${i}] = ${c}.`);
+    if (c % heads[i]! !== 0)
+      r.fail('attention_head_dim', `(${heads[i]} heads) does not divide block_out_channels[${i}] = ${c}.`);
+  });
+  if (config.convInKernel % 2 === 0) r.fail('conv_in_kernel', 'must be odd.');
+  if (config.convOutKernel % 2 === 0) r.fail('conv_out_kernel', 'must be odd.');
+  r.oneOf('act_fn', ['silu'], 'silu');
+  r.mustBe('addition_embed_type', null);
+  r.mustBe('addition_time_embed_dim', null);
+  r.mustBe('class_embed_type', null);
+  r.mustBe('num_class_embeds', null);
+  r.mustBe('class_embeddings_concat', false);
+  r.mustBe('projection_class_embeddings_input_dim', null);
+  r.mustBe('dual_cross_attention', false);
+  r.mustBe('only_cross_attention', false);
+  r.mustBe('mid_block_only_cross_attention', null, false);
+  r.mustBe('encoder_hid_dim', null);
+  r.mustBe('encoder_hid_dim_type', null);
+  r.mustBe('center_input_sample', false);
+  r.mustBe('time_embedding_type', 'positional');
+  r.mustBe('time_embedding_dim', null);
+  r.mustBe('time_embedding_act_fn', null);
+  r.mustBe('timestep_post_act', null);
+  r.mustBe('resnet_time_scale_shift', 'default');
+  r.mustBe('resnet_skip_time_act', false);
+  r.mustBe('resnet_out_scale_factor', 1, 1.0);
+  r.mustBe('cross_attention_norm', null);
+  r.mustBe('attention_type', 'default');
+  r.mustBe('reverse_transformer_layers_per_block', null);
+  r.ignore('sample_size', 'dropout', 'addition_embed_type_num_heads');
+  r.finish();
+  return config;
+}
+
+export interface VaeConfig {
+  inChannels: number;
+  outChannels: number;
+  latentChannels: number;
+  blockOut: number[];
+  layersPerBlock: number;
+  groups: number;
+  midAttention: boolean;
+  quantConv: boolean;
+  postQuantConv: boolean;
+  scalingFactor: number;
+}
+
+/** diffusers' AutoencoderKL config. */
+export function readVaeConfig(file: string, json: unknown): VaeConfig {
+  const r = reader(file, json);
+  const down = r.strings('down_block_types', ['DownEncoderBlock2D'] as const, ['DownEncoderBlock2D']);
+  const up = r.strings('up_block_types', ['UpDecoderBlock2D'] as const, ['UpDecoderBlock2D']);
+  if (up.length !== down.length)
+    r.fail('up_block_types', `has ${up.length} blocks but down_block_types has ${down.length}.`);
+  const config: VaeConfig = {
+    inChannels: r.int('in_channels', 3),
+    outChannels: r.int('out_channels', 3),
+    latentChannels: r.int('latent_channels', 4),
+    blockOut: r.perBlock('block_out_channels', [64], down.length),
+    layersPerBlock: r.int('layers_per_block', 1),
+    groups: r.int('norm_num_groups', 32),
+    midAttention: r.bool('mid_block_add_attention', true),
+    quantConv: r.bool('use_quant_conv', true),
+    postQuantConv: r.bool('use_post_quant_conv', true),
+    scalingFactor: r.number('scaling_factor', 0.18215),
+  };
+  config.blockOut.forEach((c, i) => {
+    if (c % config.groups !== 0) r.fail('norm_num_groups', `does not divide block_out_channels[${i}] = ${c}.`);
+  });
+  r.oneOf('act_fn', ['silu'], 'silu');
+  r.mustBe('shift_factor', null, 0);
+  r.mustBe('latents_mean', null);
+  r.mustBe('latents_std', null);
+  r.ignore('sample_size', 'force_upcast');
+  r.finish();
+  return config;
+}

@@ -1,0 +1,196 @@
+/**
+ * A small builder for ONNX graphs whose weights live in safetensors files: nodes get unique names,
+ * constants are shared, and every weight becomes an external initializer pointing at its byte
+ * range, checked against the shape the architecture expects.
+ */
+import { ModelError } from '../errors';
+import {
+  encodeOnnxModel,
+  ONNX_BFLOAT16,
+  ONNX_FLOAT,
+  ONNX_FLOAT16,
+  type Attr,
+  type Dim,
+  type ExternalInitializer,
+  type GraphSpec,
+  type NodeSpec,
+} from '../onnx-writer';
+import type { SafetensorsEntry, SafetensorsHeader } from '../safetensors';
+
+/** opset 17: LayerNormalization, Resize with sizes, Shape with start/end, Softmax on one axis. */
+export const OPSET = 17;
+
+/** One safetensors file of a component, and the name the runtime gets its bytes under. */
+export interface WeightFile {
+  header: SafetensorsHeader;
+  /** The external-data location written into the graph (the runtime's `externalData[].path`). */
+  location: string;
+}
+
+/** A component's weights: one file, or the shards of `*.safetensors.index.json`. */
+export class WeightSet {
+  private readonly byName = new Map<string, { entry: SafetensorsEntry; file: WeightFile }>();
+  /** Names read by a graph, so a test can say which tensors a build used. */
+  readonly used = new Set<string>();
+
+  constructor(
+    readonly files: WeightFile[],
+    /** Prefixes tried in order when a name is not found as is (transformers' `text_model.`). */
+    private readonly prefixes: string[] = [''],
+  ) {
+    for (const file of files) {
+      for (const entry of file.header.tensors.values()) this.byName.set(entry.name, { entry, file });
+    }
+  }
+
+  /** The file names, for messages. */
+  describe(): string {
+    return this.files.map((f) => f.header.file).join(', ');
+  }
+
+  find(name: string): { entry: SafetensorsEntry; file: WeightFile } | undefined {
+    for (const prefix of this.prefixes) {
+      const hit = this.byName.get(prefix + name);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.find(name) !== undefined;
+  }
+}
+
+const TYPE_OF: Partial<Record<SafetensorsEntry['dtype'], number>> = {
+  F32: ONNX_FLOAT,
+  F16: ONNX_FLOAT16,
+  BF16: ONNX_BFLOAT16,
+};
+
+export class Graph {
+  private readonly nodes: NodeSpec[] = [];
+  private readonly inputs: GraphSpec['inputs'] = [];
+  private readonly outputs: GraphSpec['outputs'] = [];
+  private readonly int64s: GraphSpec['int64s'] = [];
+  private readonly floats: NonNullable<GraphSpec['floats']> = [];
+  private readonly initializers: ExternalInitializer[] = [];
+  private readonly constants = new Map<string, string>();
+  private readonly weightNames = new Map<string, string>();
+  private count = 0;
+
+  constructor(
+    readonly name: string,
+    readonly weights: WeightSet,
+  ) {}
+
+  input(name: string, type: number, dims: Dim[]): string {
+    this.inputs.push({ name, type, dims });
+    return name;
+  }
+
+  /** Names `value` as a graph output (through Identity when it already has another name). */
+  output(name: string, value: string, type: number, dims: Dim[]): void {
+    if (value !== name) this.nodes.push({ op: 'Identity', inputs: [value], outputs: [name] });
+    this.outputs.push({ name, type, dims });
+  }
+
+  private fresh(hint: string): string {
+    return `${hint}_${this.count++}`;
+  }
+
+  /** One node; returns its first output. */
+  op(op: string, inputs: string[], attrs: Attr[] = []): string {
+    return this.opN(op, inputs, 1, attrs)[0]!;
+  }
+
+  opN(op: string, inputs: string[], outputs: number, attrs: Attr[] = []): string[] {
+    const names = Array.from({ length: outputs }, () => this.fresh(op));
+    this.nodes.push({ op, inputs, outputs: names, ...(attrs.length ? { attrs } : {}) });
+    return names;
+  }
+
+  /** An int64 constant, shared between the nodes that use the same values. */
+  ints(values: number[], dims?: number[]): string {
+    const key = `i:${values.join(',')}:${dims?.join(',') ?? ''}`;
+    let name = this.constants.get(key);
+    if (!name) {
+      name = this.fresh('const_i64');
+      this.int64s.push({ name, values, ...(dims ? { dims } : {}) });
+      this.constants.set(key, name);
+    }
+    return name;
+  }
+
+  /** A float32 constant (a scalar when dims is []). */
+  floatsConst(values: Float32Array | number[], dims: number[]): string {
+    const small = values.length <= 16;
+    const key = small ? `f:${Array.from(values).join(',')}:${dims.join(',')}` : '';
+    const known = small ? this.constants.get(key) : undefined;
+    if (known) return known;
+    const name = this.fresh('const_f32');
+    this.floats.push({ name, values, dims });
+    if (small) this.constants.set(key, name);
+    return name;
+  }
+
+  scalar(value: number): string {
+    return this.floatsConst([value], []);
+  }
+
+  /**
+   * A weight as float32: an external initializer over the tensor's bytes (declared with `shape`,
+   * which must hold the same number of elements as the file's), cast when stored as fp16/bf16.
+   * ORT folds the cast when it creates the session.
+   */
+  weight(name: string, shape: number[]): string {
+    const key = `${name}:${shape.join(',')}`;
+    const known = this.weightNames.get(key);
+    if (known) return known;
+    const hit = this.weights.find(name);
+    if (!hit) {
+      throw new ModelError(`${this.weights.describe()} has no tensor "${name}", which ${this.name} needs.`);
+    }
+    const { entry, file } = hit;
+    const want = shape.reduce((a, b) => a * b, 1);
+    const have = entry.shape.reduce((a, b) => a * b, 1);
+    if (want !== have) {
+      throw new ModelError(
+        `${file.header.file}: "${entry.name}" has shape [${entry.shape.join(', ')}], but the config makes ${this.name} expect [${shape.join(', ')}].`,
+      );
+    }
+    const type = TYPE_OF[entry.dtype];
+    if (type === undefined) {
+      throw new ModelError(`${file.header.file}: "${entry.name}" is ${entry.dtype}; weights must be F32, F16 or BF16.`);
+    }
+    this.weights.used.add(entry.name);
+    const raw = `w:${entry.name}`;
+    this.initializers.push({
+      name: raw,
+      type,
+      dims: shape,
+      location: file.location,
+      offset: entry.begin,
+      length: entry.end - entry.begin,
+    });
+    const value = type === ONNX_FLOAT ? raw : this.op('Cast', [raw], [{ name: 'to', i: ONNX_FLOAT }]);
+    this.weightNames.set(key, value);
+    return value;
+  }
+
+  spec(): GraphSpec {
+    return {
+      name: this.name,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      int64s: this.int64s,
+      floats: this.floats,
+      initializers: this.initializers,
+      nodes: this.nodes,
+      opset: OPSET,
+    };
+  }
+
+  encode(): Uint8Array {
+    return encodeOnnxModel(this.spec());
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Stable Diffusion's networks built from a diffusers checkpoint: each component's `config.json`
+ * and safetensors headers in, ONNX graphs out whose weights point into those same files.
+ */
+import { buildClipText } from './clip-text';
+import { readClipTextConfig, readUnetConfig, readVaeConfig, type UnetConfig, type VaeConfig } from './config';
+import { WeightSet, type WeightFile } from './graph';
+import { buildUnet, type UnetBuildOptions } from './unet';
+import { buildVaeDecoder, buildVaeEncoder } from './vae';
+
+export type { UnetConfig, VaeConfig, WeightFile, UnetBuildOptions };
+export { WeightSet };
+
+/** A component folder as read: its config (parsed JSON) and its weight files' headers. */
+export interface ComponentSource {
+  /** e.g. `unet/config.json`, for messages. */
+  configPath: string;
+  config: unknown;
+  files: WeightFile[];
+}
+
+/** transformers saves CLIPTextModel's weights under `text_model.`; some converters drop it. */
+const TEXT_PREFIXES = ['text_model.', ''];
+
+export function textEncoderGraph(source: ComponentSource): Uint8Array {
+  const config = readClipTextConfig(source.configPath, source.config);
+  return buildClipText(config, new WeightSet(source.files, TEXT_PREFIXES));
+}
+
+export function unetGraph(
+  source: ComponentSource,
+  options: UnetBuildOptions = {},
+): { model: Uint8Array; config: UnetConfig } {
+  const config = readUnetConfig(source.configPath, source.config);
+  return { model: buildUnet(config, new WeightSet(source.files), options), config };
+}
+
+export function vaeGraphs(source: ComponentSource): { encoder: Uint8Array; decoder: Uint8Array; config: VaeConfig } {
+  const config = readVaeConfig(source.configPath, source.config);
+  const weights = new WeightSet(source.files);
+  return { encoder: buildVaeEncoder(config, weights), decoder: buildVaeDecoder(config, weights), config };
+}

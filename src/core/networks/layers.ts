@@ -1,0 +1,140 @@
+/**
+ * torch.nn's layers as ONNX nodes, each reading its weights by the module path diffusers and
+ * transformers save them under (`<prefix>.weight`, `<prefix>.bias`).
+ */
+import type { Graph } from './graph';
+
+/** x·Wᵀ + b for x [..., in], W stored [out, in] as torch's Linear keeps it. */
+export function linear(g: Graph, x: string, prefix: string, inF: number, outF: number, bias = true): string {
+  // MatMul on a transposed initializer: ORT folds the Transpose once when it creates the session,
+  // and MatMul takes any leading dims (Gemm would need a flatten and a reshape around every call).
+  const w = g.op('Transpose', [g.weight(`${prefix}.weight`, [outF, inF])], [{ name: 'perm', ints: [1, 0] }]);
+  const y = g.op('MatMul', [x, w]);
+  return bias ? g.op('Add', [y, g.weight(`${prefix}.bias`, [outF])]) : y;
+}
+
+export function conv2d(
+  g: Graph,
+  x: string,
+  prefix: string,
+  inC: number,
+  outC: number,
+  kernel: number,
+  options: { stride?: number; pad?: number; bias?: boolean } = {},
+): string {
+  const pad = options.pad ?? (kernel - 1) >> 1;
+  const inputs = [x, g.weight(`${prefix}.weight`, [outC, inC, kernel, kernel])];
+  if (options.bias ?? true) inputs.push(g.weight(`${prefix}.bias`, [outC]));
+  return g.op('Conv', inputs, [
+    { name: 'kernel_shape', ints: [kernel, kernel] },
+    { name: 'pads', ints: [pad, pad, pad, pad] },
+    { name: 'strides', ints: [options.stride ?? 1, options.stride ?? 1] },
+  ]);
+}
+
+/**
+ * torch.nn.GroupNorm on [B, C, H, W]: statistics per group through InstanceNormalization on
+ * [B, G, C/G·H·W] (the form torch's own exporter writes, which every ORT backend runs), then the
+ * per-channel affine.
+ */
+export function groupNorm(g: Graph, x: string, prefix: string, channels: number, groups: number, eps: number): string {
+  const grouped = g.op('Reshape', [x, g.ints([0, groups, -1])]);
+  const ones = g.floatsConst(new Float32Array(groups).fill(1), [groups]);
+  const zeros = g.floatsConst(new Float32Array(groups), [groups]);
+  const normed = g.op('InstanceNormalization', [grouped, ones, zeros], [{ name: 'epsilon', f: eps }]);
+  const back = g.op('Reshape', [normed, g.op('Shape', [x])]);
+  const scale = g.op('Reshape', [g.weight(`${prefix}.weight`, [channels]), g.ints([channels, 1, 1])]);
+  const shift = g.op('Reshape', [g.weight(`${prefix}.bias`, [channels]), g.ints([channels, 1, 1])]);
+  return g.op('Add', [g.op('Mul', [back, scale]), shift]);
+}
+
+/** torch.nn.LayerNorm over the last axis. */
+export function layerNorm(g: Graph, x: string, prefix: string, dim: number, eps: number): string {
+  return g.op(
+    'LayerNormalization',
+    [x, g.weight(`${prefix}.weight`, [dim]), g.weight(`${prefix}.bias`, [dim])],
+    [
+      { name: 'axis', i: -1 },
+      { name: 'epsilon', f: eps },
+    ],
+  );
+}
+
+export function silu(g: Graph, x: string): string {
+  return g.op('Mul', [x, g.op('Sigmoid', [x])]);
+}
+
+/** Exact (erf) GELU, torch's default. */
+export function gelu(g: Graph, x: string): string {
+  const erf = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2)])]);
+  return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5)]), g.op('Add', [erf, g.scalar(1)])]);
+}
+
+/** CLIP's quick_gelu: x·σ(1.702x). */
+export function quickGelu(g: Graph, x: string): string {
+  return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.scalar(1.702)])])]);
+}
+
+/** Activations by the names configs use. */
+export function activation(g: Graph, x: string, name: string): string {
+  switch (name) {
+    case 'silu':
+    case 'swish':
+      return silu(g, x);
+    case 'gelu':
+      return gelu(g, x);
+    case 'quick_gelu':
+      return quickGelu(g, x);
+    default:
+      throw new Error(`activation ${name}`);
+  }
+}
+
+/**
+ * Scaled dot-product attention over [B, N, heads·d] queries and [B, M, heads·d] keys and values:
+ * softmax(q·kᵀ/√d + mask)·v per head, back to [B, N, heads·d]. `mask` is added to the scores
+ * ([N, M], broadcast over batch and heads).
+ */
+export function attention(
+  g: Graph,
+  q: string,
+  k: string,
+  v: string,
+  heads: number,
+  headDim: number,
+  mask?: string,
+): string {
+  const split = g.ints([0, 0, heads, headDim]);
+  const qh = g.op('Transpose', [g.op('Reshape', [q, split])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+  const kh = g.op('Transpose', [g.op('Reshape', [k, split])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
+  const vh = g.op('Transpose', [g.op('Reshape', [v, split])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+  let scores = g.op('MatMul', [g.op('Mul', [qh, g.scalar(1 / Math.sqrt(headDim))]), kh]);
+  if (mask) scores = g.op('Add', [scores, mask]);
+  const probs = g.op('Softmax', [scores], [{ name: 'axis', i: -1 }]);
+  const out = g.op('Transpose', [g.op('MatMul', [probs, vh])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+  return g.op('Reshape', [out, g.ints([0, 0, heads * headDim])]);
+}
+
+/** [B, C, H, W] → [B, H·W, C]. */
+export function toTokens(g: Graph, x: string, channels: number): string {
+  return g.op('Transpose', [g.op('Reshape', [x, g.ints([0, channels, -1])])], [{ name: 'perm', ints: [0, 2, 1] }]);
+}
+
+/** [B, H·W, C] → [B, C, H, W] with H and W taken from `like`. */
+export function fromTokens(g: Graph, x: string, like: string): string {
+  return g.op('Reshape', [g.op('Transpose', [x], [{ name: 'perm', ints: [0, 2, 1] }]), g.op('Shape', [like])]);
+}
+
+/** Nearest-neighbour upsampling to a size: H, W from `sizeOf` (or ×2 without it), as F.interpolate. */
+export function upsampleNearest(g: Graph, x: string, sizeOf?: string): string {
+  const attrs = [
+    { name: 'mode', s: 'nearest' },
+    { name: 'coordinate_transformation_mode', s: 'asymmetric' },
+    { name: 'nearest_mode', s: 'floor' },
+  ];
+  if (!sizeOf) return g.op('Resize', [x, '', g.floatsConst([1, 1, 2, 2], [4])], attrs);
+  const lead = g.op('Shape', [x], [{ name: 'end', i: 2 }]);
+  const spatial = g.op('Shape', [sizeOf], [{ name: 'start', i: 2 }]);
+  const sizes = g.op('Concat', [lead, spatial], [{ name: 'axis', i: 0 }]);
+  return g.op('Resize', [x, '', '', sizes], attrs);
+}
