@@ -120,7 +120,7 @@ export interface OnnxModels extends Models {
   /** Milliseconds inside the UNet's session.run, one entry per call (the benchmark reads and clears it). */
   readonly unetRunMs: number[];
   /** The feeds the adapter builds for a UNet call, for timing session.run alone. */
-  unetFeeds(sample: Tensor, t: number, text: Tensor): Record<string, OrtTensor>;
+  unetFeeds(sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor>;
   readonly sessions: OnnxModelSet;
 }
 
@@ -133,6 +133,11 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
   const sampleSpec = findInput(unetSpecs, 'UNet', ['sample']);
   const timestepSpec = findInput(unetSpecs, 'UNet', ['timestep']);
   const hiddenSpec = findInput(unetSpecs, 'UNet', ['encoder_hidden_states']);
+  const condSpec = unetSpecs.find((s) => s.name === 'timestep_cond');
+  const condDim = condSpec?.shape[1];
+  if (condSpec && (typeof condDim !== 'number' || condDim < 1)) {
+    throw new ModelError('The UNet has a timestep_cond input without a fixed embedding size.');
+  }
   const unetOut = pickOutput(sessions.unet, 'UNet', ['out_sample']);
 
   const decSpecs = inputSpecs(sessions.vaeDecoder);
@@ -150,14 +155,25 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
       typeof heightDim === 'number' && typeof widthDim === 'number' && heightDim > 0 && widthDim > 0
         ? { height: heightDim, width: widthDim }
         : null,
+    guidanceEmbedDim: condSpec ? (condDim as number) : null,
   };
 
   const unetRunMs: number[] = [];
-  const unetFeeds = (sample: Tensor, t: number, text: Tensor): Record<string, OrtTensor> => ({
-    [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
-    [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
-    [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
-  });
+  const unetFeeds = (sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor> => {
+    const feeds = {
+      [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
+      [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
+      [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
+    };
+    if (condSpec) {
+      if (!cond) throw new ModelError('This UNet needs the guidance embedding (timestep_cond) on every call.');
+      const batch = sample.dims[0]!;
+      // One embedding for the whole batch, repeated per item as diffusers' w.repeat(batch) does.
+      const data = batch === cond.dims[0] ? cond.data : tile(cond.data, batch);
+      feeds[condSpec.name] = floatInput(ort, condSpec, data, [batch, cond.dims[1]!]);
+    }
+    return feeds;
+  };
 
   return {
     info,
@@ -183,8 +199,8 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     sessions,
     unetFeeds,
 
-    async unet(sample, t, text) {
-      const feeds = unetFeeds(sample, t, text);
+    async unet(sample, t, text, cond) {
+      const feeds = unetFeeds(sample, t, text, cond);
       const started = performance.now();
       const out = await sessions.unet.run(feeds);
       unetRunMs.push(performance.now() - started);
@@ -192,7 +208,8 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
       return readOutput(out[unetOut]!);
     },
 
-    ...(options.resident && residentDtype(sampleSpec, sessions.unet, unetOut)
+    // The resident loop feeds no guidance embedding: LCM UNets run the plain loop.
+    ...(options.resident && !condSpec && residentDtype(sampleSpec, sessions.unet, unetOut)
       ? {
           denoiseLinear: linearLoop(
             ort,
@@ -213,6 +230,12 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
 
     ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),
   };
+}
+
+function tile(data: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(data.length * times);
+  for (let i = 0; i < times; i++) out.set(data, i * data.length);
+  return out;
 }
 
 /** The step graph's dtype when the UNet takes and returns the same float type, else null (no resident loop). */

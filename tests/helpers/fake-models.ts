@@ -9,6 +9,8 @@ export interface UnetCall {
   /** The whole `sample` input, conditioning channels included. */
   sample: Float32Array;
   channels: number;
+  /** An LCM UNet's guidance embedding, when the pipeline passed one. */
+  timestepCond?: Float32Array;
 }
 
 /** `yieldEachStep` makes each UNet call wait a macrotask, as a real model does, so messages interleave. */
@@ -21,6 +23,7 @@ export function fakeModels(info: Partial<ModelInfo> = {}, yieldEachStep = false)
       latentChannels: 4,
       unetBatch: 'any',
       unetInChannels: 4,
+      guidanceEmbedDim: null,
       fixedLatentSize: null,
       ...info,
     },
@@ -34,10 +37,17 @@ export function fakeModels(info: Partial<ModelInfo> = {}, yieldEachStep = false)
       // The "embedding" is the prompt length, so the halves are told apart.
       return tensor(new Float32Array(77 * 4).fill(ids[1]!), [1, 77, 4]);
     },
-    async unet(sample: Tensor, t: number, text: Tensor) {
+    async unet(sample: Tensor, t: number, text: Tensor, timestepCond?: Tensor) {
       if (yieldEachStep) await new Promise((resolve) => setTimeout(resolve, 0));
       const [batch, channels, h, w] = sample.dims as [number, number, number, number];
-      unetCalls.push({ batch, t, text: text.data, sample: sample.data.slice(), channels });
+      unetCalls.push({
+        batch,
+        t,
+        text: text.data,
+        sample: sample.data.slice(),
+        channels,
+        ...(timestepCond ? { timestepCond: timestepCond.data } : {}),
+      });
       // The prediction has the latent channels only, whatever conditioning rode along.
       const perIn = channels * h * w;
       const perOut = 4 * h * w;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineGuidance } from '../../src/core/pipeline/guidance';
+import { combineGuidance, guidanceScaleEmbedding } from '../../src/core/pipeline/guidance';
 import { txt2img } from '../../src/core/pipeline/txt2img';
 import { pixelStats } from '../../src/core/image';
 import type { Txt2ImgParams } from '../../src/core/validate';
@@ -100,6 +100,35 @@ describe('txt2img with the tiny model on onnxruntime-node', () => {
     for (const scheduler of ['pndm', 'ddim', 'lms', 'euler', 'euler-ancestral', 'dpmpp-2m', 'lcm'] as const) {
       const r = await txt2img(models, { ...base, scheduler, steps: 4 }, { schedulerConfig });
       expect(pixelStats(r.image.pixels).std, scheduler).toBeGreaterThan(10);
+    }
+  });
+});
+
+describe('LCM UNets (time_cond_proj_dim): guidance as an embedding', () => {
+  const LCM = { ...SD_PNDM, _class_name: 'LCMScheduler' };
+
+  it('embeds w = scale − 1 as [sin, cos] of 1000·w times the frequency ladder', () => {
+    const e = guidanceScaleEmbedding(8, 8);
+    const freqs = [0, 1, 2, 3].map((i) => Math.exp((-i * Math.log(10000)) / 3));
+    freqs.forEach((f, i) => {
+      expect(e[i]).toBeCloseTo(Math.sin(7000 * f), 3);
+      expect(e[4 + i]).toBeCloseTo(Math.cos(7000 * f), 3);
+    });
+    // Guidance 1 is w = 0: sin 0 and cos 0.
+    expect(Array.from(guidanceScaleEmbedding(1, 4))).toEqual([0, 0, 1, 1]);
+  });
+
+  it('one UNet call per step with the embedding, and no negative prompt, as LatentConsistencyModelPipeline', async () => {
+    const models = fakeModels({ guidanceEmbedDim: 8 });
+    await txt2img(
+      models,
+      { ...base, scheduler: 'lcm', negativePrompt: 'blurry', guidanceScale: 8 },
+      { schedulerConfig: LCM },
+    );
+    expect(models.unetCalls).toHaveLength(4);
+    for (const call of models.unetCalls) {
+      expect(call.batch).toBe(1);
+      expect(Array.from(call.timestepCond!)).toEqual(Array.from(guidanceScaleEmbedding(8, 8)));
     }
   });
 });

@@ -21,6 +21,11 @@ export interface ModelInfo {
   unetInChannels: number;
   /** A fixed latent size when the export has one (e.g. 64×64), else null. */
   fixedLatentSize: { height: number; width: number } | null;
+  /**
+   * LCM UNets (`time_cond_proj_dim`) take the guidance scale as an embedding of this size through
+   * `timestep_cond` instead of a second, unconditional UNet call; null for every other UNet.
+   */
+  guidanceEmbedDim: number | null;
 }
 
 /**
@@ -36,8 +41,11 @@ export interface Models {
   readonly specialTokens?: { bos: number; eos: number; pad: number };
   /** [1, 77] ids → [1, 77, hidden]. */
   encodeText(ids: Int32Array): Promise<Tensor>;
-  /** The noise prediction for `sample` [batch, c, h, w] at timestep `t`. */
-  unet(sample: Tensor, t: number, text: Tensor): Promise<Tensor>;
+  /**
+   * The noise prediction for `sample` [batch, c, h, w] at timestep `t`; `timestepCond` [1, dim] is
+   * the guidance embedding of an LCM UNet (see `guidanceEmbedDim`), shared by the batch.
+   */
+  unet(sample: Tensor, t: number, text: Tensor, timestepCond?: Tensor): Promise<Tensor>;
   /** Scaled-back latents [1, 4, h, w] → image [1, 3, 8h, 8w] in about [-1, 1]. */
   decode(latents: Tensor): Promise<Tensor>;
   /**

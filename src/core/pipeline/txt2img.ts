@@ -6,7 +6,7 @@ import { TorchGenerator } from '../random';
 import { createScheduler, type Scheduler, type SchedulerConfigJson } from '../schedulers';
 import { allFinite, scale, tensor, type Tensor } from '../tensor';
 import type { Txt2ImgParams } from '../validate';
-import { combineGuidance, usesGuidance } from './guidance';
+import { combineGuidance, guidanceScaleEmbedding, usesGuidance } from './guidance';
 import type { Models, TokenizedPrompt } from './models';
 import { predictX0 } from './preview';
 import { linearPlan } from '../schedulers/linear-plan';
@@ -52,6 +52,8 @@ export interface PromptEmbeddings {
   /** Reused every step for the batch-2 latent input, so the loop allocates no latent-sized pair. */
   pair?: Float32Array;
   truncated: string;
+  /** An LCM UNet's guidance embedding [1, dim] (its guidance instead of an unconditional half). */
+  timestepCond?: Tensor;
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -67,6 +69,15 @@ export async function encodePrompt(
 ): Promise<PromptEmbeddings> {
   const positive: TokenizedPrompt = await models.tokenize(prompt);
   const cond = await models.encodeText(positive.ids);
+  // An LCM UNet was distilled with guidance built in: one call with the scale's embedding, and no
+  // negative prompt, as LatentConsistencyModelPipeline.
+  const embedDim = models.info.guidanceEmbedDim;
+  if (embedDim)
+    return withGuidanceEmbedding(
+      models,
+      { cond, uncond: null, batched: null, truncated: positive.truncated },
+      guidanceScale,
+    );
   // diffusers encodes "" when there is no negative prompt.
   const uncond = usesGuidance(guidanceScale)
     ? await models.encodeText((await models.tokenize(negativePrompt)).ids)
@@ -81,6 +92,19 @@ export async function encodePrompt(
       ? concatBatch(cond, cond)
       : null;
   return { cond, uncond, batched, truncated: positive.truncated };
+}
+
+/** The embeddings of an LCM UNet for one guidance scale: the conditional half with the scale's embedding. */
+function withGuidanceEmbedding(models: Models, embeddings: PromptEmbeddings, guidanceScale: number): PromptEmbeddings {
+  const dim = models.info.guidanceEmbedDim!;
+  const { cond, truncated } = embeddings;
+  return {
+    cond,
+    uncond: null,
+    batched: models.info.unetBatch === 2 ? concatBatch(cond, cond) : null,
+    truncated,
+    timestepCond: tensor(guidanceScaleEmbedding(guidanceScale, dim), [1, dim]),
+  };
 }
 
 /** [a; b] along the batch axis. */
@@ -111,10 +135,10 @@ export async function predictNoise(
   embeddings: PromptEmbeddings,
   guidanceScale: number,
 ): Promise<Float32Array> {
-  const { cond, uncond, batched } = embeddings;
+  const { cond, uncond, batched, timestepCond } = embeddings;
   if (!uncond) {
-    if (!batched) return (await models.unet(latentInput, t, cond)).data;
-    const both = await models.unet(duplicateBatch(latentInput, embeddings), t, batched);
+    if (!batched) return (await models.unet(latentInput, t, cond, timestepCond)).data;
+    const both = await models.unet(duplicateBatch(latentInput, embeddings), t, batched, timestepCond);
     return both.data.subarray(both.data.length / 2);
   }
   if (!batched) {
@@ -283,7 +307,9 @@ function residentLoop(
   twin: () => Scheduler,
 ): Promise<Tensor> | null {
   const { models, timesteps, start, embeddings, guidanceScale, generator, options, extras } = loop;
-  if (!models.denoiseLinear || options.preview || extras.condition || extras.afterStep) return null;
+  if (!models.denoiseLinear || options.preview || extras.condition || extras.afterStep || embeddings.timestepCond) {
+    return null;
+  }
   const { cond, uncond, batched } = embeddings;
   // A batch-1 export with guidance needs two calls per step: that stays on the plain loop.
   if (uncond && !batched) return null;
@@ -380,6 +406,7 @@ export async function txt2imgFromEmbeddings(
  * unconditional half only when this scale uses guidance, as encodePrompt would have made them.
  */
 export function embeddingsForGuidance(models: Models, full: PromptEmbeddings, guidanceScale: number): PromptEmbeddings {
+  if (models.info.guidanceEmbedDim) return withGuidanceEmbedding(models, full, guidanceScale);
   if (usesGuidance(guidanceScale) || !full.uncond) return full;
   const batched = models.info.unetBatch === 2 ? concatBatch(full.cond, full.cond) : null;
   return { cond: full.cond, uncond: null, batched, truncated: full.truncated };

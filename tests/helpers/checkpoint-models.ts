@@ -1,0 +1,48 @@
+/** A diffusers checkpoint folder on onnxruntime-node, through the worker's own session builder. */
+import { existsSync, readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { Models } from '../../src/core/pipeline/models';
+import { createOnnxModels } from '../../workers/onnx-models';
+import { checkpointSessions, type ComponentBytes } from '../../workers/safetensors-sessions';
+import { createClipTokenizer } from '../../workers/tokenizer';
+import { MODELS_DIR, readJson } from './node-models';
+
+/** The app's bundled CLIP tokenizer.json (the reference repos have only vocab.json + merges.txt). */
+const TOKENIZER_JSON = `${MODELS_DIR}../tokenizers/clip/tokenizer.json`;
+
+function component(dir: string, part: string, names: string[]): ComponentBytes {
+  const name = names.find((n) => existsSync(`${dir}${part}/${n}`));
+  if (!name) throw new Error(`${dir}${part} has none of ${names.join(', ')}`);
+  return {
+    configPath: `${part}/config.json`,
+    config: readJson(`${dir}${part}/config.json`),
+    weights: [{ path: `${part}/${name}`, bytes: new Uint8Array(readFileSync(`${dir}${part}/${name}`)) }],
+  };
+}
+
+export async function loadCheckpoint(
+  dir: string,
+  options: { fp16?: boolean; padInputChannels?: boolean } = {},
+): Promise<{ models: Models; schedulerConfig: Record<string, unknown> }> {
+  const variant = options.fp16 ? '.fp16' : '';
+  const { sessions, vaeScalingFactor } = await checkpointSessions(
+    {
+      textEncoder: component(dir, 'text_encoder', [`model${variant}.safetensors`]),
+      unet: component(dir, 'unet', [`diffusion_pytorch_model${variant}.safetensors`]),
+      vae: component(dir, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]),
+    },
+    (_part, model, externalData) => ort.InferenceSession.create(model, { externalData }),
+    { padInputChannels: options.padInputChannels ?? false },
+  );
+  const tokenizer = createClipTokenizer(
+    readJson<object>(TOKENIZER_JSON),
+    readJson<Record<string, unknown>>(`${dir}tokenizer/tokenizer_config.json`),
+  );
+  const models = createOnnxModels(ort, sessions, {
+    tokenize: (text) => tokenizer.tokenize(text),
+    describeTokens: (ids) => tokenizer.tokenStrings(ids),
+    specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
+    vaeScalingFactor,
+  });
+  return { models, schedulerConfig: readJson(`${dir}scheduler/scheduler_config.json`) };
+}

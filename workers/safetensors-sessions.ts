@@ -1,0 +1,83 @@
+/**
+ * ONNX Runtime sessions for a diffusers checkpoint: graphs built by the core from each component's
+ * config, weights handed over as external data straight from the downloaded safetensors bytes (no
+ * copy in JS; WebGPU uploads them to the GPU directly). The same code runs on onnxruntime-web in
+ * the worker and onnxruntime-node in the tests.
+ */
+import type { InferenceSession } from 'onnxruntime-common';
+import { parseSafetensors } from '../src/core/safetensors';
+import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource, type UnetConfig } from '../src/core/networks';
+import type { OnnxModelSet } from './onnx-models';
+
+/** A component as downloaded: its config and its weight files' bytes. */
+export interface ComponentBytes {
+  configPath: string;
+  config: unknown;
+  weights: { path: string; bytes: Uint8Array }[];
+}
+
+export interface CheckpointBytes {
+  textEncoder: ComponentBytes;
+  unet: ComponentBytes;
+  vae: ComponentBytes;
+}
+
+/** Creates one session from a graph and the external data it points into. */
+export type CreateSession = (
+  part: 'text_encoder' | 'unet' | 'vae_encoder' | 'vae_decoder',
+  model: Uint8Array,
+  externalData: { path: string; data: Uint8Array }[],
+) => Promise<InferenceSession>;
+
+const baseName = (path: string): string => path.split('/').pop() ?? path;
+
+function source(part: ComponentBytes): { source: ComponentSource; external: { path: string; data: Uint8Array }[] } {
+  const files = part.weights.map((w) => ({ header: parseSafetensors(w.path, w.bytes), location: baseName(w.path) }));
+  return {
+    source: { configPath: part.configPath, config: part.config, files },
+    external: part.weights.map((w) => ({ path: baseName(w.path), data: w.bytes })),
+  };
+}
+
+export interface CheckpointSessions {
+  sessions: OnnxModelSet;
+  vaeScalingFactor: number;
+  unetConfig: UnetConfig;
+}
+
+/**
+ * Builds every graph before creating any session, so a config the app cannot build is refused
+ * before ORT spends time (and memory) on the others.
+ */
+export async function checkpointSessions(
+  bytes: CheckpointBytes,
+  create: CreateSession,
+  options: { padInputChannels?: boolean } = {},
+): Promise<CheckpointSessions> {
+  const text = source(bytes.textEncoder);
+  const unet = source(bytes.unet);
+  const vae = source(bytes.vae);
+  const textModel = textEncoderGraph(text.source);
+  const unetBuilt = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false });
+  const vaeBuilt = vaeGraphs(vae.source);
+  const created: InferenceSession[] = [];
+  const make: CreateSession = async (part, model, external) => {
+    const s = await create(part, model, external);
+    created.push(s);
+    return s;
+  };
+  try {
+    const textEncoder = await make('text_encoder', textModel, text.external);
+    const unetSession = await make('unet', unetBuilt.model, unet.external);
+    const vaeDecoder = await make('vae_decoder', vaeBuilt.decoder, vae.external);
+    const vaeEncoder = await make('vae_encoder', vaeBuilt.encoder, vae.external);
+    return {
+      sessions: { textEncoder, unet: unetSession, vaeDecoder, vaeEncoder },
+      vaeScalingFactor: vaeBuilt.config.scalingFactor,
+      unetConfig: unetBuilt.config,
+    };
+  } catch (error) {
+    await Promise.all(created.map((s) => s.release().catch(() => undefined)));
+    throw error;
+  }
+}
