@@ -94,20 +94,22 @@ function isFileRef(value: unknown): boolean {
   return isRecord(value) && typeof value['url'] === 'string' && typeof value['path'] === 'string';
 }
 
+const isPart = (value: unknown): boolean =>
+  isRecord(value) && isFileRef(value['config']) && Array.isArray(value['weights']) && value['weights'].every(isFileRef);
+
+/** ONNX files for text encoder, UNet and VAE decoder, or a config and weight candidates for each checkpoint part. */
+function hasComponents(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  if (value['format'] === 'onnx') return ['textEncoder', 'unet', 'vaeDecoder'].every((k) => isFileRef(value[k]));
+  if (value['format'] === 'safetensors') return ['textEncoder', 'unet', 'vae'].every((k) => isPart(value[k]));
+  return false;
+}
+
 function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
   const { modelId, plan, backend, depthEstimator } = params;
   if (typeof modelId !== 'string' || modelId.length === 0) throw new ValidationError('Choose a model.', 'model');
-  if (
-    !isRecord(plan) ||
-    !isFileRef(plan['textEncoder']) ||
-    !isFileRef(plan['unet']) ||
-    !isFileRef(plan['vaeDecoder']) ||
-    !isRecord(plan['scheduler'])
-  ) {
-    throw new ValidationError(
-      'The model has no complete file list (text encoder, UNet, VAE decoder, scheduler).',
-      'model',
-    );
+  if (!isRecord(plan) || !isRecord(plan['scheduler']) || !hasComponents(plan['components'])) {
+    throw new ValidationError('The model has no complete file list (text encoder, UNet, VAE, scheduler).', 'model');
   }
   if (backend !== 'webgpu' && backend !== 'wasm')
     throw new ValidationError('Backend must be WebGPU or WASM.', 'backend');

@@ -6,14 +6,16 @@
 import { ort, ortFor, pinWasmPaths } from './ort-env';
 import { CancelledError, ModelError } from '../src/core/errors';
 import { schedulerNameForConfig, type SchedulerConfigJson } from '../src/core/schedulers';
-import type { FileRef, LoadPlan } from '../src/protocol/load-plan';
+import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from '../src/protocol/load-plan';
 import { cachedFile, deleteFile, listRecords, MODEL_CACHE, writeRecord } from '../src/storage/model-cache';
 import type { AdapterInfo, LoadModelParams, Progress } from '../src/protocol/messages';
 import { describeAdapter, detectCapabilities, requestAdapter } from './capabilities';
 import { loadFile } from './download';
 import type { LoadedModel } from './handler';
 import { gpuMemory } from './gpu-memory';
-import { createOnnxModels, type OrtModule } from './onnx-models';
+import { createOnnxModels, type OnnxModelSet, type OrtModule } from './onnx-models';
+import { checkpointSessions } from './safetensors-sessions';
+import { SafetensorsError } from '../src/core/safetensors';
 import { createClipTokenizer } from './tokenizer';
 
 /** The app ships CLIP's tokenizer for model repos that only have vocab.json + merges.txt. */
@@ -108,8 +110,16 @@ function residentOnGpu(created: ort.InferenceSession[]) {
   };
 }
 
-function sizeOf(ref: FileRef & { externalData?: FileRef[] }): number {
-  return (ref.size ?? 0) + (ref.externalData ?? []).reduce((s, e) => s + (e.size ?? 0), 0);
+/** The big files a plan downloads: ONNX graphs with their external data, or each checkpoint part's preferred weights. */
+function plannedFiles(components: PlanComponents): FileRef[] {
+  if (components.format === 'safetensors') {
+    return [components.textEncoder, components.unet, components.vae].flatMap((p) => p.weights.slice(0, 1));
+  }
+  const { textEncoder, unet, vaeDecoder, vaeEncoder } = components;
+  return [textEncoder, unet, vaeDecoder, ...(vaeEncoder ? [vaeEncoder] : [])].flatMap((f) => [
+    f,
+    ...(f.externalData ?? []),
+  ]);
 }
 
 /** What will not fit, said before anything is downloaded. */
@@ -119,14 +129,14 @@ function checkFit(plan: LoadPlan, backend: 'webgpu' | 'wasm', adapter: AdapterIn
       `${plan.name} has fp16 weights and needs WebGPU's shader-f16 feature, which this GPU (${adapter.vendor} ${adapter.architecture}) does not offer. Choose an fp32 model, or another browser or GPU.`,
     );
   }
-  const files = [plan.textEncoder, plan.unet, plan.vaeDecoder, ...(plan.vaeEncoder ? [plan.vaeEncoder] : [])];
-  const big = files.flatMap((f) => [f, ...(f.externalData ?? [])]).find((f) => (f.size ?? 0) > MAX_FILE_BYTES);
+  const files = plannedFiles(plan.components);
+  const big = files.find((f) => (f.size ?? 0) > MAX_FILE_BYTES);
   if (big) {
     throw new ModelError(
       `${big.path} is ${(big.size! / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use an export with external data (model.onnx + model.onnx_data) or fp16 weights.`,
     );
   }
-  const total = files.reduce((s, f) => s + sizeOf(f), 0) || plan.approxBytes || 0;
+  const total = files.reduce((s, f) => s + (f.size ?? 0), 0) || plan.approxBytes || 0;
   if (backend === 'wasm' && total > WASM_MEMORY_BYTES) {
     throw new ModelError(
       `${plan.name} needs about ${(total / 2 ** 30).toFixed(1)} GiB, more than WASM's 4 GiB memory. Use WebGPU or a smaller (fp16) model.`,
@@ -146,6 +156,8 @@ async function checkQuota(plan: LoadPlan): Promise<void> {
     );
   }
 }
+
+const isNotFound = (error: unknown): boolean => error instanceof ModelError && /\(404\)/.test(error.message);
 
 export async function loadOrtModel(
   params: LoadModelParams,
@@ -175,10 +187,12 @@ export async function loadOrtModel(
   // Overall progress across files: bytes done in finished files plus the current one.
   const known = new Map<string, number>();
   let finished = 0;
-  const files = [plan.textEncoder, plan.unet, plan.vaeDecoder, ...(plan.vaeEncoder ? [plan.vaeEncoder] : [])];
-  const planned = files.flatMap((f) => [f, ...(f.externalData ?? [])]);
+  const planned = plannedFiles(plan.components);
   const overallTotal = (): number | null => {
-    const sum = planned.reduce((s, f) => s + (known.get(f.url) ?? f.size ?? 0), 0);
+    // Sizes the server told, plus the planned files not started yet.
+    const sum =
+      [...known.values()].reduce((s, n) => s + n, 0) +
+      planned.filter((f) => !known.has(f.url)).reduce((s, f) => s + (f.size ?? 0), 0);
     return sum > 0 ? sum : (plan.approxBytes ?? null);
   };
   const fetched: string[] = [];
@@ -216,17 +230,19 @@ export async function loadOrtModel(
       fetched.push(ref.url);
       return bytes;
     } catch (error) {
-      if (error instanceof ModelError && /\(404\)/.test(error.message)) {
-        if (plan.cache) {
-          await caches
-            .open(MODEL_CACHE)
-            .then((c) => c.put(ref.url, new Response(new Uint8Array(0), { headers: { [MISSING]: '1' } })));
-          fetched.push(ref.url);
-        }
+      if (isNotFound(error)) {
+        await rememberMissing(ref);
         return null;
       }
       throw error;
     }
+  };
+  const rememberMissing = async (ref: FileRef): Promise<void> => {
+    if (!plan.cache) return;
+    await caches
+      .open(MODEL_CACHE)
+      .then((c) => c.put(ref.url, new Response(new Uint8Array(0), { headers: { [MISSING]: '1' } })));
+    fetched.push(ref.url);
   };
   const json = <T>(bytes: Uint8Array | null, name: string): T | null => {
     if (!bytes) return null;
@@ -270,53 +286,141 @@ export async function loadOrtModel(
     ...(plan.freeDimensionOverrides ? { freeDimensionOverrides: plan.freeDimensionOverrides } : {}),
   };
   const created: ort.InferenceSession[] = [];
-  const session = async (
+  /** A session from a graph and its external data; a failure of cached bytes removes them. */
+  const create = async (
     part: string,
-    ref: FileRef & { externalData?: FileRef[] },
+    path: string,
+    model: Uint8Array,
+    external: { path: string; data: Uint8Array }[],
+    cachedUrls: string[],
     extra: ort.InferenceSession.SessionOptions = {},
   ): Promise<ort.InferenceSession> => {
-    const main = await get(ref);
-    const external = [];
-    for (const e of ref.externalData ?? []) external.push({ ref: e, ...(await get(e)) });
     if (signal.aborted) throw new CancelledError();
     onProgress({ kind: 'session', part });
     try {
-      const s = await runtime.InferenceSession.create(main.bytes, {
+      const s = await runtime.InferenceSession.create(model, {
         ...options,
         ...extra,
-        ...(external.length > 0
-          ? { externalData: external.map((e) => ({ path: e.ref.path.split('/').pop()!, data: e.bytes })) }
-          : {}),
+        ...(external.length > 0 ? { externalData: external } : {}),
       });
       created.push(s);
       return s;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      // A cached file that does not parse is damaged: remove it so the next try downloads it again.
-      const cachedParts = [main, ...external].filter((f) => f.fromCache);
-      if (cachedParts.length > 0) {
-        await deleteFile(ref.url);
-        for (const e of ref.externalData ?? []) await deleteFile(e.url);
+      // A cached file that does not load is damaged: remove it so the next try downloads it again.
+      if (cachedUrls.length > 0) {
+        for (const url of cachedUrls) await deleteFile(url);
         throw new ModelError(
-          `${ref.path} from this browser's cache could not be loaded (${reason}). The damaged copy was removed: press Generate to download it again.`,
+          `${path} from this browser's cache could not be loaded (${reason}). The damaged copy was removed: press Generate to download it again.`,
         );
       }
-      throw new ModelError(`${ref.path} could not be loaded by ONNX Runtime (${backend}): ${reason}`);
+      throw new ModelError(`${path} could not be loaded by ONNX Runtime (${backend}): ${reason}`);
     }
   };
+  const onnxSession = async (
+    part: string,
+    ref: OnnxFileRef,
+    extra: ort.InferenceSession.SessionOptions = {},
+  ): Promise<ort.InferenceSession> => {
+    const main = await get(ref);
+    const external = [];
+    for (const e of ref.externalData ?? []) external.push({ ref: e, ...(await get(e)) });
+    const cached = [{ ref, ...main }, ...external].filter((f) => f.fromCache).map((f) => f.ref.url);
+    return create(
+      part,
+      ref.path,
+      main.bytes,
+      external.map((e) => ({ path: e.ref.path.split('/').pop()!, data: e.bytes })),
+      cached.length > 0 ? [ref.url, ...(ref.externalData ?? []).map((e) => e.url)] : [],
+      extra,
+    );
+  };
+  /** The first of a checkpoint part's weight files that exists (404s are remembered for offline loads). */
+  const getFirst = async (refs: FileRef[]): Promise<{ ref: FileRef; bytes: Uint8Array; fromCache: boolean }> => {
+    for (const ref of refs) {
+      if (ref.missing) continue;
+      if (plan.cache && (await cachedFile(ref.url))?.headers.get(MISSING)) continue;
+      try {
+        return { ref, ...(await get(ref)) };
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await rememberMissing(ref);
+      }
+    }
+    throw new ModelError(`The model has none of ${refs.map((r) => r.path).join(', ')}.`);
+  };
+  const checkpointPart = async (part: CheckpointPartRef) => {
+    const config = json<unknown>(await getOptional(part.config), part.config.path);
+    if (config === null) throw new ModelError(`The model has no ${part.config.path}.`);
+    const weights = await getFirst(part.weights);
+    return {
+      configPath: part.config.path,
+      config,
+      weights: [{ path: weights.ref.path, bytes: weights.bytes }],
+      from: weights,
+    };
+  };
+  // On WebGPU the UNet's output stays on the GPU: the resident loop feeds it to the step graph.
+  const onGpu = backend === 'webgpu' && device !== null;
+  const unetExtra: ort.InferenceSession.SessionOptions = onGpu ? { preferredOutputLocation: 'gpu-buffer' } : {};
   try {
-    const textEncoder = await session('text_encoder', plan.textEncoder);
-    // On WebGPU the UNet's output stays on the GPU: the resident loop feeds it to the step graph.
-    const onGpu = backend === 'webgpu' && device !== null;
-    const unet = await session('unet', plan.unet, onGpu ? { preferredOutputLocation: 'gpu-buffer' } : {});
-    const vaeDecoder = await session('vae_decoder', plan.vaeDecoder);
-    const vaeEncoder = plan.vaeEncoder ? await session('vae_encoder', plan.vaeEncoder) : undefined;
-    const sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
+    const c = plan.components;
+    let sessions: OnnxModelSet;
+    let vaeScalingFactor: number | undefined;
+    if (c.format === 'onnx') {
+      const textEncoder = await onnxSession('text_encoder', c.textEncoder);
+      const unet = await onnxSession('unet', c.unet, unetExtra);
+      const vaeDecoder = await onnxSession('vae_decoder', c.vaeDecoder);
+      const vaeEncoder = c.vaeEncoder ? await onnxSession('vae_encoder', c.vaeEncoder) : undefined;
+      sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
+    } else {
+      const parts = {
+        textEncoder: await checkpointPart(c.textEncoder),
+        unet: await checkpointPart(c.unet),
+        vae: await checkpointPart(c.vae),
+      };
+      const byPart = {
+        text_encoder: parts.textEncoder,
+        unet: parts.unet,
+        vae_encoder: parts.vae,
+        vae_decoder: parts.vae,
+      };
+      try {
+        ({ sessions, vaeScalingFactor } = await checkpointSessions(
+          parts,
+          (part, model, external) => {
+            const from = byPart[part].from;
+            return create(
+              part,
+              from.ref.path,
+              model,
+              external,
+              from.fromCache ? [from.ref.url] : [],
+              part === 'unet' ? unetExtra : {},
+            );
+          },
+          // Always: WebGPU's Conv needs it for 9- and 5-channel UNets, and it changes nothing on WASM.
+          { padInputChannels: true },
+        ));
+      } catch (error) {
+        // A cached weights file whose header no longer parses is damaged: remove it as above.
+        if (error instanceof SafetensorsError) {
+          const part = Object.values(parts).find((p) => p.from.ref.path === error.file);
+          if (part?.from.fromCache) {
+            await deleteFile(part.from.ref.url);
+            throw new ModelError(
+              `${error.message} It came from this browser's cache and was removed: press Generate to download it again.`,
+            );
+          }
+        }
+        throw error;
+      }
+    }
     const models = createOnnxModels(runtime as unknown as OrtModule, sessions, {
       tokenize: (text) => tokenizer.tokenize(text),
       describeTokens: (ids) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
-      vaeScalingFactor: vaeConfig?.scaling_factor ?? 0.18215,
+      vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
       ...(onGpu ? { resident: residentOnGpu(created) } : {}),
     });
     if (plan.cache) {

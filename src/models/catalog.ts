@@ -34,6 +34,7 @@ function tiny(
     verified: true,
     verifiedBy: 'made by scripts/make-tiny-models.ts',
     components: {
+      format: 'onnx',
       textEncoder: { path: 'text_encoder/model.onnx' },
       unet: { path: 'unet/model.onnx' },
       vaeDecoder: { path: 'vae_decoder/model.onnx' },
@@ -94,6 +95,7 @@ export const SD_TURBO: ModelManifest = {
   verifiedBy:
     'file paths, input/output names and the 1-step Euler schedule as used by microsoft/onnxruntime-inference-examples js/sd-turbo',
   components: {
+    format: 'onnx',
     textEncoder: { path: 'text_encoder/model.onnx' },
     unet: { path: 'unet/model.onnx' },
     vaeDecoder: { path: 'vae_decoder/model.onnx' },

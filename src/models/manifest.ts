@@ -5,7 +5,7 @@
 import { ValidationError } from '../core/errors';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
 import type { AppMode } from './catalog';
-import type { FileRef, LoadPlan } from '../protocol/load-plan';
+import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from '../protocol/load-plan';
 
 export type { FileRef, LoadPlan };
 
@@ -18,6 +18,23 @@ export interface ManifestFile {
   /** ONNX external-data files next to the graph (`model.onnx_data`), passed to ORT's externalData. */
   externalData?: { path: string; size?: number; sha256?: string }[];
 }
+
+/** A diffusers component folder: config.json and the weight files to try, preferred first. */
+export interface CheckpointPart {
+  config: string;
+  weights: string[];
+}
+
+export type ManifestComponents =
+  | {
+      format: 'onnx';
+      textEncoder: ManifestFile;
+      unet: ManifestFile;
+      vaeDecoder: ManifestFile;
+      vaeEncoder?: ManifestFile;
+    }
+  /** A diffusers checkpoint (config.json + safetensors per component): the app builds the graphs. */
+  | { format: 'safetensors'; textEncoder: CheckpointPart; unet: CheckpointPart; vae: CheckpointPart };
 
 export type ModelSource =
   /** Files served by this app (the tiny models). */
@@ -41,12 +58,7 @@ export interface ModelManifest {
   /** Whether this file list was checked against a trusted source (see `verifiedBy`). */
   verified: boolean;
   verifiedBy?: string;
-  components: {
-    textEncoder: ManifestFile;
-    unet: ManifestFile;
-    vaeDecoder: ManifestFile;
-    vaeEncoder?: ManifestFile;
-  };
+  components: ManifestComponents;
   /** scheduler_config.json path, or the config itself when the repo has none. */
   scheduler: { path: string } | { config: SchedulerConfigJson };
   tokenizer: { dir: string; hasTokenizerJson: boolean };
@@ -83,7 +95,7 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
   const url = (path: string) => fileUrl(source, hub, path);
   // A picked folder has what it has: a file it lacks is known missing, not fetched.
   const missing = (path: string) => (source.kind === 'local' && !source.urls[path] ? { missing: true } : {});
-  const ref = (f: ManifestFile): FileRef & { externalData?: FileRef[] } => ({
+  const ref = (f: ManifestFile): OnnxFileRef => ({
     url: url(f.path),
     path: f.path,
     ...missing(f.path),
@@ -103,14 +115,22 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
   const plain = (path: string): FileRef => ({ url: url(path), path, ...missing(path) });
   const dir = manifest.tokenizer.dir.replace(/\/?$/, '/');
   const c = manifest.components;
+  const part = (p: CheckpointPart): CheckpointPartRef => ({ config: plain(p.config), weights: p.weights.map(plain) });
+  const components: PlanComponents =
+    c.format === 'onnx'
+      ? {
+          format: 'onnx',
+          textEncoder: ref(c.textEncoder),
+          unet: ref(c.unet),
+          vaeDecoder: ref(c.vaeDecoder),
+          ...(c.vaeEncoder ? { vaeEncoder: ref(c.vaeEncoder) } : {}),
+        }
+      : { format: 'safetensors', textEncoder: part(c.textEncoder), unet: part(c.unet), vae: part(c.vae) };
   return {
     modelId: manifest.id,
     name: manifest.name,
     cache: manifest.source.kind === 'hub' || manifest.source.kind === 'url',
-    textEncoder: ref(c.textEncoder),
-    unet: ref(c.unet),
-    vaeDecoder: ref(c.vaeDecoder),
-    ...(c.vaeEncoder ? { vaeEncoder: ref(c.vaeEncoder) } : {}),
+    components,
     scheduler: 'config' in manifest.scheduler ? { config: manifest.scheduler.config } : plain(manifest.scheduler.path),
     ...(manifest.tokenizer.hasTokenizerJson ? { tokenizerJson: plain(`${dir}tokenizer.json`) } : {}),
     tokenizerConfig: plain(`${dir}tokenizer_config.json`),
@@ -160,25 +180,41 @@ function hasComponent(index: ModelIndex, name: string): boolean {
   return Array.isArray(v) && v.length === 2 && v[0] !== null && v[1] !== null;
 }
 
+/** The weight files of a diffusers component, preferred variant first. */
+function checkpointPart(dir: string, stem: string, dtype: 'fp32' | 'fp16'): CheckpointPart {
+  const full = `${dir}/${stem}.safetensors`;
+  const half = `${dir}/${stem}.fp16.safetensors`;
+  return { config: `${dir}/config.json`, weights: dtype === 'fp16' ? [half, full] : [full, half] };
+}
+
 /**
- * A manifest from a diffusers ONNX repo's own model_index.json: the standard layout
- * (`<component>/model.onnx`), the kind from the pipeline class. What the class does not say (UNet
- * channels, dtypes, timestep type) the loader reads from the ONNX metadata after download.
+ * A manifest from a diffusers repo's own model_index.json: an ONNX export (`vae_decoder`,
+ * `<component>/model.onnx`) or a diffusers checkpoint (`vae`, config.json + safetensors per
+ * component, whose graphs the app builds). The kind comes from the pipeline class; what the class
+ * does not say (UNet channels, dtypes) the loader reads from the files themselves.
  */
 export function manifestFromModelIndex(id: string, source: ModelSource, index: ModelIndex): ModelManifest {
   if (typeof index !== 'object' || index === null)
     throw new ValidationError('model_index.json is not an object.', 'customModel');
   const className = String(index['_class_name'] ?? '');
-  for (const part of ['text_encoder', 'unet', 'vae_decoder']) {
+  const checkpoint = !hasComponent(index, 'vae_decoder') && hasComponent(index, 'vae');
+  if (checkpoint && (hasComponent(index, 'text_encoder_2') || /XL|StableDiffusion3|Flux/i.test(className))) {
+    throw new ValidationError(
+      `This repo is a ${className || 'pipeline'} with a second text encoder (SDXL, SD 3 or Flux), which this app does not run: it runs Stable Diffusion 1.x and 2.x checkpoints.`,
+      'customModel',
+    );
+  }
+  for (const part of ['text_encoder', 'unet', checkpoint ? 'vae' : 'vae_decoder']) {
     if (!hasComponent(index, part)) {
       throw new ValidationError(
-        `This repo's model_index.json (${className || 'no _class_name'}) has no ${part}: it is not a diffusers ONNX Stable Diffusion export.`,
+        `This repo's model_index.json (${className || 'no _class_name'}) has no ${part}: it is not a diffusers Stable Diffusion checkpoint or ONNX export.`,
         'customModel',
       );
     }
   }
   const inpaint = /Inpaint/i.test(className);
   const depth = /Depth/i.test(className);
+  const lcm = /LatentConsistency/i.test(className) || /LCM/.test(JSON.stringify(index['scheduler'] ?? ''));
   const modes: AppMode[] = inpaint
     ? ['inpaint']
     : depth
@@ -187,28 +223,40 @@ export function manifestFromModelIndex(id: string, source: ModelSource, index: M
   const file = (part: string): ManifestFile => ({ path: `${part}/model.onnx` });
   const name =
     source.kind === 'hub' ? source.repo : source.kind === 'local' ? `${source.name} (local folder)` : source.baseUrl;
+  const hasEncoder = checkpoint || hasComponent(index, 'vae_encoder');
+  const dtype = 'fp32';
   return {
     id,
     name,
     source,
-    description: `Loaded from its model_index.json (${className || 'unknown pipeline'}).`,
+    description: `Loaded from its model_index.json (${className || 'unknown pipeline'}${checkpoint ? ', safetensors: the app builds its networks' : ''}).`,
     licence: 'see the repository',
-    dtype: 'fp32',
+    dtype,
     kind: inpaint ? 'inpaint' : depth ? 'depth' : 'txt2img',
-    modes: hasComponent(index, 'vae_encoder')
-      ? modes
-      : modes.filter((m) => m === 'txt2img' || m === 'compare' || m === 'explore'),
+    modes: hasEncoder ? modes : modes.filter((m) => m === 'txt2img' || m === 'compare' || m === 'explore'),
     verified: false,
-    components: {
-      textEncoder: file('text_encoder'),
-      unet: file('unet'),
-      vaeDecoder: file('vae_decoder'),
-      ...(hasComponent(index, 'vae_encoder') ? { vaeEncoder: file('vae_encoder') } : {}),
-    },
+    components: checkpoint
+      ? {
+          format: 'safetensors',
+          textEncoder: checkpointPart('text_encoder', 'model', dtype),
+          unet: checkpointPart('unet', 'diffusion_pytorch_model', dtype),
+          vae: checkpointPart('vae', 'diffusion_pytorch_model', dtype),
+        }
+      : {
+          format: 'onnx',
+          textEncoder: file('text_encoder'),
+          unet: file('unet'),
+          vaeDecoder: file('vae_decoder'),
+          ...(hasComponent(index, 'vae_encoder') ? { vaeEncoder: file('vae_encoder') } : {}),
+        },
     scheduler: { path: 'scheduler/scheduler_config.json' },
-    tokenizer: { dir: 'tokenizer/', hasTokenizerJson: true },
-    vaeConfigPath: 'vae_decoder/config.json',
+    // Hub SD checkpoints ship vocab.json + merges.txt (CLIP's vocabulary): the app's bundled
+    // tokenizer.json is that vocabulary, with the repo's tokenizer_config deciding the padding.
+    tokenizer: { dir: 'tokenizer/', hasTokenizerJson: !checkpoint },
+    vaeConfigPath: checkpoint ? 'vae/config.json' : 'vae_decoder/config.json',
     nativeSize: 512,
-    defaults: { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
+    defaults: lcm
+      ? { width: 512, height: 512, steps: 4, guidanceScale: 8 }
+      : { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
   };
 }

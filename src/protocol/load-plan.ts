@@ -11,15 +11,35 @@ export interface FileRef {
   missing?: boolean;
 }
 
+/** An ONNX graph and the external-data files next to it. */
+export type OnnxFileRef = FileRef & { externalData?: FileRef[] };
+
+/**
+ * A diffusers component folder: its config.json and the weight files to try in order (the
+ * preferred variant first); the first that exists is used.
+ */
+export interface CheckpointPartRef {
+  config: FileRef;
+  weights: FileRef[];
+}
+
+/** The networks of a model: ONNX exports, or a diffusers checkpoint whose graphs the app builds. */
+export type PlanComponents =
+  | {
+      format: 'onnx';
+      textEncoder: OnnxFileRef;
+      unet: OnnxFileRef;
+      vaeDecoder: OnnxFileRef;
+      vaeEncoder?: OnnxFileRef;
+    }
+  | { format: 'safetensors'; textEncoder: CheckpointPartRef; unet: CheckpointPartRef; vae: CheckpointPartRef };
+
 /** What the worker needs to load a model: every URL resolved, whether to keep files in Cache Storage. */
 export interface LoadPlan {
   modelId: string;
   name: string;
   cache: boolean;
-  textEncoder: FileRef & { externalData?: FileRef[] };
-  unet: FileRef & { externalData?: FileRef[] };
-  vaeDecoder: FileRef & { externalData?: FileRef[] };
-  vaeEncoder?: FileRef & { externalData?: FileRef[] };
+  components: PlanComponents;
   scheduler: FileRef | { config: SchedulerConfigJson };
   tokenizerJson?: FileRef;
   tokenizerConfig: FileRef;

@@ -1,3 +1,5 @@
+import { readFixtureJson } from '../helpers/fixtures';
+import type { LoadPlan } from '../../src/protocol/load-plan';
 import { describe, expect, it } from 'vitest';
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ort from 'onnxruntime-node';
@@ -19,12 +21,68 @@ const SD15_INDEX = {
   vae_encoder: ['diffusers', 'OnnxRuntimeModel'],
 };
 
+function onnxParts(plan: LoadPlan) {
+  if (plan.components.format !== 'onnx') throw new Error('an ONNX plan was expected');
+  return plan.components;
+}
+
 describe('model manifests', () => {
+  it("reads a diffusers checkpoint's model_index.json: config.json + safetensors per component", () => {
+    const index = readFixtureJson<Record<string, unknown>>('networks/sd2-depth/model_index.json');
+    const source = parseModelInput('http://127.0.0.1:4181/sd2-depth');
+    const m = manifestFromModelIndex('url:x', source, index);
+    expect([m.kind, m.modes]).toEqual(['depth', ['depth2img']]);
+    expect(m.components).toEqual({
+      format: 'safetensors',
+      textEncoder: {
+        config: 'text_encoder/config.json',
+        weights: ['text_encoder/model.safetensors', 'text_encoder/model.fp16.safetensors'],
+      },
+      unet: {
+        config: 'unet/config.json',
+        weights: ['unet/diffusion_pytorch_model.safetensors', 'unet/diffusion_pytorch_model.fp16.safetensors'],
+      },
+      vae: {
+        config: 'vae/config.json',
+        weights: ['vae/diffusion_pytorch_model.safetensors', 'vae/diffusion_pytorch_model.fp16.safetensors'],
+      },
+    });
+    // The repo has vocab.json + merges.txt only: the bundled CLIP tokenizer.json, its own padding config.
+    expect(m.tokenizer).toEqual({ dir: 'tokenizer/', hasTokenizerJson: false });
+    const plan = planLoad(m, 'https://huggingface.co', 'http://127.0.0.1:4173');
+    expect(plan.components.format === 'safetensors' && plan.components.unet.weights[1]!.url).toBe(
+      'http://127.0.0.1:4181/sd2-depth/unet/diffusion_pytorch_model.fp16.safetensors',
+    );
+    const lcm = manifestFromModelIndex('a', source, readFixtureJson('networks/lcm/model_index.json'));
+    expect([lcm.kind, lcm.defaults.steps, lcm.defaults.guidanceScale]).toEqual(['txt2img', 4, 8]);
+    expect(manifestFromModelIndex('a', source, readFixtureJson('networks/sd1/model_index.json')).modes).toEqual([
+      'txt2img',
+      'img2img',
+      'inpaint',
+      'compare',
+      'explore',
+    ]);
+  });
+
+  it('refuses SDXL-style repos with a message that says what they are', () => {
+    const xl = {
+      _class_name: 'StableDiffusionXLPipeline',
+      text_encoder: ['transformers', 'CLIPTextModel'],
+      text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
+      unet: ['diffusers', 'UNet2DConditionModel'],
+      vae: ['diffusers', 'AutoencoderKL'],
+    };
+    expect(() => manifestFromModelIndex('a', parseModelInput('a/b'), xl)).toThrow(
+      'This repo is a StableDiffusionXLPipeline with a second text encoder (SDXL, SD 3 or Flux), which this app does not run',
+    );
+  });
+
   it("reads a diffusers ONNX repo's model_index.json into the standard layout", () => {
     const source = parseModelInput('someone/sd15-onnx@fp16');
     expect(source).toEqual({ kind: 'hub', repo: 'someone/sd15-onnx', revision: 'fp16' });
     const m = manifestFromModelIndex('hub:someone/sd15-onnx@fp16', source, SD15_INDEX);
     expect(m.components).toEqual({
+      format: 'onnx',
       textEncoder: { path: 'text_encoder/model.onnx' },
       unet: { path: 'unet/model.onnx' },
       vaeDecoder: { path: 'vae_decoder/model.onnx' },
@@ -33,7 +91,7 @@ describe('model manifests', () => {
     expect(m.modes).toEqual(['txt2img', 'img2img', 'inpaint', 'compare', 'explore']);
     expect(m.verified).toBe(false);
     const plan = planLoad(m, 'http://127.0.0.1:9/', 'http://127.0.0.1:4173');
-    expect(plan.unet.url).toBe('http://127.0.0.1:9/someone/sd15-onnx/resolve/fp16/unet/model.onnx');
+    expect(onnxParts(plan).unet.url).toBe('http://127.0.0.1:9/someone/sd15-onnx/resolve/fp16/unet/model.onnx');
     expect(plan.cache).toBe(true);
     expect(plan.scheduler).toEqual({
       url: 'http://127.0.0.1:9/someone/sd15-onnx/resolve/fp16/scheduler/scheduler_config.json',
@@ -49,7 +107,7 @@ describe('model manifests', () => {
     expect([inpaint.kind, inpaint.modes]).toEqual(['inpaint', ['inpaint']]);
     const noEncoder = manifestFromModelIndex('a', parseModelInput('a/b'), { ...SD15_INDEX, vae_encoder: [null, null] });
     expect(noEncoder.modes).toEqual(['txt2img', 'compare', 'explore']);
-    expect(noEncoder.components.vaeEncoder).toBeUndefined();
+    expect(noEncoder.components).not.toHaveProperty('vaeEncoder');
   });
 
   it('rejects what is not an SD export, and input that is neither a repo id nor a URL', () => {
@@ -161,7 +219,9 @@ describe('the SD-Turbo catalog entry', () => {
     expect(euler.timesteps).toEqual([999]);
     expect(euler.initNoiseSigma).toBeCloseTo(14.6146, 3);
     const plan = planLoad(SD_TURBO, 'https://huggingface.co', 'http://127.0.0.1');
-    expect(plan.unet.url).toBe('https://huggingface.co/schmuell/sd-turbo-ort-web/resolve/main/unet/model.onnx');
+    expect(onnxParts(plan).unet.url).toBe(
+      'https://huggingface.co/schmuell/sd-turbo-ort-web/resolve/main/unet/model.onnx',
+    );
     expect(plan.tokenizerJson).toBeUndefined();
     expect(plan.padToken).toBe('!');
   });

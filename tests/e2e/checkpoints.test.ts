@@ -1,0 +1,110 @@
+/**
+ * Diffusers checkpoints (config.json + safetensors) added by folder URL, their networks built in
+ * the browser: every reference pipeline run gives diffusers' image.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NETWORK_CASES, NETWORKS_DIR } from '../helpers/fixtures';
+import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { maxAbsDiff, meanAbsDiff, pipelineGoldens, rgbToRgba, type PipelineGolden } from '../helpers/pipeline-goldens';
+import { encodePng } from '../helpers/png';
+import { canvasPixels, generate, setRange, setSettings } from './app';
+import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
+
+const FILES = join(process.cwd(), 'test-results', 'files');
+/** Each reference checkpoint as a plain folder of files, through the app's origin. */
+const folderUrl = (name: string) => `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/${name}/`;
+
+const grey = (plane: Uint8Array) => {
+  const rgba = new Uint8Array(plane.length * 4);
+  plane.forEach((v, i) => rgba.set([v, v, v, 255], i * 4));
+  return rgba;
+};
+
+/** Puts a golden run's settings and inputs into the app as a person would. */
+async function enter(session: Session, g: PipelineGolden): Promise<void> {
+  const { page } = session;
+  const s = g.settings;
+  const mode = s.mode;
+  await page.getByTestId(`mode-${mode}`).click();
+  await setSettings(page, {
+    prompt: s.prompt,
+    negativePrompt: s.negative_prompt ?? '',
+    guidance: s.guidance_scale,
+    steps: s.num_inference_steps,
+    seed: String(s.seed),
+    width: g.width,
+    height: g.height,
+    scheduler: s.scheduler,
+  });
+  if (mode === 'txt2img') return;
+  const write = (name: string, rgba: Uint8Array) => {
+    const path = join(FILES, `${g.case}-${g.run}-${name}.png`);
+    writeFileSync(path, encodePng(g.width, g.height, rgba));
+    return path;
+  };
+  await page
+    .getByTestId('init-image-input')
+    .setInputFiles(write('start', rgbToRgba(g.startImage!) as unknown as Uint8Array));
+  await expect
+    .poll(() => page.getByTestId('init-image-info').textContent())
+    .toMatch(new RegExp(`${g.width}×${g.height}`));
+  if (s.strength !== undefined) await setRange(page, 'strength', s.strength);
+  if (mode === 'inpaint') {
+    await page.getByTestId('mask-upload').setInputFiles(write('mask', grey(g.mask!)));
+    if (await page.getByTestId('paste-back').isChecked()) await page.getByTestId('paste-back').uncheck();
+  }
+  if (mode === 'depth2img') {
+    await page.getByTestId('depth-input').setInputFiles(write('depth', grey(g.depthMap!)));
+    await expect.poll(() => page.getByTestId('depth-map').getAttribute('data-source')).toBe('uploaded');
+  }
+}
+
+describe('diffusers checkpoints by folder URL, networks built in the browser', () => {
+  let hub: MockHub;
+  let session: Session;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    mkdirSync(FILES, { recursive: true });
+    hub = await startMockHub(
+      Object.fromEntries(NETWORK_CASES.map((n) => [`fixtures/${n}`, `${NETWORKS_DIR}${n}`])),
+      MOCK_HUB_PORT,
+      MOCK_HUB_PATH,
+    );
+    session = await openApp();
+    session.page.on('pageerror', (e) => console.error('page error:', e.message));
+    await session.page.getByTestId('models-panel').locator('summary').click();
+  });
+  afterAll(async () => {
+    await session?.close();
+    await hub?.stop();
+  });
+
+  // WebGPU (SwiftShader here, seconds per step) runs one case per UNet kind: 4-, 9- and 5-channel and LCM.
+  const ON_WEBGPU = new Set(['txt2img-default', 'inpaint', 'depth2img', 'lcm']);
+  for (const backend of ['wasm', 'webgpu'] as const) {
+    for (const name of NETWORK_CASES) {
+      for (const golden of pipelineGoldens(name).filter((g) => backend === 'wasm' || ON_WEBGPU.has(g.run))) {
+        it(`${name} ${golden.run} on ${backend}: diffusers' image within 2/255`, async () => {
+          const { page } = session;
+          await setSettings(page, { backend });
+          await page.getByTestId('custom-model-input').fill(folderUrl(name));
+          await page.getByTestId('load-model').click();
+          await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${folderUrl(name)}`);
+          await enter(session, golden);
+          expect(await generate(page)).toBe('done');
+          const { width, height, pixels } = await canvasPixels(page);
+          expect([width, height]).toEqual([golden.width, golden.height]);
+          const mean = meanAbsDiff(pixels, golden.image);
+          console.log(
+            `${name} ${golden.run} ${backend}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`,
+          );
+          expect(mean).toBeLessThanOrEqual(2);
+          await page.screenshot({ path: join(SCREENSHOTS, `checkpoint-${name}-${golden.run}-${backend}.png`) });
+        });
+      }
+    }
+  }
+});
