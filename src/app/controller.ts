@@ -143,6 +143,12 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
       if (!s.schedulerChosen && loaded.defaultScheduler) useStore.setState({ scheduler: loaded.defaultScheduler });
       return loaded;
     })
+    .catch((error: unknown) => {
+      // The worker releases the old model before loading a new one (two SD models rarely fit in one
+      // GPU), so after a failed load nothing is loaded: the next run loads its model again.
+      useStore.getState().setSession({ model: null });
+      throw error;
+    })
     .finally(() => {
       loadingModel = null;
       // A failed or cancelled download may have left files behind in the cache list: show what is there.

@@ -2,10 +2,10 @@
  * Diffusers checkpoints (config.json + safetensors) added by folder URL, their networks built in
  * the browser: every reference pipeline run gives diffusers' image.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NETWORK_CASES, NETWORKS_DIR } from '../helpers/fixtures';
+import { NETWORK_CASES, NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens, rgbToRgba, type PipelineGolden } from '../helpers/pipeline-goldens';
 import { encodePng } from '../helpers/png';
@@ -107,4 +107,74 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
       }
     }
   }
+
+  const load = async (url: string) => {
+    const { page } = session;
+    await page.getByTestId('custom-model-input').fill(url);
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${url}`);
+  };
+  const txt2imgDefault = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
+
+  it('compare, live previews and explore run on a checkpoint too', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    await load(folderUrl('sd1'));
+    await enter(session, txt2imgDefault);
+    await page.getByTestId('mode-compare').click();
+    await page.getByTestId('compare-scales').fill('1.1, 7.5, 12');
+    expect(await generate(page)).toBe('done');
+    const cells = page.getByTestId('compare-cell');
+    expect(await cells.count()).toBe(3);
+    const cell = await cells
+      .nth(1)
+      .locator('canvas')
+      .evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
+    expect(meanAbsDiff(cell, txt2imgDefault.image)).toBeLessThanOrEqual(2);
+    await page.screenshot({ path: join(SCREENSHOTS, 'checkpoint-compare.png') });
+
+    // Live previews take the plain loop; the final image is the same.
+    await page.getByTestId('mode-txt2img').click();
+    await page.getByTestId('live-preview').check();
+    expect(await generate(page)).toBe('done');
+    expect(meanAbsDiff((await canvasPixels(page)).pixels, txt2imgDefault.image)).toBeLessThanOrEqual(2);
+    await page.getByTestId('live-preview').uncheck();
+
+    await page.getByTestId('mode-explore').click();
+    // The ids transformers' CLIPTokenizer gave diffusers for this prompt (io.safetensors), up to the end token.
+    const ids = Array.from(readTensorFile(`${NETWORKS_DIR}sd1/io.safetensors`).floats('text.input_ids').slice(0, 77));
+    const used = ids.slice(0, ids.indexOf(49407) + 1).join(', ');
+    await expect.poll(() => page.getByTestId('token-ids').textContent()).toBe(used);
+    await page.getByTestId('explore-vae').click();
+    await expect.poll(() => page.getByTestId('latent-shape').textContent()).toMatch(/96×64 pixels → 4×8×12 latents/);
+  });
+
+  it('a config the app does not build is refused by name in the UI, and the app stays usable', async () => {
+    const { page } = session;
+    const dir = join(FILES, 'sdxl-like');
+    cpSync(`${NETWORKS_DIR}sd1`, dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, 'unet/config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'unet/config.json'), JSON.stringify({ ...config, addition_embed_type: 'text_time' }));
+    await hub.stop();
+    hub = await startMockHub(
+      {
+        ...Object.fromEntries(NETWORK_CASES.map((n) => [`fixtures/${n}`, `${NETWORKS_DIR}${n}`])),
+        'fixtures/sdxl-like': dir,
+      },
+      MOCK_HUB_PORT,
+      MOCK_HUB_PATH,
+    );
+    await page.getByTestId('mode-txt2img').click();
+    await load(folderUrl('sdxl-like'));
+    expect(await generate(page)).toBe('error');
+    expect(await page.getByTestId('error').textContent()).toMatch(
+      /unet\/config\.json: addition_embed_type = "text_time" is not supported/,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'checkpoint-unsupported.png') });
+    // Back to a good checkpoint: it loads and draws diffusers' image.
+    await load(folderUrl('sd1'));
+    await enter(session, txt2imgDefault);
+    expect(await generate(page)).toBe('done');
+    expect(meanAbsDiff((await canvasPixels(page)).pixels, txt2imgDefault.image)).toBeLessThanOrEqual(2);
+  });
 });
