@@ -8,7 +8,7 @@ import { txt2img } from '../src/core/pipeline/txt2img';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
 import { TorchGenerator } from '../src/core/random';
 import { tensor, type Tensor } from '../src/core/tensor';
-import type { BenchParams, BenchResult, Stats } from '../src/protocol/messages';
+import type { BenchGraphParams, BenchGraphResult, BenchParams, BenchResult, Stats } from '../src/protocol/messages';
 import type { OnnxModels } from './onnx-models';
 import type { OrtWeb } from './ort-env';
 import type { Tensor as OrtTensor } from 'onnxruntime-common';
@@ -261,6 +261,89 @@ export async function timeGraph(
       for (const value of Object.values(out)) value.dispose();
     }
     return times;
+  } finally {
+    await session.release();
+  }
+}
+
+/** Live GPU buffer bytes on every device, and their peak since the last reset (WebGPU only). */
+let gpuBytes: { live: number; peak: number; sizes: WeakMap<GPUBuffer, number> } | null = null;
+function watchGpuBytes(): typeof gpuBytes {
+  if (typeof GPUDevice === 'undefined') return null;
+  if (gpuBytes) return gpuBytes;
+  const watch = { live: 0, peak: 0, sizes: new WeakMap<GPUBuffer, number>() };
+  const create = GPUDevice.prototype.createBuffer;
+  GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+    const buffer = create.call(this, descriptor);
+    watch.sizes.set(buffer, descriptor.size);
+    watch.live += descriptor.size;
+    watch.peak = Math.max(watch.peak, watch.live);
+    return buffer;
+  };
+  const destroy = GPUBuffer.prototype.destroy;
+  GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
+    watch.live -= watch.sizes.get(this) ?? 0;
+    watch.sizes.delete(this);
+    return destroy.call(this);
+  };
+  gpuBytes = watch;
+  return watch;
+}
+
+const ZEROS: Record<string, (n: number) => OrtTensor['data']> = {
+  float32: (n) => new Float32Array(n),
+  float16: (n) => new Uint16Array(n),
+  int64: (n) => new BigInt64Array(n),
+  int32: (n) => new Int32Array(n),
+};
+
+/** One graph on a backend: session creation from bytes in memory, then timed runs on zeros. */
+export async function benchGraph(
+  ort: OrtWeb,
+  backend: 'webgpu' | 'wasm',
+  params: BenchGraphParams,
+): Promise<BenchGraphResult> {
+  const fetchBytes = async (url: string) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+  const model = await fetchBytes(params.url);
+  const external = params.external ? await fetchBytes(params.external.url) : null;
+  const watch = backend === 'webgpu' ? watchGpuBytes() : null;
+  const baseline = watch?.live ?? 0;
+  if (watch) watch.peak = watch.live;
+  const started = performance.now();
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+    ...(external && params.external ? { externalData: [{ path: params.external.path, data: external }] } : {}),
+  });
+  const createMs = performance.now() - started;
+  try {
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const m of session.inputMetadata) {
+      if (!m.isTensor) throw new Error(`${m.name} is not a tensor input`);
+      const dims = m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : (params.dims?.[String(d)] ?? 1)));
+      const zeros = ZEROS[m.type];
+      if (!zeros) throw new Error(`${m.name} has type ${m.type}`);
+      feeds[m.name] = new ort.Tensor(m.type as 'float32', zeros(dims.reduce((a, b) => a * b, 1)) as Float32Array, dims);
+    }
+    const times: number[] = [];
+    for (let i = 0; i <= params.repeats; i++) {
+      const t = performance.now();
+      const out = await session.run(feeds);
+      // WebGPU's run resolves with outputs read back, so the time includes the GPU's work.
+      if (i > 0) times.push(performance.now() - t);
+      for (const value of Object.values(out)) value.dispose();
+    }
+    return {
+      backend,
+      bytes: model.length + (external?.length ?? 0),
+      createMs: Math.round(createMs * 10) / 10,
+      runMs: stats(times),
+      peakGpuBytes: watch ? watch.peak - baseline : null,
+    };
   } finally {
     await session.release();
   }

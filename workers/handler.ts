@@ -33,6 +33,8 @@ import {
   isRequestKind,
   transferList,
   type Backend,
+  type BenchGraphParams,
+  type BenchGraphResult,
   type BenchParams,
   type BenchResult,
   type Capabilities,
@@ -70,6 +72,7 @@ export interface HandlerDeps {
   whenDeviceLost?(): Promise<string>;
   /** The in-browser benchmark (see workers/bench.ts). */
   bench?(model: LoadedModel, params: BenchParams): Promise<BenchResult>;
+  benchGraph?(model: LoadedModel, params: BenchGraphParams): Promise<BenchGraphResult>;
   /** Fault injection for tests. */
   testHook?(action: 'lose-device' | 'crash'): Promise<boolean>;
   /** Runs a depth estimator on an image; the map comes back at the image's size. */
@@ -314,6 +317,32 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         const repeats = params['repeats'] === undefined ? 20 : validateSteps(params['repeats']);
         const benchParams = { width, height, steps, runs, resident, repeats, ...(graphUrl ? { graphUrl } : {}) };
         return (await deps.bench(loaded, benchParams)) as RequestMap[K]['result'];
+      }
+      case 'benchGraph': {
+        if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        if (!deps.benchGraph) throw new ValidationError('This worker has no benchmark.');
+        const onOrigin = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/');
+        const { url, external, dims } = params;
+        if (!onOrigin(url)) throw new ValidationError('url must be a path on this origin.');
+        if (
+          external !== undefined &&
+          !(isRecord(external) && onOrigin(external['url']) && typeof external['path'] === 'string')
+        ) {
+          throw new ValidationError('external must be {path, url} with a path on this origin.');
+        }
+        if (
+          dims !== undefined &&
+          !(isRecord(dims) && Object.values(dims).every((d) => Number.isInteger(d) && (d as number) > 0))
+        ) {
+          throw new ValidationError('dims must map names to whole numbers.');
+        }
+        const request: BenchGraphParams = {
+          url,
+          repeats: validateSteps(params['repeats']),
+          ...(isRecord(external) ? { external: { path: String(external['path']), url: String(external['url']) } } : {}),
+          ...(isRecord(dims) ? { dims: dims as Record<string, number> } : {}),
+        };
+        return (await deps.benchGraph(loaded, request)) as RequestMap[K]['result'];
       }
       case 'testHook': {
         const action = params['action'];

@@ -2,7 +2,7 @@
 // First: pins ORT's WASM location before @huggingface/transformers can point it at a CDN.
 import './ort-env';
 import { detectCapabilities } from './capabilities';
-import { runBench, timeGraph } from './bench';
+import { benchGraph, runBench, timeGraph } from './bench';
 import { estimateDepth } from './depth-estimator';
 import { ort, ortFor } from './ort-env';
 import { createHandler } from './handler';
@@ -27,6 +27,7 @@ const handle = createHandler({
         ? { settled: async () => (await ort.env.webgpu.device).queue.onSubmittedWorkDone() }
         : {}),
     }),
+  benchGraph: async (model, params) => benchGraph(await ortFor(model.result.backend), model.result.backend, params),
   async testHook(action) {
     if (action === 'lose-device') return loseDevice();
     // An uncaught error, as a bug or a crashed WASM module would raise.

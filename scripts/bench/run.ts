@@ -4,6 +4,8 @@
  * bench/results/latest.json and printed as a table.
  *   npx tsx scripts/bench/run.ts [modelDir]     (a model folder: Node phases only)
  *   BENCH_WEBGPU=0 to skip WebGPU (slow on a software rasteriser)
+ *   BENCH_ONLY=networks for the safetensors-built graphs against torch's export alone
+ *   BENCH_FULL_SD15=0 to skip the full-size SD 1.5 UNet (1.7 GB of fp16 weights made on the fly)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -16,6 +18,27 @@ import { loadTinyModels, TINY_DIR } from '../../tests/helpers/node-models';
 import { openApp } from '../../tests/e2e/browser';
 import { stats } from '../../workers/bench';
 import { convStack } from '../tiny-models/sd-components';
+import { networkBench } from './networks';
+
+function printNetworks(n: Awaited<ReturnType<typeof networkBench>>): void {
+  const mb = (b: number | null) => (b === null ? '–' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`\nNetworks built from safetensors vs torch's ONNX export — ${n.unet}; medians`);
+  console.log('| runtime | variant | session create ms | UNet step ms | step / export | create / export | memory |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of n.node) {
+    const ratio = n.nodeRatios.find((x) => x.variant === r.variant);
+    console.log(
+      `| onnxruntime-node | ${r.variant} | ${r.createMs} | ${r.runMs.median} | ${ratio?.stepOverExport ?? '1'} | ${ratio?.createOverExport ?? '1'} | peak RSS ${mb(r.peakRssBytes)} |`,
+    );
+  }
+  for (const r of n.browser) {
+    const ratio = n.browserRatios.find((x) => x.variant === r.label);
+    console.log(
+      `| ${r.backend} | ${r.variant} | ${r.createMs} | ${r.runMs.median} | ${ratio?.stepOverExport ?? '1'} | ${ratio?.createOverExport ?? '1'} | JS ${mb(r.jsBytes)}${r.peakGpuBytes !== null ? `, GPU peak ${mb(r.peakGpuBytes)}` : ''} |`,
+    );
+  }
+  if (n.fullSizeSd15) console.log('full-size SD 1.5 UNet on WebGPU:', JSON.stringify(n.fullSizeSd15));
+}
 
 const customDir = process.argv[2];
 const dir = customDir ? (customDir.endsWith('/') ? customDir : `${customDir}/`) : TINY_DIR;
@@ -163,6 +186,20 @@ async function convStackThreads(): Promise<{ 1: Stats; 2: Stats }> {
   return { 1: stats(samples[1]), 2: stats(samples[2]) };
 }
 
+const networks = await networkBench({
+  browser: !customDir,
+  fullSize: !customDir && process.env['BENCH_WEBGPU'] !== '0' && process.env['BENCH_FULL_SD15'] !== '0',
+});
+printNetworks(networks);
+if (process.env['BENCH_ONLY'] === 'networks') {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    'bench/results/networks.json',
+    `${JSON.stringify({ networks, date: new Date().toISOString() }, null, 2)}\n`,
+  );
+  process.exit(0);
+}
+
 const node = {
   ...(await nodePhases()),
   convStackMs: await nodeConvStack(1),
@@ -178,6 +215,7 @@ const results = {
   size: `${SIZE}x${SIZE} (latents 4x${SIZE / 8}x${SIZE / 8}, CFG batch 2), ${STEPS} DDIM steps`,
   node,
   browser,
+  networks,
   summary: wasm1
     ? {
         browserToNodeUnetRatio: over(wasm1.phases.bareSessionRunMs.median, node.bareSessionRunMs.median),

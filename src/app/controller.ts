@@ -12,7 +12,7 @@ import { setCell } from '../canvas/compare-cells';
 import { findModel, modelForMode, pipelineMode, whyNot, type AppMode } from '../models/catalog';
 import { planLoad } from '../models/manifest';
 import { hubUrl, stallTimeout } from '../models/hub';
-import type { BenchParams, GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
+import type { BenchGraphParams, BenchParams, GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
 import { paintCanvas } from '../canvas/paint';
 import { buildImageInputs, showDepthResult } from './image-actions';
 import { saveToGallery } from './gallery-actions';
@@ -347,6 +347,14 @@ if (pageQuery.has('bench')) {
       pageHeapBytes: heap,
     };
   };
+}
+
+if (pageQuery.has('bench')) {
+  (window as unknown as { latentStudioBenchGraph: (p: BenchGraphParams) => Promise<unknown> }).latentStudioBenchGraph =
+    async (p) => {
+      await ensureModel();
+      return client.request('benchGraph', p);
+    };
 }
 
 /** Fault injection for the reliability tests, on the page only with ?testHooks=1. */

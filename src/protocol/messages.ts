@@ -182,6 +182,8 @@ export interface RequestMap {
   vaeRoundTrip: { params: { image: WireImage }; result: RoundTripResult };
   /** Timing of the loaded model's phases in this browser (npm run bench). */
   bench: { params: BenchParams; result: BenchResult };
+  /** Times one ONNX graph (with external data) on the loaded model's backend: session creation and runs. */
+  benchGraph: { params: BenchGraphParams; result: BenchGraphResult };
   /** Fault injection for the reliability tests (the page sends it only with ?testHooks=1). */
   testHook: { params: { action: 'lose-device' | 'crash' }; result: { done: boolean } };
 }
@@ -197,6 +199,7 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
   'vaeRoundTrip',
   'testHook',
   'bench',
+  'benchGraph',
 ];
 
 export type Progress =
@@ -290,6 +293,28 @@ export interface BenchParams {
   graphUrl?: string;
   /** Timed runs of the `graphUrl` file (20 by default). */
   repeats?: number;
+}
+
+export interface BenchGraphParams {
+  /** A same-origin ONNX file. */
+  url: string;
+  /** A same-origin file handed to ORT as external data under `path` (the location the graph names). */
+  external?: { path: string; url: string };
+  /** Values for the graph's symbolic input dims (others: 1). */
+  dims?: Record<string, number>;
+  /** Timed runs after one warm-up run. */
+  repeats: number;
+}
+
+export interface BenchGraphResult {
+  backend: Backend;
+  /** Fetching the files, not timed below. */
+  bytes: number;
+  /** InferenceSession.create, from bytes in memory to a session ready to run. */
+  createMs: number;
+  runMs: Stats;
+  /** WebGPU: the most GPU buffer bytes alive at once during creation and the runs, over those alive before. */
+  peakGpuBytes: number | null;
 }
 
 export interface BenchResult {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { BenchParams, BenchResult, FromWorker, ToWorker } from '../../src/protocol/messages';
+import type {
+  BenchGraphParams,
+  BenchGraphResult,
+  BenchParams,
+  BenchResult,
+  FromWorker,
+  ToWorker,
+} from '../../src/protocol/messages';
 import { createHandler, type LoadedModel } from '../../workers/handler';
 import { fakeModels } from '../helpers/fake-models';
 
@@ -7,6 +14,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
   const messages: { message: FromWorker; transfer: ArrayBuffer[] }[] = [];
   const estimated: number[] = [];
   const benched: BenchParams[] = [];
+  const graphs: BenchGraphParams[] = [];
   const loaded: LoadedModel = {
     models: fakeModels(info, true),
     schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
@@ -33,6 +41,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
     }),
     loadModel: async () => loaded,
     bench: async (_model, params) => (benched.push(params), {} as BenchResult),
+    benchGraph: async (_model, params) => (graphs.push(params), {} as BenchGraphResult),
     estimateDepth: async (image) => (
       estimated.push(image.width),
       {
@@ -51,7 +60,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
     }
     throw new Error(`no reply to ${id}`);
   };
-  return { messages, send, until, estimated, benched };
+  return { messages, send, until, estimated, benched, graphs };
 }
 
 const generate = {
@@ -305,6 +314,35 @@ describe('benchmark requests', () => {
     const refused = (await h.until(3)).message;
     expect(refused.type === 'error' && refused.error.message).toBe('graphUrl must be a path on this origin.');
     expect(h.benched).toHaveLength(1);
+  });
+
+  it('time one graph with its external data, from this origin only', async () => {
+    const h = harness();
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    await h.until(1);
+    const graph = {
+      url: '/b/unet.onnx',
+      external: { path: 'w', url: '/b/w.safetensors' },
+      dims: { batch: 2 },
+      repeats: 3,
+    };
+    h.send({ type: 'request', id: 2, kind: 'benchGraph', params: graph });
+    expect((await h.until(2)).message.type).toBe('result');
+    expect(h.graphs).toEqual([graph]);
+    h.send({
+      type: 'request',
+      id: 3,
+      kind: 'benchGraph',
+      params: { ...graph, external: { path: 'w', url: 'http://x/w' } },
+    });
+    const refused = (await h.until(3)).message;
+    expect(refused.type === 'error' && refused.error.message).toBe(
+      'external must be {path, url} with a path on this origin.',
+    );
+    h.send({ type: 'request', id: 4, kind: 'benchGraph', params: { ...graph, dims: { batch: -1 } } });
+    const badDims = (await h.until(4)).message;
+    expect(badDims.type === 'error' && badDims.error.message).toBe('dims must map names to whole numbers.');
+    expect(h.graphs).toHaveLength(1);
   });
 });
 

@@ -85,6 +85,33 @@ describe.each(NETWORK_CASES)('%s networks against diffusers', (name) => {
   });
 });
 
+describe.each(['sd1', 'sd2-depth'] as const)('%s: Linear as Gemm (transB) instead of MatMul', (name) => {
+  const io = readTensorFile(`${NETWORKS_DIR}${name}/io.safetensors`);
+  it('text encoder, UNet and VAE decoder equal diffusers', async () => {
+    const options = { linear: 'gemm' } as const;
+    const text = load(name, 'text_encoder', false);
+    const ids = new ort.Tensor('int32', Int32Array.from(io.floats('text.input_ids')), io.shape('text.input_ids'));
+    const t = await (await session(textEncoderGraph(text.source, options), text.bytes)).run({ input_ids: ids });
+    expect(normRelativeError(output(t, 'last_hidden_state'), io.floats('text.last_hidden_state'))).toBeLessThan(1e-4);
+    const unet = load(name, 'unet', false);
+    const u = await (
+      await session(unetGraph(unet.source, options).model, unet.bytes)
+    ).run({
+      sample: f32(io, 'unet.sample'),
+      timestep: f32(io, 'unet.timestep'),
+      encoder_hidden_states: f32(io, 'unet.encoder_hidden_states'),
+    });
+    expect(normRelativeError(output(u, 'out_sample'), io.floats('unet.out_sample'))).toBeLessThan(1e-4);
+    const vae = load(name, 'vae', false);
+    const v = await (
+      await session(vaeGraphs(vae.source, options).decoder, vae.bytes)
+    ).run({
+      latent_sample: f32(io, 'vae.latent_sample'),
+    });
+    expect(normRelativeError(output(v, 'sample'), io.floats('vae.decoded'))).toBeLessThan(1e-4);
+  });
+});
+
 describe('weights in other forms', () => {
   it('bf16 weights are cast in the graph: the same outputs as their values stored as float32', async () => {
     const { source } = load('sd1', 'text_encoder', false);

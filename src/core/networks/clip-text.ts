@@ -5,14 +5,14 @@
  */
 import { ONNX_FLOAT, ONNX_INT32 } from '../onnx-writer';
 import type { ClipTextConfig } from './config';
-import { Graph, type WeightSet } from './graph';
+import { Graph, type GraphOptions, type WeightSet } from './graph';
 import { activation, attention, layerNorm, linear } from './layers';
 
 /** float32's lowest value: transformers fills the masked (future) positions of the causal mask with it. */
 const MASKED = -3.4028234663852886e38;
 
-export function buildClipText(config: ClipTextConfig, weights: WeightSet): Uint8Array {
-  const g = new Graph('CLIPTextModel', weights);
+export function buildClipText(config: ClipTextConfig, weights: WeightSet, options: GraphOptions = {}): Uint8Array {
+  const g = new Graph('CLIPTextModel', weights, options);
   const { hiddenSize: d, heads, maxPositions: p } = config;
   const headDim = d / heads;
   const ids = g.input('input_ids', ONNX_INT32, ['batch', 'sequence']);

@@ -59,6 +59,11 @@ export class WeightSet {
   has(name: string): boolean {
     return this.find(name) !== undefined;
   }
+
+  /** The tensor a graph asks for under `name` with the shape it expects (a subclass may make it up). */
+  resolve(name: string, _shape: number[]): { entry: SafetensorsEntry; file: WeightFile } | undefined {
+    return this.find(name);
+  }
 }
 
 const TYPE_OF: Partial<Record<SafetensorsEntry['dtype'], number>> = {
@@ -66,6 +71,16 @@ const TYPE_OF: Partial<Record<SafetensorsEntry['dtype'], number>> = {
   F16: ONNX_FLOAT16,
   BF16: ONNX_BFLOAT16,
 };
+
+/**
+ * How a torch Linear ([out, in] weights) becomes ONNX: 'matmul' multiplies by a Transpose of the
+ * initializer (folded once at session creation); 'gemm' flattens to 2-D and uses Gemm's transB.
+ */
+export type LinearForm = 'matmul' | 'gemm';
+
+export interface GraphOptions {
+  linear?: LinearForm;
+}
 
 export class Graph {
   private readonly nodes: NodeSpec[] = [];
@@ -78,10 +93,15 @@ export class Graph {
   private readonly weightNames = new Map<string, string>();
   private count = 0;
 
+  readonly linearForm: LinearForm;
+
   constructor(
     readonly name: string,
     readonly weights: WeightSet,
-  ) {}
+    options: GraphOptions = {},
+  ) {
+    this.linearForm = options.linear ?? 'matmul';
+  }
 
   input(name: string, type: number, dims: Dim[]): string {
     this.inputs.push({ name, type, dims });
@@ -146,7 +166,7 @@ export class Graph {
     const key = `${name}:${shape.join(',')}`;
     const known = this.weightNames.get(key);
     if (known) return known;
-    const hit = this.weights.find(name);
+    const hit = this.weights.resolve(name, shape);
     if (!hit) {
       throw new ModelError(`${this.weights.describe()} has no tensor "${name}", which ${this.name} needs.`);
     }

@@ -4,11 +4,11 @@
  */
 import { buildClipText } from './clip-text';
 import { readClipTextConfig, readUnetConfig, readVaeConfig, type UnetConfig, type VaeConfig } from './config';
-import { WeightSet, type WeightFile } from './graph';
+import { WeightSet, type GraphOptions, type LinearForm, type WeightFile } from './graph';
 import { buildUnet, type UnetBuildOptions } from './unet';
 import { buildVaeDecoder, buildVaeEncoder } from './vae';
 
-export type { UnetConfig, VaeConfig, WeightFile, UnetBuildOptions };
+export type { GraphOptions, LinearForm, UnetConfig, VaeConfig, WeightFile, UnetBuildOptions };
 export { WeightSet };
 
 /** A component folder as read: its config (parsed JSON) and its weight files' headers. */
@@ -22,9 +22,9 @@ export interface ComponentSource {
 /** transformers saves CLIPTextModel's weights under `text_model.`; some converters drop it. */
 const TEXT_PREFIXES = ['text_model.', ''];
 
-export function textEncoderGraph(source: ComponentSource): Uint8Array {
+export function textEncoderGraph(source: ComponentSource, options: GraphOptions = {}): Uint8Array {
   const config = readClipTextConfig(source.configPath, source.config);
-  return buildClipText(config, new WeightSet(source.files, TEXT_PREFIXES));
+  return buildClipText(config, new WeightSet(source.files, TEXT_PREFIXES), options);
 }
 
 export function unetGraph(
@@ -35,8 +35,15 @@ export function unetGraph(
   return { model: buildUnet(config, new WeightSet(source.files), options), config };
 }
 
-export function vaeGraphs(source: ComponentSource): { encoder: Uint8Array; decoder: Uint8Array; config: VaeConfig } {
+export function vaeGraphs(
+  source: ComponentSource,
+  options: GraphOptions = {},
+): { encoder: Uint8Array; decoder: Uint8Array; config: VaeConfig } {
   const config = readVaeConfig(source.configPath, source.config);
   const weights = new WeightSet(source.files);
-  return { encoder: buildVaeEncoder(config, weights), decoder: buildVaeDecoder(config, weights), config };
+  return {
+    encoder: buildVaeEncoder(config, weights, options),
+    decoder: buildVaeDecoder(config, weights, options),
+    config,
+  };
 }

@@ -4,12 +4,18 @@
  */
 import type { Graph } from './graph';
 
-/** x·Wᵀ + b for x [..., in], W stored [out, in] as torch's Linear keeps it. */
-export function linear(g: Graph, x: string, prefix: string, inF: number, outF: number, bias = true): string {
-  // MatMul on a transposed initializer: ORT folds the Transpose once when it creates the session,
-  // and MatMul takes any leading dims (Gemm would need a flatten and a reshape around every call).
-  const w = g.op('Transpose', [g.weight(`${prefix}.weight`, [outF, inF])], [{ name: 'perm', ints: [1, 0] }]);
-  const y = g.op('MatMul', [x, w]);
+/** x·Wᵀ + b for x [..., in] (`rank` dims), W stored [out, in] as torch's Linear keeps it. See LinearForm. */
+export function linear(g: Graph, x: string, prefix: string, inF: number, outF: number, bias = true, rank = 3): string {
+  const weight = g.weight(`${prefix}.weight`, [outF, inF]);
+  if (g.linearForm === 'gemm') {
+    const flat = rank === 2 ? x : g.op('Reshape', [x, g.ints([-1, inF])]);
+    const inputs = [flat, weight, ...(bias ? [g.weight(`${prefix}.bias`, [outF])] : [])];
+    const y = g.op('Gemm', inputs, [{ name: 'transB', i: 1 }]);
+    if (rank === 2) return y;
+    const lead = g.op('Shape', [x], [{ name: 'end', i: rank - 1 }]);
+    return g.op('Reshape', [y, g.op('Concat', [lead, g.ints([outF])], [{ name: 'axis', i: 0 }])]);
+  }
+  const y = g.op('MatMul', [x, g.op('Transpose', [weight], [{ name: 'perm', ints: [1, 0] }])]);
   return bias ? g.op('Add', [y, g.weight(`${prefix}.bias`, [outF])]) : y;
 }
 

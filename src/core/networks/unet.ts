@@ -6,7 +6,7 @@
  */
 import { ONNX_FLOAT } from '../onnx-writer';
 import type { UnetConfig } from './config';
-import { Graph, type WeightSet } from './graph';
+import { Graph, type GraphOptions, type WeightSet } from './graph';
 import {
   attention,
   conv2d,
@@ -21,7 +21,7 @@ import {
 } from './layers';
 
 /** The UNet graph, with how its first convolution takes its input channels. */
-export interface UnetBuildOptions {
+export interface UnetBuildOptions extends GraphOptions {
   /**
    * Zero-pad the input channels up to a multiple of 4 before conv_in. onnxruntime-web 1.30's WebGPU
    * Conv gives wrong results with 9 input channels: measured on the reference inpainting checkpoint,
@@ -38,7 +38,7 @@ function timestepFrequencies(dim: number, shift: number): Float32Array {
 }
 
 export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetBuildOptions = {}): Uint8Array {
-  const g = new Graph('UNet2DConditionModel', weights);
+  const g = new Graph('UNet2DConditionModel', weights, options);
   const c = config;
   const n = c.blockOut.length;
   const sample = g.input('sample', ONNX_FLOAT, ['batch', c.inChannels, 'height', 'width']);
@@ -57,19 +57,21 @@ export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetB
   const cos = g.op('Cos', [args]);
   let temb = g.op('Concat', c.flipSinToCos ? [cos, sin] : [sin, cos], [{ name: 'axis', i: 1 }]);
   if (timestepCond)
-    temb = g.op('Add', [temb, linear(g, timestepCond, 'time_embedding.cond_proj', c.timeCondProjDim!, c0, false)]);
+    temb = g.op('Add', [temb, linear(g, timestepCond, 'time_embedding.cond_proj', c.timeCondProjDim!, c0, false, 2)]);
   temb = linear(
     g,
-    silu(g, linear(g, temb, 'time_embedding.linear_1', c0, timeDim)),
+    silu(g, linear(g, temb, 'time_embedding.linear_1', c0, timeDim, true, 2)),
     'time_embedding.linear_2',
     timeDim,
     timeDim,
+    true,
+    2,
   );
   const tembAct = silu(g, temb);
 
   const resnet = (x: string, at: string, inC: number, outC: number, scale = 1): string => {
     let h = conv2d(g, silu(g, groupNorm(g, x, `${at}.norm1`, inC, c.groups, c.eps)), `${at}.conv1`, inC, outC, 3);
-    const t = linear(g, tembAct, `${at}.time_emb_proj`, timeDim, outC);
+    const t = linear(g, tembAct, `${at}.time_emb_proj`, timeDim, outC, true, 2);
     h = g.op('Add', [h, g.op('Unsqueeze', [t, g.ints([2, 3])])]);
     h = conv2d(g, silu(g, groupNorm(g, h, `${at}.norm2`, outC, c.groups, c.eps)), `${at}.conv2`, outC, outC, 3);
     const skip = inC === outC ? x : conv2d(g, x, `${at}.conv_shortcut`, inC, outC, 1);

@@ -6,7 +6,7 @@
  */
 import { ONNX_FLOAT } from '../onnx-writer';
 import type { VaeConfig } from './config';
-import { Graph, type WeightSet } from './graph';
+import { Graph, type GraphOptions, type WeightSet } from './graph';
 import { attention, conv2d, fromTokens, groupNorm, linear, silu, toTokens, upsampleNearest } from './layers';
 
 /** The VAE's ResnetBlock2D and attention use eps 1e-6 throughout. */
@@ -39,8 +39,8 @@ function midBlock(g: Graph, c: VaeConfig, x: string, at: string, ch: number): st
   return resnet(g, c, h, `${at}.resnets.1`, ch, ch);
 }
 
-export function buildVaeEncoder(c: VaeConfig, weights: WeightSet): Uint8Array {
-  const g = new Graph('AutoencoderKL encoder', weights);
+export function buildVaeEncoder(c: VaeConfig, weights: WeightSet, options: GraphOptions = {}): Uint8Array {
+  const g = new Graph('AutoencoderKL encoder', weights, options);
   const n = c.blockOut.length;
   let x = g.input('sample', ONNX_FLOAT, ['batch', c.inChannels, 'height', 'width']);
   x = conv2d(g, x, 'encoder.conv_in', c.inChannels, c.blockOut[0]!, 3);
@@ -65,8 +65,8 @@ export function buildVaeEncoder(c: VaeConfig, weights: WeightSet): Uint8Array {
   return g.encode();
 }
 
-export function buildVaeDecoder(c: VaeConfig, weights: WeightSet): Uint8Array {
-  const g = new Graph('AutoencoderKL decoder', weights);
+export function buildVaeDecoder(c: VaeConfig, weights: WeightSet, options: GraphOptions = {}): Uint8Array {
+  const g = new Graph('AutoencoderKL decoder', weights, options);
   const reversed = [...c.blockOut].reverse();
   let x = g.input('latent_sample', ONNX_FLOAT, ['batch', c.latentChannels, 'latent_height', 'latent_width']);
   if (c.postQuantConv) x = conv2d(g, x, 'post_quant_conv', c.latentChannels, c.latentChannels, 1);

@@ -1,0 +1,269 @@
+/**
+ * The networks the app builds from safetensors against the same weights exported to ONNX by torch
+ * (scripts/export/export_unet_onnx.py, opset 17, optimum's names), side by side in one run: session
+ * creation, UNet step and memory on onnxruntime-node (one fresh process per variant, 3 processes
+ * each), WASM and WebGPU (the app's worker). Then a full-size SD 1.5 UNet with random fp16 weights,
+ * made here as a safetensors file, loaded on WebGPU and run at 8×8 latents.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { preview } from 'vite';
+import { unetGraph, WeightSet, type WeightFile } from '../../src/core/networks';
+import { readUnetConfig } from '../../src/core/networks/config';
+import { buildUnet } from '../../src/core/networks/unet';
+import { encodeSafetensors, parseSafetensors, type SafetensorsEntry } from '../../src/core/safetensors';
+import type { BenchGraphParams, BenchGraphResult, Stats } from '../../src/protocol/messages';
+import { openApp } from '../../tests/e2e/browser';
+import { stats } from '../../workers/bench';
+
+const UNET_DIR = 'tests/fixtures/networks/sd1/unet';
+const EXPORT = 'bench/fixtures/sd1-unet.onnx';
+const VARIANTS = ['export', 'built-matmul', 'built-gemm'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+interface NodeProbe {
+  variant: Variant;
+  graphBytes: number;
+  buildMs: number;
+  createMs: number;
+  runMs: Stats;
+  rssBeforeLoadBytes: number;
+  rssWithFilesBytes: number;
+  peakRssBytes: number;
+}
+
+function nodeProbe(variant: Variant): NodeProbe {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench/network-probe.ts', variant, UNET_DIR, EXPORT],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as NodeProbe;
+}
+
+/** Three fresh processes per variant, alternating, medians of their figures. */
+function nodeSide() {
+  const runs = new Map<Variant, NodeProbe[]>();
+  for (let round = 0; round < 3; round++) {
+    for (const v of VARIANTS) runs.set(v, [...(runs.get(v) ?? []), nodeProbe(v)]);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return VARIANTS.map((v) => {
+    const r = runs.get(v)!;
+    return {
+      variant: v,
+      graphBytes: r[0]!.graphBytes,
+      buildMs: median(r.map((x) => x.buildMs)),
+      createMs: median(r.map((x) => x.createMs)),
+      runMs: stats(r.map((x) => x.runMs.median)),
+      peakRssBytes: median(r.map((x) => x.peakRssBytes)),
+      rssWithFilesBytes: median(r.map((x) => x.rssWithFilesBytes)),
+    };
+  });
+}
+
+/** A weight set that makes up each tensor the graph asks for (fp16, the shape it expects). */
+class RecordingWeights extends WeightSet {
+  readonly shapes = new Map<string, number[]>();
+  private readonly file: WeightFile = {
+    header: { file: 'recorded', dataStart: 0, size: 0, tensors: new Map(), metadata: {} },
+    location: 'recorded',
+  };
+
+  constructor() {
+    super([]);
+  }
+
+  override resolve(name: string, shape: number[]): { entry: SafetensorsEntry; file: WeightFile } {
+    this.shapes.set(name, shape);
+    const bytes = shape.reduce((a, b) => a * b, 1) * 2;
+    return { entry: { name, dtype: 'F16', shape, begin: 0, end: bytes }, file: this.file };
+  }
+}
+
+/** SD 1.5's unet/config.json, key for key. */
+const SD15_UNET = {
+  _class_name: 'UNet2DConditionModel',
+  act_fn: 'silu',
+  attention_head_dim: 8,
+  block_out_channels: [320, 640, 1280, 1280],
+  center_input_sample: false,
+  cross_attention_dim: 768,
+  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  downsample_padding: 1,
+  flip_sin_to_cos: true,
+  freq_shift: 0,
+  in_channels: 4,
+  layers_per_block: 2,
+  mid_block_scale_factor: 1,
+  norm_eps: 1e-5,
+  norm_num_groups: 32,
+  out_channels: 4,
+  sample_size: 64,
+  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+};
+
+/** Random fp16 weights (about N(0, 0.02)) for every tensor SD 1.5's UNet has, as one safetensors file. */
+function fullSizeUnet(): { bytes: Uint8Array; params: number; graph: Uint8Array } {
+  const config = readUnetConfig('unet/config.json', SD15_UNET);
+  const recorder = new RecordingWeights();
+  buildUnet(config, recorder);
+  // A block of random halves, repeated at shifting offsets: random enough for timing, fast to make.
+  const block = new Uint16Array(1 << 20);
+  let seed = 12345;
+  for (let i = 0; i < block.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const u = (seed >>> 8) / 2 ** 24 - 0.5;
+    // 0.02·u as fp16: sign, exponent around 2^-7, random mantissa.
+    const mag = Math.abs(u) * 0.04;
+    const e = Math.max(0, Math.min(30, Math.floor(Math.log2(mag || 1e-8)) + 15));
+    const m = Math.floor((mag / 2 ** (e - 15) - 1) * 1024) & 0x3ff;
+    block[i] = (u < 0 ? 0x8000 : 0) | (e << 10) | m;
+  }
+  const blockBytes = new Uint8Array(block.buffer);
+  let params = 0;
+  let shift = 0;
+  const tensors = [...recorder.shapes].map(([name, shape]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    params += n;
+    const data = new Uint8Array(n * 2);
+    for (let at = 0; at < data.length; at += blockBytes.length - shift) {
+      data.set(blockBytes.subarray(shift, Math.min(blockBytes.length, shift + data.length - at)), at);
+    }
+    shift = (shift + 4098) % 65536;
+    return { name, dtype: 'F16' as const, shape, data };
+  });
+  const bytes = encodeSafetensors(tensors);
+  const header = parseSafetensors('sd15-unet.fp16.safetensors', bytes);
+  const graph = unetGraph(
+    { configPath: 'unet/config.json', config: SD15_UNET, files: [{ header, location: 'unet.safetensors' }] },
+    { padInputChannels: true },
+  ).model;
+  return { bytes, params, graph };
+}
+
+type BrowserRow = BenchGraphResult & { variant: string; label: string; jsBytes: number | null };
+
+async function browserSide(fullSize: boolean): Promise<{
+  rows: BrowserRow[];
+  fullSize: (BrowserRow & { params: number; fileBytes: number }) | { error: string } | null;
+}> {
+  const dir = 'dist/bench/networks';
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(EXPORT, `${dir}/export.onnx`);
+  copyFileSync(`${UNET_DIR}/diffusion_pytorch_model.safetensors`, `${dir}/unet.safetensors`);
+  const config = JSON.parse(readFileSync(`${UNET_DIR}/config.json`, 'utf8')) as unknown;
+  const bytes = new Uint8Array(readFileSync(`${UNET_DIR}/diffusion_pytorch_model.safetensors`));
+  const header = parseSafetensors('unet.safetensors', bytes);
+  for (const linear of ['matmul', 'gemm'] as const) {
+    const { model } = unetGraph(
+      { configPath: 'unet/config.json', config, files: [{ header, location: 'unet.safetensors' }] },
+      { linear, padInputChannels: true },
+    );
+    writeFileSync(`${dir}/built-${linear}.onnx`, model);
+  }
+  let full: ReturnType<typeof fullSizeUnet> | null = null;
+  if (fullSize) {
+    full = fullSizeUnet();
+    writeFileSync(`${dir}/sd15-unet.fp16.safetensors`, full.bytes);
+    writeFileSync(`${dir}/sd15-unet.onnx`, full.graph);
+    console.log(`full-size SD 1.5 UNet: ${full.params} parameters, ${full.bytes.length} bytes of fp16 safetensors`);
+  }
+  const server = await preview({ preview: { host: '127.0.0.1', port: 4175, strictPort: true } });
+  const rows: BrowserRow[] = [];
+  let fullRow: Awaited<ReturnType<typeof browserSide>>['fullSize'] = null;
+  const dims = { batch: 2, height: 8, width: 12, sequence: 77, timestep_batch: 2 };
+  try {
+    for (const backend of ['wasm', 'webgpu'] as const) {
+      const session = await openApp({ url: 'http://127.0.0.1:4175/?bench&threads=1' });
+      try {
+        await session.page.getByTestId('backend').selectOption(backend);
+        const run = async (params: BenchGraphParams) => {
+          const result = (await session.page.evaluate(
+            (p) =>
+              (window as unknown as { latentStudioBenchGraph(p: object): Promise<unknown> }).latentStudioBenchGraph(p),
+            params,
+          )) as BenchGraphResult;
+          const jsBytes = await session.page.evaluate(async () => {
+            const measure = (
+              performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }
+            ).measureUserAgentSpecificMemory;
+            return measure ? (await measure.call(performance)).bytes : null;
+          });
+          return { ...result, jsBytes };
+        };
+        // Alternating, twice each: the second round's figures are kept (the first warms the page).
+        for (let round = 0; round < 2; round++) {
+          for (const variant of VARIANTS) {
+            const params: BenchGraphParams =
+              variant === 'export'
+                ? { url: '/bench/networks/export.onnx', dims, repeats: backend === 'webgpu' ? 5 : 20 }
+                : {
+                    url: `/bench/networks/${variant}.onnx`,
+                    external: { path: 'unet.safetensors', url: '/bench/networks/unet.safetensors' },
+                    dims,
+                    repeats: backend === 'webgpu' ? 5 : 20,
+                  };
+            const result = await run(params);
+            if (round === 1) rows.push({ ...result, variant, label: `${backend} ${variant}` });
+            console.log(`browser ${backend} ${variant}: create ${result.createMs} ms, run ${result.runMs.median} ms`);
+          }
+        }
+        if (full && backend === 'webgpu') {
+          try {
+            const result = await run({
+              url: '/bench/networks/sd15-unet.onnx',
+              external: { path: 'unet.safetensors', url: '/bench/networks/sd15-unet.fp16.safetensors' },
+              dims: { batch: 2, height: 8, width: 8, sequence: 77, timestep_batch: 2 },
+              repeats: 1,
+            });
+            fullRow = {
+              ...result,
+              variant: 'sd15',
+              label: 'webgpu SD 1.5 UNet',
+              params: full.params,
+              fileBytes: full.bytes.length,
+            };
+          } catch (error) {
+            fullRow = { error: error instanceof Error ? error.message : String(error) };
+          }
+          console.log('full-size SD 1.5 UNet on WebGPU:', JSON.stringify(fullRow));
+        }
+      } finally {
+        await session.close();
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return { rows, fullSize: fullRow };
+}
+
+export async function networkBench(options: { browser: boolean; fullSize: boolean }) {
+  if (!existsSync(EXPORT)) throw new Error(`${EXPORT} is missing: make it with scripts/export/export_unet_onnx.py`);
+  const node = nodeSide();
+  for (const n of node)
+    console.log(`node ${n.variant}: create ${n.createMs} ms, run ${n.runMs.median} ms, peak RSS ${n.peakRssBytes}`);
+  const browser = options.browser ? await browserSide(options.fullSize) : null;
+  const exportOf = (rows: { variant: string; createMs: number; runMs: Stats }[], prefix = '') =>
+    rows.find((r) => r.variant === 'export' && (!prefix || (r as { label?: string }).label?.startsWith(prefix)));
+  const ratios = (rows: { variant: string; createMs: number; runMs: Stats; label?: string }[]) =>
+    rows
+      .filter((r) => r.variant !== 'export')
+      .map((r) => {
+        const base = exportOf(rows, r.label?.split(' ')[0] ?? '')!;
+        return {
+          variant: r.label ?? r.variant,
+          stepOverExport: Number((r.runMs.median / base.runMs.median).toFixed(2)),
+          createOverExport: Number((r.createMs / base.createMs).toFixed(2)),
+        };
+      });
+  return {
+    unet: `${UNET_DIR} at batch 2, 8×12 latents`,
+    node,
+    nodeRatios: ratios(node),
+    browser: browser?.rows ?? [],
+    browserRatios: browser ? ratios(browser.rows) : [],
+    fullSizeSd15: browser?.fullSize ?? null,
+  };
+}
