@@ -322,14 +322,27 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
         if (!deps.benchGraph) throw new ValidationError('This worker has no benchmark.');
         const onOrigin = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/');
-        const { url, external, dims } = params;
-        if (!onOrigin(url)) throw new ValidationError('url must be a path on this origin.');
+        const { url, external, dims, checkpoint } = params;
+        if (url !== undefined && !onOrigin(url)) throw new ValidationError('url must be a path on this origin.');
         if (
           external !== undefined &&
           !(isRecord(external) && onOrigin(external['url']) && typeof external['path'] === 'string')
         ) {
           throw new ValidationError('external must be {path, url} with a path on this origin.');
         }
+        const linear = isRecord(checkpoint) ? checkpoint['linear'] : undefined;
+        if (
+          checkpoint !== undefined &&
+          !(
+            isRecord(checkpoint) &&
+            onOrigin(checkpoint['configUrl']) &&
+            onOrigin(checkpoint['weightsUrl']) &&
+            (linear === undefined || linear === 'gemm' || linear === 'matmul')
+          )
+        ) {
+          throw new ValidationError('checkpoint must be {configUrl, weightsUrl, linear?} with paths on this origin.');
+        }
+        if ((url === undefined) === (checkpoint === undefined)) throw new ValidationError('Give url or checkpoint.');
         if (
           dims !== undefined &&
           !(isRecord(dims) && Object.values(dims).every((d) => Number.isInteger(d) && (d as number) > 0))
@@ -337,8 +350,17 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
           throw new ValidationError('dims must map names to whole numbers.');
         }
         const request: BenchGraphParams = {
-          url,
           repeats: validateSteps(params['repeats']),
+          ...(url !== undefined ? { url } : {}),
+          ...(isRecord(checkpoint)
+            ? {
+                checkpoint: {
+                  configUrl: String(checkpoint['configUrl']),
+                  weightsUrl: String(checkpoint['weightsUrl']),
+                  ...(linear === 'gemm' || linear === 'matmul' ? { linear } : {}),
+                },
+              }
+            : {}),
           ...(isRecord(external) ? { external: { path: String(external['path']), url: String(external['url']) } } : {}),
           ...(isRecord(dims) ? { dims: dims as Record<string, number> } : {}),
         };

@@ -6,7 +6,15 @@
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import { parseSafetensors } from '../src/core/safetensors';
-import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource, type UnetConfig } from '../src/core/networks';
+import {
+  textEncoderGraph,
+  unetGraph,
+  vaeGraphs,
+  type ComponentSource,
+  type LinearForm,
+  type UnetConfig,
+} from '../src/core/networks';
+import { widenToFloat32 } from '../src/core/networks/float32-weights';
 import type { OnnxModelSet } from './onnx-models';
 
 /** A component as downloaded: its config and its weight files' bytes. */
@@ -31,12 +39,18 @@ export type CreateSession = (
 
 const baseName = (path: string): string => path.split('/').pop() ?? path;
 
-function source(part: ComponentBytes): { source: ComponentSource; external: { path: string; data: Uint8Array }[] } {
-  const files = part.weights.map((w) => ({ header: parseSafetensors(w.path, w.bytes), location: baseName(w.path) }));
-  return {
-    source: { configPath: part.configPath, config: part.config, files },
-    external: part.weights.map((w) => ({ path: baseName(w.path), data: w.bytes })),
-  };
+/** A component's graph source and the external data behind it, fp16/bf16 weights widened to float32. */
+export function componentSource(part: ComponentBytes): {
+  source: ComponentSource;
+  external: { path: string; data: Uint8Array }[];
+} {
+  const { files, external } = widenToFloat32(
+    part.weights.map((w) => ({
+      file: { header: parseSafetensors(w.path, w.bytes), location: baseName(w.path) },
+      bytes: w.bytes,
+    })),
+  );
+  return { source: { configPath: part.configPath, config: part.config, files }, external };
 }
 
 export interface CheckpointSessions {
@@ -52,14 +66,15 @@ export interface CheckpointSessions {
 export async function checkpointSessions(
   bytes: CheckpointBytes,
   create: CreateSession,
-  options: { padInputChannels?: boolean } = {},
+  options: { padInputChannels?: boolean; linear?: LinearForm } = {},
 ): Promise<CheckpointSessions> {
-  const text = source(bytes.textEncoder);
-  const unet = source(bytes.unet);
-  const vae = source(bytes.vae);
-  const textModel = textEncoderGraph(text.source);
-  const unetBuilt = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false });
-  const vaeBuilt = vaeGraphs(vae.source);
+  const text = componentSource(bytes.textEncoder);
+  const unet = componentSource(bytes.unet);
+  const vae = componentSource(bytes.vae);
+  const form = options.linear ? { linear: options.linear } : {};
+  const textModel = textEncoderGraph(text.source, form);
+  const unetBuilt = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form });
+  const vaeBuilt = vaeGraphs(vae.source, form);
   const created: InferenceSession[] = [];
   const make: CreateSession = async (part, model, external) => {
     const s = await create(part, model, external);

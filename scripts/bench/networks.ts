@@ -6,12 +6,12 @@
  * made here as a safetensors file, loaded on WebGPU and run at 8×8 latents.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { preview } from 'vite';
-import { unetGraph, WeightSet, type WeightFile } from '../../src/core/networks';
+import { WeightSet, type WeightFile } from '../../src/core/networks';
 import { readUnetConfig } from '../../src/core/networks/config';
 import { buildUnet } from '../../src/core/networks/unet';
-import { encodeSafetensors, parseSafetensors, type SafetensorsEntry } from '../../src/core/safetensors';
+import { encodeSafetensors, type SafetensorsEntry } from '../../src/core/safetensors';
 import type { BenchGraphParams, BenchGraphResult, Stats } from '../../src/protocol/messages';
 import { openApp } from '../../tests/e2e/browser';
 import { stats } from '../../workers/bench';
@@ -104,7 +104,7 @@ const SD15_UNET = {
 };
 
 /** Random fp16 weights (about N(0, 0.02)) for every tensor SD 1.5's UNet has, as one safetensors file. */
-function fullSizeUnet(): { bytes: Uint8Array; params: number; graph: Uint8Array } {
+function fullSizeUnet(): { bytes: Uint8Array; params: number } {
   const config = readUnetConfig('unet/config.json', SD15_UNET);
   const recorder = new RecordingWeights();
   buildUnet(config, recorder);
@@ -133,13 +133,7 @@ function fullSizeUnet(): { bytes: Uint8Array; params: number; graph: Uint8Array 
     shift = (shift + 4098) % 65536;
     return { name, dtype: 'F16' as const, shape, data };
   });
-  const bytes = encodeSafetensors(tensors);
-  const header = parseSafetensors('sd15-unet.fp16.safetensors', bytes);
-  const graph = unetGraph(
-    { configPath: 'unet/config.json', config: SD15_UNET, files: [{ header, location: 'unet.safetensors' }] },
-    { padInputChannels: true },
-  ).model;
-  return { bytes, params, graph };
+  return { bytes: encodeSafetensors(tensors), params };
 }
 
 type BrowserRow = BenchGraphResult & { variant: string; label: string; jsBytes: number | null };
@@ -152,21 +146,12 @@ async function browserSide(fullSize: boolean): Promise<{
   mkdirSync(dir, { recursive: true });
   copyFileSync(EXPORT, `${dir}/export.onnx`);
   copyFileSync(`${UNET_DIR}/diffusion_pytorch_model.safetensors`, `${dir}/unet.safetensors`);
-  const config = JSON.parse(readFileSync(`${UNET_DIR}/config.json`, 'utf8')) as unknown;
-  const bytes = new Uint8Array(readFileSync(`${UNET_DIR}/diffusion_pytorch_model.safetensors`));
-  const header = parseSafetensors('unet.safetensors', bytes);
-  for (const linear of ['matmul', 'gemm'] as const) {
-    const { model } = unetGraph(
-      { configPath: 'unet/config.json', config, files: [{ header, location: 'unet.safetensors' }] },
-      { linear, padInputChannels: true },
-    );
-    writeFileSync(`${dir}/built-${linear}.onnx`, model);
-  }
+  copyFileSync(`${UNET_DIR}/config.json`, `${dir}/unet.config.json`);
   let full: ReturnType<typeof fullSizeUnet> | null = null;
   if (fullSize) {
     full = fullSizeUnet();
     writeFileSync(`${dir}/sd15-unet.fp16.safetensors`, full.bytes);
-    writeFileSync(`${dir}/sd15-unet.onnx`, full.graph);
+    writeFileSync(`${dir}/sd15-unet.config.json`, JSON.stringify(SD15_UNET));
     console.log(`full-size SD 1.5 UNet: ${full.params} parameters, ${full.bytes.length} bytes of fp16 safetensors`);
   }
   const server = await preview({ preview: { host: '127.0.0.1', port: 4175, strictPort: true } });
@@ -175,23 +160,33 @@ async function browserSide(fullSize: boolean): Promise<{
   const dims = { batch: 2, height: 8, width: 12, sequence: 77, timestep_batch: 2 };
   try {
     for (const backend of ['wasm', 'webgpu'] as const) {
-      const session = await openApp({ url: 'http://127.0.0.1:4175/?bench&threads=1' });
+      const session = await openApp({
+        url: 'http://127.0.0.1:4175/?bench&threads=1',
+        // measureUserAgentSpecificMemory answers at once instead of at the next idle GC.
+        args: ['--enable-blink-features=ForceEagerMeasureMemory'],
+      });
       try {
         await session.page.getByTestId('backend').selectOption(backend);
-        const run = async (params: BenchGraphParams) => {
-          const result = (await session.page.evaluate(
-            (p) =>
-              (window as unknown as { latentStudioBenchGraph(p: object): Promise<unknown> }).latentStudioBenchGraph(p),
-            params,
-          )) as BenchGraphResult;
-          const jsBytes = await session.page.evaluate(async () => {
-            const measure = (
-              performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }
-            ).measureUserAgentSpecificMemory;
-            return measure ? (await measure.call(performance)).bytes : null;
-          });
-          return { ...result, jsBytes };
-        };
+        /** The graph's figures, and the most JS memory (page and worker) seen while it loaded and ran. */
+        const run = async (params: BenchGraphParams) =>
+          (await session.page.evaluate(async (p) => {
+            const w = window as unknown as { latentStudioBenchGraph(p: object): Promise<BenchGraphResult> };
+            const perf = performance as unknown as {
+              measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }>;
+            };
+            let peak = 0;
+            let done = false;
+            const job = w.latentStudioBenchGraph(p).finally(() => (done = true));
+            const poll = (async () => {
+              while (!done && perf.measureUserAgentSpecificMemory) {
+                peak = Math.max(peak, (await perf.measureUserAgentSpecificMemory()).bytes);
+                await new Promise((r) => setTimeout(r, 250));
+              }
+            })();
+            const result = await job;
+            await poll;
+            return { ...result, jsBytes: perf.measureUserAgentSpecificMemory ? peak : null };
+          }, params)) as BenchGraphResult & { jsBytes: number | null };
         // Alternating, twice each: the second round's figures are kept (the first warms the page).
         for (let round = 0; round < 2; round++) {
           for (const variant of VARIANTS) {
@@ -199,8 +194,11 @@ async function browserSide(fullSize: boolean): Promise<{
               variant === 'export'
                 ? { url: '/bench/networks/export.onnx', dims, repeats: backend === 'webgpu' ? 5 : 20 }
                 : {
-                    url: `/bench/networks/${variant}.onnx`,
-                    external: { path: 'unet.safetensors', url: '/bench/networks/unet.safetensors' },
+                    checkpoint: {
+                      configUrl: '/bench/networks/unet.config.json',
+                      weightsUrl: '/bench/networks/unet.safetensors',
+                      linear: variant === 'built-gemm' ? 'gemm' : 'matmul',
+                    },
                     dims,
                     repeats: backend === 'webgpu' ? 5 : 20,
                   };
@@ -212,8 +210,10 @@ async function browserSide(fullSize: boolean): Promise<{
         if (full && backend === 'webgpu') {
           try {
             const result = await run({
-              url: '/bench/networks/sd15-unet.onnx',
-              external: { path: 'unet.safetensors', url: '/bench/networks/sd15-unet.fp16.safetensors' },
+              checkpoint: {
+                configUrl: '/bench/networks/sd15-unet.config.json',
+                weightsUrl: '/bench/networks/sd15-unet.fp16.safetensors',
+              },
               dims: { batch: 2, height: 8, width: 8, sequence: 77, timestep_batch: 2 },
               repeats: 1,
             });

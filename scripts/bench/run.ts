@@ -23,18 +23,20 @@ import { networkBench } from './networks';
 function printNetworks(n: Awaited<ReturnType<typeof networkBench>>): void {
   const mb = (b: number | null) => (b === null ? '–' : `${(b / 2 ** 20).toFixed(1)} MiB`);
   console.log(`\nNetworks built from safetensors vs torch's ONNX export — ${n.unet}; medians`);
-  console.log('| runtime | variant | session create ms | UNet step ms | step / export | create / export | memory |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| runtime | variant | graph build ms | session create ms | UNet step ms | step / export | create / export | memory |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of n.node) {
     const ratio = n.nodeRatios.find((x) => x.variant === r.variant);
     console.log(
-      `| onnxruntime-node | ${r.variant} | ${r.createMs} | ${r.runMs.median} | ${ratio?.stepOverExport ?? '1'} | ${ratio?.createOverExport ?? '1'} | peak RSS ${mb(r.peakRssBytes)} |`,
+      `| onnxruntime-node | ${r.variant} | ${r.variant === 'export' ? '–' : r.buildMs} | ${r.createMs} | ${r.runMs.median} | ${ratio?.stepOverExport ?? '1'} | ${ratio?.createOverExport ?? '1'} | peak RSS ${mb(r.peakRssBytes)} |`,
     );
   }
   for (const r of n.browser) {
     const ratio = n.browserRatios.find((x) => x.variant === r.label);
     console.log(
-      `| ${r.backend} | ${r.variant} | ${r.createMs} | ${r.runMs.median} | ${ratio?.stepOverExport ?? '1'} | ${ratio?.createOverExport ?? '1'} | JS ${mb(r.jsBytes)}${r.peakGpuBytes !== null ? `, GPU peak ${mb(r.peakGpuBytes)}` : ''} |`,
+      `| ${r.backend} | ${r.variant} | ${r.buildMs ?? '–'} | ${r.createMs} | ${r.runMs.median} | ${ratio?.stepOverExport ?? '1'} | ${ratio?.createOverExport ?? '1'} | JS peak ${mb(r.jsBytes)}${r.peakGpuBytes !== null ? `, GPU peak ${mb(r.peakGpuBytes)}` : ''} |`,
     );
   }
   if (n.fullSizeSd15) console.log('full-size SD 1.5 UNet on WebGPU:', JSON.stringify(n.fullSizeSd15));

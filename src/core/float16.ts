@@ -49,3 +49,15 @@ export function float16ToFloat32(data: Uint16Array): Float32Array {
   for (let i = 0; i < data.length; i++) out[i] = fromHalf(data[i]!);
   return out;
 }
+
+let table: Float32Array | null = null;
+
+/** float16 bits → float32 into `out`, through a 65536-entry table: fast enough for whole weight files. */
+export function widenHalves(data: Uint16Array, out: Float32Array): void {
+  if (!table) {
+    table = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) table[i] = fromHalf(i);
+  }
+  const t = table;
+  for (let i = 0; i < data.length; i++) out[i] = t[data[i]!]!;
+}

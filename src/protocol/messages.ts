@@ -296,8 +296,13 @@ export interface BenchParams {
 }
 
 export interface BenchGraphParams {
-  /** A same-origin ONNX file. */
-  url: string;
+  /** A same-origin ONNX file, or (with `checkpoint`) none: the worker builds the UNet's graph. */
+  url?: string;
+  /**
+   * A diffusers UNet (config.json + safetensors, same-origin) built in the worker exactly as the
+   * loader builds it: fp16 weights widened, Linear as `linear`.
+   */
+  checkpoint?: { configUrl: string; weightsUrl: string; linear?: 'gemm' | 'matmul' };
   /** A same-origin file handed to ORT as external data under `path` (the location the graph names). */
   external?: { path: string; url: string };
   /** Values for the graph's symbolic input dims (others: 1). */
@@ -310,6 +315,8 @@ export interface BenchGraphResult {
   backend: Backend;
   /** Fetching the files, not timed below. */
   bytes: number;
+  /** Reading headers, widening fp16 weights and writing the graph (checkpoint only). */
+  buildMs: number | null;
   /** InferenceSession.create, from bytes in memory to a session ready to run. */
   createMs: number;
   runMs: Stats;

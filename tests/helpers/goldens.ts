@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The shared reference numbers live beside the project; tests read them at run time. */
-export const GOLDENS_DIR = fileURLToPath(new URL('../../../shared/goldens/', import.meta.url));
+/** diffusers' and torch's reference numbers, copied into the repository (see tests/fixtures/README.md). */
+export const GOLDENS_DIR = fileURLToPath(new URL('../fixtures/goldens/', import.meta.url));
 
 export function readGolden<T>(name: string): T {
   return JSON.parse(readFileSync(GOLDENS_DIR + name, 'utf8')) as T;

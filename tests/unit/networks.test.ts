@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, parseSafetensors, type SafetensorsInput } from '../../src/core/safetensors';
 import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource } from '../../src/core/networks';
+import { widenToFloat32 } from '../../src/core/networks/float32-weights';
 import { NETWORK_CASES, NETWORKS_DIR, readTensorFile, type TensorFile } from '../helpers/fixtures';
 import { normRelativeError } from '../helpers/goldens';
 import { readJson } from '../helpers/node-models';
@@ -113,6 +114,7 @@ describe.each(['sd1', 'sd2-depth'] as const)('%s: Linear as Gemm (transB) instea
 });
 
 describe('weights in other forms', () => {
+  const io0 = readTensorFile(`${NETWORKS_DIR}sd1/io.safetensors`);
   it('bf16 weights are cast in the graph: the same outputs as their values stored as float32', async () => {
     const { source } = load('sd1', 'text_encoder', false);
     const file = readTensorFile(`${NETWORKS_DIR}sd1/text_encoder/model.safetensors`);
@@ -136,6 +138,26 @@ describe('weights in other forms', () => {
       return output(out, 'last_hidden_state');
     };
     expect(normRelativeError(await run(bf16), await run(asF32))).toBeLessThan(1e-6);
+  });
+
+  it("fp16 weights widened to float32 shards give the Cast graph's outputs; float32 files are not copied", async () => {
+    const { source, bytes } = load('sd1', 'unet', true);
+    const widened = widenToFloat32([{ file: source.files[0]!, bytes }], 1 << 20);
+    expect(widened.files.length).toBeGreaterThan(2);
+    expect(widened.external.every((e) => e.data.length <= 1 << 20)).toBe(true);
+    expect(widened.files.every((f) => [...f.header.tensors.values()].every((e) => e.dtype === 'F32'))).toBe(true);
+    const graph = unetGraph({ ...source, files: widened.files }).model;
+    const feeds = {
+      sample: f32(io0, 'unet.sample'),
+      timestep: f32(io0, 'unet.timestep'),
+      encoder_hidden_states: f32(io0, 'unet.encoder_hidden_states'),
+    };
+    const s = await ort.InferenceSession.create(graph, { externalData: widened.external });
+    const out = output(await s.run(feeds), 'out_sample');
+    expect(normRelativeError(out, io0.floats('unet_fp16w.out_sample'))).toBeLessThan(1e-4);
+    const plain = load('sd1', 'unet', false);
+    const same = widenToFloat32([{ file: plain.source.files[0]!, bytes: plain.bytes }]);
+    expect(same.external[0]!.data).toBe(plain.bytes);
   });
 
   it('a weights file missing a tensor, or with a shape the config does not make, is named', () => {

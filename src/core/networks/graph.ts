@@ -73,8 +73,10 @@ const TYPE_OF: Partial<Record<SafetensorsEntry['dtype'], number>> = {
 };
 
 /**
- * How a torch Linear ([out, in] weights) becomes ONNX: 'matmul' multiplies by a Transpose of the
- * initializer (folded once at session creation); 'gemm' flattens to 2-D and uses Gemm's transB.
+ * How a torch Linear ([out, in] weights) becomes ONNX: 'gemm' flattens to 2-D and uses Gemm's
+ * transB, reading the weights as stored; 'matmul' multiplies by a Transpose of the initializer,
+ * which ORT folds at session creation into a transposed copy, on the CPU. The loader picks per
+ * backend (see workers/model-loader.ts); Gemm is the default since it rewrites no weight.
  */
 export type LinearForm = 'matmul' | 'gemm';
 
@@ -100,7 +102,7 @@ export class Graph {
     readonly weights: WeightSet,
     options: GraphOptions = {},
   ) {
-    this.linearForm = options.linear ?? 'matmul';
+    this.linearForm = options.linear ?? 'gemm';
   }
 
   input(name: string, type: number, dims: Dim[]): string {
