@@ -314,9 +314,10 @@ export async function benchGraph(
   const baseline = watch?.live ?? 0;
   if (watch) watch.peak = watch.live;
   let model: Uint8Array;
-  let externalData: { path: string; data: Uint8Array }[] = [];
+  // Held in an object so the references can be dropped once ORT has its own copies.
+  const held: { externalData: { path: string; data: Uint8Array }[] } = { externalData: [] };
   let buildMs: number | null = null;
-  let bytes = 0;
+  let bytes: number;
   if (params.checkpoint) {
     const { configUrl, weightsUrl, linear } = params.checkpoint;
     const config = JSON.parse(new TextDecoder().decode(await fetchBytes(configUrl))) as unknown;
@@ -330,22 +331,22 @@ export async function benchGraph(
       weights: [{ path: 'unet/diffusion_pytorch_model.safetensors', bytes: weights }],
     });
     model = unetGraph(source, { padInputChannels: true, ...(linear ? { linear } : {}) }).model;
-    externalData = external;
+    held.externalData = external;
     buildMs = Math.round((performance.now() - t) * 10) / 10;
   } else {
     model = await fetchBytes(params.url!);
     const external = params.external ? await fetchBytes(params.external.url) : null;
-    if (external && params.external) externalData = [{ path: params.external.path, data: external }];
+    if (external && params.external) held.externalData = [{ path: params.external.path, data: external }];
     bytes = model.length + (external?.length ?? 0);
   }
   const started = performance.now();
   const session = await ort.InferenceSession.create(model, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
-    ...(externalData.length > 0 ? { externalData } : {}),
+    ...(held.externalData.length > 0 ? { externalData: held.externalData } : {}),
   });
-  // The JS copies are ORT's now (WASM heap or GPU): drop ours before the runs.
-  externalData = [];
+  // The weights are ORT's now (WASM heap or GPU): drop ours before the runs.
+  held.externalData = [];
   const createMs = performance.now() - started;
   try {
     const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};

@@ -402,7 +402,7 @@ export async function loadOrtModel(
           {
             // Always: WebGPU's Conv needs it for 9-channel UNets, and it changes nothing on WASM.
             padInputChannels: true,
-            // WASM: MatMul was 2–10 % faster than Gemm in three bench runs (the folded transposed
+            // WASM: MatMul was 2–11 % faster than Gemm in three bench runs (the folded transposed
             // copies fit its heap for any model WASM can hold). WebGPU: Gemm reads the weights as
             // stored, so nothing is folded into a copy on the CPU on the way to the GPU; step times
             // there were equal within the software rasteriser's ±10 %.

@@ -11,6 +11,7 @@ import { maxAbsDiff, meanAbsDiff, pipelineGoldens, rgbToRgba, type PipelineGolde
 import { encodePng } from '../helpers/png';
 import { canvasPixels, generate, setRange, setSettings } from './app';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
+import type { BenchResult } from '../../src/protocol/messages';
 
 const FILES = join(process.cwd(), 'test-results', 'files');
 /** Each reference checkpoint as a plain folder of files, through the app's origin. */
@@ -176,5 +177,34 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     await enter(session, txt2imgDefault);
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, txt2imgDefault.image)).toBeLessThanOrEqual(2);
+  });
+
+  it('the checkpoint is cached and listed; on WebGPU its UNet runs in the GPU-resident loop', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    await page.getByTestId('mode-txt2img').click();
+    await load(folderUrl('sd1'));
+    await enter(session, txt2imgDefault);
+    expect(await generate(page)).toBe('done');
+    const cache = page.getByTestId('model-cache');
+    await expect.poll(async () => Number(await cache.getAttribute('data-count'))).toBeGreaterThan(0);
+    expect(await cache.textContent()).toContain(folderUrl('sd1'));
+
+    const gpu = await openApp({ url: `${BASE_URL}?bench` });
+    try {
+      await gpu.page.getByTestId('backend').selectOption('webgpu');
+      await gpu.page.getByTestId('models-panel').locator('summary').click();
+      await gpu.page.getByTestId('custom-model-input').fill(folderUrl('sd1'));
+      await gpu.page.getByTestId('load-model').click();
+      await expect.poll(() => gpu.page.getByTestId('model').inputValue()).toBe(`url:${folderUrl('sd1')}`);
+      const result = (await gpu.page.evaluate(
+        (p) => (window as unknown as { latentStudioBench(p: object): Promise<unknown> }).latentStudioBench(p),
+        { width: 96, height: 64, steps: 2, runs: 1, resident: true },
+      )) as BenchResult;
+      expect([result.backend, result.loop]).toEqual(['webgpu', 'linear']);
+      expect(result.readbacksPerStep).toEqual({ latentSized: 0, all: 0 });
+    } finally {
+      await gpu.close();
+    }
   });
 });
