@@ -107,6 +107,8 @@ export function PromptForm() {
   const busy = useStore(selectBusy);
   const mode = useStore((st) => st.mode);
   const errorField = useStore((st) => st.job.error?.field);
+  // An LCM UNet takes guidance as an embedding: its pipeline has no unconditional half to steer.
+  const guidanceEmbedded = useStore((st) => (st.model?.info.guidanceEmbedDim ?? null) !== null);
   const invalid = (field: string) => (errorField === field ? true : undefined);
 
   return (
@@ -130,7 +132,15 @@ export function PromptForm() {
           onChange={(e) => s.setSetting('prompt', e.target.value)}
         />
       </Field>
-      <Field label="Negative prompt" htmlFor="negative-prompt" hint="What to steer away from (empty is fine).">
+      <Field
+        label="Negative prompt"
+        htmlFor="negative-prompt"
+        hint={
+          guidanceEmbedded
+            ? 'This model (LCM) has guidance built in and ignores the negative prompt, as diffusers does.'
+            : 'What to steer away from (empty is fine).'
+        }
+      >
         <textarea
           id="negative-prompt"
           data-testid="negative-prompt"

@@ -103,6 +103,10 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
             `${name} ${golden.run} ${backend}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`,
           );
           expect(mean).toBeLessThanOrEqual(2);
+          if (name === 'lcm') {
+            // No silent drop: the negative prompt field says an LCM model ignores it.
+            await expect.poll(() => page.getByText('ignores the negative prompt').count()).toBe(1);
+          }
           await page.screenshot({ path: join(SCREENSHOTS, `checkpoint-${name}-${golden.run}-${backend}.png`) });
         });
       }
