@@ -74,7 +74,10 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
       MOCK_HUB_PORT,
       MOCK_HUB_PATH,
     );
-    session = await openApp();
+    // The mock hub is also this page's hub, so checkpoints load by repo id too.
+    session = await openApp({
+      url: `${BASE_URL}?hub=${encodeURIComponent(`${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}`)}`,
+    });
     session.page.on('pageerror', (e) => console.error('page error:', e.message));
     await session.page.getByTestId('models-panel').locator('summary').click();
   });
@@ -120,6 +123,18 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${url}`);
   };
   const txt2imgDefault = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
+
+  it('a checkpoint loads by hub repo id as well (fixtures/sd1-inpaint: inpaint on WASM)', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    await page.getByTestId('custom-model-input').fill('fixtures/sd1-inpaint');
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe('hub:fixtures/sd1-inpaint@main');
+    const golden = pipelineGoldens('sd1-inpaint')[0]!;
+    await enter(session, golden);
+    expect(await generate(page)).toBe('done');
+    expect(meanAbsDiff((await canvasPixels(page)).pixels, golden.image)).toBeLessThanOrEqual(2);
+  });
 
   it('compare, live previews and explore run on a checkpoint too', async () => {
     const { page } = session;
