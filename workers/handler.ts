@@ -74,7 +74,12 @@ export interface HandlerDeps {
   bench?(model: LoadedModel, params: BenchParams): Promise<BenchResult>;
   benchGraph?(model: LoadedModel, params: BenchGraphParams): Promise<BenchGraphResult>;
   /** Fault injection for tests. */
-  testHook?(action: 'lose-device' | 'crash'): Promise<boolean>;
+  testHook?(action: 'lose-device' | 'crash' | 'close'): Promise<boolean>;
+  /**
+   * Lets queued messages (a cancel) run before the next network call. ONNX Runtime's WASM run
+   * never returns to the event loop, so without this a cancel waited for the whole job.
+   */
+  yieldToEvents?(): Promise<void>;
   /** Runs a depth estimator on an image; the map comes back at the image's size. */
   estimateDepth(
     image: RgbaImage,
@@ -173,6 +178,27 @@ const OUT_OF_MEMORY =
   /out of memory|\bOOM\b|failed to allocate|allocation fail|bad_alloc|maxBufferSize|maxStorageBufferBindingSize|exceeds? the max/i;
 
 export function createHandler(deps: HandlerDeps): (message: unknown) => void {
+  /** The model with a turn of the event loop before each network call (see yieldToEvents). */
+  const withYields = (model: LoadedModel): LoadedModel => {
+    const yieldNow = deps.yieldToEvents;
+    if (!yieldNow) return model;
+    // After the turn, a cancel that arrived meanwhile stops the job before the call, not after it.
+    const pause = async (): Promise<void> => {
+      await yieldNow();
+      if (current?.controller.signal.aborted) throw new CancelledError();
+    };
+    const m = model.models;
+    const models: Models = {
+      ...m,
+      tokenize: m.tokenize.bind(m),
+      encodeText: async (ids) => (await pause(), m.encodeText(ids)),
+      unet: async (sample, t, text, cond) => (await pause(), m.unet(sample, t, text, cond)),
+      decode: async (latents) => (await pause(), m.decode(latents)),
+      ...(m.encode ? { encode: async (image: Tensor) => (await pause(), m.encode!(image)) } : {}),
+    };
+    return { ...model, models };
+  };
+
   /** Runtime failures in words a person can act on; our own errors pass through. */
   const explain = (error: unknown): unknown => {
     const lost = deps.deviceLost?.();
@@ -192,6 +218,8 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
   };
 
   const jobs = new Map<number, Job>();
+  /** The job the queue is running (requests run one at a time). */
+  let current: Job | null = null;
   let loaded: LoadedModel | null = null;
   let estimator: DepthEstimatorSource | null = null;
   /** Requests run one after another: a generate waits for the model load before it. */
@@ -216,7 +244,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         const previous = loaded;
         loaded = null;
         await previous?.dispose?.();
-        loaded = await deps.loadModel(request, onProgress, job.controller.signal);
+        loaded = withYields(await deps.loadModel(request, onProgress, job.controller.signal));
         estimator = request.depthEstimator ?? null;
         return loaded.result as RequestMap[K]['result'];
       }
@@ -368,7 +396,9 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       }
       case 'testHook': {
         const action = params['action'];
-        if (action !== 'lose-device' && action !== 'crash') throw new ValidationError('Unknown test hook.');
+        if (action !== 'lose-device' && action !== 'crash' && action !== 'close') {
+          throw new ValidationError('Unknown test hook.');
+        }
         return { done: (await deps.testHook?.(action)) ?? false } as RequestMap[K]['result'];
       }
       case 'estimateDepth': {
@@ -442,6 +472,10 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         jobs.get(id)?.controller.abort();
         return;
       }
+      if (message['type'] === 'ping') {
+        post({ type: 'pong', id });
+        return;
+      }
       if (message['type'] !== 'request')
         throw new ValidationError(`Unknown message type "${String(message['type'])}".`);
       if (id < 0) throw new ValidationError('A request needs a numeric id.');
@@ -452,6 +486,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       const job: Job = { id, controller: new AbortController() };
       jobs.set(id, job);
       queue = queue.then(async () => {
+        current = job;
         try {
           if (job.controller.signal.aborted) throw new CancelledError();
           const lostBefore = deps.deviceLost?.();
@@ -473,6 +508,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
           post({ type: 'error', id, error: serializeError(explain(error)) });
         } finally {
           jobs.delete(id);
+          current = null;
         }
       });
     } catch (error) {

@@ -10,6 +10,17 @@ import { deviceLost, loadOrtModel, loseDevice, whenDeviceLost } from './model-lo
 
 declare const self: DedicatedWorkerGlobalScope;
 
+/** One turn of the event loop without timer clamping: a message to ourselves. */
+const channel = new MessageChannel();
+const waiting: (() => void)[] = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(null);
+  });
+}
+
 const handle = createHandler({
   post: (message, transfer) => self.postMessage(message, transfer),
   capabilities: detectCapabilities,
@@ -28,8 +39,14 @@ const handle = createHandler({
         : {}),
     }),
   benchGraph: async (model, params) => benchGraph(await ortFor(model.result.backend), model.result.backend, params),
+  yieldToEvents,
   async testHook(action) {
     if (action === 'lose-device') return loseDevice();
+    if (action === 'close') {
+      // Exits without an error event, as a worker the browser stops would: after this reply.
+      setTimeout(() => self.close(), 0);
+      return true;
+    }
     // An uncaught error, as a bug or a crashed WASM module would raise.
     setTimeout(() => {
       throw new Error('test hook: worker crash');

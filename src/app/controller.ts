@@ -23,9 +23,11 @@ import { useStore } from '../store';
 const pageQuery = new URLSearchParams(self.location.search);
 const benchThreads = Number(pageQuery.get('threads')) || null;
 
+const silenceMs = Number(pageQuery.get('workerTimeout')) || undefined;
 export const client = new InferenceClient(
   () =>
     new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }),
+  silenceMs && silenceMs >= 500 ? silenceMs : undefined,
 );
 
 let running: AbortController | null = null;
@@ -360,6 +362,6 @@ if (pageQuery.has('bench')) {
 /** Fault injection for the reliability tests, on the page only with ?testHooks=1. */
 if (pageQuery.has('testHooks')) {
   (
-    window as unknown as { latentStudioTestHook: (action: 'lose-device' | 'crash') => Promise<unknown> }
+    window as unknown as { latentStudioTestHook: (action: 'lose-device' | 'crash' | 'close') => Promise<unknown> }
   ).latentStudioTestHook = (action) => client.request('testHook', { action }).catch((error: unknown) => String(error));
 }

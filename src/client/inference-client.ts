@@ -40,14 +40,55 @@ export interface RequestOptions {
 
 export type WorkerFactory = () => Worker;
 
+/**
+ * How long a worker with work pending may stay silent (no progress, result or pong) before it is
+ * taken for dead and restarted. It answers pings between network calls, so the bound is the
+ * longest single call: the longest measured here was 8 s (creating a full-size SD 1.5 UNet session
+ * on WebGPU); a real SD 1.5 UNet call on a slow CPU takes tens of seconds. `?workerTimeout=ms`
+ * changes it.
+ */
+export const DEFAULT_SILENCE_MS = 120_000;
+
 export class InferenceClient {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   /** Called after a crash so the UI can say so and reload the model. */
   onCrash: ((error: Error) => void) | null = null;
+  private lastHeard = 0;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly createWorker: WorkerFactory) {}
+  constructor(
+    private readonly createWorker: WorkerFactory,
+    private readonly silenceMs = DEFAULT_SILENCE_MS,
+  ) {}
+
+  /**
+   * While requests are pending, pings the worker every second and restarts it when it has said
+   * nothing for `silenceMs`: a worker that closed or hung sends no error event, and its jobs would
+   * wait forever.
+   */
+  private watch(): void {
+    if (this.watchdog) return;
+    this.lastHeard = Date.now();
+    const interval = Math.min(1000, Math.max(50, this.silenceMs / 4));
+    this.watchdog = setInterval(() => {
+      if (this.pending.size === 0 || !this.worker) {
+        if (this.watchdog) clearInterval(this.watchdog);
+        this.watchdog = null;
+        return;
+      }
+      if (Date.now() - this.lastHeard > this.silenceMs) {
+        this.crash(
+          new WorkerCrashedError(
+            `The inference worker stopped answering (nothing for ${Math.round(this.silenceMs / 1000)} s). It was restarted; try again.`,
+          ),
+        );
+        return;
+      }
+      this.worker.postMessage({ type: 'ping', id: 0 } satisfies ToWorker);
+    }, interval);
+  }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
@@ -91,6 +132,8 @@ export class InferenceClient {
   }
 
   private receive(message: FromWorker): void {
+    this.lastHeard = Date.now();
+    if (message.type === 'pong') return;
     const pending = this.pending.get(message.id);
     if (!pending) return;
     if (message.type === 'progress') {
@@ -113,6 +156,7 @@ export class InferenceClient {
       this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, onProgress: options.onProgress });
       const message = { type: 'request', id, kind, params } as RequestMessage;
       worker.postMessage(message, requestTransferList(message));
+      this.watch();
       options.signal?.addEventListener('abort', () => worker.postMessage({ type: 'cancel', id } satisfies ToWorker), {
         once: true,
       });

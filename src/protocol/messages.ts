@@ -185,7 +185,7 @@ export interface RequestMap {
   /** Times one ONNX graph (with external data) on the loaded model's backend: session creation and runs. */
   benchGraph: { params: BenchGraphParams; result: BenchGraphResult };
   /** Fault injection for the reliability tests (the page sends it only with ?testHooks=1). */
-  testHook: { params: { action: 'lose-device' | 'crash' }; result: { done: boolean } };
+  testHook: { params: { action: 'lose-device' | 'crash' | 'close' }; result: { done: boolean } };
 }
 
 export type RequestKind = keyof RequestMap;
@@ -234,7 +234,13 @@ export interface CancelMessage {
   id: number;
 }
 
-export type ToWorker = RequestMessage | CancelMessage;
+/** "Are you there?": answered by a pong at once whenever the worker's event loop is free. */
+export interface PingMessage {
+  type: 'ping';
+  id: number;
+}
+
+export type ToWorker = RequestMessage | CancelMessage | PingMessage;
 
 export type ResultMessage = {
   [K in RequestKind]: { type: 'result'; id: number; kind: K; result: RequestMap[K]['result'] };
@@ -243,7 +249,8 @@ export type ResultMessage = {
 export type FromWorker =
   | ResultMessage
   | { type: 'progress'; id: number; progress: Progress }
-  | { type: 'error'; id: number; error: SerializedError };
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'pong'; id: number };
 
 /** Buffers to transfer with a result instead of copying them. */
 export function transferList(message: FromWorker): ArrayBuffer[] {

@@ -1,0 +1,142 @@
+/** Reliability, second round: cancel on every backend, no stuck states after failures. */
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NETWORKS_DIR } from '../helpers/fixtures';
+import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { generate, setSettings } from './app';
+import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
+
+/** What the page's worker reported, recorded at the worker boundary (the DOM lags a frame behind). */
+interface Steps {
+  __lastStep?: number;
+  __stepAtCancel?: number;
+}
+const state = (session: Session) => session.page.getByTestId('status').getAttribute('data-state');
+
+const SD1_URL = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/sd1/`;
+
+describe('reliability, second round', () => {
+  let session: Session;
+  let hub: MockHub;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    // The same checkpoint twice: one copy for the cancel test, one that is never cached, for faults.
+    hub = await startMockHub(
+      { 'fixtures/sd1': `${NETWORKS_DIR}sd1`, 'fixtures/sd1-faulty': `${NETWORKS_DIR}sd1` },
+      MOCK_HUB_PORT,
+      MOCK_HUB_PATH,
+    );
+    session = await openApp({ url: `${BASE_URL}?testHooks=1&workerTimeout=3000` });
+    session.page.on('pageerror', (e) => console.error('page error:', e.message));
+    // The denoising steps the worker reports, and the one the page knew when it sent a cancel.
+    await session.page.addInitScript(() => {
+      const w = window as unknown as Steps & { Worker: typeof Worker };
+      const Original = w.Worker;
+      w.Worker = class extends Original {
+        constructor(url: string | URL, options?: WorkerOptions) {
+          super(url, options);
+          this.addEventListener('message', (e: MessageEvent) => {
+            const m = e.data as { type?: string; progress?: { kind?: string; phase?: string; step?: number } };
+            if (m.type === 'progress' && m.progress?.kind === 'pipeline' && m.progress.phase === 'denoise') {
+              w.__lastStep = m.progress.step ?? 0;
+            }
+          });
+        }
+        override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
+          if ((message as { type?: string }).type === 'cancel') w.__stepAtCancel = w.__lastStep ?? 0;
+          super.postMessage(message, transfer as Transferable[]);
+        }
+      };
+    });
+    await session.page.reload();
+    await session.page.getByTestId('models-panel').locator('summary').click();
+  });
+  afterAll(async () => {
+    await session?.close();
+    await hub?.stop();
+  });
+
+  it('cancel on WASM stops within one step of the click (a real-architecture UNet, 900 steps)', async () => {
+    const { page } = session;
+    // The sd1 checkpoint at 256×256: steps of tens of ms, long against the page↔worker message delay,
+    // so "the step at the click" means the same on both sides.
+    await page.getByTestId('custom-model-input').fill(SD1_URL);
+    await page.getByTestId('load-model').click();
+    await setSettings(page, { backend: 'wasm', width: 256, height: 256, steps: 900, prompt: 'a flooble', seed: '3' });
+    await page.getByTestId('generate').click();
+    await page.waitForFunction(() => ((window as unknown as Steps).__lastStep ?? 0) >= 55, null, { timeout: 120_000 });
+    await page.getByTestId('cancel').click();
+    await expect.poll(() => state(session), { timeout: 30_000 }).toBe('cancelled');
+    const { atClick, stopped } = await page.evaluate(() => {
+      const w = window as unknown as Steps;
+      return { atClick: w.__stepAtCancel ?? -1, stopped: w.__lastStep ?? -1 };
+    });
+    console.info(
+      `cancel on WASM: the page had step ${atClick} when it sent cancel; the last step was ${stopped} of 900`,
+    );
+    expect(atClick).toBeGreaterThanOrEqual(55);
+    expect(stopped - atClick).toBeLessThanOrEqual(1);
+    await setSettings(page, { width: 64, height: 64, steps: 3 });
+    expect(await generate(page)).toBe('done');
+    await page.getByTestId('model').selectOption('tiny-sd');
+  });
+
+  it('cancel stops a compare grid on WASM at once (within 3 of its 2–3 ms steps), keeping the cells done', async () => {
+    const { page } = session;
+    await page.getByTestId('model').selectOption('tiny-sd');
+    await page.getByTestId('mode-compare').click();
+    await page.getByTestId('compare-scales').fill('1.1, 8, 12');
+    await setSettings(page, { backend: 'wasm', width: 512, height: 512, steps: 400, seed: '4' });
+    await page.getByTestId('generate').click();
+    // Into the second cell's steps (each cell reports its own steps from 1).
+    await expect
+      .poll(() => page.locator('[data-testid=compare-cell][data-done=true]').count(), { timeout: 60_000 })
+      .toBe(1);
+    await page.waitForFunction(() => ((window as unknown as Steps).__lastStep ?? 0) >= 20, null, { timeout: 60_000 });
+    await page.getByTestId('cancel').click();
+    await expect.poll(() => state(session), { timeout: 30_000 }).toBe('cancelled');
+    const { atClick, stopped } = await page.evaluate(() => {
+      const w = window as unknown as Steps;
+      return { atClick: w.__stepAtCancel ?? -1, stopped: w.__lastStep ?? -1 };
+    });
+    console.info(`compare cancel: step ${atClick} of cell 2 at the click, stopped at ${stopped}`);
+    expect(stopped - atClick).toBeLessThanOrEqual(3);
+    expect(await page.locator('[data-testid=compare-cell][data-done=true]').count()).toBe(1);
+    await page.getByTestId('mode-txt2img').click();
+  });
+
+  it('after a failed custom load, the built-in model generates with no reload', async () => {
+    const { page } = session;
+    hub.setFault('unet/diffusion_pytorch_model.safetensors', '404');
+    hub.setFault('unet/diffusion_pytorch_model.fp16.safetensors', '404');
+    await page.getByTestId('custom-model-input').fill(SD1_URL.replace('/sd1/', '/sd1-faulty/'));
+    await page.getByTestId('load-model').click();
+    expect(await generate(page)).toBe('error');
+    expect(await page.getByTestId('error').textContent()).toMatch(
+      /The model has none of unet\/diffusion_pytorch_model\.safetensors/,
+    );
+    hub.clearFaults();
+    await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await generate(page)).toBe('done');
+  });
+
+  it('a worker that exits without an error is noticed; the run fails with a message and the next one works', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm', width: 64, height: 64, steps: 3 });
+    expect(await generate(page)).toBe('done');
+    expect(
+      await page.evaluate(() =>
+        (window as unknown as { latentStudioTestHook(a: string): Promise<unknown> }).latentStudioTestHook('close'),
+      ),
+    ).toEqual({ done: true });
+    const started = Date.now();
+    expect(await generate(page, 30_000)).toBe('error');
+    expect(await page.getByTestId('error').textContent()).toMatch(
+      /The inference worker stopped answering \(nothing for 3 s\)\. It was restarted; try again\./,
+    );
+    console.info(`closed worker noticed after ${Date.now() - started} ms`);
+    await page.screenshot({ path: `${SCREENSHOTS}/worker-closed.png` });
+    expect(await generate(page)).toBe('done');
+  });
+});
