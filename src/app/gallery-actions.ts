@@ -144,8 +144,13 @@ export async function openEntry(entry: GalleryEntry): Promise<void> {
 
 /** A dropped PNG with generation parameters (ours or another SD tool's) restores its settings. */
 export async function restoreFromFile(file: File): Promise<boolean> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  const text = readPngText(bytes).get('parameters');
+  let text: string | undefined;
+  try {
+    text = readPngText(new Uint8Array(await file.arrayBuffer())).get('parameters');
+  } catch (error) {
+    say(`"${file.name}" could not be read: ${serializeError(error).message}`);
+    return false;
+  }
   const parsed = text ? parseParameters(text) : null;
   if (!parsed) {
     say(`"${file.name}" has no generation parameters to restore.`);

@@ -43,6 +43,11 @@ function typeLabel(file: File): string {
   return file.type || (file.name.includes('.') ? `.${file.name.split('.').pop()}` : 'unknown type');
 }
 
+/** "an image/svg+xml", "a text/plain": the article a MIME type takes in a sentence. */
+export function withArticle(type: string): string {
+  return `${/^[aeiou]/i.test(type) ? 'an' : 'a'} ${type}`;
+}
+
 /** Decodes a PNG, JPEG or WebP file; anything else, or a file that fails to decode, is a clear error. */
 export async function decodeImageFile(file: Blob & { name?: string }): Promise<ImageBitmap> {
   const name = file.name ?? 'The pasted data';
@@ -50,7 +55,7 @@ export async function decodeImageFile(file: Blob & { name?: string }): Promise<I
   const byExtension = /\.(png|jpe?g|webp)$/i.test(name);
   if (type ? !(ACCEPTED_TYPES as readonly string[]).includes(type) : !byExtension) {
     throw new ValidationError(
-      `"${name}" is ${type ? `a ${type}` : 'not a recognised'} file. Choose a PNG, JPEG or WebP image.`,
+      `"${name}" is ${type ? withArticle(type) : 'not a recognised'} file. Choose a PNG, JPEG or WebP image.`,
       'image',
     );
   }

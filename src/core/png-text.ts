@@ -45,6 +45,13 @@ function* chunks(bytes: Uint8Array): Generator<Chunk> {
 }
 
 const latin1 = (text: string): Uint8Array => Uint8Array.from(text, (ch) => ch.charCodeAt(0) & 0xff);
+
+/** Latin-1 bytes → text, in slices: spreading a whole chunk into fromCharCode overflowed the stack past ~120k. */
+function latin1Text(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
+}
 const utf8 = new TextEncoder();
 
 /**
@@ -56,9 +63,13 @@ export function addPngText(png: Uint8Array, keyword: string, text: string): Uint
   const first = chunks(png).next().value;
   if (!first || first.type !== 'IHDR') throw new RangeError('PNG without IHDR.');
   const isLatin1 = [...text].every((ch) => ch.charCodeAt(0) < 256);
-  const body = isLatin1
-    ? new Uint8Array([...latin1(keyword), 0, ...latin1(text)])
-    : new Uint8Array([...latin1(keyword), 0, 0, 0, 0, 0, ...utf8.encode(text)]);
+  const head = latin1(keyword);
+  // tEXt: keyword NUL text. iTXt: keyword NUL, no compression (0, 0), empty language and translated keyword (NUL NUL).
+  const content = isLatin1 ? latin1(text) : utf8.encode(text);
+  const gap = isLatin1 ? 1 : 5;
+  const body = new Uint8Array(head.length + gap + content.length);
+  body.set(head, 0);
+  body.set(content, head.length + gap);
   const type = latin1(isLatin1 ? 'tEXt' : 'iTXt');
   const chunk = new Uint8Array(12 + body.length);
   const view = new DataView(chunk.buffer);
@@ -83,9 +94,9 @@ export function readPngText(png: Uint8Array): Map<string, string> {
     if (type === 'IEND') break;
     const zero = data.indexOf(0);
     if (zero <= 0) continue;
-    const keyword = String.fromCharCode(...data.subarray(0, zero));
+    const keyword = latin1Text(data.subarray(0, zero));
     if (type === 'tEXt') {
-      out.set(keyword, String.fromCharCode(...data.subarray(zero + 1)));
+      out.set(keyword, latin1Text(data.subarray(zero + 1)));
     } else if (type === 'iTXt' && data[zero + 1] === 0) {
       // compression flag 0; skip method, language tag and translated keyword (each NUL-terminated).
       let p = zero + 3;

@@ -30,14 +30,15 @@ export function validateSize(value: unknown, field: 'width' | 'height'): number 
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ValidationError(`${label} must be a number.`, field);
   }
+  // The range first: a multiple of 8 near 99999999999 is no help.
+  if (value < MIN_SIZE || value > MAX_SIZE) {
+    throw new ValidationError(`${label} must be between ${MIN_SIZE} and ${MAX_SIZE} pixels, got ${value}.`, field);
+  }
   if (!Number.isInteger(value) || value % 8 !== 0) {
     throw new ValidationError(
       `${label} must be a multiple of 8 (the VAE works in 8×8 blocks); the nearest is ${nearestMultipleOf8(value)}.`,
       field,
     );
-  }
-  if (value < MIN_SIZE || value > MAX_SIZE) {
-    throw new ValidationError(`${label} must be between ${MIN_SIZE} and ${MAX_SIZE} pixels, got ${value}.`, field);
   }
   return value;
 }

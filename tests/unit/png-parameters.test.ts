@@ -43,6 +43,16 @@ describe('PNG text chunks', () => {
     expect(parseParameters(readPngText(out).get('parameters')!)?.prompt).toBe('富士山の夕焼け, 🌅');
   });
 
+  it('writes and reads back a 1 MB parameters chunk, Latin-1 and UTF-8 (any size the app writes, it reads)', () => {
+    const long = formatParameters({ ...params, prompt: 'a flooble, '.repeat(100_000) });
+    expect(long.length).toBeGreaterThan(1_000_000);
+    expect(readPngText(addPngText(png(), 'parameters', long)).get('parameters')).toBe(long);
+    const wide = formatParameters({ ...params, prompt: '夕焼け, '.repeat(100_000) });
+    expect(parseParameters(readPngText(addPngText(png(), 'parameters', wide)).get('parameters')!)?.prompt).toBe(
+      '夕焼け, '.repeat(100_000).trim(),
+    );
+  });
+
   it('reads an A1111-style iTXt chunk placed before IEND by another tool', () => {
     const text = [
       'masterpiece, a cat on a windowsill, (detailed:1.2)',

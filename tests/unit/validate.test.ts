@@ -32,6 +32,12 @@ describe('validation rules, each with its message', () => {
     ['height not a multiple of 8', { height: 509 }, 'height', /the nearest is 512/],
     ['size too small', { width: 32 }, 'width', /between 64 and 2048 pixels, got 32/],
     ['size too large', { height: 4096 }, 'height', /between 64 and 2048 pixels, got 4096/],
+    [
+      'size far too large and not a multiple of 8',
+      { width: 99999999999 },
+      'width',
+      /^Width must be between 64 and 2048 pixels, got 99999999999\.$/,
+    ],
     ['size not a number', { width: 'big' }, 'width', /Width must be a number/],
     ['steps zero', { steps: 0 }, 'steps', /whole number from 1 to 1000/],
     ['steps too many', { steps: 1001 }, 'steps', /1 to 1000/],
@@ -101,5 +107,14 @@ describe('validation rules, each with its message', () => {
 
   it('explains bad guidance lists in compare', () => {
     expect(() => parseScales('8, NaN')).toThrow(/"NaN" is not a number/);
+  });
+});
+
+describe('file types in messages', () => {
+  it('take the right article', async () => {
+    const { withArticle } = await import('../../src/canvas/init-image');
+    expect(withArticle('image/svg+xml')).toBe('an image/svg+xml');
+    expect(withArticle('text/plain')).toBe('a text/plain');
+    expect(withArticle('application/pdf')).toBe('an application/pdf');
   });
 });
