@@ -29,6 +29,7 @@ import {
 } from '../src/core/validate';
 import type { Models } from '../src/core/pipeline/models';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
+import { checkStepsFor } from '../src/core/schedulers';
 import {
   isRequestKind,
   transferList,
@@ -251,6 +252,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       case 'generate': {
         const request = validateGenerate(params);
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        checkStepsFor(request.scheduler, loaded.schedulerConfig, request.steps);
         const started = performance.now();
         const signal = job.controller.signal;
         if (request.mode === 'depth2img' && !request.depth) {
@@ -276,6 +278,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         const request = validateTxt2Img(params);
         const cells = validateCells(params['cells']);
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        for (const cell of cells) checkStepsFor(cell.scheduler, loaded.schedulerConfig, cell.steps);
         const started = performance.now();
         const model = loaded;
         await compareGrid(model.models, request, cells, pipelineOptions(model, params, job, onProgress), (index, r) =>

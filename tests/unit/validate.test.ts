@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { checkStepsFor, maxStepsFor } from '../../src/core/schedulers';
+import { NETWORKS_DIR } from '../helpers/fixtures';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors';
 import { validateGenerate, validateTxt2Img } from '../../src/core/validate';
@@ -116,5 +119,47 @@ describe('file types in messages', () => {
     expect(withArticle('image/svg+xml')).toBe('an image/svg+xml');
     expect(withArticle('text/plain')).toBe('a text/plain');
     expect(withArticle('application/pdf')).toBe('an application/pdf');
+  });
+});
+
+describe('steps limits per scheduler, checked before running', () => {
+  const SD = JSON.parse(readFileSync(`${NETWORKS_DIR}sd1/scheduler/scheduler_config.json`, 'utf8')) as Record<
+    string,
+    unknown
+  >;
+
+  it('PNDM and DDIM with steps_offset 1 run at most 999 steps (1000 would reach timestep 1000)', () => {
+    for (const name of ['pndm', 'ddim'] as const) {
+      expect(maxStepsFor(name, SD, 1000)).toBe(999);
+      expect(() => checkStepsFor(name, SD, 999)).not.toThrow();
+      expect(() => checkStepsFor(name, SD, 1000)).toThrow(
+        new RegExp(
+          `^${name === 'pndm' ? 'PNDM' : 'DDIM'} runs at most 999 steps with this model's scheduler config: at 1000, its schedule reaches timestep 1000, outside the model's 0\\.\\.999\\. Use 999 steps or fewer`,
+        ),
+      );
+    }
+  });
+
+  it('DPM++ 2M is refused where its schedule repeats a timestep (the cause of its NaN latents), not blamed on fp16', () => {
+    const max = maxStepsFor('dpmpp-2m', SD, 1000);
+    expect(max).toBeLessThan(1000);
+    expect(() => checkStepsFor('dpmpp-2m', SD, max)).not.toThrow();
+    let error: unknown;
+    try {
+      checkStepsFor('dpmpp-2m', SD, 1000);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('steps');
+    expect((error as Error).message).toMatch(
+      /^DPM\+\+ 2M runs at most \d+ steps .* repeats timestep \d+, a zero-length step/,
+    );
+    expect((error as Error).message).not.toMatch(/fp16/);
+  });
+
+  it('every other scheduler runs the documented 1000', () => {
+    for (const name of ['lms', 'euler', 'euler-ancestral'] as const)
+      expect(() => checkStepsFor(name, SD, 1000)).not.toThrow();
   });
 });

@@ -158,7 +158,7 @@ export async function predictNoise(
 export async function decodeLatents(models: Models, latents: Tensor): Promise<RgbaImage> {
   if (!allFinite(latents.data)) {
     throw new NumericalError(
-      'The latents became NaN or infinite during denoising, so there is no image to show. With fp16 models this is a known overflow: try the fp32 VAE, fewer steps or a smaller size.',
+      'The latents became NaN or infinite during denoising, so there is no image to show. The usual causes are fp16 weights overflowing (try the fp32 weights or a smaller size) and a scheduler setting that divides by zero (try another scheduler or fewer steps).',
     );
   }
   const unscaled = tensor(scale(1 / models.info.vaeScalingFactor, latents.data), latents.dims);

@@ -1,4 +1,4 @@
-import { SchedulerError } from '../errors';
+import { SchedulerError, ValidationError } from '../errors';
 import { DdimScheduler } from './ddim';
 import { DpmSolverMultistepScheduler } from './dpmpp-2m';
 import { EulerScheduler } from './euler';
@@ -75,4 +75,58 @@ export function strengthTimesteps(scheduler: Scheduler, numInferenceSteps: numbe
   const begin = tStart * scheduler.order;
   scheduler.setBeginIndex?.(begin);
   return scheduler.timesteps.slice(begin);
+}
+
+/** Why `steps` cannot run with this scheduler and config, or null when it can. */
+function stepsProblem(name: SchedulerName, config: SchedulerConfigJson, steps: number): string | null {
+  let timesteps: readonly number[];
+  try {
+    const s = createScheduler(name, config);
+    s.setTimesteps(steps);
+    timesteps = s.timesteps;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  // steps_offset shifts "leading" schedules up by one: at 1000 steps PNDM and DDIM reach timestep 1000.
+  const train = Number(config['num_train_timesteps'] ?? 1000);
+  const outside = timesteps.find((t) => t < 0 || t > train - 1);
+  if (outside !== undefined) return `its schedule reaches timestep ${outside}, outside the model's 0..${train - 1}`;
+  // DPM-Solver divides by the step's length in log-SNR: a timestep repeated back to back (1000
+  // steps over 1000 training steps, rounded) makes it zero and the latents NaN. (PNDM repeats one
+  // timestep by design, and handles it.)
+  if (name !== 'dpmpp-2m') return null;
+  for (let i = 1; i < timesteps.length; i++) {
+    if (timesteps[i] === timesteps[i - 1]) return `its schedule repeats timestep ${timesteps[i]}, a zero-length step`;
+  }
+  return null;
+}
+
+const maxStepsCache = new Map<string, number>();
+
+/** The most steps (up to `limit`) the scheduler runs with this config, found by bisection. */
+export function maxStepsFor(name: SchedulerName, config: SchedulerConfigJson, limit: number): number {
+  const key = `${name}:${limit}:${JSON.stringify(config)}`;
+  const known = maxStepsCache.get(key);
+  if (known !== undefined) return known;
+  let lo = 0;
+  let hi = limit;
+  if (stepsProblem(name, config, limit) === null) lo = limit;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (stepsProblem(name, config, mid) === null) lo = mid;
+    else hi = mid - 1;
+  }
+  maxStepsCache.set(key, lo);
+  return lo;
+}
+
+/** Throws a ValidationError naming the real limit when `steps` is more than this scheduler can run. */
+export function checkStepsFor(name: SchedulerName, config: SchedulerConfigJson, steps: number): void {
+  const problem = stepsProblem(name, config, steps);
+  if (problem === null) return;
+  const max = maxStepsFor(name, config, steps);
+  throw new ValidationError(
+    `${SCHEDULER_LABELS[name]} runs at most ${max} steps with this model's scheduler config: at ${steps}, ${problem.replace(/\.$/, '')}. Use ${max} steps or fewer, or another scheduler.`,
+    'steps',
+  );
 }
