@@ -80,12 +80,48 @@ export async function loadFile(
   return { bytes, fromCache: false };
 }
 
+const preview = (bytes: Uint8Array): string =>
+  new TextDecoder()
+    .decode(bytes.subarray(0, 60))
+    .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
+
+/**
+ * Says what the server actually sent when it is not the file asked for: an HTML page (a login or
+ * error page served with status 200), or bytes that cannot be an ONNX graph or a safetensors file.
+ */
+export function checkArrived(ref: FileRef, bytes: Uint8Array, contentType: string | null): void {
+  const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
+  const html = /text\/html/i.test(contentType ?? '') || head.startsWith('<!doctype html') || head.startsWith('<html');
+  if (html) {
+    throw new ModelError(
+      `The server sent an HTML page (${bytes.length} bytes${contentType ? `, ${contentType}` : ''}) instead of ${ref.path}: it begins "${preview(bytes)}". The URL is probably wrong, or the file needs a login.`,
+    );
+  }
+  const name = ref.path.toLowerCase();
+  // A serialized ModelProto starts with field 1 (ir_version) as a varint: the byte 0x08.
+  if (name.endsWith('.onnx') && bytes[0] !== 0x08) {
+    throw new ModelError(`${ref.path} is not an ONNX model (${bytes.length} bytes beginning "${preview(bytes)}").`);
+  }
+  if (name.endsWith('.safetensors')) {
+    // The header's JSON starts right after its 8-byte length.
+    const looksRight = bytes.length >= 9 && bytes[8] === 0x7b;
+    if (!looksRight) {
+      throw new ModelError(
+        `${ref.path} is not a safetensors file (${bytes.length} bytes beginning "${preview(bytes)}").`,
+      );
+    }
+  }
+}
+
 export async function download(ref: FileRef, options: DownloadOptions): Promise<Uint8Array> {
   const stallMs = options.stallMs ?? 30_000;
   let buffer: Uint8Array | null = null;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   let total: number | null = ref.size ?? null;
+  let contentType: string | null = null;
   for (let attempt = 0; ; attempt++) {
     const resuming = loaded > 0;
     const request = fetchWithStall(
@@ -122,6 +158,7 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
         );
       }
       if (!resuming) {
+        contentType = response.headers.get('content-type');
         const header = response.headers.get('content-length');
         const announced = header !== null && /^\d+$/.test(header) ? Number(header) : null;
         if (ref.size !== undefined && announced !== null && announced !== ref.size) {
@@ -179,6 +216,7 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
       offset += chunk.length;
     }
   }
+  checkArrived(ref, bytes, contentType);
   if (ref.size !== undefined && bytes.length !== ref.size) {
     throw new ModelError(
       `${ref.path} arrived with ${bytes.length} bytes; ${ref.size} were expected. Nothing was cached.`,

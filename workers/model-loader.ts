@@ -314,6 +314,11 @@ export async function loadOrtModel(
           `${path} from this browser's cache could not be loaded (${reason}). The damaged copy was removed: press Generate to download it again.`,
         );
       }
+      if (/protobuf parsing failed/i.test(reason)) {
+        throw new ModelError(
+          `${path} is not a complete ONNX model (${model.length} bytes; ONNX Runtime: ${reason}): the file is truncated or damaged.`,
+        );
+      }
       throw new ModelError(`${path} could not be loaded by ONNX Runtime (${backend}): ${reason}`);
     }
   };
@@ -337,14 +342,18 @@ export async function loadOrtModel(
   };
   /** The first of a checkpoint part's weight files that exists (404s are remembered for offline loads). */
   const getFirst = async (refs: FileRef[]): Promise<{ ref: FileRef; bytes: Uint8Array; fromCache: boolean }> => {
+    const absent: FileRef[] = [];
     for (const ref of refs) {
       if (ref.missing) continue;
       if (plan.cache && (await cachedFile(ref.url))?.headers.get(MISSING)) continue;
       try {
-        return { ref, ...(await get(ref)) };
+        const got = { ref, ...(await get(ref)) };
+        // Remembered only once another candidate is there: a load that finds none must ask again.
+        for (const a of absent) await rememberMissing(a);
+        return got;
       } catch (error) {
         if (!isNotFound(error)) throw error;
-        await rememberMissing(ref);
+        absent.push(ref);
       }
     }
     throw new ModelError(`The model has none of ${refs.map((r) => r.path).join(', ')}.`);

@@ -136,7 +136,25 @@ describe('reliability, second round', () => {
       /The inference worker stopped answering \(nothing for 3 s\)\. It was restarted; try again\./,
     );
     console.info(`closed worker noticed after ${Date.now() - started} ms`);
+    await page.getByTestId('error').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SCREENSHOTS}/worker-closed.png` });
+    expect(await generate(page)).toBe('done');
+  });
+
+  it('an HTML page served as a weights file, and a non-safetensors file, are named for what they are', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm', width: 64, height: 64, steps: 2 });
+    hub.setFault('unet/diffusion_pytorch_model.safetensors', 'html');
+    await page.getByTestId('custom-model-input').fill(SD1_URL.replace('/sd1/', '/sd1-faulty/'));
+    await page.getByTestId('load-model').click();
+    expect(await generate(page)).toBe('error');
+    expect(await page.getByTestId('error').textContent()).toMatch(
+      /The server sent an HTML page \(\d+ bytes, text\/html; charset=utf-8\) instead of unet\/diffusion_pytorch_model\.safetensors: it begins "<!DOCTYPE html><html><head><title>Sign in/,
+    );
+    await page.getByTestId('error').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SCREENSHOTS}/html-as-weights.png` });
+    hub.clearFaults();
+    await page.getByTestId('model').selectOption('tiny-sd');
     expect(await generate(page)).toBe('done');
   });
 });

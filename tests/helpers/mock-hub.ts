@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
-export type Fault = '404' | 'truncate' | 'stall' | 'wrong-size' | { throttle: number };
+export type Fault = '404' | 'truncate' | 'stall' | 'wrong-size' | 'html' | { throttle: number };
 
 export interface MockHub {
   url: string;
@@ -64,6 +64,12 @@ export async function startMockHub(repos: Record<string, string>, port = 0, publ
     if (!file || !existsSync(file) || !statSync(file).isFile() || fault === '404') {
       res.writeHead(404, { ...CORS, 'content-type': 'text/plain' });
       res.end('Entry not found');
+      return;
+    }
+    if (fault === 'html') {
+      // A login or error page served with status 200, as misconfigured mirrors do.
+      res.writeHead(200, { ...CORS, 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><html><head><title>Sign in</title></head><body>Please sign in</body></html>');
       return;
     }
     const size = statSync(file).size;

@@ -225,3 +225,24 @@ describe('component configs, read as diffusers and transformers read them', () =
     );
   });
 });
+
+describe('what arrives is checked before it is parsed', () => {
+  it('names an HTML page, a non-ONNX file and a non-safetensors file', async () => {
+    const { checkArrived } = await import('../../workers/download');
+    const ref = (path: string) => ({ url: `http://x/${path}`, path });
+    const html = new TextEncoder().encode('\n<!doctype html><html><body>Not found</body></html>');
+    expect(() => checkArrived(ref('unet/model.onnx'), html, null)).toThrow(
+      /^The server sent an HTML page \(\d+ bytes\) instead of unet\/model\.onnx: it begins "<!doctype html><html><body>Not found/,
+    );
+    expect(() => checkArrived(ref('a.onnx'), new Uint8Array([1, 2, 3]), 'text/html')).toThrow(/text\/html/);
+    expect(() => checkArrived(ref('unet/model.onnx'), new TextEncoder().encode('{"a": 1}'), null)).toThrow(
+      'unet/model.onnx is not an ONNX model (8 bytes beginning "{"a": 1}").',
+    );
+    expect(() => checkArrived(ref('w.safetensors'), new Uint8Array(20), null)).toThrow(
+      /w\.safetensors is not a safetensors file/,
+    );
+    const good = encodeSafetensors([{ name: 'a', dtype: 'F32', shape: [1], data: f32([1]) }]);
+    expect(() => checkArrived(ref('w.safetensors'), good, 'application/octet-stream')).not.toThrow();
+    expect(() => checkArrived(ref('m.onnx'), new Uint8Array([0x08, 0x08]), null)).not.toThrow();
+  });
+});
