@@ -16,6 +16,7 @@ import { gpuMemory } from './gpu-memory';
 import { createOnnxModels, type OnnxModelSet, type OrtModule } from './onnx-models';
 import { checkpointSessions } from './safetensors-sessions';
 import { SafetensorsError } from '../src/core/safetensors';
+import { onnxUsesFloat16 } from '../src/core/onnx-reader';
 import { createClipTokenizer } from './tokenizer';
 
 /** The app ships CLIP's tokenizer for model repos that only have vocab.json + merges.txt. */
@@ -328,6 +329,13 @@ export async function loadOrtModel(
     extra: ort.InferenceSession.SessionOptions = {},
   ): Promise<ort.InferenceSession> => {
     const main = await get(ref);
+    // A float16 graph cannot run on WebGPU without shader-f16: said before ORT tries, and the
+    // cached files are kept (they are not damaged), whatever the manifest claimed.
+    if (backend === 'webgpu' && adapter && !adapter.shaderF16 && onnxUsesFloat16(main.bytes)) {
+      throw new ModelError(
+        `${ref.path} computes in fp16 (it has float16 inputs or weights), which needs WebGPU's shader-f16 feature; this GPU (${adapter.vendor} ${adapter.architecture}) does not offer it. The downloaded files stay cached: choose WASM as the backend, or a GPU or browser with shader-f16.`,
+      );
+    }
     const external = [];
     for (const e of ref.externalData ?? []) external.push({ ref: e, ...(await get(e)) });
     const cached = [{ ref, ...main }, ...external].filter((f) => f.fromCache).map((f) => f.ref.url);

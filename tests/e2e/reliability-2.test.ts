@@ -1,5 +1,8 @@
 /** Reliability, second round: cancel on every backend, no stuck states after failures. */
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stepGraph } from '../../src/core/pipeline/step-graph';
+import { MODELS_DIR } from '../helpers/node-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
@@ -15,15 +18,22 @@ const state = (session: Session) => session.page.getByTestId('status').getAttrib
 
 const SD1_URL = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/sd1/`;
 
+const FILES = join(process.cwd(), 'test-results', 'files');
+
 describe('reliability, second round', () => {
   let session: Session;
   let hub: MockHub;
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
+    mkdirSync(FILES, { recursive: true });
     // The same checkpoint twice: one copy for the cancel test, one that is never cached, for faults.
+    // The built-in tiny model with an fp16 graph as its UNet.
+    const fp16 = join(FILES, 'tiny-fp16');
+    cpSync(`${MODELS_DIR}tiny-sd`, fp16, { recursive: true });
+    writeFileSync(join(fp16, 'unet/model.onnx'), stepGraph('float16'));
     hub = await startMockHub(
-      { 'fixtures/sd1': `${NETWORKS_DIR}sd1`, 'fixtures/sd1-faulty': `${NETWORKS_DIR}sd1` },
+      { 'fixtures/sd1': `${NETWORKS_DIR}sd1`, 'fixtures/sd1-faulty': `${NETWORKS_DIR}sd1`, 'fixtures/tiny-fp16': fp16 },
       MOCK_HUB_PORT,
       MOCK_HUB_PATH,
     );
@@ -155,6 +165,26 @@ describe('reliability, second round', () => {
     await page.screenshot({ path: `${SCREENSHOTS}/html-as-weights.png` });
     hub.clearFaults();
     await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await generate(page)).toBe('done');
+  });
+
+  it('an fp16 graph on a GPU without shader-f16 says what the GPU lacks, and keeps the cached files', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'webgpu', width: 64, height: 64, steps: 2 });
+    const url = SD1_URL.replace('/sd1/', '/tiny-fp16/');
+    await page.getByTestId('custom-model-input').fill(url);
+    await page.getByTestId('load-model').click();
+    expect(await generate(page)).toBe('error');
+    expect(await page.getByTestId('error').textContent()).toMatch(
+      /unet\/model\.onnx computes in fp16 \(it has float16 inputs or weights\), which needs WebGPU's shader-f16 feature; this GPU \(.*\) does not offer it\. The downloaded files stay cached/,
+    );
+    const cached = await page.evaluate(
+      async (u) => (await (await caches.open('latent-studio-models-v1')).match(u)) !== undefined,
+      `${url}unet/model.onnx`,
+    );
+    expect(cached).toBe(true);
+    await page.getByTestId('model').selectOption('tiny-sd');
+    await setSettings(page, { backend: 'wasm' });
     expect(await generate(page)).toBe('done');
   });
 });

@@ -246,3 +246,14 @@ describe('what arrives is checked before it is parsed', () => {
     expect(() => checkArrived(ref('m.onnx'), new Uint8Array([0x08, 0x08]), null)).not.toThrow();
   });
 });
+
+describe('the element types an ONNX graph uses, read before the runtime sees it', () => {
+  it('tells float16 graphs from float32 ones, and says nothing of bytes that are not ONNX', async () => {
+    const { onnxElementTypes, onnxUsesFloat16 } = await import('../../src/core/onnx-reader');
+    const { stepGraph } = await import('../../src/core/pipeline/step-graph');
+    expect(onnxUsesFloat16(stepGraph('float16'))).toBe(true);
+    expect(onnxUsesFloat16(stepGraph('float32'))).toBe(false);
+    expect([...onnxElementTypes(stepGraph('float32'))].sort()).toEqual([1, 7]);
+    expect(onnxUsesFloat16(new TextEncoder().encode('<!doctype html>'))).toBe(false);
+  });
+});
