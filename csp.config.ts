@@ -1,11 +1,12 @@
+import { modelHosts } from './src/models/origins.ts';
+
 /**
  * The app's Content-Security-Policy: its own origin, the configured model hub (and the hub's file
  * CDNs), WASM compilation, nothing inline. Served as a <meta> tag in the built page and as a header
  * by `vite preview` (a header also covers the worker, which a meta tag does not).
  */
 export function contentSecurityPolicy(hubUrl = 'https://huggingface.co'): string {
-  const hub = new URL(hubUrl).origin;
-  const hubs = [hub, ...(hub === 'https://huggingface.co' ? ['https://*.huggingface.co', 'https://*.hf.co'] : [])];
+  const hubs = modelHosts(hubUrl);
   return [
     "default-src 'self'",
     // onnxruntime-web compiles WebAssembly; no other eval.

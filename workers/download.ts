@@ -7,6 +7,7 @@
 import { CancelledError, ModelError } from '../src/core/errors';
 import type { FileRef } from '../src/protocol/load-plan';
 import { cachedFile, putFile } from '../src/storage/model-cache';
+import { isAllowedHost, notAllowedMessage } from '../src/models/origins';
 
 export interface DownloadOptions {
   signal: AbortSignal;
@@ -16,7 +17,12 @@ export interface DownloadOptions {
   stallMs?: number;
   /** Whether to read from and write to Cache Storage. */
   cache: boolean;
+  /** Hosts besides this site that the file and its redirects may come from (none given: no check). */
+  hosts?: readonly string[];
 }
+
+/** This worker's (or page's) own origin, which the app always trusts. */
+const selfOrigin = (): string => (typeof location === 'undefined' ? '' : location.origin);
 
 const MAX_RESUMES = 3;
 
@@ -122,6 +128,9 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
   let loaded = 0;
   let total: number | null = ref.size ?? null;
   let contentType: string | null = null;
+  if (options.hosts && !isAllowedHost(ref.url, options.hosts, selfOrigin())) {
+    throw new ModelError(`${ref.path}: ${notAllowedMessage(ref.url, options.hosts)}`);
+  }
   for (let attempt = 0; ; attempt++) {
     const resuming = loaded > 0;
     const request = fetchWithStall(
@@ -139,6 +148,13 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
         if (request.stalled())
           throw new ModelError(`The download of ${ref.path} stalled: no data for ${Math.round(stallMs / 1000)} s.`);
         throw new ModelError(`Could not download ${ref.path}: ${describe(error)}.`);
+      }
+      // A redirect to a host outside the policy is refused before its body is read.
+      if (options.hosts && response.url && !isAllowedHost(response.url, options.hosts, selfOrigin())) {
+        void response.body?.cancel();
+        throw new ModelError(
+          `${ref.path}: the server redirected to ${new URL(response.url).origin}, which is not one of the hosts this app loads models from (this site, ${options.hosts.join(', ')}). The download was refused.`,
+        );
       }
       if (resuming && response.status === 416) {
         throw new ModelError(

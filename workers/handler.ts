@@ -120,6 +120,10 @@ function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
   if (!isRecord(plan) || !isRecord(plan['scheduler']) || !hasComponents(plan['components'])) {
     throw new ValidationError('The model has no complete file list (text encoder, UNet, VAE, scheduler).', 'model');
   }
+  const hosts = plan['hosts'];
+  if (hosts !== undefined && !(Array.isArray(hosts) && hosts.every((h) => typeof h === 'string'))) {
+    throw new ValidationError('The model plan has a host list that is not a list of origins.', 'model');
+  }
   if (backend !== 'webgpu' && backend !== 'wasm')
     throw new ValidationError('Backend must be WebGPU or WASM.', 'backend');
   const request: LoadModelParams = { modelId, plan: plan as unknown as LoadModelParams['plan'], backend };

@@ -201,6 +201,7 @@ export async function loadOrtModel(
     const got = await loadFile(ref, {
       signal,
       cache: plan.cache,
+      ...(plan.hosts ? { hosts: plan.hosts } : {}),
       ...(plan.stallMs ? { stallMs: plan.stallMs } : {}),
       onBytes: (loaded, total) => {
         if (total !== null) known.set(ref.url, total);
@@ -227,7 +228,12 @@ export async function loadOrtModel(
       }
     }
     try {
-      const { bytes } = await loadFile(ref, { signal, cache: plan.cache, onBytes: () => undefined });
+      const { bytes } = await loadFile(ref, {
+        signal,
+        cache: plan.cache,
+        ...(plan.hosts ? { hosts: plan.hosts } : {}),
+        onBytes: () => undefined,
+      });
       fetched.push(ref.url);
       return bytes;
     } catch (error) {

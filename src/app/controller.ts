@@ -10,7 +10,7 @@ import { showImage, showOnCanvas } from '../canvas/result-surface';
 import { addPreview, clearPreviews } from '../canvas/previews';
 import { setCell } from '../canvas/compare-cells';
 import { findModel, modelForMode, pipelineMode, whyNot, type AppMode } from '../models/catalog';
-import { planLoad } from '../models/manifest';
+import { planLoad, type ModelManifest } from '../models/manifest';
 import { hubUrl, stallTimeout } from '../models/hub';
 import type { BenchGraphParams, BenchParams, GenerateParams, LoadModelResult, Progress } from '../protocol/messages';
 import { paintCanvas } from '../canvas/paint';
@@ -108,6 +108,25 @@ async function detect(): Promise<void> {
   }
 }
 
+/**
+ * The hub a model loads from: the page's, unless the model was added from another one and the
+ * person, asked, keeps that (a link with ?hub= must not re-point a model silently).
+ */
+function hubFor(entry: ModelManifest): string {
+  const current = hubUrl();
+  const source = entry.source;
+  if (source.kind !== 'hub' || !source.hub || source.hub === current) return current;
+  const move = window.confirm(
+    `${source.repo} was added from ${source.hub}, but this page's hub is now ${current} (from ?hub= in its address). Load it from ${current}?\n\nCancel keeps ${source.hub}.`,
+  );
+  if (!move) return source.hub;
+  // Moved on purpose: the model now remembers the new hub, and is not asked about again.
+  useStore.setState((s) => ({
+    customModels: s.customModels.map((m) => (m.id === entry.id ? { ...m, source: { ...source, hub: current } } : m)),
+  }));
+  return current;
+}
+
 /** Loads the selected model on the selected backend unless it is already loaded. */
 export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult> {
   // A Generate pressed before detection finished must not load on a backend about to be replaced.
@@ -129,7 +148,7 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
       {
         modelId,
         plan: {
-          ...planLoad(entry, hubUrl(), self.location.origin),
+          ...planLoad(entry, hubFor(entry), self.location.origin),
           ...(stallTimeout() ? { stallMs: stallTimeout()! } : {}),
         },
         backend,

@@ -2,6 +2,7 @@
 import { serializeError } from '../core/errors';
 import { findModel } from '../models/catalog';
 import { hubUrl } from '../models/hub';
+import { isAllowedHost, modelHosts, notAllowedMessage } from '../models/origins';
 import { fileUrl, manifestFromModelIndex, parseModelInput, type ModelManifest } from '../models/manifest';
 import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';
 import { useStore } from '../store';
@@ -53,6 +54,9 @@ export function addCustomModel(text: string): Promise<boolean> {
     const id = source.kind === 'hub' ? `hub:${source.repo}@${source.revision}` : `url:${source.baseUrl}`;
     if (findModel(id)) return id;
     const url = fileUrl(source, hubUrl(), 'model_index.json');
+    // The page's policy, said in words before the browser refuses it with "Failed to fetch".
+    const hosts = modelHosts(hubUrl());
+    if (!isAllowedHost(url, hosts, self.location.origin)) throw new Error(notAllowedMessage(url, hosts));
     let response: Response;
     try {
       response = await fetch(url);
@@ -71,7 +75,7 @@ export function addCustomModel(text: string): Promise<boolean> {
     } catch {
       throw new Error('model_index.json is not valid JSON.');
     }
-    return manifestFromModelIndex(id, source, index);
+    return manifestFromModelIndex(id, source.kind === 'hub' ? { ...source, hub: hubUrl() } : source, index);
   });
 }
 

@@ -3,6 +3,7 @@
  * for custom repos read from their own `model_index.json`, and for the worker's loader. No DOM.
  */
 import { ValidationError } from '../core/errors';
+import { modelHosts } from './origins';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
 import type { AppMode } from './catalog';
 import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from '../protocol/load-plan';
@@ -40,7 +41,8 @@ export type ModelSource =
   /** Files served by this app (the tiny models). */
   | { kind: 'app'; baseUrl: string }
   /** A Hugging Face repo, fetched as {hub}/{repo}/resolve/{revision}/{path}. */
-  | { kind: 'hub'; repo: string; revision: string }
+  /** `hub`: the hub it was added from (a custom repo remembers it, so a later `?hub=` cannot re-point it silently). */
+  | { kind: 'hub'; repo: string; revision: string; hub?: string }
   /** Any base URL serving the diffusers layout. */
   | { kind: 'url'; baseUrl: string }
   /** A folder the person picked: each file's blob: URL by its path (this visit only). */
@@ -130,6 +132,7 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
     modelId: manifest.id,
     name: manifest.name,
     cache: manifest.source.kind === 'hub' || manifest.source.kind === 'url',
+    hosts: modelHosts(hub),
     components,
     scheduler: 'config' in manifest.scheduler ? { config: manifest.scheduler.config } : plain(manifest.scheduler.path),
     ...(manifest.tokenizer.hasTokenizerJson ? { tokenizerJson: plain(`${dir}tokenizer.json`) } : {}),

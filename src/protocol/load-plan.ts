@@ -51,4 +51,6 @@ export interface LoadPlan {
   approxBytes?: number;
   /** A download with no data for this long fails as stalled (default 30 s). */
   stallMs?: number;
+  /** Hosts besides this site that files may come from, redirects included (src/models/origins.ts). */
+  hosts?: string[];
 }

@@ -187,4 +187,42 @@ describe('reliability, second round', () => {
     await setSettings(page, { backend: 'wasm' });
     expect(await generate(page)).toBe('done');
   });
+
+  it('a model URL on a host outside the policy is refused in words, not "Failed to fetch"', async () => {
+    const { page } = session;
+    await page.getByTestId('custom-model-input').fill('http://127.0.0.1:4199/some-model/');
+    await page.getByTestId('load-model').click();
+    await expect
+      .poll(() => page.getByTestId('custom-model-error').textContent())
+      .toMatch(
+        /^http:\/\/127\.0\.0\.1:4199 is not one of the hosts this app loads models from \(this site, https:\/\/huggingface\.co.*\): its Content-Security-Policy refuses the connection/,
+      );
+  });
+
+  it('a link whose ?hub= differs from the hub a model was added from asks before re-pointing it', async () => {
+    const hubA = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}`;
+    const hubB = `${BASE_URL.replace(/\/$/, '')}/other-hub`;
+    const a = await openApp({ url: `${BASE_URL}?hub=${encodeURIComponent(hubA)}` });
+    try {
+      await a.page.getByTestId('models-panel').locator('summary').click();
+      await a.page.getByTestId('custom-model-input').fill('fixtures/sd1');
+      await a.page.getByTestId('load-model').click();
+      await expect.poll(() => a.page.getByTestId('model').inputValue()).toBe('hub:fixtures/sd1@main');
+      await setSettings(a.page, { backend: 'wasm', width: 64, height: 64, steps: 2 });
+      expect(await generate(a.page)).toBe('done');
+      // The same browser profile, opened through a link that names another hub.
+      await a.page.goto(`${BASE_URL}?hub=${encodeURIComponent(hubB)}`);
+      const asked: string[] = [];
+      a.page.on('dialog', (d) => {
+        asked.push(d.message());
+        void d.dismiss();
+      });
+      await expect.poll(() => a.page.getByTestId('model').inputValue()).toBe('hub:fixtures/sd1@main');
+      expect(await generate(a.page)).toBe('done');
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toContain(`fixtures/sd1 was added from ${hubA}, but this page's hub is now ${hubB}`);
+    } finally {
+      await a.close();
+    }
+  });
 });
