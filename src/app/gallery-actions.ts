@@ -32,6 +32,14 @@ function say(notice: string): void {
   useStore.getState().setSession({ notice });
 }
 
+/**
+ * Other tabs of the app are told when the gallery changes, and reload it (IndexedDB has no change
+ * events of its own): a new image in one tab shows in the others without a reload.
+ */
+const galleryChannel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('latent-studio-gallery');
+galleryChannel?.addEventListener('message', () => void loadGallery());
+const announce = (): void => galleryChannel?.postMessage('changed');
+
 export async function loadGallery(): Promise<void> {
   try {
     useStore.getState().setSession({ gallery: await listEntries() });
@@ -48,6 +56,7 @@ export async function saveToGallery(image: ImageData, meta: ResultMeta): Promise
     const entry = await addEntry({ createdAt: Date.now(), params, width: image.width, height: image.height, png });
     const s = useStore.getState();
     s.setSession({ gallery: [entry, ...s.gallery] });
+    announce();
   } catch (error) {
     say(`This image is not in the gallery (${serializeError(error).message}); download it to keep it.`);
   }
@@ -70,6 +79,7 @@ export async function removeEntry(entry: GalleryEntry): Promise<void> {
   await deleteEntry(entry.id);
   const s = useStore.getState();
   s.setSession({ gallery: s.gallery.filter((e) => e.id !== entry.id) });
+  announce();
 }
 
 /** Puts settings back as they were for an image; what the image does not say stays as it is. */

@@ -225,4 +225,21 @@ describe('reliability, second round', () => {
       await a.close();
     }
   });
+
+  it("two open tabs see each other's new gallery entries without a reload", async () => {
+    const { page, context } = session;
+    await page.getByTestId('model').selectOption('tiny-sd');
+    await setSettings(page, { backend: 'wasm', width: 64, height: 64, steps: 2 });
+    const other = await context.newPage();
+    try {
+      await other.goto(BASE_URL);
+      const count = () => other.getByTestId('gallery').getAttribute('data-count').then(Number);
+      await expect.poll(count).toBeGreaterThanOrEqual(0);
+      const before = await count();
+      expect(await generate(page)).toBe('done');
+      await expect.poll(count, { timeout: 10_000 }).toBe(before + 1);
+    } finally {
+      await other.close();
+    }
+  });
 });
