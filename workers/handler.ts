@@ -483,6 +483,12 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         post({ type: 'pong', id });
         return;
       }
+      // The 'close' fault acts at once, not after the queued jobs: a worker that dies mid-run.
+      const params0 = message['params'];
+      if (message['kind'] === 'testHook' && isRecord(params0) && params0['action'] === 'close' && deps.testHook) {
+        void deps.testHook('close').then((done) => post({ type: 'result', id, kind: 'testHook', result: { done } }));
+        return;
+      }
       if (message['type'] !== 'request')
         throw new ValidationError(`Unknown message type "${String(message['type'])}".`);
       if (id < 0) throw new ValidationError('A request needs a numeric id.');

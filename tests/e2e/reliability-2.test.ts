@@ -6,7 +6,7 @@ import { MODELS_DIR } from '../helpers/node-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
-import { generate, setSettings } from './app';
+import { generate, setSettings, waitForOutcome } from './app';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
 
 /** What the page's worker reported, recorded at the worker boundary (the DOM lags a frame behind). */
@@ -131,23 +131,27 @@ describe('reliability, second round', () => {
     expect(await generate(page)).toBe('done');
   });
 
-  it('a worker that exits without an error is noticed; the run fails with a message and the next one works', async () => {
+  it('a worker that exits mid-run without an error is noticed; the run fails with a message and the next one works', async () => {
     const { page } = session;
-    await setSettings(page, { backend: 'wasm', width: 64, height: 64, steps: 3 });
-    expect(await generate(page)).toBe('done');
-    expect(
-      await page.evaluate(() =>
-        (window as unknown as { latentStudioTestHook(a: string): Promise<unknown> }).latentStudioTestHook('close'),
-      ),
-    ).toEqual({ done: true });
+    await page.getByTestId('model').selectOption('tiny-sd');
+    await setSettings(page, { backend: 'wasm', width: 512, height: 512, steps: 900 });
+    const run = Number(await page.getByTestId('status').getAttribute('data-run'));
+    await page.getByTestId('generate').click();
+    await page.waitForFunction(() => ((window as unknown as Steps).__lastStep ?? 0) >= 20, null, { timeout: 60_000 });
+    const closed = await page.evaluate(() =>
+      (window as unknown as { latentStudioTestHook(a: string): Promise<unknown> }).latentStudioTestHook('close'),
+    );
+    expect(closed).toEqual({ done: true });
     const started = Date.now();
-    expect(await generate(page, 30_000)).toBe('error');
+    await waitForOutcome(page, run, 30_000);
+    expect(await state(session)).toBe('error');
     expect(await page.getByTestId('error').textContent()).toMatch(
       /The inference worker stopped answering \(nothing for 3 s\)\. It was restarted; try again\./,
     );
-    console.info(`closed worker noticed after ${Date.now() - started} ms`);
+    console.info(`worker closed mid-run, noticed after ${Date.now() - started} ms`);
     await page.getByTestId('error').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SCREENSHOTS}/worker-closed.png` });
+    await setSettings(page, { width: 64, height: 64, steps: 3 });
     expect(await generate(page)).toBe('done');
   });
 
