@@ -15,6 +15,7 @@ import {
   type UnetConfig,
 } from '../src/core/networks';
 import { widenToFloat32 } from '../src/core/networks/float32-weights';
+import { mergeLoras, type LoraLayer, type LoraTarget } from '../src/core/networks/lora';
 import type { OnnxModelSet } from './onnx-models';
 
 /** A component as downloaded: its config and its weight files' bytes. */
@@ -63,14 +64,49 @@ export interface CheckpointSessions {
  * Builds every graph before creating any session, so a config the app cannot build is refused
  * before ORT spends time (and memory) on the others.
  */
+/** A component's weight as float32 values (after widening), for merging LoRAs into. */
+function weightReader(
+  part: ReturnType<typeof componentSource>,
+): (name: string) => { values: Float32Array; shape: number[] } {
+  const data = new Map(part.external.map((e) => [e.path, e.data]));
+  return (name) => {
+    for (const file of part.source.files) {
+      const entry = file.header.tensors.get(name);
+      const bytes = data.get(file.location);
+      if (entry && bytes) {
+        const copy = bytes.slice(entry.begin, entry.end);
+        return { values: new Float32Array(copy.buffer), shape: entry.shape };
+      }
+    }
+    throw new Error(`no weight ${name}`);
+  };
+}
+
+/** Adds the LoRAs' merged weights to a component, shadowing the originals. */
+function withLoras(part: ReturnType<typeof componentSource>, target: LoraTarget, loras: readonly AppliedLora[]): void {
+  const patch = mergeLoras(loras, target, weightReader(part), `lora-${target}.merged`);
+  if (!patch) return;
+  part.source.files.push(patch.file);
+  part.external.push({ path: patch.file.location, data: patch.bytes });
+}
+
+export interface AppliedLora {
+  layers: readonly LoraLayer[];
+  scale: number;
+}
+
 export async function checkpointSessions(
   bytes: CheckpointBytes,
   create: CreateSession,
-  options: { padInputChannels?: boolean; linear?: LinearForm } = {},
+  options: { padInputChannels?: boolean; linear?: LinearForm; loras?: readonly AppliedLora[] } = {},
 ): Promise<CheckpointSessions> {
   const text = componentSource(bytes.textEncoder);
   const unet = componentSource(bytes.unet);
   const vae = componentSource(bytes.vae);
+  if (options.loras?.length) {
+    withLoras(text, 'text_encoder', options.loras);
+    withLoras(unet, 'unet', options.loras);
+  }
   const form = options.linear ? { linear: options.linear } : {};
   const textModel = textEncoderGraph(text.source, form);
   const unetBuilt = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form });

@@ -159,7 +159,8 @@ async function browserSide(fullSize: boolean): Promise<{
   let fullRow: Awaited<ReturnType<typeof browserSide>>['fullSize'] = null;
   const dims = { batch: 2, height: 8, width: 12, sequence: 77, timestep_batch: 2 };
   try {
-    for (const backend of ['wasm', 'webgpu'] as const) {
+    const backends = process.env['BENCH_WEBGPU'] === '0' ? (['wasm'] as const) : (['wasm', 'webgpu'] as const);
+    for (const backend of backends) {
       const session = await openApp({
         url: 'http://127.0.0.1:4175/?bench&threads=1',
         // measureUserAgentSpecificMemory answers at once instead of at the next idle GC.

@@ -5,6 +5,8 @@ import type { Models } from '../../src/core/pipeline/models';
 import { createOnnxModels } from '../../workers/onnx-models';
 import { checkpointSessions, type ComponentBytes } from '../../workers/safetensors-sessions';
 import { createClipTokenizer } from '../../workers/tokenizer';
+import { parseSafetensors } from '../../src/core/safetensors';
+import { readLora } from '../../src/core/networks/lora';
 import { MODELS_DIR, readJson } from './node-models';
 
 /** The app's bundled CLIP tokenizer.json (the reference repos have only vocab.json + merges.txt). */
@@ -22,17 +24,21 @@ function component(dir: string, part: string, names: string[]): ComponentBytes {
 
 export async function loadCheckpoint(
   dir: string,
-  options: { fp16?: boolean; padInputChannels?: boolean } = {},
+  options: { fp16?: boolean; padInputChannels?: boolean; loras?: { path: string; scale: number }[] } = {},
 ): Promise<{ models: Models; schedulerConfig: Record<string, unknown> }> {
   const variant = options.fp16 ? '.fp16' : '';
+  const textEncoder = component(dir, 'text_encoder', [`model${variant}.safetensors`]);
+  const unet = component(dir, 'unet', [`diffusion_pytorch_model${variant}.safetensors`]);
+  const names = (c: ComponentBytes) => [...parseSafetensors('w', c.weights[0]!.bytes).tensors.keys()];
+  const modules = { unet: names(unet), text_encoder: names(textEncoder) };
+  const loras = (options.loras ?? []).map(({ path, scale }) => {
+    const bytes = new Uint8Array(readFileSync(path));
+    return { layers: readLora(path.split('/').pop()!, parseSafetensors(path, bytes), bytes, modules), scale };
+  });
   const { sessions, vaeScalingFactor } = await checkpointSessions(
-    {
-      textEncoder: component(dir, 'text_encoder', [`model${variant}.safetensors`]),
-      unet: component(dir, 'unet', [`diffusion_pytorch_model${variant}.safetensors`]),
-      vae: component(dir, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]),
-    },
+    { textEncoder, unet, vae: component(dir, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]) },
     (_part, model, externalData) => ort.InferenceSession.create(model, { externalData }),
-    { padInputChannels: options.padInputChannels ?? false },
+    { padInputChannels: options.padInputChannels ?? false, loras },
   );
   const tokenizer = createClipTokenizer(
     readJson<object>(TOKENIZER_JSON),
