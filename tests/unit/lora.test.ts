@@ -1,5 +1,4 @@
 /** LoRA files in both layouts, merged into a checkpoint's networks: diffusers' images. */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/core/pipeline/generate';
 import { readLora, mergeLoras } from '../../src/core/networks/lora';
