@@ -30,10 +30,12 @@ import {
 import type { Models } from '../src/core/pipeline/models';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
 import { checkStepsFor } from '../src/core/schedulers';
+import { parseSafetensors, type SafetensorsHeader } from '../src/core/safetensors';
 import {
   isRequestKind,
   transferList,
   type Backend,
+  type LoraSetting,
   type BenchGraphParams,
   type BenchGraphResult,
   type BenchParams,
@@ -58,6 +60,18 @@ export interface LoadedModel {
   schedulerConfig: SchedulerConfigJson;
   result: LoadModelResult;
   dispose?(): Promise<void>;
+  /**
+   * The same model with LoRAs merged at their strengths (checkpoints only): the text encoder and
+   * UNet are rebuilt from bytes the worker kept, so nothing is downloaded or re-parsed.
+   */
+  withLoras?(loras: readonly { name: string; file: LoraFile; scale: number }[]): Promise<Models>;
+}
+
+/** A LoRA file as the worker keeps it. */
+export interface LoraFile {
+  name: string;
+  header: SafetensorsHeader;
+  bytes: Uint8Array;
 }
 
 export interface HandlerDeps {
@@ -144,6 +158,21 @@ function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
   return request;
 }
 
+function validateLoras(value: unknown): LoraSetting[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > 16)
+    throw new ValidationError('loras must be a list of up to 16 {name, scale}.', 'lora');
+  return value.map((v) => {
+    if (!isRecord(v) || typeof v['name'] !== 'string')
+      throw new ValidationError('A LoRA setting needs a name.', 'lora');
+    const scale = v['scale'];
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < -2 || scale > 2) {
+      throw new ValidationError(`The strength of LoRA "${v['name']}" must be between −2 and 2.`, 'lora');
+    }
+    return { name: v['name'], scale };
+  });
+}
+
 function validatePreview(value: unknown): PreviewRequest | null {
   if (value === undefined || value === null) return null;
   if (!isRecord(value)) throw new ValidationError('preview must be {every, kind}.', 'preview');
@@ -222,6 +251,38 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
     return error;
   };
 
+  const loraFiles = new Map<string, LoraFile>();
+  /** The LoRA settings the loaded model's networks were last built with (null: unknown, rebuild). */
+  let appliedLoras: string | null = '[]';
+  /** The loaded model as loaded, before any LoRA (the one to merge into again). */
+  let plain: Models | null = null;
+
+  /** Rebuilds the model's networks when the LoRAs or their strengths changed since the last run. */
+  async function useLoras(value: unknown, onProgress: (p: Progress) => void): Promise<void> {
+    if (!loaded) return;
+    const wanted = validateLoras(value).filter((l) => l.scale !== 0);
+    const key = JSON.stringify(wanted);
+    if (key === appliedLoras) return;
+    if (wanted.length > 0 && !loaded.withLoras) {
+      throw new ValidationError(
+        'LoRAs need a diffusers checkpoint (safetensors); this model is an ONNX export.',
+        'lora',
+      );
+    }
+    const files = wanted.map((l) => {
+      const file = loraFiles.get(l.name);
+      if (!file) throw new ValidationError(`The LoRA "${l.name}" is not loaded: add its file again.`, 'lora');
+      return { name: l.name, file, scale: l.scale };
+    });
+    onProgress({ kind: 'session', part: 'lora' });
+    plain ??= loaded.models;
+    loaded = {
+      ...loaded,
+      models: wanted.length === 0 ? plain : withYields({ ...loaded, models: await loaded.withLoras!(files) }).models,
+    };
+    appliedLoras = key;
+  }
+
   const jobs = new Map<number, Job>();
   /** The job the queue is running (requests run one at a time). */
   let current: Job | null = null;
@@ -250,12 +311,28 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         loaded = null;
         await previous?.dispose?.();
         loaded = withYields(await deps.loadModel(request, onProgress, job.controller.signal));
+        plain = loaded.models;
+        appliedLoras = '[]';
         estimator = request.depthEstimator ?? null;
         return loaded.result as RequestMap[K]['result'];
+      }
+      case 'addLora': {
+        const { name, bytes } = params;
+        if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+          throw new ValidationError('A LoRA needs a name.', 'lora');
+        }
+        if (!(bytes instanceof ArrayBuffer)) throw new ValidationError('A LoRA needs its file bytes.', 'lora');
+        const data = new Uint8Array(bytes);
+        const header = parseSafetensors(`${name}.safetensors`, data);
+        loraFiles.set(name, { name, header, bytes: data });
+        // A file of the same name replaces the old one: what was merged from it is stale.
+        appliedLoras = null;
+        return { name, tensors: header.tensors.size } as RequestMap[K]['result'];
       }
       case 'generate': {
         const request = validateGenerate(params);
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        await useLoras(params['loras'], onProgress);
         checkStepsFor(request.scheduler, loaded.schedulerConfig, request.steps);
         const started = performance.now();
         const signal = job.controller.signal;
@@ -283,6 +360,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         const cells = validateCells(params['cells']);
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
         for (const cell of cells) checkStepsFor(cell.scheduler, loaded.schedulerConfig, cell.steps);
+        await useLoras(params['loras'], onProgress);
         const started = performance.now();
         const model = loaded;
         await compareGrid(model.models, request, cells, pipelineOptions(model, params, job, onProgress), (index, r) =>

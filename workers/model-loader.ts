@@ -11,10 +11,13 @@ import { cachedFile, deleteFile, listRecords, MODEL_CACHE, writeRecord } from '.
 import type { AdapterInfo, LoadModelParams, Progress } from '../src/protocol/messages';
 import { describeAdapter, detectCapabilities, requestAdapter } from './capabilities';
 import { loadFile } from './download';
-import type { LoadedModel } from './handler';
+import type { LoadedModel, LoraFile } from './handler';
 import { gpuMemory } from './gpu-memory';
 import { createOnnxModels, type OnnxModelSet, type OrtModule } from './onnx-models';
-import { checkpointSessions } from './safetensors-sessions';
+import { checkpointSessions, loraSessions, weightNames, type CheckpointBytes } from './safetensors-sessions';
+import { readLora } from '../src/core/networks/lora';
+import type { LinearForm } from '../src/core/networks';
+import type { Models } from '../src/core/pipeline/models';
 import { SafetensorsError } from '../src/core/safetensors';
 import { onnxUsesFloat16 } from '../src/core/onnx-reader';
 import { createClipTokenizer } from './tokenizer';
@@ -386,6 +389,9 @@ export async function loadOrtModel(
   // On WebGPU the UNet's output stays on the GPU: the resident loop feeds it to the step graph.
   const onGpu = backend === 'webgpu' && device !== null;
   const unetExtra: ort.InferenceSession.SessionOptions = onGpu ? { preferredOutputLocation: 'gpu-buffer' } : {};
+  // A checkpoint's text encoder and UNet bytes stay in memory while it is loaded, so LoRAs can be
+  // merged (and their strengths changed) without downloading or re-reading anything.
+  let kept: { parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>; linear: LinearForm } | null = null;
   try {
     const c = plan.components;
     let sessions: OnnxModelSet;
@@ -408,6 +414,12 @@ export async function loadOrtModel(
         vae_encoder: parts.vae,
         vae_decoder: parts.vae,
       };
+      // WASM: MatMul was 2–11 % faster than Gemm in three bench runs (the folded transposed copies
+      // fit its heap for any model WASM can hold). WebGPU: Gemm reads the weights as stored, so
+      // nothing is folded into a copy on the CPU on the way to the GPU; step times there were
+      // equal within the software rasteriser's ±10 %.
+      const linear: LinearForm = backend === 'wasm' ? 'matmul' : 'gemm';
+      kept = { parts: { textEncoder: parts.textEncoder, unet: parts.unet }, linear };
       try {
         ({ sessions, vaeScalingFactor } = await checkpointSessions(
           parts,
@@ -425,11 +437,7 @@ export async function loadOrtModel(
           {
             // Always: WebGPU's Conv needs it for 9-channel UNets, and it changes nothing on WASM.
             padInputChannels: true,
-            // WASM: MatMul was 2–11 % faster than Gemm in three bench runs (the folded transposed
-            // copies fit its heap for any model WASM can hold). WebGPU: Gemm reads the weights as
-            // stored, so nothing is folded into a copy on the CPU on the way to the GPU; step times
-            // there were equal within the software rasteriser's ±10 %.
-            linear: backend === 'wasm' ? 'matmul' : 'gemm',
+            linear,
           },
         ));
       } catch (error) {
@@ -446,13 +454,45 @@ export async function loadOrtModel(
         throw error;
       }
     }
-    const models = createOnnxModels(runtime as unknown as OrtModule, sessions, {
-      tokenize: (text) => tokenizer.tokenize(text),
-      describeTokens: (ids) => tokenizer.tokenStrings(ids),
+    const modelOptions = {
+      tokenize: (text: string) => tokenizer.tokenize(text),
+      describeTokens: (ids: ArrayLike<number>) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
       vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
       ...(onGpu ? { resident: residentOnGpu(created) } : {}),
-    });
+    };
+    const models = createOnnxModels(runtime as unknown as OrtModule, sessions, modelOptions);
+    const plainSessions = sessions;
+    /** The sessions of the last LoRA build, released when the next replaces them. */
+    let loraBuilt: ort.InferenceSession[] = [];
+    const withLorasFn = kept
+      ? async (loras: readonly { name: string; file: LoraFile; scale: number }[]): Promise<Models> => {
+          const { parts, linear } = kept!;
+          const modules = { unet: weightNames(parts.unet), text_encoder: weightNames(parts.textEncoder) };
+          const applied = loras.map((l) => ({
+            layers: readLora(`${l.name}.safetensors`, l.file.header, l.file.bytes, modules),
+            scale: l.scale,
+          }));
+          await Promise.all(loraBuilt.map((x) => x.release().catch(() => undefined)));
+          loraBuilt = [];
+          if (applied.length === 0) return models;
+          const made = await loraSessions(
+            parts,
+            applied,
+            async (_part, model, external) => {
+              const session = await runtime.InferenceSession.create(model, {
+                ...options,
+                ...(_part === 'unet' ? unetExtra : {}),
+                externalData: external,
+              });
+              loraBuilt.push(session);
+              return session;
+            },
+            { padInputChannels: true, linear },
+          );
+          return createOnnxModels(runtime as unknown as OrtModule, { ...plainSessions, ...made }, modelOptions);
+        }
+      : undefined;
     if (plan.cache) {
       await writeRecord({
         modelId: plan.modelId,
@@ -476,9 +516,10 @@ export async function loadOrtModel(
         loadMs: performance.now() - started,
         bytes: finished,
       },
+      ...(withLorasFn ? { withLoras: withLorasFn } : {}),
       async dispose() {
         // `created` also holds the step graph's session, made on first use.
-        await Promise.all(created.map((s) => s.release()));
+        await Promise.all([...created, ...loraBuilt].map((s) => s.release()));
       },
     };
   } catch (error) {

@@ -132,3 +132,34 @@ export async function checkpointSessions(
     throw error;
   }
 }
+
+/**
+ * The text encoder and UNet again with LoRAs merged, from the bytes kept since the load: the
+ * checkpoint is neither downloaded nor re-parsed, only these two graphs and sessions are made.
+ */
+export async function loraSessions(
+  bytes: Pick<CheckpointBytes, 'textEncoder' | 'unet'>,
+  loras: readonly AppliedLora[],
+  create: CreateSession,
+  options: { padInputChannels?: boolean; linear?: LinearForm } = {},
+): Promise<{ textEncoder: InferenceSession; unet: InferenceSession }> {
+  const text = componentSource(bytes.textEncoder);
+  const unet = componentSource(bytes.unet);
+  withLoras(text, 'text_encoder', loras);
+  withLoras(unet, 'unet', loras);
+  const form = options.linear ? { linear: options.linear } : {};
+  const textModel = textEncoderGraph(text.source, form);
+  const unetModel = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form }).model;
+  const textEncoder = await create('text_encoder', textModel, text.external);
+  try {
+    return { textEncoder, unet: await create('unet', unetModel, unet.external) };
+  } catch (error) {
+    await textEncoder.release();
+    throw error;
+  }
+}
+
+/** The weight names of a component's files, which LoRA names are matched against. */
+export function weightNames(part: ComponentBytes): string[] {
+  return part.weights.flatMap((w) => [...parseSafetensors(w.path, w.bytes).tensors.keys()]);
+}

@@ -11,6 +11,7 @@ import { ResultView } from '../components/ResultView';
 import { useStore } from '../store';
 import { generate } from './controller';
 import { restoreFromFile } from './gallery-actions';
+import { addLoraFile } from './lora-actions';
 import { restoreImageSession } from './image-actions';
 
 function Notice() {
@@ -52,7 +53,9 @@ export function App() {
     const onDrop = (e: DragEvent) => {
       e.preventDefault();
       const file = e.dataTransfer?.files[0];
-      if (file) void restoreFromFile(file);
+      // A .safetensors file dropped on the page is a LoRA; a PNG restores the settings it carries.
+      if (file && /\.safetensors$/i.test(file.name)) void addLoraFile(file);
+      else if (file) void restoreFromFile(file);
     };
     window.addEventListener('keydown', onKey);
     window.addEventListener('dragover', onDragOver);

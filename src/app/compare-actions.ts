@@ -1,4 +1,5 @@
 /** compare mode: build the grid's cells from the settings, run them, export the grid, open a cell. */
+import { lorasForRun } from './lora-actions';
 import { ValidationError } from '../core/errors';
 import { parseScales, validateCells, type CompareCell } from '../core/pipeline/compare';
 import { SCHEDULER_LABELS, isSchedulerName } from '../core/schedulers';
@@ -71,7 +72,7 @@ export async function runCompare(): Promise<void> {
     compare: { run: s.job.run, prompt: s.prompt, seed: s.seed, cells: cells.map((c) => ({ ...c, done: false })) },
   });
   await runJob(cells[0]!.steps, async (signal) => {
-    await client.request('compare', { ...base, cells }, { signal, onProgress });
+    await client.request('compare', { ...base, cells, loras: await lorasForRun(client) }, { signal, onProgress });
   });
 }
 

@@ -18,6 +18,7 @@ import { buildImageInputs, showDepthResult } from './image-actions';
 import { saveToGallery } from './gallery-actions';
 import { runCompare } from './compare-actions';
 import { refreshModelCache } from './model-actions';
+import { forgetSentLoras, lorasForRun } from './lora-actions';
 import { useStore } from '../store';
 
 const pageQuery = new URLSearchParams(self.location.search);
@@ -34,7 +35,8 @@ let running: AbortController | null = null;
 let loadingModel: Promise<LoadModelResult> | null = null;
 
 client.onCrash = (error) => {
-  // The worker lost its sessions; the next generation reloads the model.
+  // The worker lost its sessions (and its LoRA files); the next generation reloads the model.
+  forgetSentLoras();
   useStore.getState().setSession({ model: null });
   loadingModel = null;
   useStore.getState().patchJob({ state: 'error', error: serializeError(error), finishedAt: performance.now() });
@@ -213,6 +215,7 @@ export async function runJob(totalSteps: number, work: (signal: AbortSignal) => 
     if (error instanceof Error && error.name === 'DeviceLostError') {
       // ORT cannot move to a new device: a fresh worker makes a new device and sessions on the next run.
       client.reset(error);
+      forgetSentLoras();
       loadingModel = null;
       useStore.getState().setSession({ model: null });
     }
@@ -260,6 +263,7 @@ export async function generate(): Promise<void> {
   clearPreviews();
   store.setSession({ previews: { steps: [], totalSteps: 0, shown: null } });
   await runJob(settings.steps, async (signal) => {
+    settings.loras = await lorasForRun(client);
     const result = await client.request('generate', settings, { signal, onProgress });
     const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
     const modelId = useStore.getState().modelId;

@@ -1,3 +1,4 @@
+import { LoraPanel } from './LoraPanel';
 import { SCHEDULER_LABELS } from '../core/schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
 import { cancel, generate, newSeed } from '../app/controller';
@@ -149,6 +150,7 @@ export function PromptForm() {
           onChange={(e) => s.setSetting('negativePrompt', e.target.value)}
         />
       </Field>
+      <LoraPanel />
       {mode === 'compare' ? (
         <CompareSettings />
       ) : (

@@ -113,6 +113,14 @@ export interface GenerateParams {
   depth?: WireDepth;
   /** Live previews: every k steps, the predicted clean image, decoded by the VAE or projected cheaply. */
   preview?: PreviewRequest;
+  /** LoRAs (sent before with addLora) merged at these strengths; none or [] runs the checkpoint as is. */
+  loras?: LoraSetting[];
+}
+
+export interface LoraSetting {
+  name: string;
+  /** −2..2; 1 is the LoRA as trained. */
+  scale: number;
 }
 
 export interface PreviewRequest {
@@ -176,6 +184,8 @@ export interface RequestMap {
   capabilities: { params: Record<string, never>; result: Capabilities };
   loadModel: { params: LoadModelParams; result: LoadModelResult };
   generate: { params: GenerateParams; result: GenerateResult };
+  /** A LoRA file for later generations, kept by the worker under its name. */
+  addLora: { params: { name: string; bytes: ArrayBuffer }; result: { name: string; tensors: number } };
   estimateDepth: { params: { image: WireImage }; result: DepthResult };
   compare: { params: CompareParams; result: { cells: number; totalMs: number } };
   tokenize: { params: { text: string }; result: TokenView };
@@ -193,6 +203,7 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
   'capabilities',
   'loadModel',
   'generate',
+  'addLora',
   'estimateDepth',
   'compare',
   'tokenize',

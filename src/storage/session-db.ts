@@ -7,10 +7,17 @@ export interface SavedMask {
   data: Uint8Array;
 }
 
-export async function saveSessionItem(key: 'initImage' | 'mask', value: unknown): Promise<void> {
+/** `lora:<name>`: a LoRA file's bytes, kept for the next visit like a model. */
+export type SessionKey = 'initImage' | 'mask' | `lora:${string}`;
+
+export async function saveSessionItem(key: SessionKey, value: unknown): Promise<void> {
   await done((await objectStore(SESSION, 'readwrite')).put(value, key));
 }
 
-export async function loadSessionItem<T>(key: 'initImage' | 'mask'): Promise<T | null> {
+export async function deleteSessionItem(key: SessionKey): Promise<void> {
+  await done((await objectStore(SESSION, 'readwrite')).delete(key));
+}
+
+export async function loadSessionItem<T>(key: SessionKey): Promise<T | null> {
   return ((await done((await objectStore(SESSION, 'readonly')).get(key))) as T | undefined) ?? null;
 }

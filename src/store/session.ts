@@ -59,6 +59,8 @@ export interface SessionSlice {
   storage: { usage: number; quota: number } | null;
   /** A problem adding a custom model. */
   customModelError: string | null;
+  /** A problem adding a LoRA file. */
+  loraError: string | null;
   /** A one-line message about something the app did for the person (settings restored, and so on). */
   notice: string | null;
   download: DownloadProgress | null;
@@ -115,6 +117,7 @@ export interface SessionSlice {
         | 'cachedModels'
         | 'storage'
         | 'customModelError'
+        | 'loraError'
       >
     >,
   ): void;
@@ -136,6 +139,7 @@ export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = 
   cachedModels: [],
   storage: null,
   customModelError: null,
+  loraError: null,
   download: null,
   job: { run: 0, state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
   result: null,

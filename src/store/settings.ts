@@ -5,7 +5,7 @@ import type { ResizeMode } from '../canvas/init-image';
 import type { MaskTool } from '../canvas/mask-model';
 import type { AppMode } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
-import type { Backend } from '../protocol/messages';
+import type { Backend, LoraSetting } from '../protocol/messages';
 import { TINY_MODEL } from '../models/catalog';
 import type { AppState } from './index';
 
@@ -50,6 +50,8 @@ export interface SettingsSlice {
   brushSize: number;
   /** How strongly the mask tints the picture while painting, 0..1. */
   maskOpacity: number;
+  /** LoRAs added, in order, with their strengths (their files are in IndexedDB by name). */
+  loras: LoraSetting[];
   setSetting<K extends SettingKey>(key: K, value: SettingsSlice[K]): void;
 }
 
@@ -105,6 +107,7 @@ export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> 
   maskTool: 'brush',
   brushSize: 24,
   maskOpacity: 0.5,
+  loras: [],
   setSetting: (key, value) =>
     set(() =>
       key === 'scheduler'
@@ -143,4 +146,5 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'maskTool',
   'brushSize',
   'maskOpacity',
+  'loras',
 ];

@@ -1,0 +1,75 @@
+/**
+ * LoRA files the person adds: kept in IndexedDB for the next visit, sent to the worker once per
+ * worker, and applied at the strengths in the store (a change of strength rebuilds two networks in
+ * the worker, with nothing downloaded).
+ */
+import { serializeError } from '../core/errors';
+import { parseSafetensors } from '../core/safetensors';
+import type { LoraSetting } from '../protocol/messages';
+import { deleteSessionItem, loadSessionItem, saveSessionItem } from '../storage/session-db';
+import { useStore } from '../store';
+import type { InferenceClient } from '../client/inference-client';
+
+export const LORA_MIN = -2;
+export const LORA_MAX = 2;
+
+/** Names whose file the current worker has; a restarted worker has none. */
+const sent = new Set<string>();
+
+export function forgetSentLoras(): void {
+  sent.clear();
+}
+
+function say(text: string): void {
+  useStore.getState().setSession({ notice: text });
+}
+
+/** Adds (or replaces) a LoRA from a file, at strength 1. */
+export async function addLoraFile(file: File): Promise<boolean> {
+  const name = file.name.replace(/\.safetensors$/i, '');
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await file.arrayBuffer();
+    const header = parseSafetensors(file.name, new Uint8Array(bytes));
+    const names = [...header.tensors.keys()];
+    if (!names.some((n) => /lora_(down|up|A|B)\b|\.alpha$|hada_|lokr_/.test(n))) {
+      throw new Error(
+        `"${file.name}" has no LoRA tensors (lora_down/lora_up or lora_A/lora_B): it is not a LoRA file.`,
+      );
+    }
+    await saveSessionItem(`lora:${name}`, bytes);
+  } catch (error) {
+    useStore.getState().setSession({ loraError: serializeError(error).message });
+    return false;
+  }
+  sent.delete(name);
+  useStore.setState((s) => ({
+    loras: [...s.loras.filter((l) => l.name !== name), { name, scale: 1 }],
+  }));
+  useStore.getState().setSession({ loraError: null });
+  say(`LoRA "${name}" added at strength 1.`);
+  return true;
+}
+
+export function setLoraScale(name: string, scale: number): void {
+  const clamped = Math.min(LORA_MAX, Math.max(LORA_MIN, scale));
+  useStore.setState((s) => ({ loras: s.loras.map((l) => (l.name === name ? { ...l, scale: clamped } : l)) }));
+}
+
+export async function removeLora(name: string): Promise<void> {
+  useStore.setState((s) => ({ loras: s.loras.filter((l) => l.name !== name) }));
+  await deleteSessionItem(`lora:${name}`).catch(() => undefined);
+}
+
+/** The LoRAs a run applies (strength 0 is off), their files sent to the worker first. */
+export async function lorasForRun(client: InferenceClient): Promise<LoraSetting[]> {
+  const active = useStore.getState().loras.filter((l) => l.scale !== 0);
+  for (const lora of active) {
+    if (sent.has(lora.name)) continue;
+    const bytes = await loadSessionItem<ArrayBuffer>(`lora:${lora.name}`);
+    if (!bytes) throw new Error(`The file of LoRA "${lora.name}" is no longer stored in this browser: add it again.`);
+    await client.request('addLora', { name: lora.name, bytes });
+    sent.add(lora.name);
+  }
+  return active.map(({ name, scale }) => ({ name, scale }));
+}
