@@ -1,5 +1,6 @@
 /** compare mode: build the grid's cells from the settings, run them, export the grid, open a cell. */
 import { lorasForRun } from './lora-actions';
+import { parseLoraTags, type LoraTag } from '../core/lora-tags';
 import { ValidationError } from '../core/errors';
 import { parseScales, validateCells, type CompareCell } from '../core/pipeline/compare';
 import { SCHEDULER_LABELS, isSchedulerName } from '../core/schedulers';
@@ -60,7 +61,9 @@ export async function runCompare(): Promise<void> {
     height: s.height,
     scheduler: s.scheduler,
   };
+  let tags: LoraTag[] = [];
   try {
+    ({ prompt: base.prompt, tags } = parseLoraTags(base.prompt));
     validateGenerate(base);
     cells = compareCells();
   } catch (error) {
@@ -72,7 +75,7 @@ export async function runCompare(): Promise<void> {
     compare: { run: s.job.run, prompt: s.prompt, seed: s.seed, cells: cells.map((c) => ({ ...c, done: false })) },
   });
   await runJob(cells[0]!.steps, async (signal) => {
-    await client.request('compare', { ...base, cells, loras: await lorasForRun(client) }, { signal, onProgress });
+    await client.request('compare', { ...base, cells, loras: await lorasForRun(client, tags) }, { signal, onProgress });
   });
 }
 

@@ -19,6 +19,7 @@ import { saveToGallery } from './gallery-actions';
 import { runCompare } from './compare-actions';
 import { refreshModelCache } from './model-actions';
 import { forgetSentLoras, lorasForRun } from './lora-actions';
+import { parseLoraTags, withLoraTags, type LoraTag } from '../core/lora-tags';
 import { useStore } from '../store';
 
 const pageQuery = new URLSearchParams(self.location.search);
@@ -236,6 +237,7 @@ export async function generate(): Promise<void> {
   if (store.mode === 'compare') return runCompare();
   const mode = pipelineMode(store.mode);
   let settings: GenerateParams;
+  let tags: LoraTag[] = [];
   try {
     settings = {
       mode,
@@ -248,6 +250,8 @@ export async function generate(): Promise<void> {
       height: store.height,
       scheduler: store.scheduler,
     };
+    // <lora:name:w> tags set strengths and leave the text the tokenizer sees.
+    ({ prompt: settings.prompt, tags } = parseLoraTags(settings.prompt));
     // Check the numbers first, so a bad size is reported before the image is drawn at it.
     validateGenerate({ ...settings, mode: 'txt2img' });
     Object.assign(settings, buildImageInputs(mode, settings.width, settings.height));
@@ -263,7 +267,7 @@ export async function generate(): Promise<void> {
   clearPreviews();
   store.setSession({ previews: { steps: [], totalSteps: 0, shown: null } });
   await runJob(settings.steps, async (signal) => {
-    settings.loras = await lorasForRun(client);
+    settings.loras = await lorasForRun(client, tags);
     const result = await client.request('generate', settings, { signal, onProgress });
     const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
     const modelId = useStore.getState().modelId;
@@ -271,7 +275,8 @@ export async function generate(): Promise<void> {
       width: result.width,
       height: result.height,
       seed: result.seed,
-      prompt: settings.prompt,
+      // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
+      prompt: withLoraTags(store.prompt, settings.loras ?? []),
       negativePrompt: settings.negativePrompt,
       guidanceScale: settings.guidanceScale,
       steps: settings.steps,

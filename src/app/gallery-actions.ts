@@ -2,6 +2,7 @@
 import { serializeError } from '../core/errors';
 import { parseParameters, type ImageParameters, type ParsedParameters } from '../core/parameters-text';
 import { readPngText } from '../core/png-text';
+import { parseLoraTags } from '../core/lora-tags';
 import { isSchedulerName } from '../core/schedulers';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
 import { currentResult, showImage } from '../canvas/result-surface';
@@ -99,7 +100,21 @@ export function applyParameters(p: ParsedParameters, source: string): void {
     useStore.setState((st) => ({ strength: { ...st.strength, [p.mode as 'img2img']: p.strength! } }));
   }
   const unknownModel = p.model && !known ? ` (its model "${p.model}" is not in this app's catalog)` : '';
-  say(`Settings restored from ${source}${unknownModel}.`);
+  // Its <lora:…> tags apply when those LoRAs are added here; say which are not.
+  let missing: string[] = [];
+  try {
+    const added = new Set(useStore.getState().loras.map((l) => l.name));
+    missing = parseLoraTags(p.prompt)
+      .tags.filter((t) => !added.has(t.name))
+      .map((t) => t.name);
+  } catch {
+    // A malformed tag is reported when the prompt runs.
+  }
+  const missingLoras =
+    missing.length > 0
+      ? `; add the LoRA file${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} to use ${missing.length > 1 ? 'them' : 'it'}`
+      : '';
+  say(`Settings restored from ${source}${unknownModel}${missingLoras}.`);
 }
 
 export function reuseSettings(entry: GalleryEntry): void {

@@ -3,7 +3,8 @@
  * worker, and applied at the strengths in the store (a change of strength rebuilds two networks in
  * the worker, with nothing downloaded).
  */
-import { serializeError } from '../core/errors';
+import { serializeError, ValidationError } from '../core/errors';
+import type { LoraTag } from '../core/lora-tags';
 import { parseSafetensors } from '../core/safetensors';
 import type { LoraSetting } from '../protocol/messages';
 import { deleteSessionItem, loadSessionItem, saveSessionItem } from '../storage/session-db';
@@ -61,9 +62,23 @@ export async function removeLora(name: string): Promise<void> {
   await deleteSessionItem(`lora:${name}`).catch(() => undefined);
 }
 
-/** The LoRAs a run applies (strength 0 is off), their files sent to the worker first. */
-export async function lorasForRun(client: InferenceClient): Promise<LoraSetting[]> {
-  const active = useStore.getState().loras.filter((l) => l.scale !== 0);
+/**
+ * The LoRAs a run applies (strength 0 is off; `<lora:name:w>` tags in the prompt set or override a
+ * strength), their files sent to the worker first.
+ */
+export async function lorasForRun(client: InferenceClient, tags: readonly LoraTag[] = []): Promise<LoraSetting[]> {
+  const added = useStore.getState().loras;
+  for (const tag of tags) {
+    if (!added.some((l) => l.name === tag.name)) {
+      throw new ValidationError(
+        `The prompt names LoRA "${tag.name}" (<lora:${tag.name}:${tag.scale}>), which is not added: add its file under LoRA.`,
+        'prompt',
+      );
+    }
+  }
+  const active = added
+    .map((l) => ({ ...l, scale: tags.find((t) => t.name === l.name)?.scale ?? l.scale }))
+    .filter((l) => l.scale !== 0);
   for (const lora of active) {
     if (sent.has(lora.name)) continue;
     const bytes = await loadSessionItem<ArrayBuffer>(`lora:${lora.name}`);

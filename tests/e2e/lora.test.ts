@@ -1,5 +1,6 @@
 /** LoRA files on a checkpoint in the browser (WASM), against diffusers' images. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readPngText } from '../../src/core/png-text';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../../src/core/safetensors';
@@ -144,5 +145,28 @@ describe('LoRA in the browser', () => {
     }
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff(await result(), plain.image)).toBeLessThanOrEqual(2);
+  });
+
+  it('<lora:name:w> in the prompt sets the strength, and the PNG parameters record it', async () => {
+    const { page } = session;
+    await page.getByTestId('lora-input').setInputFiles(`${LORA}style.kohya.safetensors`);
+    await expect.poll(() => page.getByTestId('lora-item').count()).toBe(1);
+    await setRange(page, 'lora-strength', 0);
+    const prompt = readJson<{ prompt: string }>(`${LORA}lora-0.3.json`).prompt;
+    await setSettings(page, { prompt: `${prompt} <lora:style.kohya:0.3>` });
+    expect(await generate(page)).toBe('done');
+    expect(meanAbsDiff(await result(), image('lora-0.3'))).toBeLessThanOrEqual(2);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    const png = readFileSync((await download.path())!);
+    const text = readPngText(new Uint8Array(png)).get('parameters')!;
+    expect(text.split('\n')[0]).toBe(`${prompt} <lora:style.kohya:0.3>`);
+    // A tag naming a LoRA that is not added says so.
+    await setSettings(page, { prompt: `${prompt} <lora:missing-style:0.5>` });
+    expect(await generate(page)).toBe('error');
+    expect(await page.getByTestId('error').textContent()).toMatch(
+      /The prompt names LoRA "missing-style" \(<lora:missing-style:0.5>\), which is not added/,
+    );
+    await setSettings(page, { prompt });
+    await page.getByTestId('lora-remove').click();
   });
 });

@@ -115,3 +115,19 @@ describe('parameter text', () => {
     expect(parseParameters('just a caption')).toBeNull();
   });
 });
+
+describe("A1111's <lora:name:w> prompt tags", () => {
+  it('set strengths and leave the text the tokenizer sees', async () => {
+    const { parseLoraTags, withLoraTags } = await import('../../src/core/lora-tags');
+    expect(parseLoraTags('a red bicycle, <lora:style.kohya:0.8> leaning on a wall <lora:other>')).toEqual({
+      prompt: 'a red bicycle, leaning on a wall',
+      tags: [
+        { name: 'style.kohya', scale: 0.8 },
+        { name: 'other', scale: 1 },
+      ],
+    });
+    expect(() => parseLoraTags('<lora:x:3>')).toThrow('<lora:x:3> needs a strength between −2 and 2.');
+    expect(withLoraTags('a cat', [{ name: 'x', scale: 0.3 }])).toBe('a cat <lora:x:0.3>');
+    expect(withLoraTags('a cat <lora:x:0.3>', [{ name: 'x', scale: 0.3 }])).toBe('a cat <lora:x:0.3>');
+  });
+});
