@@ -35,6 +35,7 @@ import {
   isRequestKind,
   transferList,
   type Backend,
+  type EmbeddingSetting,
   type LoraSetting,
   type BenchGraphParams,
   type BenchGraphResult,
@@ -61,10 +62,16 @@ export interface LoadedModel {
   result: LoadModelResult;
   dispose?(): Promise<void>;
   /**
-   * The same model with LoRAs merged at their strengths (checkpoints only): the text encoder and
-   * UNet are rebuilt from bytes the worker kept, so nothing is downloaded or re-parsed.
+   * The same model with LoRAs merged at their strengths and embeddings' trigger words added
+   * (checkpoints only): the text encoder and UNet are rebuilt from bytes the worker kept, so
+   * nothing is downloaded or re-parsed.
    */
-  withLoras?(loras: readonly { name: string; file: LoraFile; scale: number }[]): Promise<Models>;
+  withAdditions?(additions: Additions): Promise<Models>;
+}
+
+export interface Additions {
+  loras: readonly { name: string; file: LoraFile; scale: number }[];
+  embeddings: readonly { name: string; file: LoraFile; trigger: string }[];
 }
 
 /** A LoRA file as the worker keeps it. */
@@ -173,6 +180,18 @@ function validateLoras(value: unknown): LoraSetting[] {
   });
 }
 
+function validateEmbeddings(value: unknown): EmbeddingSetting[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > 32)
+    throw new ValidationError('embeddings must be a list of {name, trigger}.', 'embedding');
+  return value.map((v) => {
+    if (!isRecord(v) || typeof v['name'] !== 'string' || typeof v['trigger'] !== 'string' || !v['trigger'].trim()) {
+      throw new ValidationError('An embedding needs a name and a trigger word.', 'embedding');
+    }
+    return { name: v['name'], trigger: v['trigger'].trim() };
+  });
+}
+
 function validatePreview(value: unknown): PreviewRequest | null {
   if (value === undefined || value === null) return null;
   if (!isRecord(value)) throw new ValidationError('preview must be {every, kind}.', 'preview');
@@ -258,27 +277,33 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
   let plain: Models | null = null;
 
   /** Rebuilds the model's networks when the LoRAs or their strengths changed since the last run. */
-  async function useLoras(value: unknown, onProgress: (p: Progress) => void): Promise<void> {
+  async function useLoras(value: unknown, embeddingsValue: unknown, onProgress: (p: Progress) => void): Promise<void> {
     if (!loaded) return;
     const wanted = validateLoras(value).filter((l) => l.scale !== 0);
-    const key = JSON.stringify(wanted);
+    const triggers = validateEmbeddings(embeddingsValue);
+    const key = JSON.stringify([wanted, triggers]);
     if (key === appliedLoras) return;
-    if (wanted.length > 0 && !loaded.withLoras) {
+    if ((wanted.length > 0 || triggers.length > 0) && !loaded.withAdditions) {
       throw new ValidationError(
-        'LoRAs need a diffusers checkpoint (safetensors); this model is an ONNX export.',
+        'LoRAs and embeddings need a diffusers checkpoint (safetensors); this model is an ONNX export.',
         'lora',
       );
     }
-    const files = wanted.map((l) => {
-      const file = loraFiles.get(l.name);
-      if (!file) throw new ValidationError(`The LoRA "${l.name}" is not loaded: add its file again.`, 'lora');
-      return { name: l.name, file, scale: l.scale };
-    });
+    const fileOf = (name: string, what: string) => {
+      const file = loraFiles.get(name);
+      if (!file) throw new ValidationError(`The ${what} "${name}" is not loaded: add its file again.`, 'lora');
+      return file;
+    };
+    const additions: Additions = {
+      loras: wanted.map((l) => ({ name: l.name, file: fileOf(l.name, 'LoRA'), scale: l.scale })),
+      embeddings: triggers.map((e) => ({ name: e.name, file: fileOf(e.name, 'embedding'), trigger: e.trigger })),
+    };
     onProgress({ kind: 'session', part: 'lora' });
     plain ??= loaded.models;
+    const none = wanted.length === 0 && triggers.length === 0;
     loaded = {
       ...loaded,
-      models: wanted.length === 0 ? plain : withYields({ ...loaded, models: await loaded.withLoras!(files) }).models,
+      models: none ? plain : withYields({ ...loaded, models: await loaded.withAdditions!(additions) }).models,
     };
     appliedLoras = key;
   }
@@ -332,7 +357,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       case 'generate': {
         const request = validateGenerate(params);
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
-        await useLoras(params['loras'], onProgress);
+        await useLoras(params['loras'], params['embeddings'], onProgress);
         checkStepsFor(request.scheduler, loaded.schedulerConfig, request.steps);
         const started = performance.now();
         const signal = job.controller.signal;
@@ -360,7 +385,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
         const cells = validateCells(params['cells']);
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
         for (const cell of cells) checkStepsFor(cell.scheduler, loaded.schedulerConfig, cell.steps);
-        await useLoras(params['loras'], onProgress);
+        await useLoras(params['loras'], params['embeddings'], onProgress);
         const started = performance.now();
         const model = loaded;
         await compareGrid(model.models, request, cells, pipelineOptions(model, params, job, onProgress), (index, r) =>
@@ -378,6 +403,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       case 'tokenize': {
         const text = validatePrompt(params['text'], 'prompt');
         if (!loaded) throw new ValidationError('No model is loaded yet.', 'model');
+        await useLoras(params['loras'], params['embeddings'], onProgress);
         const { models } = loaded;
         const tokenized = await models.tokenize(text);
         const ids = Array.from(tokenized.ids);

@@ -11,16 +11,17 @@ import { cachedFile, deleteFile, listRecords, MODEL_CACHE, writeRecord } from '.
 import type { AdapterInfo, LoadModelParams, Progress } from '../src/protocol/messages';
 import { describeAdapter, detectCapabilities, requestAdapter } from './capabilities';
 import { loadFile } from './download';
-import type { LoadedModel, LoraFile } from './handler';
+import type { Additions, LoadedModel } from './handler';
 import { gpuMemory } from './gpu-memory';
 import { createOnnxModels, type OnnxModelSet, type OrtModule } from './onnx-models';
-import { checkpointSessions, loraSessions, weightNames, type CheckpointBytes } from './safetensors-sessions';
+import { additionSessions, checkpointSessions, weightNames, type CheckpointBytes } from './safetensors-sessions';
+import { readEmbedding } from '../src/core/networks/embedding';
 import { readLora } from '../src/core/networks/lora';
 import type { LinearForm } from '../src/core/networks';
 import type { Models } from '../src/core/pipeline/models';
-import { SafetensorsError } from '../src/core/safetensors';
+import { parseSafetensors, SafetensorsError } from '../src/core/safetensors';
 import { onnxUsesFloat16 } from '../src/core/onnx-reader';
-import { createClipTokenizer } from './tokenizer';
+import { createClipTokenizer, type AddedTokens } from './tokenizer';
 
 /** The app ships CLIP's tokenizer for model repos that only have vocab.json + merges.txt. */
 const BUNDLED_TOKENIZER = `${import.meta.env.BASE_URL}tokenizers/clip/tokenizer.json`;
@@ -463,34 +464,65 @@ export async function loadOrtModel(
     };
     const models = createOnnxModels(runtime as unknown as OrtModule, sessions, modelOptions);
     const plainSessions = sessions;
-    /** The sessions of the last LoRA build, released when the next replaces them. */
-    let loraBuilt: ort.InferenceSession[] = [];
-    const withLorasFn = kept
-      ? async (loras: readonly { name: string; file: LoraFile; scale: number }[]): Promise<Models> => {
+    /** The sessions of the last LoRA/embedding build, released when the next replaces them. */
+    let extraBuilt: ort.InferenceSession[] = [];
+    const withAdditionsFn = kept
+      ? async (additions: Additions): Promise<Models> => {
           const { parts, linear } = kept!;
           const modules = { unet: weightNames(parts.unet), text_encoder: weightNames(parts.textEncoder) };
-          const applied = loras.map((l) => ({
+          const applied = additions.loras.map((l) => ({
             layers: readLora(`${l.name}.safetensors`, l.file.header, l.file.bytes, modules),
             scale: l.scale,
           }));
-          await Promise.all(loraBuilt.map((x) => x.release().catch(() => undefined)));
-          loraBuilt = [];
-          if (applied.length === 0) return models;
-          const made = await loraSessions(
+          // Embedding vectors become token rows after the vocabulary, in the order given.
+          const tokenTable = parts.textEncoder.weights
+            .map((w) => parseSafetensors(w.path, w.bytes))
+            .flatMap((h) => [...h.tensors.values()])
+            .find((e) => e.name.endsWith('embeddings.token_embedding.weight'));
+          if (!tokenTable) throw new ModelError('The text encoder has no token embedding table.');
+          const [vocab, hidden] = tokenTable.shape as [number, number];
+          const read = additions.embeddings.map((e) => ({
+            trigger: e.trigger,
+            ...readEmbedding(`${e.name}.safetensors`, e.file.header, e.file.bytes, hidden),
+          }));
+          const count = read.reduce((n, e) => n + e.count, 0);
+          const rows = new Float32Array(count * hidden);
+          const added: AddedTokens[] = [];
+          let next = 0;
+          for (const e of read) {
+            rows.set(e.vectors, next * hidden);
+            added.push({ trigger: e.trigger, ids: Array.from({ length: e.count }, (_, k) => vocab + next + k) });
+            next += e.count;
+          }
+          await Promise.all(extraBuilt.map((x) => x.release().catch(() => undefined)));
+          extraBuilt = [];
+          if (applied.length === 0 && count === 0) return models;
+          const made = await additionSessions(
             parts,
-            applied,
-            async (_part, model, external) => {
+            { loras: applied, embeddingRows: rows, embeddingCount: count },
+            async (part, model, external) => {
               const session = await runtime.InferenceSession.create(model, {
                 ...options,
-                ...(_part === 'unet' ? unetExtra : {}),
+                ...(part === 'unet' ? unetExtra : {}),
                 externalData: external,
               });
-              loraBuilt.push(session);
+              extraBuilt.push(session);
               return session;
             },
             { padInputChannels: true, linear },
           );
-          return createOnnxModels(runtime as unknown as OrtModule, { ...plainSessions, ...made }, modelOptions);
+          const names = (ids: ArrayLike<number>) =>
+            Array.from(ids, (id) => {
+              const owner = added.find((a) => a.ids.includes(Number(id)));
+              if (!owner) return tokenizer.tokenStrings([id])[0] ?? '';
+              const k = owner.ids.indexOf(Number(id));
+              return k === 0 ? owner.trigger : `${owner.trigger}_${k}`;
+            });
+          return createOnnxModels(
+            runtime as unknown as OrtModule,
+            { ...plainSessions, textEncoder: made.textEncoder, ...(made.unet ? { unet: made.unet } : {}) },
+            { ...modelOptions, tokenize: (text) => tokenizer.tokenize(text, added), describeTokens: names },
+          );
         }
       : undefined;
     if (plan.cache) {
@@ -516,10 +548,10 @@ export async function loadOrtModel(
         loadMs: performance.now() - started,
         bytes: finished,
       },
-      ...(withLorasFn ? { withLoras: withLorasFn } : {}),
+      ...(withAdditionsFn ? { withAdditions: withAdditionsFn } : {}),
       async dispose() {
         // `created` also holds the step graph's session, made on first use.
-        await Promise.all([...created, ...loraBuilt].map((s) => s.release()));
+        await Promise.all([...created, ...extraBuilt].map((s) => s.release()));
       },
     };
   } catch (error) {

@@ -134,29 +134,63 @@ export async function checkpointSessions(
 }
 
 /**
- * The text encoder and UNet again with LoRAs merged, from the bytes kept since the load: the
- * checkpoint is neither downloaded nor re-parsed, only these two graphs and sessions are made.
+ * The text encoder (and the UNet, when a LoRA touches it) again with LoRAs merged and embedding
+ * vectors appended to the token table, from the bytes kept since the load: the checkpoint is
+ * neither downloaded nor re-parsed, only these graphs and sessions are made. `unet` is null when
+ * the loaded one serves unchanged.
  */
-export async function loraSessions(
+export async function additionSessions(
   bytes: Pick<CheckpointBytes, 'textEncoder' | 'unet'>,
-  loras: readonly AppliedLora[],
+  additions: { loras: readonly AppliedLora[]; embeddingRows: Float32Array; embeddingCount: number },
   create: CreateSession,
   options: { padInputChannels?: boolean; linear?: LinearForm } = {},
-): Promise<{ textEncoder: InferenceSession; unet: InferenceSession }> {
+): Promise<{ textEncoder: InferenceSession; unet: InferenceSession | null }> {
+  const { loras, embeddingRows, embeddingCount } = additions;
   const text = componentSource(bytes.textEncoder);
-  const unet = componentSource(bytes.unet);
   withLoras(text, 'text_encoder', loras);
-  withLoras(unet, 'unet', loras);
+  if (embeddingCount > 0) appendTokens(text, embeddingRows, embeddingCount);
   const form = options.linear ? { linear: options.linear } : {};
-  const textModel = textEncoderGraph(text.source, form);
-  const unetModel = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form }).model;
-  const textEncoder = await create('text_encoder', textModel, text.external);
+  const textEncoder = await create(
+    'text_encoder',
+    textEncoderGraph(text.source, { ...form, extraTokens: embeddingCount }),
+    text.external,
+  );
+  if (!loras.some((l) => l.layers.some((x) => x.target === 'unet'))) return { textEncoder, unet: null };
   try {
-    return { textEncoder, unet: await create('unet', unetModel, unet.external) };
+    const unet = componentSource(bytes.unet);
+    withLoras(unet, 'unet', loras);
+    const model = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form }).model;
+    return { textEncoder, unet: await create('unet', model, unet.external) };
   } catch (error) {
     await textEncoder.release();
     throw error;
   }
+}
+
+/** The token table with `count` rows appended, shadowing the original (textual inversion). */
+function appendTokens(part: ReturnType<typeof componentSource>, rows: Float32Array, count: number): void {
+  const name = ['text_model.embeddings.token_embedding.weight', 'embeddings.token_embedding.weight'].find((n) =>
+    part.source.files.some((f) => f.header.tensors.has(n)),
+  );
+  if (!name) throw new Error('The text encoder has no token embedding table.');
+  const { values, shape } = weightReader(part)(name);
+  const [vocab, hidden] = shape as [number, number];
+  const table = new Float32Array((vocab + count) * hidden);
+  table.set(values);
+  table.set(rows, vocab * hidden);
+  const bytes = new Uint8Array(table.buffer);
+  const location = 'tokens.appended';
+  part.source.files.push({
+    header: {
+      file: location,
+      dataStart: 0,
+      size: bytes.length,
+      tensors: new Map([[name, { name, dtype: 'F32', shape: [vocab + count, hidden], begin: 0, end: bytes.length }]]),
+      metadata: {},
+    },
+    location,
+  });
+  part.external.push({ path: location, data: bytes });
 }
 
 /** The weight names of a component's files, which LoRA names are matched against. */

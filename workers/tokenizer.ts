@@ -8,8 +8,14 @@ import type { TokenizedPrompt } from '../src/core/pipeline/models';
 
 export const MAX_TOKENS = 77;
 
+/** A textual-inversion trigger word and the ids of its vectors (appended after the vocabulary). */
+export interface AddedTokens {
+  trigger: string;
+  ids: number[];
+}
+
 export interface ClipTokenizer {
-  tokenize(text: string): TokenizedPrompt;
+  tokenize(text: string, added?: readonly AddedTokens[]): TokenizedPrompt;
   /** Token strings for ids, for the explore view. */
   tokenStrings(ids: ArrayLike<number>): string[];
   readonly padId: number;
@@ -22,12 +28,40 @@ export function createClipTokenizer(tokenizerJson: object, tokenizerConfig: Reco
   const bosId = tokenizer.bos_token_id ?? 49406;
   const eosId = tokenizer.eos_token_id ?? 49407;
   const padId = tokenizer.pad_token_id ?? eosId;
+  /**
+   * The text split at the trigger words (as a tokenizer splits at added tokens), each piece encoded
+   * alone and each trigger replaced by its vectors' ids, as diffusers' load_textual_inversion makes
+   * "<tok>" into "<tok> <tok>_1 …" added tokens.
+   */
+  const withAdded = (text: string, added: readonly AddedTokens[]): number[] => {
+    const triggers = [...added].sort((a, b) => b.trigger.length - a.trigger.length);
+    const out: number[] = [bosId];
+    let rest = text;
+    while (rest.length > 0) {
+      let at = -1;
+      let hit: AddedTokens | null = null;
+      for (const t of triggers) {
+        const i = rest.indexOf(t.trigger);
+        if (i >= 0 && (at < 0 || i < at)) {
+          at = i;
+          hit = t;
+        }
+      }
+      const piece = hit ? rest.slice(0, at) : rest;
+      if (piece.trim()) out.push(...tokenizer.encode(piece, { add_special_tokens: false }).map(Number));
+      if (!hit) break;
+      out.push(...hit.ids);
+      rest = rest.slice(at + hit.trigger.length);
+    }
+    out.push(eosId);
+    return out;
+  };
   return {
     padId,
     bosId,
     eosId,
-    tokenize(text: string): TokenizedPrompt {
-      const full = tokenizer.encode(text);
+    tokenize(text: string, added: readonly AddedTokens[] = []): TokenizedPrompt {
+      const full = added.length === 0 ? tokenizer.encode(text) : withAdded(text, added);
       const ids = new Int32Array(MAX_TOKENS).fill(padId);
       let truncated = '';
       let kept = full;

@@ -1,5 +1,5 @@
 /** compare mode: build the grid's cells from the settings, run them, export the grid, open a cell. */
-import { lorasForRun } from './lora-actions';
+import { embeddingsForRun, lorasForRun } from './lora-actions';
 import { parseLoraTags, type LoraTag } from '../core/lora-tags';
 import { ValidationError } from '../core/errors';
 import { parseScales, validateCells, type CompareCell } from '../core/pipeline/compare';
@@ -75,7 +75,11 @@ export async function runCompare(): Promise<void> {
     compare: { run: s.job.run, prompt: s.prompt, seed: s.seed, cells: cells.map((c) => ({ ...c, done: false })) },
   });
   await runJob(cells[0]!.steps, async (signal) => {
-    await client.request('compare', { ...base, cells, loras: await lorasForRun(client, tags) }, { signal, onProgress });
+    await client.request(
+      'compare',
+      { ...base, cells, loras: await lorasForRun(client, tags), embeddings: await embeddingsForRun(client) },
+      { signal, onProgress },
+    );
   });
 }
 

@@ -18,7 +18,7 @@ import { buildImageInputs, showDepthResult } from './image-actions';
 import { saveToGallery } from './gallery-actions';
 import { runCompare } from './compare-actions';
 import { refreshModelCache } from './model-actions';
-import { forgetSentLoras, lorasForRun } from './lora-actions';
+import { embeddingsForRun, forgetSentLoras, lorasForRun } from './lora-actions';
 import { parseLoraTags, withLoraTags, type LoraTag } from '../core/lora-tags';
 import { useStore } from '../store';
 
@@ -268,6 +268,7 @@ export async function generate(): Promise<void> {
   store.setSession({ previews: { steps: [], totalSteps: 0, shown: null } });
   await runJob(settings.steps, async (signal) => {
     settings.loras = await lorasForRun(client, tags);
+    settings.embeddings = await embeddingsForRun(client);
     const result = await client.request('generate', settings, { signal, onProgress });
     const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
     const modelId = useStore.getState().modelId;

@@ -1,4 +1,6 @@
 /** explore mode: the prompt's tokens, and a VAE round trip of the start image or the last result. */
+import { embeddingsForRun, lorasForRun } from './lora-actions';
+import { parseLoraTags } from '../core/lora-tags';
 import { serializeError, ValidationError } from '../core/errors';
 import { renderInitImage } from '../canvas/init-image';
 import { currentResult } from '../canvas/result-surface';
@@ -14,7 +16,12 @@ export async function tokenizePrompt(): Promise<void> {
   const text = useStore.getState().prompt;
   try {
     await ensureModel();
-    const view = await client.request('tokenize', { text });
+    const { prompt, tags } = parseLoraTags(text);
+    const view = await client.request('tokenize', {
+      text: prompt,
+      loras: await lorasForRun(client, tags),
+      embeddings: await embeddingsForRun(client),
+    });
     useStore.getState().setSession({ tokens: { ...view, text } });
   } catch (error) {
     say(`Could not tokenize: ${serializeError(error).message}`);

@@ -6,7 +6,7 @@
 import { serializeError, ValidationError } from '../core/errors';
 import type { LoraTag } from '../core/lora-tags';
 import { parseSafetensors } from '../core/safetensors';
-import type { LoraSetting } from '../protocol/messages';
+import type { EmbeddingSetting, LoraSetting } from '../protocol/messages';
 import { deleteSessionItem, loadSessionItem, saveSessionItem } from '../storage/session-db';
 import { useStore } from '../store';
 import type { InferenceClient } from '../client/inference-client';
@@ -87,4 +87,50 @@ export async function lorasForRun(client: InferenceClient, tags: readonly LoraTa
     sent.add(lora.name);
   }
   return active.map(({ name, scale }) => ({ name, scale }));
+}
+
+/** Adds (or replaces) a textual-inversion embedding; its trigger word is the file's name, as in A1111. */
+export async function addEmbeddingFile(file: File): Promise<boolean> {
+  const name = file.name.replace(/\.safetensors$/i, '');
+  try {
+    const bytes = await file.arrayBuffer();
+    const names = [...parseSafetensors(file.name, new Uint8Array(bytes)).tensors.keys()];
+    if (!names.includes('emb_params') && names.length !== 1) {
+      throw new Error(
+        `"${file.name}" is not a textual-inversion embedding (no emb_params, and ${names.length} tensors).`,
+      );
+    }
+    await saveSessionItem(`embedding:${name}`, bytes);
+  } catch (error) {
+    useStore.getState().setSession({ loraError: serializeError(error).message });
+    return false;
+  }
+  sent.delete(`embedding:${name}`);
+  useStore.setState((s) => ({ embeddings: [...s.embeddings.filter((e) => e.name !== name), { name, trigger: name }] }));
+  useStore.getState().setSession({ loraError: null });
+  say(`Embedding "${name}" added: write ${name} in a prompt to use it.`);
+  return true;
+}
+
+export function setEmbeddingTrigger(name: string, trigger: string): void {
+  useStore.setState((s) => ({ embeddings: s.embeddings.map((e) => (e.name === name ? { ...e, trigger } : e)) }));
+}
+
+export async function removeEmbedding(name: string): Promise<void> {
+  useStore.setState((s) => ({ embeddings: s.embeddings.filter((e) => e.name !== name) }));
+  await deleteSessionItem(`embedding:${name}`).catch(() => undefined);
+}
+
+/** The embeddings a run can call (non-empty trigger words), their files sent to the worker first. */
+export async function embeddingsForRun(client: InferenceClient): Promise<EmbeddingSetting[]> {
+  const active = useStore.getState().embeddings.filter((e) => e.trigger.trim());
+  for (const e of active) {
+    const key = `embedding:${e.name}` as const;
+    if (sent.has(key)) continue;
+    const bytes = await loadSessionItem<ArrayBuffer>(key);
+    if (!bytes) throw new Error(`The file of embedding "${e.name}" is no longer stored in this browser: add it again.`);
+    await client.request('addLora', { name: key, bytes });
+    sent.add(key);
+  }
+  return active.map((e) => ({ name: `embedding:${e.name}`, trigger: e.trigger.trim() }));
 }

@@ -1,12 +1,22 @@
 /** LoRAs: add a file, set each one's strength, remove it. */
 import { useShallow } from 'zustand/react/shallow';
-import { addLoraFile, LORA_MAX, LORA_MIN, removeLora, setLoraScale } from '../app/lora-actions';
+import {
+  addEmbeddingFile,
+  addLoraFile,
+  LORA_MAX,
+  LORA_MIN,
+  removeEmbedding,
+  removeLora,
+  setEmbeddingTrigger,
+  setLoraScale,
+} from '../app/lora-actions';
 import { useStore } from '../store';
 import { FileButton } from './FileButton';
 
 export function LoraPanel() {
   const loras = useStore(useShallow((s) => s.loras));
   const error = useStore((s) => s.loraError);
+  const embeddings = useStore(useShallow((s) => s.embeddings));
   return (
     <div className="lora-panel" data-testid="lora-panel" data-count={loras.length}>
       <div className="panel-title">LoRA</div>
@@ -44,6 +54,36 @@ export function LoraPanel() {
         label="Add LoRA…"
         accept=".safetensors"
         onFile={(file) => void addLoraFile(file)}
+      />
+      <div className="panel-title">Embeddings</div>
+      {embeddings.length > 0 ? (
+        <ul className="lora-list">
+          {embeddings.map((e) => (
+            <li key={e.name} data-testid="embedding-item" data-name={e.name}>
+              <label className="lora-name" htmlFor={`embedding-${e.name}`}>
+                {e.name}: write this word in a prompt
+              </label>
+              <input
+                id={`embedding-${e.name}`}
+                data-testid="embedding-trigger"
+                type="text"
+                value={e.trigger}
+                onChange={(ev) => setEmbeddingTrigger(e.name, ev.target.value)}
+              />
+              <button type="button" data-testid="embedding-remove" onClick={() => void removeEmbedding(e.name)}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <div className="hint">A textual-inversion embedding (.safetensors) adds a word the text encoder knows.</div>
+      )}
+      <FileButton
+        testId="embedding-input"
+        label="Add embedding…"
+        accept=".safetensors"
+        onFile={(file) => void addEmbeddingFile(file)}
       />
       {error ? (
         <div className="error compact" role="alert" data-testid="lora-error">

@@ -115,6 +115,13 @@ export interface GenerateParams {
   preview?: PreviewRequest;
   /** LoRAs (sent before with addLora) merged at these strengths; none or [] runs the checkpoint as is. */
   loras?: LoraSetting[];
+  /** Textual-inversion embeddings (sent with addLora too) and the word that calls each in a prompt. */
+  embeddings?: EmbeddingSetting[];
+}
+
+export interface EmbeddingSetting {
+  name: string;
+  trigger: string;
 }
 
 export interface LoraSetting {
@@ -184,11 +191,12 @@ export interface RequestMap {
   capabilities: { params: Record<string, never>; result: Capabilities };
   loadModel: { params: LoadModelParams; result: LoadModelResult };
   generate: { params: GenerateParams; result: GenerateResult };
-  /** A LoRA file for later generations, kept by the worker under its name. */
+  /** A LoRA or embedding file for later generations, kept by the worker under its name. */
   addLora: { params: { name: string; bytes: ArrayBuffer }; result: { name: string; tensors: number } };
   estimateDepth: { params: { image: WireImage }; result: DepthResult };
   compare: { params: CompareParams; result: { cells: number; totalMs: number } };
-  tokenize: { params: { text: string }; result: TokenView };
+  /** With the LoRAs and embeddings of a run, so embedding trigger words show as their own tokens. */
+  tokenize: { params: { text: string; loras?: LoraSetting[]; embeddings?: EmbeddingSetting[] }; result: TokenView };
   vaeRoundTrip: { params: { image: WireImage }; result: RoundTripResult };
   /** Timing of the loaded model's phases in this browser (npm run bench). */
   bench: { params: BenchParams; result: BenchResult };

@@ -7,8 +7,8 @@ export interface SavedMask {
   data: Uint8Array;
 }
 
-/** `lora:<name>`: a LoRA file's bytes, kept for the next visit like a model. */
-export type SessionKey = 'initImage' | 'mask' | `lora:${string}`;
+/** `lora:<name>`, `embedding:<name>`: a LoRA's or an embedding's file bytes, kept for the next visit like a model. */
+export type SessionKey = 'initImage' | 'mask' | `lora:${string}` | `embedding:${string}`;
 
 export async function saveSessionItem(key: SessionKey, value: unknown): Promise<void> {
   await done((await objectStore(SESSION, 'readwrite')).put(value, key));

@@ -5,7 +5,7 @@ import type { ResizeMode } from '../canvas/init-image';
 import type { MaskTool } from '../canvas/mask-model';
 import type { AppMode } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
-import type { Backend, LoraSetting } from '../protocol/messages';
+import type { Backend, EmbeddingSetting, LoraSetting } from '../protocol/messages';
 import { TINY_MODEL } from '../models/catalog';
 import type { AppState } from './index';
 
@@ -52,6 +52,8 @@ export interface SettingsSlice {
   maskOpacity: number;
   /** LoRAs added, in order, with their strengths (their files are in IndexedDB by name). */
   loras: LoraSetting[];
+  /** Textual-inversion embeddings added, each with the word that calls it (files in IndexedDB). */
+  embeddings: EmbeddingSetting[];
   setSetting<K extends SettingKey>(key: K, value: SettingsSlice[K]): void;
 }
 
@@ -108,6 +110,7 @@ export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> 
   brushSize: 24,
   maskOpacity: 0.5,
   loras: [],
+  embeddings: [],
   setSetting: (key, value) =>
     set(() =>
       key === 'scheduler'
@@ -147,4 +150,5 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'brushSize',
   'maskOpacity',
   'loras',
+  'embeddings',
 ];

@@ -22,9 +22,14 @@ export interface ComponentSource {
 /** transformers saves CLIPTextModel's weights under `text_model.`; some converters drop it. */
 const TEXT_PREFIXES = ['text_model.', ''];
 
-export function textEncoderGraph(source: ComponentSource, options: GraphOptions = {}): Uint8Array {
+export function textEncoderGraph(
+  source: ComponentSource,
+  options: GraphOptions & { extraTokens?: number } = {},
+): Uint8Array {
   const config = readClipTextConfig(source.configPath, source.config);
-  return buildClipText(config, new WeightSet(source.files, TEXT_PREFIXES), options);
+  // Textual-inversion vectors are rows after the vocabulary: the token table grows by them.
+  const vocabSize = config.vocabSize + (options.extraTokens ?? 0);
+  return buildClipText({ ...config, vocabSize }, new WeightSet(source.files, TEXT_PREFIXES), options);
 }
 
 export function unetGraph(
