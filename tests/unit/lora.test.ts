@@ -99,3 +99,43 @@ describe('LoRA on a checkpoint', () => {
     );
   });
 });
+
+describe('several LoRAs at once', () => {
+  it('add their updates: W + Σ s·(alpha/rank)·up·down', () => {
+    const a = {
+      target: 'unet' as const,
+      weight: 'w',
+      down: new Float32Array([1, 0]),
+      up: new Float32Array([2]),
+      rank: 1,
+      alpha: 1,
+    };
+    const b = {
+      target: 'unet' as const,
+      weight: 'w',
+      down: new Float32Array([0, 1]),
+      up: new Float32Array([4]),
+      rank: 1,
+      alpha: 0.5,
+    };
+    const merged = mergeLoras(
+      [
+        { layers: [a], scale: 1 },
+        { layers: [b], scale: -1 },
+      ],
+      'unet',
+      () => ({ values: new Float32Array([10, 10]), shape: [1, 2] }),
+      'p',
+    )!;
+    // 10 + 1·1·2·1 = 12; 10 − 1·0.5·4·1 = 8.
+    expect(Array.from(new Float32Array(merged.bytes.buffer))).toEqual([12, 8]);
+    expect(
+      mergeLoras(
+        [{ layers: [a], scale: 1 }],
+        'text_encoder',
+        () => ({ values: new Float32Array(2), shape: [1, 2] }),
+        'p',
+      ),
+    ).toBeNull();
+  });
+});
