@@ -3,7 +3,7 @@
  * parameters as fields, so the list renders without decoding images and survives reloads.
  */
 import type { ImageParameters } from '../core/parameters-text';
-import { done, GALLERY, objectStore } from './idb';
+import { committed, done, GALLERY, objectStore } from './idb';
 
 export interface GalleryEntry {
   id: number;
@@ -23,7 +23,10 @@ async function store(mode: IDBTransactionMode): Promise<IDBObjectStore> {
 }
 
 export async function addEntry(entry: Omit<StoredEntry, 'id'>): Promise<GalleryEntry> {
-  const id = (await done((await store('readwrite')).add(entry))) as number;
+  const s = await store('readwrite');
+  const finished = committed(s);
+  const id = (await done(s.add(entry))) as number;
+  await finished;
   return { id, createdAt: entry.createdAt, params: entry.params, width: entry.width, height: entry.height };
 }
 
@@ -41,5 +44,8 @@ export async function entryPng(id: number): Promise<Blob | null> {
 }
 
 export async function deleteEntry(id: number): Promise<void> {
-  await done((await store('readwrite')).delete(id));
+  const s = await store('readwrite');
+  const finished = committed(s);
+  await done(s.delete(id));
+  await finished;
 }

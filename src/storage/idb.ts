@@ -34,3 +34,16 @@ export function done<T>(request: IDBRequest<T>): Promise<T> {
 export async function objectStore(name: string, mode: IDBTransactionMode): Promise<IDBObjectStore> {
   return (await openDb()).transaction(name, mode).objectStore(name);
 }
+
+/**
+ * Resolves when a write is durable and visible to other tabs: a request's success comes before its
+ * transaction commits, and a tab told "changed" at that moment could still read the old state.
+ */
+export function committed(store: IDBObjectStore): Promise<void> {
+  const tx = store.transaction;
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed.'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction was aborted.'));
+  });
+}

@@ -165,6 +165,18 @@ describe('LoRA in the browser', () => {
     const png = readFileSync((await download.path())!);
     const text = readPngText(new Uint8Array(png)).get('parameters')!;
     expect(text.split('\n')[0]).toBe(`${prompt} <lora:style.kohya:0.3>`);
+    // Dropped back with the LoRA removed, the PNG restores the prompt and says which LoRA is missing.
+    await page.getByTestId('lora-remove').click();
+    await expect.poll(() => page.getByTestId('lora-item').count()).toBe(0);
+    await page.evaluate((data) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], 'with-lora.png', { type: 'image/png' }));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, Array.from(png));
+    await expect
+      .poll(() => page.getByTestId('notice').textContent())
+      .toMatch(/Settings restored from "with-lora\.png"; add the LoRA file "style\.kohya" to use it\./);
+    expect(await page.getByTestId('prompt').inputValue()).toBe(`${prompt} <lora:style.kohya:0.3>`);
     // A tag naming a LoRA that is not added says so.
     await setSettings(page, { prompt: `${prompt} <lora:missing-style:0.5>` });
     expect(await generate(page)).toBe('error');
@@ -172,7 +184,6 @@ describe('LoRA in the browser', () => {
       /The prompt names LoRA "missing-style" \(<lora:missing-style:0.5>\), which is not added/,
     );
     await setSettings(page, { prompt });
-    await page.getByTestId('lora-remove').click();
   });
 
   it("a textual-inversion embedding: its trigger word becomes its vectors, as diffusers' load_textual_inversion", async () => {

@@ -92,16 +92,18 @@ describe('reliability, second round', () => {
     await page.getByTestId('model').selectOption('tiny-sd');
   });
 
-  it('cancel stops a compare grid on WASM at once (within 3 of its 2–3 ms steps), keeping the cells done', async () => {
+  it('cancel stops a compare grid on WASM within one step, keeping the cells done', async () => {
     const { page } = session;
-    await page.getByTestId('model').selectOption('tiny-sd');
+    // The sd1 checkpoint at 256×256: steps long against the page↔worker message delay (see above).
+    await page.getByTestId('custom-model-input').fill(SD1_URL);
+    await page.getByTestId('load-model').click();
     await page.getByTestId('mode-compare').click();
     await page.getByTestId('compare-scales').fill('1.1, 8, 12');
-    await setSettings(page, { backend: 'wasm', width: 512, height: 512, steps: 400, seed: '4' });
+    await setSettings(page, { backend: 'wasm', width: 256, height: 256, steps: 120, seed: '4' });
     await page.getByTestId('generate').click();
     // Into the second cell's steps (each cell reports its own steps from 1).
     await expect
-      .poll(() => page.locator('[data-testid=compare-cell][data-done=true]').count(), { timeout: 60_000 })
+      .poll(() => page.locator('[data-testid=compare-cell][data-done=true]').count(), { timeout: 120_000 })
       .toBe(1);
     await page.waitForFunction(() => ((window as unknown as Steps).__lastStep ?? 0) >= 20, null, { timeout: 60_000 });
     await page.getByTestId('cancel').click();
@@ -111,9 +113,10 @@ describe('reliability, second round', () => {
       return { atClick: w.__stepAtCancel ?? -1, stopped: w.__lastStep ?? -1 };
     });
     console.info(`compare cancel: step ${atClick} of cell 2 at the click, stopped at ${stopped}`);
-    expect(stopped - atClick).toBeLessThanOrEqual(3);
+    expect(stopped - atClick).toBeLessThanOrEqual(1);
     expect(await page.locator('[data-testid=compare-cell][data-done=true]').count()).toBe(1);
     await page.getByTestId('mode-txt2img').click();
+    await page.getByTestId('model').selectOption('tiny-sd');
   });
 
   it('after a failed custom load, the built-in model generates with no reload', async () => {
@@ -238,9 +241,12 @@ describe('reliability, second round', () => {
     try {
       await other.goto(BASE_URL);
       const count = () => other.getByTestId('gallery').getAttribute('data-count').then(Number);
-      await expect.poll(count).toBeGreaterThanOrEqual(0);
-      const before = await count();
+      const mine = () => page.getByTestId('gallery').getAttribute('data-count').then(Number);
+      // The other tab has read the gallery when it shows what this one shows.
+      const before = await mine();
+      await expect.poll(count, { timeout: 10_000 }).toBe(before);
       expect(await generate(page)).toBe('done');
+      await expect.poll(mine).toBe(before + 1);
       await expect.poll(count, { timeout: 10_000 }).toBe(before + 1);
     } finally {
       await other.close();

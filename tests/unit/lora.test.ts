@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/core/pipeline/generate';
 import { readLora, mergeLoras } from '../../src/core/networks/lora';
+import { readEmbedding } from '../../src/core/networks/embedding';
 import { encodeSafetensors, parseSafetensors } from '../../src/core/safetensors';
 import { NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
 import { loadCheckpoint } from '../helpers/checkpoint-models';
@@ -137,5 +138,39 @@ describe('several LoRAs at once', () => {
         'p',
       ),
     ).toBeNull();
+  });
+});
+
+describe('textual-inversion files', () => {
+  const f32 = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
+  const read = (tensors: { name: string; shape: number[]; values: number[] }[], hidden = 2) => {
+    const bytes = encodeSafetensors(
+      tensors.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: f32(t.values) })),
+    );
+    return readEmbedding('e.safetensors', parseSafetensors('e', bytes), bytes, hidden);
+  };
+
+  it("reads A1111's emb_params and diffusers' {token: vector}, one vector or several", () => {
+    expect(read([{ name: 'emb_params', shape: [2, 2], values: [1, 2, 3, 4] }])).toEqual({
+      vectors: new Float32Array([1, 2, 3, 4]),
+      count: 2,
+    });
+    expect(read([{ name: '<cat-toy>', shape: [2], values: [5, 6] }])).toEqual({
+      vectors: new Float32Array([5, 6]),
+      count: 1,
+    });
+  });
+
+  it('names what it cannot use: SDXL embeddings, another width, no embedding at all', () => {
+    expect(() => read([{ name: 'clip_l', shape: [1, 2], values: [0, 0] }])).toThrow(/is an SDXL embedding/);
+    expect(() => read([{ name: 'emb_params', shape: [1, 3], values: [0, 0, 0] }])).toThrow(
+      "e.safetensors holds vectors of shape [1, 3], but this model's text encoder takes 2: it is an embedding for another model.",
+    );
+    expect(() =>
+      read([
+        { name: 'a', shape: [2], values: [0, 0] },
+        { name: 'b', shape: [2], values: [0, 0] },
+      ]),
+    ).toThrow(/is not a textual-inversion embedding/);
   });
 });
