@@ -14,6 +14,12 @@ interface Steps {
   __lastStep?: number;
   __stepAtCancel?: number;
 }
+/** The step the page knew when it sent the cancel, and the last step the worker reported. */
+const cancelSteps = (session: Session) =>
+  session.page.evaluate(() => {
+    const w = window as unknown as Steps;
+    return { atClick: w.__stepAtCancel ?? -1, stopped: w.__lastStep ?? -1 };
+  });
 const state = (session: Session) => session.page.getByTestId('status').getAttribute('data-state');
 
 const SD1_URL = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/sd1/`;
@@ -78,10 +84,7 @@ describe('reliability, second round', () => {
     await page.waitForFunction(() => ((window as unknown as Steps).__lastStep ?? 0) >= 55, null, { timeout: 120_000 });
     await page.getByTestId('cancel').click();
     await expect.poll(() => state(session), { timeout: 30_000 }).toBe('cancelled');
-    const { atClick, stopped } = await page.evaluate(() => {
-      const w = window as unknown as Steps;
-      return { atClick: w.__stepAtCancel ?? -1, stopped: w.__lastStep ?? -1 };
-    });
+    const { atClick, stopped } = await cancelSteps(session);
     console.info(
       `cancel on WASM: the page had step ${atClick} when it sent cancel; the last step was ${stopped} of 900`,
     );
@@ -108,10 +111,7 @@ describe('reliability, second round', () => {
     await page.waitForFunction(() => ((window as unknown as Steps).__lastStep ?? 0) >= 20, null, { timeout: 60_000 });
     await page.getByTestId('cancel').click();
     await expect.poll(() => state(session), { timeout: 30_000 }).toBe('cancelled');
-    const { atClick, stopped } = await page.evaluate(() => {
-      const w = window as unknown as Steps;
-      return { atClick: w.__stepAtCancel ?? -1, stopped: w.__lastStep ?? -1 };
-    });
+    const { atClick, stopped } = await cancelSteps(session);
     console.info(`compare cancel: step ${atClick} of cell 2 at the click, stopped at ${stopped}`);
     expect(stopped - atClick).toBeLessThanOrEqual(1);
     expect(await page.locator('[data-testid=compare-cell][data-done=true]').count()).toBe(1);
