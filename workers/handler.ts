@@ -301,10 +301,16 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
     onProgress({ kind: 'session', part: 'lora' });
     plain ??= loaded.models;
     const none = wanted.length === 0 && triggers.length === 0;
-    loaded = {
-      ...loaded,
-      models: none ? plain : withYields({ ...loaded, models: await loaded.withAdditions!(additions) }).models,
-    };
+    let models: Models;
+    try {
+      models = none ? plain : withYields({ ...loaded, models: await loaded.withAdditions!(additions) }).models;
+    } catch (error) {
+      // The model's previous LoRA sessions may be released already: fall back to the plain model.
+      loaded = { ...loaded, models: plain };
+      appliedLoras = '[]';
+      throw error;
+    }
+    loaded = { ...loaded, models };
     appliedLoras = key;
   }
 

@@ -10,7 +10,7 @@ import type {
 import { createHandler, type LoadedModel } from '../../workers/handler';
 import { fakeModels } from '../helpers/fake-models';
 
-function harness(info: Parameters<typeof fakeModels>[0] = {}) {
+function harness(info: Parameters<typeof fakeModels>[0] = {}, extra: Partial<LoadedModel> = {}) {
   const messages: { message: FromWorker; transfer: ArrayBuffer[] }[] = [];
   const estimated: number[] = [];
   const benched: BenchParams[] = [];
@@ -29,6 +29,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}) {
       loadMs: 0,
       bytes: 0,
     },
+    ...extra,
   };
   const handle = createHandler({
     post: (message, transfer) => messages.push({ message, transfer }),
@@ -343,6 +344,50 @@ describe('benchmark requests', () => {
     const badDims = (await h.until(4)).message;
     expect(badDims.type === 'error' && badDims.error.message).toBe('dims must map names to whole numbers.');
     expect(h.graphs).toHaveLength(1);
+  });
+});
+
+describe('LoRAs in the worker', () => {
+  it('a LoRA build that fails falls back to the plain model and forgets the last build (its sessions may be gone)', async () => {
+    let builds = 0;
+    const h = harness(
+      {},
+      {
+        withAdditions: async () => {
+          builds++;
+          if (builds === 2) throw new Error('session creation failed');
+          return fakeModels({}, true);
+        },
+      },
+    );
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    await h.until(1);
+    const { encodeSafetensors } = await import('../../src/core/safetensors');
+    const file = encodeSafetensors([
+      { name: 'lora_unet_x.lora_down.weight', dtype: 'F32', shape: [1], data: new Uint8Array(4) },
+    ]);
+    h.send({ type: 'request', id: 2, kind: 'addLora', params: { name: 'style', bytes: file.buffer } });
+    expect((await h.until(2)).message.type).toBe('result');
+    const run = async (id: number, scale: number) => {
+      h.send({ type: 'request', id, kind: 'generate', params: { ...generate, loras: [{ name: 'style', scale }] } });
+      return (await h.until(id)).message;
+    };
+    expect((await run(3, 0.8)).type).toBe('result');
+    const failed = await run(4, 0.3);
+    expect(failed.type === 'error' && failed.error.message).toBe('session creation failed');
+    // Back to 0.8: built again, not taken from the build before the failure.
+    expect((await run(5, 0.8)).type).toBe('result');
+    expect(builds).toBe(3);
+    h.send({
+      type: 'request',
+      id: 6,
+      kind: 'generate',
+      params: { ...generate, loras: [{ name: 'missing', scale: 1 }] },
+    });
+    const missing = (await h.until(6)).message;
+    expect(missing.type === 'error' && missing.error.message).toBe(
+      'The LoRA "missing" is not loaded: add its file again.',
+    );
   });
 });
 
