@@ -1,5 +1,5 @@
 import react from '@vitejs/plugin-react';
-import { loadEnv, type Plugin } from 'vite';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { contentSecurityPolicy } from './csp.config.ts';
 
@@ -20,48 +20,46 @@ function cspMeta(policy: string): Plugin {
   };
 }
 
-export default defineConfig(({ mode }) => {
-  const env = loadEnv(mode, process.cwd(), 'VITE_');
-  const policy = contentSecurityPolicy(env['VITE_HUB_URL'] || undefined);
-  return {
-    plugins: [react(), cspMeta(policy)],
-    server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
-    preview: {
-      host: '127.0.0.1',
-      port: 4173,
-      strictPort: true,
-      headers: { ...isolation, 'Content-Security-Policy': policy },
-    },
-    worker: { format: 'es' },
-    // The worker's dependencies are only found when it runs (the WASM build is even imported on
-    // demand), and the dev server then re-bundles them and reloads the page, losing the first
-    // Generate of a fresh clone. Bundling them at start-up avoids that.
-    optimizeDeps: { include: ['onnxruntime-web/webgpu', 'onnxruntime-web/wasm', '@huggingface/transformers'] },
-    build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
-    test: {
-      projects: [
-        {
-          extends: true,
-          test: {
-            name: 'unit',
-            include: ['tests/unit/**/*.test.ts'],
-            environment: 'node',
-            globalSetup: ['tests/helpers/setup-models.ts'],
-          },
+const policy = contentSecurityPolicy();
+
+export default defineConfig({
+  plugins: [react(), cspMeta(policy)],
+  server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
+  preview: {
+    host: '127.0.0.1',
+    port: 4173,
+    strictPort: true,
+    headers: { ...isolation, 'Content-Security-Policy': policy },
+  },
+  worker: { format: 'es' },
+  // The worker's dependencies are only found when it runs (the WASM build is even imported on
+  // demand), and the dev server then re-bundles them and reloads the page, losing the first
+  // Generate of a fresh clone. Bundling them at start-up avoids that.
+  optimizeDeps: { include: ['onnxruntime-web/webgpu', 'onnxruntime-web/wasm', '@huggingface/transformers'] },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/helpers/setup-models.ts'],
         },
-        {
-          extends: true,
-          test: {
-            name: 'e2e',
-            include: ['tests/e2e/**/*.test.ts'],
-            environment: 'node',
-            globalSetup: ['tests/e2e/setup-server.ts'],
-            testTimeout: 120_000,
-            hookTimeout: 120_000,
-            fileParallelism: false,
-          },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/e2e/setup-server.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
-      ],
-    },
-  };
+      },
+    ],
+  },
 });

@@ -124,6 +124,23 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
   };
   const txt2imgDefault = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
 
+  it('a folder URL on another 127.0.0.1 port loads (the page may reach it; its files come only from there)', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    const direct = `http://127.0.0.1:${MOCK_HUB_PORT}/cdn/fixtures/sd1/`;
+    await load(direct);
+    await enter(session, txt2imgDefault);
+    expect(await generate(page)).toBe('done');
+    expect(meanAbsDiff((await canvasPixels(page)).pixels, txt2imgDefault.image)).toBeLessThanOrEqual(2);
+    // Plain http on another machine is refused before any request, with the reason.
+    await page.getByTestId('custom-model-input').fill('http://192.0.2.7:8000/sd/');
+    await page.getByTestId('load-model').click();
+    await expect
+      .poll(() => page.getByTestId('custom-model-error').textContent())
+      .toMatch(/http:\/\/192\.0\.2\.7:8000 is plain http on another machine/);
+    expect(await page.getByTestId('model').inputValue()).toBe(`url:${direct}`);
+  });
+
   it('a checkpoint loads by hub repo id as well (fixtures/sd1-inpaint: inpaint on WASM)', async () => {
     const { page } = session;
     await setSettings(page, { backend: 'wasm' });

@@ -164,6 +164,6 @@ describe('reliability and security in the browser', () => {
     );
     expect([...hosts].filter((h) => h !== '127.0.0.1' && h !== 'local')).toEqual([]);
     expect(requests.length).toBeGreaterThan(10);
-    expect(violations).toEqual([]);
+    expect(violations, violations.join('\n')).toEqual([]);
   });
 });
