@@ -1,5 +1,6 @@
 /**
- * Depth maps from a transformers.js depth-estimation pipeline (Depth Anything, DPT) in the worker.
+ * Depth maps from a transformers.js depth-estimation pipeline (Depth Anything, DPT) in the worker,
+ * or from a picture's silhouette for the Shapes depth model.
  * The model folder is named by the loaded SD model's catalog entry; the pipeline is kept while the
  * same estimator and backend are in use.
  */
@@ -7,6 +8,7 @@ import { env, pipeline, RawImage, type DepthEstimationPipeline } from '@huggingf
 import { CancelledError, ModelError } from '../src/core/errors';
 import type { RgbaImage } from '../src/core/image';
 import type { Plane } from '../src/core/image-ops';
+import { silhouetteDepth } from '../src/core/silhouette';
 import type { Backend, DepthEstimatorSource, Progress } from '../src/protocol/messages';
 
 let cached: { key: string; pipe: Promise<DepthEstimationPipeline> } | null = null;
@@ -18,7 +20,9 @@ interface TransformersProgress {
   total?: number;
 }
 
-function load(source: DepthEstimatorSource, backend: Backend, onProgress: (p: Progress) => void) {
+type ModelSource = Extract<DepthEstimatorSource, { kind: 'transformers' }>;
+
+function load(source: ModelSource, backend: Backend, onProgress: (p: Progress) => void) {
   const key = `${source.baseUrl}|${backend}`;
   if (cached?.key === key) return cached.pipe;
   // transformers.js resolves `{localModelPath}{id}/{file}`: split the folder into those two parts.
@@ -54,6 +58,7 @@ export async function estimateDepth(
   onProgress: (progress: Progress) => void,
   signal: AbortSignal,
 ): Promise<Plane> {
+  if (source.kind === 'silhouette') return silhouetteDepth(image);
   let pipe: DepthEstimationPipeline;
   try {
     pipe = await load(source, backend, onProgress);

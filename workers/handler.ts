@@ -152,17 +152,24 @@ function validateLoadModel(params: Record<string, unknown>): LoadModelParams {
   if (typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= 16) {
     request.wasmThreads = threads;
   }
-  if (depthEstimator !== undefined) {
-    if (
-      !isRecord(depthEstimator) ||
-      typeof depthEstimator['modelId'] !== 'string' ||
-      typeof depthEstimator['baseUrl'] !== 'string'
-    ) {
-      throw new ValidationError('The depth estimator needs a modelId and a baseUrl.', 'model');
-    }
-    request.depthEstimator = { modelId: depthEstimator['modelId'], baseUrl: withSlash(depthEstimator['baseUrl']) };
-  }
+  if (depthEstimator !== undefined) request.depthEstimator = validateDepthEstimator(depthEstimator);
   return request;
+}
+
+function validateDepthEstimator(value: unknown): DepthEstimatorSource {
+  if (isRecord(value) && value['kind'] === 'silhouette') return { kind: 'silhouette' };
+  if (
+    !isRecord(value) ||
+    value['kind'] !== 'transformers' ||
+    typeof value['modelId'] !== 'string' ||
+    typeof value['baseUrl'] !== 'string'
+  ) {
+    throw new ValidationError(
+      'The depth estimator must be { kind: "silhouette" } or { kind: "transformers", modelId, baseUrl }.',
+      'model',
+    );
+  }
+  return { kind: 'transformers', modelId: value['modelId'], baseUrl: withSlash(value['baseUrl']) };
 }
 
 function validateLoras(value: unknown): LoraSetting[] {

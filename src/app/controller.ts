@@ -94,8 +94,26 @@ let initialized: Promise<void> | null = null;
 
 /** Asks the worker what this machine offers and picks the backend; later actions wait for it. */
 export function initialize(): Promise<void> {
+  if (!initialized) openLinkedModel();
   initialized ??= detect();
   return initialized;
+}
+
+/**
+ * `?model=<id>` in the address opens the page on that catalog model, with its defaults. The
+ * parameter is then taken out of the address, so a reload keeps what the person picks afterwards.
+ */
+function openLinkedModel(): void {
+  const id = pageQuery.get('model');
+  if (id === null) return;
+  const clean = new URL(self.location.href);
+  clean.searchParams.delete('model');
+  history.replaceState(history.state, '', clean.href);
+  if (!findModel(id)) {
+    useStore.getState().setSession({ notice: `This link asks for a model "${id}" that this app does not have.` });
+    return;
+  }
+  chooseModel(id, { announce: false });
 }
 
 async function detect(): Promise<void> {
@@ -308,7 +326,7 @@ export async function generate(): Promise<void> {
  * guidance and size, and the notice says so, since a turbo model at 20 steps and CFG 7.5 makes
  * worse pictures slower.
  */
-export function chooseModel(id: string): void {
+export function chooseModel(id: string, { announce = true }: { announce?: boolean } = {}): void {
   const store = useStore.getState();
   const entry = findModel(id);
   if (!entry || store.modelId === id) return;
@@ -326,6 +344,7 @@ export function chooseModel(id: string): void {
     store.height !== d.height;
   if (!changed) return;
   useStore.setState({ steps: d.steps, guidanceScale: d.guidanceScale, width: d.width, height: d.height });
+  if (!announce) return;
   store.setSession({
     notice: `${entry.name}: its defaults are ${d.steps} step${d.steps === 1 ? '' : 's'}, guidance ${d.guidanceScale}, ${d.width}×${d.height}.`,
   });

@@ -1,8 +1,8 @@
 /** Models the person adds (repo id, URL) and the cache manager's actions. */
 import { serializeError } from '../core/errors';
-import { findModel } from '../models/catalog';
+import { DEFAULT_MODEL, findModel } from '../models/catalog';
 import { hubUrl } from '../models/hub';
-import { isAllowedHost, modelHosts, notAllowedMessage } from '../models/origins';
+import { connectRefusal } from '../models/origins';
 import { fileUrl, manifestFromModelIndex, parseModelInput, type ModelManifest } from '../models/manifest';
 import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';
 import { useStore } from '../store';
@@ -55,8 +55,8 @@ export function addCustomModel(text: string): Promise<boolean> {
     if (findModel(id)) return id;
     const url = fileUrl(source, hubUrl(), 'model_index.json');
     // The page's policy, said in words before the browser refuses it with "Failed to fetch".
-    const hosts = modelHosts(hubUrl());
-    if (!isAllowedHost(url, hosts, self.location.origin)) throw new Error(notAllowedMessage(url, hosts));
+    const refusal = connectRefusal(url, self.location.origin);
+    if (refusal) throw new Error(refusal);
     let response: Response;
     try {
       response = await fetch(url);
@@ -82,7 +82,7 @@ export function addCustomModel(text: string): Promise<boolean> {
 export function removeCustomModel(id: string): void {
   useStore.setState((s) => ({
     customModels: s.customModels.filter((m) => m.id !== id),
-    ...(s.modelId === id ? { modelId: 'tiny-sd' } : {}),
+    ...(s.modelId === id ? { modelId: DEFAULT_MODEL.id } : {}),
   }));
 }
 

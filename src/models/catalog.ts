@@ -73,7 +73,11 @@ export const TINY_DEPTH_MODEL: ModelManifest = {
     ['depth2img'],
     'depth',
   ),
-  depthEstimator: { modelId: 'tiny-depth-anything', baseUrl: `${BASE}models/tiny-depth-anything/` },
+  depthEstimator: {
+    kind: 'transformers',
+    modelId: 'tiny-depth-anything',
+    baseUrl: `${BASE}models/tiny-depth-anything/`,
+  },
 };
 
 /**
@@ -122,7 +126,90 @@ export const SD_TURBO: ModelManifest = {
   approxBytes: 2_450_000_000,
 };
 
-export const BUILTIN: readonly ModelManifest[] = [TINY_MODEL, TINY_INPAINT_MODEL, TINY_DEPTH_MODEL, SD_TURBO];
+const SHAPES_DEFAULTS = { width: 256, height: 256, steps: 20, guidanceScale: 7.5 };
+const SHAPES_NOTE =
+  'Trained by this project (scripts/train) on pictures of one shape on a plain background: circle, square or triangle; ten colours; small or large; nine positions. Prompts it knows look like "a red circle on a blue background, top left". About 3 MB per UNet.';
+
+/**
+ * The trained Shapes model in diffusers layout (safetensors, fp16), loaded by the same code as hub
+ * checkpoints. The inpainting and depth variants are separate UNets sharing the base's text encoder,
+ * VAE, tokenizer and scheduler, as SD's own variants were fine-tuned with them frozen.
+ */
+function shapes(
+  id: string,
+  name: string,
+  description: string,
+  modes: readonly AppMode[],
+  kind: ModelManifest['kind'],
+  unetBytes: number,
+): ModelManifest {
+  const shared = (path: string) => (id === 'shapes-sd' ? path : `../shapes-sd/${path}`);
+  return {
+    id,
+    name,
+    source: { kind: 'app', baseUrl: `${BASE}models/${id}/` },
+    description,
+    licence: 'MIT (trained by this project)',
+    dtype: 'fp16',
+    kind,
+    modes,
+    verified: true,
+    verifiedBy: 'trained by scripts/train/train.py; what it draws is checked by tests/e2e/trained-model.test.ts',
+    components: {
+      format: 'safetensors',
+      textEncoder: { config: shared('text_encoder/config.json'), weights: [shared('text_encoder/model.safetensors')] },
+      unet: { config: 'unet/config.json', weights: ['unet/diffusion_pytorch_model.safetensors'] },
+      vae: { config: shared('vae/config.json'), weights: [shared('vae/diffusion_pytorch_model.safetensors')] },
+    },
+    scheduler: { path: shared('scheduler/scheduler_config.json') },
+    tokenizer: { dir: shared('tokenizer/'), hasTokenizerJson: true },
+    vaeConfigPath: shared('vae/config.json'),
+    nativeSize: 256,
+    defaults: SHAPES_DEFAULTS,
+    approxBytes: 6_640_000 + 1_910_000 + unetBytes,
+  };
+}
+
+// Inpainting goes to the dedicated 9-channel UNet, as with SD's own inpainting model.
+export const SHAPES_MODEL = shapes(
+  'shapes-sd',
+  'Shapes (trained, built in)',
+  SHAPES_NOTE,
+  ['txt2img', 'img2img', 'compare', 'explore'],
+  'txt2img',
+  2_850_000,
+);
+
+export const SHAPES_INPAINT_MODEL = shapes(
+  'shapes-sd-inpaint',
+  'Shapes inpainting (trained, built in)',
+  `A 9-channel inpainting UNet fine-tuned from Shapes on random masks: paint where the named shape should go. ${SHAPES_NOTE}`,
+  ['inpaint'],
+  'inpaint',
+  2_850_000,
+);
+
+export const SHAPES_DEPTH_MODEL: ModelManifest = {
+  ...shapes(
+    'shapes-sd-depth',
+    'Shapes depth (trained, built in)',
+    `A 5-channel depth UNet fine-tuned from Shapes, where depth is the shape's silhouette: its estimator finds the shape in a start image, or upload a depth map (white = near). ${SHAPES_NOTE}`,
+    ['depth2img'],
+    'depth',
+    2_850_000,
+  ),
+  depthEstimator: { kind: 'silhouette' },
+};
+
+export const BUILTIN: readonly ModelManifest[] = [
+  SHAPES_MODEL,
+  SHAPES_INPAINT_MODEL,
+  SHAPES_DEPTH_MODEL,
+  TINY_MODEL,
+  TINY_INPAINT_MODEL,
+  TINY_DEPTH_MODEL,
+  SD_TURBO,
+];
 
 /** Models the person added (repo id or URL), kept with the settings. */
 let custom: readonly ModelManifest[] = [];
@@ -135,8 +222,18 @@ export function catalog(): readonly ModelManifest[] {
   return [...BUILTIN, ...custom];
 }
 
-/** The model a mode should use first: a dedicated one (inpainting UNet) before a general one. */
-const PREFERRED: Partial<Record<AppMode, string>> = { inpaint: TINY_INPAINT_MODEL.id, depth2img: TINY_DEPTH_MODEL.id };
+/**
+ * Built-in models that belong together (a base and its inpainting and depth UNets): a mode the
+ * current model cannot run switches to its own family's model for it first, then to the default
+ * family's, then to any model that can.
+ */
+const FAMILIES: readonly (readonly ModelManifest[])[] = [
+  [SHAPES_MODEL, SHAPES_INPAINT_MODEL, SHAPES_DEPTH_MODEL],
+  [TINY_MODEL, TINY_INPAINT_MODEL, TINY_DEPTH_MODEL],
+];
+
+/** The model a new visitor starts with. */
+export const DEFAULT_MODEL = SHAPES_MODEL;
 
 export function findModel(id: string): CatalogModel | undefined {
   return catalog().find((m) => m.id === id);
@@ -150,8 +247,9 @@ export function supportsMode(model: CatalogModel, mode: AppMode): boolean {
 export function modelForMode(currentId: string, mode: AppMode): CatalogModel | null {
   const current = findModel(currentId);
   if (current && supportsMode(current, mode)) return null;
-  const preferred = PREFERRED[mode] ? findModel(PREFERRED[mode]) : undefined;
-  return preferred ?? catalog().find((m) => supportsMode(m, mode)) ?? null;
+  const family = FAMILIES.find((f) => f.some((m) => m.id === currentId)) ?? [];
+  const candidates = [...family, ...(FAMILIES[0] ?? []), ...catalog()];
+  return candidates.find((m) => supportsMode(m, mode)) ?? null;
 }
 
 export const MODE_LABELS: Record<AppMode, string> = {

@@ -5,6 +5,7 @@
 import { ValidationError } from '../core/errors';
 import { modelHosts } from './origins';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
+import type { DepthEstimatorSource } from '../protocol/messages';
 import type { AppMode } from './catalog';
 import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from '../protocol/load-plan';
 
@@ -73,7 +74,7 @@ export interface ModelManifest {
   approxBytes?: number;
   /** ORT free-dimension overrides for exports with symbolic dims. */
   freeDimensionOverrides?: Record<string, number>;
-  depthEstimator?: { modelId: string; baseUrl: string };
+  depthEstimator?: DepthEstimatorSource;
 }
 
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -132,7 +133,8 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
     modelId: manifest.id,
     name: manifest.name,
     cache: manifest.source.kind === 'hub' || manifest.source.kind === 'url',
-    hosts: modelHosts(hub),
+    // The hub's hosts, and a folder URL's own origin: the person chose it by typing it.
+    hosts: [...modelHosts(hub), ...(source.kind === 'url' ? [new URL(source.baseUrl).origin] : [])],
     components,
     scheduler: 'config' in manifest.scheduler ? { config: manifest.scheduler.config } : plain(manifest.scheduler.path),
     ...(manifest.tokenizer.hasTokenizerJson ? { tokenizerJson: plain(`${dir}tokenizer.json`) } : {}),

@@ -34,12 +34,19 @@ export interface Capabilities {
   wasmThreads: number;
 }
 
-/** A transformers.js depth-estimation model folder (config.json, preprocessor_config.json, onnx/model.onnx). */
-export interface DepthEstimatorSource {
-  modelId: string;
-  /** The folder, ending in '/'. */
-  baseUrl: string;
-}
+/**
+ * Where depth maps come from when the person gives none: a transformers.js depth-estimation model
+ * folder (config.json, preprocessor_config.json, onnx/model.onnx), or, for a model trained on
+ * flat-coloured shapes whose depth is their silhouette, the silhouette found in the picture itself.
+ */
+export type DepthEstimatorSource =
+  | {
+      kind: 'transformers';
+      modelId: string;
+      /** The folder, ending in '/'. */
+      baseUrl: string;
+    }
+  | { kind: 'silhouette' };
 
 export interface LoadModelParams {
   modelId: string;

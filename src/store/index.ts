@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import { setCustomModels } from '../models/catalog';
+import { DEFAULT_MODEL, setCustomModels } from '../models/catalog';
 import { createSessionSlice, type SessionSlice } from './session';
 import { createSettingsSlice, PERSISTED_SETTINGS, type SettingsSlice } from './settings';
 
@@ -17,7 +17,7 @@ export const useStore = create<AppState>()(
         // A picked folder's blob: URLs end with the visit.
         customModels: state.customModels.filter((m) => m.source.kind !== 'local'),
         ...(state.customModels.some((m) => m.id === state.modelId && m.source.kind === 'local')
-          ? { modelId: 'tiny-sd' }
+          ? { modelId: DEFAULT_MODEL.id }
           : {}),
       }) as Partial<AppState>,
   }),

@@ -6,7 +6,7 @@ import type { MaskTool } from '../canvas/mask-model';
 import type { AppMode } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import type { Backend, EmbeddingSetting, LoraSetting } from '../protocol/messages';
-import { TINY_MODEL } from '../models/catalog';
+import { DEFAULT_MODEL } from '../models/catalog';
 import type { AppState } from './index';
 
 /** What the person set; persisted so a reload keeps it. */
@@ -82,18 +82,18 @@ export type SettingKey =
   | 'previewEvery';
 
 export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> = (set) => ({
-  prompt: 'A painting of a flooble',
+  prompt: 'a red circle on a blue background',
   negativePrompt: '',
-  guidanceScale: TINY_MODEL.defaults.guidanceScale,
-  steps: TINY_MODEL.defaults.steps,
+  guidanceScale: DEFAULT_MODEL.defaults.guidanceScale,
+  steps: DEFAULT_MODEL.defaults.steps,
   seed: '42',
-  width: TINY_MODEL.defaults.width,
-  height: TINY_MODEL.defaults.height,
+  width: DEFAULT_MODEL.defaults.width,
+  height: DEFAULT_MODEL.defaults.height,
   scheduler: 'pndm',
   schedulerChosen: false,
   backend: 'webgpu',
   backendChosen: false,
-  modelId: TINY_MODEL.id,
+  modelId: DEFAULT_MODEL.id,
   theme: 'dark',
   mode: 'txt2img',
   customModels: [],

@@ -14,7 +14,13 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openApp(options: { url?: string; args?: string[] } = {}): Promise<Session> {
+/**
+ * Opens the app in a fresh profile. `model` is put in the address (`?model=`): the tests that check
+ * exact ONNX outputs open on the random-weight tiny model; `null` keeps the page's own default.
+ */
+export async function openApp(
+  options: { url?: string; args?: string[]; model?: string | null } = {},
+): Promise<Session> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'latent-studio-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
@@ -32,7 +38,10 @@ export async function openApp(options: { url?: string; args?: string[] } = {}): 
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(options.url ?? BASE_URL);
+  const url = new URL(options.url ?? BASE_URL);
+  const model = options.model === undefined ? 'tiny-sd' : options.model;
+  if (model !== null && !url.searchParams.has('model')) url.searchParams.set('model', model);
+  await page.goto(url.href);
   return {
     browser: context.browser()!,
     context,

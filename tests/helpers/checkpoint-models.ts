@@ -24,10 +24,17 @@ function component(dir: string, part: string, names: string[]): ComponentBytes {
 
 export async function loadCheckpoint(
   dir: string,
-  options: { fp16?: boolean; padInputChannels?: boolean; loras?: { path: string; scale: number }[] } = {},
+  options: {
+    fp16?: boolean;
+    padInputChannels?: boolean;
+    loras?: { path: string; scale: number }[];
+    /** Where the text encoder, VAE, tokenizer and scheduler are, when not in `dir` (a variant UNet's folder). */
+    shared?: string;
+  } = {},
 ): Promise<{ models: Models; schedulerConfig: Record<string, unknown> }> {
   const variant = options.fp16 ? '.fp16' : '';
-  const textEncoder = component(dir, 'text_encoder', [`model${variant}.safetensors`]);
+  const shared = options.shared ?? dir;
+  const textEncoder = component(shared, 'text_encoder', [`model${variant}.safetensors`]);
   const unet = component(dir, 'unet', [`diffusion_pytorch_model${variant}.safetensors`]);
   const names = (c: ComponentBytes) => [...parseSafetensors('w', c.weights[0]!.bytes).tensors.keys()];
   const modules = { unet: names(unet), text_encoder: names(textEncoder) };
@@ -36,13 +43,13 @@ export async function loadCheckpoint(
     return { layers: readLora(path.split('/').pop()!, parseSafetensors(path, bytes), bytes, modules), scale };
   });
   const { sessions, vaeScalingFactor } = await checkpointSessions(
-    { textEncoder, unet, vae: component(dir, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]) },
+    { textEncoder, unet, vae: component(shared, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]) },
     (_part, model, externalData) => ort.InferenceSession.create(model, { externalData }),
     { padInputChannels: options.padInputChannels ?? false, loras },
   );
   const tokenizer = createClipTokenizer(
     readJson<object>(TOKENIZER_JSON),
-    readJson<Record<string, unknown>>(`${dir}tokenizer/tokenizer_config.json`),
+    readJson<Record<string, unknown>>(`${shared}tokenizer/tokenizer_config.json`),
   );
   const models = createOnnxModels(ort, sessions, {
     tokenize: (text) => tokenizer.tokenize(text),
@@ -50,5 +57,5 @@ export async function loadCheckpoint(
     specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
     vaeScalingFactor,
   });
-  return { models, schedulerConfig: readJson(`${dir}scheduler/scheduler_config.json`) };
+  return { models, schedulerConfig: readJson(`${shared}scheduler/scheduler_config.json`) };
 }

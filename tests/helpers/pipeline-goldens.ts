@@ -6,7 +6,7 @@ import { NETWORKS_DIR, readTensorFile, type NetworkCase } from './fixtures';
 import { readJson } from './node-models';
 
 export interface PipelineGolden {
-  case: NetworkCase;
+  case: string;
   run: string;
   settings: {
     prompt: string;
@@ -30,7 +30,11 @@ export interface PipelineGolden {
 }
 
 export function pipelineGoldens(name: NetworkCase): PipelineGolden[] {
-  const dir = `${NETWORKS_DIR}${name}/pipelines/`;
+  return goldensIn(`${NETWORKS_DIR}${name}/pipelines/`, name);
+}
+
+/** The runs in one folder of `<run>.json` + `<run>.safetensors` files. */
+export function goldensIn(dir: string, name: string): PipelineGolden[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => {

@@ -186,7 +186,10 @@ describe('image modes through the protocol', () => {
       type: 'request',
       id: 1,
       kind: 'loadModel',
-      params: { ...load, depthEstimator: { modelId: 'tiny-depth', baseUrl: '/models/tiny-depth' } },
+      params: {
+        ...load,
+        depthEstimator: { kind: 'transformers', modelId: 'tiny-depth', baseUrl: '/models/tiny-depth' },
+      },
     });
     h.send({
       type: 'request',

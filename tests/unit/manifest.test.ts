@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ort from 'onnxruntime-node';
 import { hubFileUrl, manifestFromModelIndex, parseModelInput, planLoad } from '../../src/models/manifest';
+import { DEFAULT_MODEL, modelForMode, SHAPES_DEPTH_MODEL } from '../../src/models/catalog';
 import { createOnnxModels, timestepTensor } from '../../workers/onnx-models';
 import { tensor } from '../../src/core/tensor';
 import { float16ToFloat32 } from '../../src/core/float16';
@@ -150,6 +151,46 @@ function fakeSession(
     },
   } as unknown as InferenceSession & { feeds: Record<string, ort.Tensor>[] };
 }
+
+describe('where a model loads from, and which model a mode switches to', () => {
+  it("lets a folder URL's files come from its own origin and the hub's, nowhere else", () => {
+    const source = parseModelInput('http://127.0.0.1:4180/cdn/fixtures/sd1/');
+    const manifest = manifestFromModelIndex('url:x', source, { ...SD15_INDEX });
+    const plan = planLoad(manifest, 'https://huggingface.co', 'http://127.0.0.1:4173');
+    expect(plan.hosts).toEqual([
+      'https://huggingface.co',
+      'https://*.huggingface.co',
+      'https://*.hf.co',
+      'http://127.0.0.1:4180',
+    ]);
+    const hub = manifestFromModelIndex('hub:x', parseModelInput('owner/name'), { ...SD15_INDEX });
+    expect(planLoad(hub, 'https://mirror.example', 'http://127.0.0.1:4173').hosts).toEqual(['https://mirror.example']);
+  });
+
+  it('switches to the same family first: Shapes to its inpainting and depth UNets, tiny to tiny', () => {
+    expect(modelForMode('shapes-sd', 'inpaint')?.id).toBe('shapes-sd-inpaint');
+    expect(modelForMode('shapes-sd', 'depth2img')?.id).toBe('shapes-sd-depth');
+    expect(modelForMode('shapes-sd-depth', 'txt2img')?.id).toBe('shapes-sd');
+    expect(modelForMode('tiny-sd', 'depth2img')?.id).toBe('tiny-sd-depth');
+    expect(modelForMode('tiny-sd-inpaint', 'compare')?.id).toBe('tiny-sd');
+    expect(modelForMode('tiny-sd', 'inpaint')).toBeNull();
+    expect(modelForMode('sd-turbo', 'inpaint')?.id).toBe('shapes-sd-inpaint');
+    expect(DEFAULT_MODEL.id).toBe('shapes-sd');
+  });
+
+  it("points the Shapes variants at the base's shared text encoder, VAE, tokenizer and scheduler", () => {
+    const plan = planLoad(SHAPES_DEPTH_MODEL, 'https://huggingface.co', 'http://127.0.0.1:4173');
+    if (plan.components.format !== 'safetensors') throw new Error('a safetensors plan was expected');
+    expect(plan.components.unet.weights[0]!.url).toBe(
+      'http://127.0.0.1:4173/models/shapes-sd-depth/unet/diffusion_pytorch_model.safetensors',
+    );
+    expect(plan.components.textEncoder.weights[0]!.url).toBe(
+      'http://127.0.0.1:4173/models/shapes-sd/text_encoder/model.safetensors',
+    );
+    expect(plan.components.vae.config.url).toBe('http://127.0.0.1:4173/models/shapes-sd/vae/config.json');
+    expect(plan.tokenizerJson?.url).toBe('http://127.0.0.1:4173/models/shapes-sd/tokenizer/tokenizer.json');
+  });
+});
 
 describe('I/O adapters read dtypes and shapes from session metadata', () => {
   const tokenize = async () => ({ ids: new Int32Array(77), used: 2, truncated: '' });

@@ -1,0 +1,98 @@
+"""diffusers' own pipelines on the trained Shapes model: the images the app must reproduce.
+
+Writes tests/fixtures/shapes/<run>.json (settings) and <run>.safetensors (image, and the start
+image, mask or depth map it used, uint8), in the layout of tests/fixtures/networks/*/pipelines/.
+
+  PYTHONPATH=<diffusers>/src python scripts/train/goldens.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from safetensors.numpy import save_file
+
+from diffusers import (
+    AutoencoderKL,
+    PNDMScheduler,
+    StableDiffusionDepth2ImgPipeline,
+    StableDiffusionInpaintPipeline,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+)
+from transformers import CLIPTextModel, CLIPTokenizer
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "public" / "models"
+OUT = ROOT / "tests" / "fixtures" / "shapes"
+SIDE = 256
+
+
+def parts(variant: str) -> dict:
+    base = MODELS / "shapes-sd"
+    return dict(
+        vae=AutoencoderKL.from_pretrained(base / "vae", torch_dtype=torch.float32),
+        text_encoder=CLIPTextModel.from_pretrained(base / "text_encoder", torch_dtype=torch.float32),
+        tokenizer=CLIPTokenizer.from_pretrained(base / "tokenizer"),
+        unet=UNet2DConditionModel.from_pretrained(MODELS / variant / "unet", torch_dtype=torch.float32),
+        scheduler=PNDMScheduler.from_pretrained(base / "scheduler"),
+    )
+
+
+def flat(colour: tuple[int, int, int]) -> np.ndarray:
+    return np.tile(np.array(colour, dtype=np.uint8), (SIDE, SIDE, 1))
+
+
+def disc(radius: float) -> np.ndarray:
+    y, x = np.mgrid[0:SIDE, 0:SIDE] + 0.5
+    return np.where(np.hypot(x - SIDE / 2, y - SIDE / 2) < radius * SIDE, 255, 0).astype(np.uint8)
+
+
+def write(run: str, settings: dict, image: np.ndarray, **inputs: np.ndarray) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{run}.json").write_text(json.dumps(settings, indent=1) + "\n")
+    pixels = (image * 255).round().clip(0, 255).astype(np.uint8)
+    save_file({"image": np.ascontiguousarray(pixels), **inputs}, str(OUT / f"{run}.safetensors"))
+    Image.fromarray(pixels).save(OUT / f"{run}.png")
+    print("wrote", run)
+
+
+def main() -> None:
+    common = dict(height=SIDE, width=SIDE, num_inference_steps=20, guidance_scale=7.5, output_type="np")
+
+    settings = dict(prompt="a red circle on a blue background", seed=7, scheduler="pndm", mode="txt2img")
+    pipe = StableDiffusionPipeline(**parts("shapes-sd"), safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    image = pipe(settings["prompt"], generator=torch.Generator().manual_seed(7), **common).images[0]
+    write("txt2img", {**settings, **{k: v for k, v in common.items() if k != "output_type"}}, image)
+
+    start = flat((30, 70, 220))
+    mask = np.zeros((SIDE, SIDE), dtype=np.uint8)
+    mask[:, : SIDE // 2] = 255
+    settings = dict(prompt="a green triangle on a blue background, left", seed=3, scheduler="pndm",
+                    mode="inpaint", strength=1.0)
+    pipe = StableDiffusionInpaintPipeline(**parts("shapes-sd-inpaint"), safety_checker=None,
+                                          feature_extractor=None, requires_safety_checker=False)
+    image = pipe(settings["prompt"], image=Image.fromarray(start), mask_image=Image.fromarray(mask), strength=1.0,
+                 generator=torch.Generator().manual_seed(3), **common).images[0]
+    write("inpaint", {**settings, **{k: v for k, v in common.items() if k != "output_type"}}, image,
+          start_image=start, mask=mask)
+
+    start = flat((128, 128, 128))
+    depth = disc(0.25)
+    settings = dict(prompt="a purple shape on a white background", seed=2, scheduler="pndm", mode="depth2img",
+                    strength=1.0)
+    pipe = StableDiffusionDepth2ImgPipeline(**parts("shapes-sd-depth"), depth_estimator=None, feature_extractor=None)
+    image = pipe(settings["prompt"], image=Image.fromarray(start), depth_map=torch.from_numpy(depth.astype(np.float32))[None],
+                 strength=1.0, generator=torch.Generator().manual_seed(2),
+                 **{k: v for k, v in common.items() if k not in ("height", "width")}).images[0]
+    write("depth2img", {**settings, **{k: v for k, v in common.items() if k != "output_type"}}, image,
+          start_image=start, depth_map=depth)
+
+
+if __name__ == "__main__":
+    main()
