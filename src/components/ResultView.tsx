@@ -44,6 +44,7 @@ export function StatusLine() {
   const job = useStore(selectJob);
   const download = useStore(selectDownload);
   const result = useStore(selectResult);
+  const compare = useStore((s) => s.compare);
   const live = job.state === 'loading' || job.state === 'generating';
   const elapsed = useElapsed(job.startedAt, job.finishedAt, live);
   let text: string;
@@ -58,9 +59,13 @@ export function StatusLine() {
       text = `${job.phase ? PHASE_LABEL[job.phase] : 'Working'}…`;
       break;
     case 'done':
-      text = result
-        ? `Done in ${(result.totalMs / 1000).toFixed(2)} s on ${result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · seed ${result.seed}`
-        : 'Done.';
+      // A compare run leaves the last single result in place: say what the grid took instead.
+      text =
+        compare && compare.run === job.run
+          ? `Done: ${compare.cells.length} images in ${elapsed.toFixed(2)} s · seed ${compare.seed}`
+          : result
+            ? `Done in ${(result.totalMs / 1000).toFixed(2)} s on ${result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · seed ${result.seed}`
+            : 'Done.';
       break;
     case 'cancelled':
       text = 'Cancelled. Your settings are kept.';

@@ -134,6 +134,8 @@ describe('the built-in Shapes model draws what it is asked (WASM, as a person cl
     await page.screenshot({ path: `${SCREENSHOTS}/shapes-compare.png` });
     const cells = page.getByTestId('compare-cell');
     expect(await cells.count()).toBe(3);
+    // The status speaks of the grid, not of the last single picture (it used to show its seed).
+    expect(await page.getByTestId('status').textContent()).toMatch(/Done: 3 images in [\d.]+ s · seed 3/);
     // The guided cells draw what the prompt says.
     for (const i of [1, 2]) {
       const cell = await cells
