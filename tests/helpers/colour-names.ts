@@ -44,8 +44,6 @@ export interface Region {
 }
 
 export const REGIONS = {
-  centre: [0.35, 0.35, 0.65, 0.65],
-  topLeftQuarter: [0, 0, 0.5, 0.5],
   leftHalf: [0, 0, 0.5, 1],
   rightHalf: [0.5, 0, 1, 1],
   whole: [0, 0, 1, 1],
@@ -105,20 +103,6 @@ export function centroidOf(
     }
   }
   return n === 0 ? null : { x: (sx / n + 0.5) / width, y: (sy / n + 0.5) / height, count: n };
-}
-
-/** The most common colour in a box. */
-export function dominantColour(
-  image: { width: number; height: number; pixels: Uint8Array },
-  box: readonly [number, number, number, number],
-): ColourName {
-  let best: ColourName = 'grey';
-  let bestFraction = -1;
-  for (const name of COLOUR_NAMES) {
-    const f = fractionOf(image, name, box);
-    if (f > bestFraction) [best, bestFraction] = [name, f];
-  }
-  return best;
 }
 
 /**
