@@ -8,7 +8,7 @@ import { txt2img } from '../src/core/pipeline/txt2img';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
 import { TorchGenerator } from '../src/core/random';
 import { tensor, type Tensor } from '../src/core/tensor';
-import type { BenchGraphParams, BenchGraphResult, BenchParams, BenchResult, Stats } from '../src/protocol/messages';
+import type { BenchGraphParams, BenchGraphResult, BenchParams, BenchResult, Stats } from '../src/protocol/dev-messages';
 import type { OnnxModels } from './onnx-models';
 import { componentSource } from './safetensors-sessions';
 import { unetGraph } from '../src/core/networks';

@@ -12,7 +12,7 @@ import { WeightSet, type WeightFile } from '../../src/core/networks';
 import { readUnetConfig } from '../../src/core/networks/config';
 import { buildUnet } from '../../src/core/networks/unet';
 import { encodeSafetensors, type SafetensorsEntry } from '../../src/core/safetensors';
-import type { BenchGraphParams, BenchGraphResult, Stats } from '../../src/protocol/messages';
+import type { BenchGraphParams, BenchGraphResult, Stats } from '../../src/protocol/dev-messages';
 import { openApp } from '../../tests/e2e/browser';
 import { stats } from '../../workers/bench';
 

@@ -13,7 +13,7 @@ import { preview } from 'vite';
 import { createScheduler } from '../../src/core/schedulers';
 import { TorchGenerator } from '../../src/core/random';
 import { tensor } from '../../src/core/tensor';
-import type { BenchResult, Stats } from '../../src/protocol/messages';
+import type { BenchResult, Stats } from '../../src/protocol/dev-messages';
 import { loadTinyModels, TINY_DIR } from '../../tests/helpers/node-models';
 import { openApp } from '../../tests/e2e/browser';
 import { stats } from '../../workers/bench';

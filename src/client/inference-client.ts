@@ -3,15 +3,15 @@
  * It notices a crashed worker, fails what was pending with a clear error and starts a new one.
  */
 import { LatentStudioError, type SerializedError } from '../core/errors';
+import type { Progress } from '../protocol/messages';
 import {
   requestTransferList,
   type FromWorker,
-  type Progress,
-  type RequestKind,
-  type RequestMap,
   type RequestMessage,
   type ToWorker,
-} from '../protocol/messages';
+  type WireKind,
+  type WireMap,
+} from '../protocol/wire';
 
 export class WorkerCrashedError extends LatentStudioError {
   override name = 'WorkerCrashedError';
@@ -145,11 +145,11 @@ export class InferenceClient {
     else pending.resolve(message.result);
   }
 
-  request<K extends RequestKind>(
+  request<K extends WireKind>(
     kind: K,
-    params: RequestMap[K]['params'],
+    params: WireMap[K]['params'],
     options: RequestOptions = {},
-  ): Promise<RequestMap[K]['result']> {
+  ): Promise<WireMap[K]['result']> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -1,9 +1,8 @@
 /**
- * The one protocol between the page and the inference worker: a kind → {params, result} map,
- * requests correlated by id, progress as its own message, cooperative cancel, errors as plain
- * {name, message}. Pixels cross as transferred ArrayBuffers, never copied.
+ * What the page asks of the inference worker: a kind → {params, result} map and the progress a
+ * request reports. The envelopes that carry them (ids, cancel, errors, transfers) are in wire.ts;
+ * the benchmark and fault-injection kinds, which the product never sends, in dev-messages.ts.
  */
-import type { SerializedError } from '../core/errors';
 import type { ModelInfo } from '../core/pipeline/models';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
 import type { CompareCell } from '../core/pipeline/compare';
@@ -205,28 +204,9 @@ export interface RequestMap {
   /** With the LoRAs and embeddings of a run, so embedding trigger words show as their own tokens. */
   tokenize: { params: { text: string; loras?: LoraSetting[]; embeddings?: EmbeddingSetting[] }; result: TokenView };
   vaeRoundTrip: { params: { image: WireImage }; result: RoundTripResult };
-  /** Timing of the loaded model's phases in this browser (npm run bench). */
-  bench: { params: BenchParams; result: BenchResult };
-  /** Times one ONNX graph (with external data) on the loaded model's backend: session creation and runs. */
-  benchGraph: { params: BenchGraphParams; result: BenchGraphResult };
-  /** Fault injection for the reliability tests (the page sends it only with ?testHooks=1). */
-  testHook: { params: { action: 'lose-device' | 'crash' | 'close' }; result: { done: boolean } };
 }
 
 export type RequestKind = keyof RequestMap;
-export const REQUEST_KINDS: readonly RequestKind[] = [
-  'capabilities',
-  'loadModel',
-  'generate',
-  'addLora',
-  'estimateDepth',
-  'compare',
-  'tokenize',
-  'vaeRoundTrip',
-  'testHook',
-  'bench',
-  'benchGraph',
-];
 
 export type Progress =
   | {
@@ -250,151 +230,3 @@ export type Progress =
       pixels: ArrayBuffer;
       timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
     };
-
-export type RequestMessage = {
-  [K in RequestKind]: { type: 'request'; id: number; kind: K; params: RequestMap[K]['params'] };
-}[RequestKind];
-
-export interface CancelMessage {
-  type: 'cancel';
-  id: number;
-}
-
-/** "Are you there?": answered by a pong at once whenever the worker's event loop is free. */
-export interface PingMessage {
-  type: 'ping';
-  id: number;
-}
-
-export type ToWorker = RequestMessage | CancelMessage | PingMessage;
-
-export type ResultMessage = {
-  [K in RequestKind]: { type: 'result'; id: number; kind: K; result: RequestMap[K]['result'] };
-}[RequestKind];
-
-export type FromWorker =
-  | ResultMessage
-  | { type: 'progress'; id: number; progress: Progress }
-  | { type: 'error'; id: number; error: SerializedError }
-  | { type: 'pong'; id: number };
-
-/** Buffers to transfer with a result instead of copying them. */
-export function transferList(message: FromWorker): ArrayBuffer[] {
-  if (message.type === 'progress') {
-    const p = message.progress;
-    return p.kind === 'preview' || p.kind === 'cell' ? [p.pixels] : [];
-  }
-  if (message.type !== 'result') return [];
-  if (message.kind === 'vaeRoundTrip') return [message.result.pixels, message.result.latents];
-  if (message.kind === 'generate') {
-    const { pixels, depth } = message.result;
-    return depth ? [pixels, depth.pixels, depth.data] : [pixels];
-  }
-  if (message.kind === 'estimateDepth') return [message.result.pixels, message.result.data];
-  return [];
-}
-
-/** Buffers a request hands over to the worker (the page keeps its own copies where it needs them). */
-export function requestTransferList(message: RequestMessage): ArrayBuffer[] {
-  if (message.kind === 'generate' || message.kind === 'compare') {
-    const { image, mask, depth } = message.params;
-    return [image?.pixels, mask?.pixels, depth?.data].filter((b): b is ArrayBuffer => b !== undefined);
-  }
-  if (message.kind === 'estimateDepth' || message.kind === 'vaeRoundTrip') return [message.params.image.pixels];
-  return [];
-}
-
-export function isRequestKind(value: unknown): value is RequestKind {
-  return typeof value === 'string' && (REQUEST_KINDS as readonly string[]).includes(value);
-}
-
-export interface Stats {
-  median: number;
-  p90: number;
-  n: number;
-}
-
-export interface BenchParams {
-  width: number;
-  height: number;
-  steps: number;
-  /** Timed runs after one warm-up run. */
-  runs: number;
-  /** Allow the linear loop (GPU-resident on WebGPU, buffer-reusing JS on WASM); false times the plain loop, for before/after. */
-  resident?: boolean;
-  /** A same-origin ONNX file to time alone with the loaded model's backend and threads (zeros for its static inputs). */
-  graphUrl?: string;
-  /** Timed runs of the `graphUrl` file (20 by default). */
-  repeats?: number;
-}
-
-export interface BenchGraphParams {
-  /** A same-origin ONNX file, or (with `checkpoint`) none: the worker builds the UNet's graph. */
-  url?: string;
-  /**
-   * A diffusers UNet (config.json + safetensors, same-origin) built in the worker exactly as the
-   * loader builds it: fp16 weights widened, Linear as `linear`.
-   */
-  checkpoint?: { configUrl: string; weightsUrl: string; linear?: 'gemm' | 'matmul' };
-  /** A same-origin file handed to ORT as external data under `path` (the location the graph names). */
-  external?: { path: string; url: string };
-  /** Values for the graph's symbolic input dims (others: 1). */
-  dims?: Record<string, number>;
-  /** Timed runs after one warm-up run. */
-  repeats: number;
-}
-
-export interface BenchGraphResult {
-  backend: Backend;
-  /** Fetching the files, not timed below. */
-  bytes: number;
-  /** Reading headers, widening fp16 weights and writing the graph (checkpoint only). */
-  buildMs: number | null;
-  /** InferenceSession.create, from bytes in memory to a session ready to run. */
-  createMs: number;
-  runMs: Stats;
-  /** WebGPU: the most GPU buffer bytes alive at once during creation and the runs, over those alive before. */
-  peakGpuBytes: number | null;
-}
-
-export interface BenchResult {
-  backend: Backend;
-  threads: number;
-  width: number;
-  height: number;
-  steps: number;
-  runs: number;
-  phases: {
-    textEncoderMs: Stats;
-    /** The app's UNet call: building inputs, session.run, reading the output. */
-    unetStepMs: Stats;
-    /** session.run alone, inside the app's calls. */
-    sessionRunMs: Stats;
-    /** session.run with prebuilt inputs, nothing else. */
-    bareSessionRunMs: Stats;
-    stepTotalMs: Stats;
-    /** Everything in a step except session.run: WASM only (on WebGPU session.run returns before the GPU is done). */
-    jsOverheadPerStepMs: Stats | null;
-    /** A step's wall time minus the median bare run: all the app adds to the model's own time. */
-    overheadVsBarePerStepMs: Stats;
-    vaeDecodeMs: Stats;
-    totalMs: Stats;
-  };
-  /** Which loop ran: 'linear' (the model adapter's own: latents stay on the GPU on WebGPU) or 'plain'. */
-  loop: 'linear' | 'plain';
-  /** The app's UNet call over a bare run (plain loop only). */
-  appToBareRatio: number | null;
-  /** A whole app step (UNet, guidance, scheduler, everything) over a bare run. */
-  appStepToBareRatio: number;
-  /** Overhead (vs bare) of all steps as a share of the whole image's time. */
-  overheadShareOfTotal: number;
-  imagesPerMinute: number;
-  /** GPU→CPU reads (mapAsync for reading) during the denoising steps, per step: latent-sized or larger, and all. */
-  readbacksPerStep: { latentSized: number; all: number } | null;
-  /** Latent-sized or larger reads in a whole generation (the final latents, the image). */
-  readbacksPerImage: number | null;
-  /** GPU buffers alive (created, not destroyed) since the first benchmark in this worker (WebGPU). */
-  liveGpuBuffers: number | null;
-  /** The `graphUrl` file's session.run, when one was given. */
-  graph?: { url: string; runMs: Stats; samples: number[] };
-}

@@ -11,7 +11,7 @@ import { maxAbsDiff, meanAbsDiff, pipelineGoldens, rgbToRgba, type PipelineGolde
 import { encodePng } from '../helpers/png';
 import { canvasPixels, generate, setRange, setSettings } from './app';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
-import type { BenchResult } from '../../src/protocol/messages';
+import type { BenchResult } from '../../src/protocol/dev-messages';
 
 const FILES = join(process.cwd(), 'test-results', 'files');
 /** Each reference checkpoint as a plain folder of files, through the app's origin. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchParams, BenchResult } from '../../src/protocol/messages';
+import type { BenchParams, BenchResult } from '../../src/protocol/dev-messages';
 import { BASE_URL, openApp, type Session } from './browser';
 
 /** The benchmark hook the page has with ?bench: the same worker, model and loop as Generate. */

@@ -1,6 +1,7 @@
 /** Deterministic stand-ins for the ONNX models, recording how the pipeline calls them. */
 import type { ModelInfo, Models } from '../../src/core/pipeline/models';
 import { tensor, type Tensor } from '../../src/core/tensor';
+import type { LoadedModel } from '../../workers/handler';
 
 export interface UnetCall {
   batch: number;
@@ -83,5 +84,27 @@ export function fakeModels(info: Partial<ModelInfo> = {}, yieldEachStep = false)
       for (let i = 0; i < out.length; i++) out[i] = Math.tanh(latents.data[i % latents.data.length]!);
       return tensor(out, [1, 3, h * 8, w * 8]);
     },
+  };
+}
+
+/** The fake models as the worker's handler holds a loaded model (PNDM, as the tiny exports have). */
+export function fakeLoadedModel(info: Partial<ModelInfo> = {}, extra: Partial<LoadedModel> = {}): LoadedModel {
+  const models = fakeModels(info, true);
+  const schedulerConfig = { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 };
+  return {
+    models,
+    schedulerConfig,
+    result: {
+      modelId: 'fake',
+      backend: 'wasm',
+      fallbackReason: null,
+      adapter: null,
+      defaultScheduler: 'pndm',
+      schedulerConfig,
+      info: models.info,
+      loadMs: 0,
+      bytes: 0,
+    },
+    ...extra,
   };
 }

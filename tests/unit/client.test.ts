@@ -1,28 +1,52 @@
 /** The page's client against an in-memory worker running the real handler. */
 import { describe, expect, it } from 'vitest';
 import { InferenceClient, WorkerCrashedError } from '../../src/client/inference-client';
-import { createHandler } from '../../workers/handler';
-import type { FromWorker } from '../../src/protocol/messages';
+import { createHandler, type LoadedModel } from '../../workers/handler';
+import type { FromWorker } from '../../src/protocol/wire';
+import type { GenerateParams } from '../../src/protocol/messages';
+import { fakeLoadedModel } from '../helpers/fake-models';
 
-/** A Worker stand-in: messages to it go to `onMessage`; `reply` sends one back to the page. */
+/**
+ * A Worker stand-in: messages to it go to `onMessage`; `reply` sends one back to the page. Both
+ * ways they are structured-cloned with their transfer lists, as postMessage does, so a buffer
+ * that was transferred is detached on the sending side.
+ */
 class FakeWorker extends EventTarget {
   onMessage: (message: unknown) => void = () => undefined;
   terminated = false;
-  postMessage(message: unknown): void {
-    if (!this.terminated) queueMicrotask(() => this.onMessage(message));
+  /** Bytes that crossed by transfer, each way. */
+  transferredIn = 0;
+  transferredOut = 0;
+  postMessage(message: unknown, transfer: Transferable[] = []): void {
+    if (this.terminated) return;
+    this.transferredIn += byteCount(transfer);
+    const copy: unknown = structuredClone(message, { transfer });
+    queueMicrotask(() => this.onMessage(copy));
   }
-  reply(message: FromWorker): void {
-    if (!this.terminated) this.dispatchEvent(new MessageEvent('message', { data: message }));
+  reply(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+    if (this.terminated) return;
+    this.transferredOut += byteCount(transfer);
+    const copy: unknown = structuredClone(message, { transfer });
+    this.dispatchEvent(new MessageEvent('message', { data: copy }));
+  }
+  /** What a worker whose script threw does: an error event, and no more answers. */
+  fail(message: string): void {
+    const event = new Event('error', { cancelable: true });
+    Object.assign(event, { message });
+    this.dispatchEvent(event);
   }
   terminate(): void {
     this.terminated = true;
   }
 }
 
-function handlerWorker(): FakeWorker {
+const byteCount = (transfer: Transferable[]): number =>
+  transfer.reduce<number>((sum, t) => sum + (t instanceof ArrayBuffer ? t.byteLength : 0), 0);
+
+function handlerWorker(load: () => Promise<LoadedModel> = () => new Promise(() => undefined)): FakeWorker {
   const worker = new FakeWorker();
   const handle = createHandler({
-    post: (message) => setTimeout(() => worker.reply(message), 0),
+    post: (message, transfer) => setTimeout(() => worker.reply(message, transfer), 0),
     capabilities: async () => ({
       webgpu: false,
       webgpuUnavailableReason: 'test',
@@ -30,12 +54,123 @@ function handlerWorker(): FakeWorker {
       crossOriginIsolated: false,
       wasmThreads: 1,
     }),
-    loadModel: () => new Promise(() => undefined),
+    loadModel: load,
+    yieldToEvents: () => new Promise((resolve) => setTimeout(resolve, 0)),
     estimateDepth: async () => ({ width: 1, height: 1, data: new Float32Array(1) }),
   });
   worker.onMessage = handle;
   return worker;
 }
+
+const file = (path: string) => ({ url: `http://127.0.0.1/m/${path}`, path });
+const plan = {
+  modelId: 'x',
+  name: 'X',
+  cache: false,
+  components: { format: 'onnx', textEncoder: file('t'), unet: file('u'), vaeDecoder: file('v') },
+  scheduler: file('s'),
+  tokenizerConfig: file('tc'),
+  specialTokensMap: file('sm'),
+  dtype: 'fp32',
+} as const;
+
+const img2img = (steps: number): GenerateParams => {
+  const pixels = new Uint8Array(64 * 64 * 4).fill(128);
+  return {
+    mode: 'img2img',
+    prompt: 'a cat',
+    negativePrompt: '',
+    guidanceScale: 7.5,
+    steps,
+    seed: '7',
+    width: 64,
+    height: 64,
+    scheduler: 'pndm',
+    strength: 1,
+    image: { width: 64, height: 64, pixels: pixels.buffer },
+  };
+};
+
+describe('the client and the real handler, in memory', () => {
+  it('transfers pixels both ways instead of copying them', async () => {
+    const worker = handlerWorker(async () => fakeLoadedModel());
+    const client = new InferenceClient(() => worker as unknown as Worker);
+    await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
+    const params = img2img(3);
+    const sent = params.image!.pixels;
+    const result = await client.request('generate', params);
+    // The start image went to the worker and is gone from the page (detached), not copied.
+    expect(sent.byteLength).toBe(0);
+    expect(worker.transferredIn).toBe(64 * 64 * 4);
+    // The picture came back by transfer too, whole.
+    expect(result.pixels.byteLength).toBe(64 * 64 * 4);
+    expect(worker.transferredOut).toBeGreaterThanOrEqual(64 * 64 * 4);
+  });
+
+  it('an aborted signal cancels the running job, and the next job runs', async () => {
+    const worker = handlerWorker(async () => fakeLoadedModel());
+    const client = new InferenceClient(() => worker as unknown as Worker);
+    await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const run = client.request('generate', img2img(500), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.kind !== 'pipeline' || p.phase !== 'denoise') return;
+        steps.push(p.step);
+        if (p.step === 5) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'CancelledError' });
+    // It stopped within a step or two of the cancel, far from the 500 asked for.
+    expect(Math.max(...steps)).toBeLessThan(10);
+    expect((await client.request('generate', img2img(2))).width).toBe(64);
+  });
+
+  it('a signal aborted while the job waits in the queue cancels it before it starts', async () => {
+    const worker = handlerWorker(async () => fakeLoadedModel());
+    const client = new InferenceClient(() => worker as unknown as Worker);
+    await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
+    const first = client.request('generate', img2img(20));
+    const controller = new AbortController();
+    let progressed = false;
+    const second = client.request('generate', img2img(20), {
+      signal: controller.signal,
+      onProgress: () => (progressed = true),
+    });
+    controller.abort();
+    await expect(second).rejects.toMatchObject({ name: 'CancelledError' });
+    expect(progressed).toBe(false);
+    expect((await first).width).toBe(64);
+  });
+
+  it('a crashed worker fails what was pending with the reason, and the next request gets a new worker', async () => {
+    const workers: FakeWorker[] = [];
+    const client = new InferenceClient(() => {
+      const w = handlerWorker(async () => fakeLoadedModel());
+      workers.push(w);
+      return w as unknown as Worker;
+    });
+    const crashes: Error[] = [];
+    client.onCrash = (e) => crashes.push(e);
+    await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
+    const run = client.request('generate', img2img(500), {
+      onProgress: (p) => {
+        if (p.kind === 'pipeline' && p.step === 3) workers[0]!.fail('out of memory in wasm');
+      },
+    });
+    await expect(run).rejects.toThrow(
+      'The inference worker crashed: out of memory in wasm. It was restarted; try again.',
+    );
+    expect(crashes).toHaveLength(1);
+    expect(workers[0]!.terminated).toBe(true);
+    // The new worker has no model: it says so in words, and loads one when asked.
+    await expect(client.request('generate', img2img(2))).rejects.toThrow('No model is loaded yet.');
+    await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
+    expect((await client.request('generate', img2img(2))).width).toBe(64);
+    expect(workers).toHaveLength(2);
+  });
+});
 
 describe('the client notices a worker that stopped answering', () => {
   it('a live worker answers pings while a long job runs: no false alarm', async () => {
@@ -43,17 +178,6 @@ describe('the client notices a worker that stopped answering', () => {
     const client = new InferenceClient(() => worker as unknown as Worker, 300);
     const crashes: Error[] = [];
     client.onCrash = (e) => crashes.push(e);
-    const file = (path: string) => ({ url: `http://127.0.0.1/m/${path}`, path });
-    const plan = {
-      modelId: 'x',
-      name: 'X',
-      cache: false,
-      components: { format: 'onnx', textEncoder: file('t'), unet: file('u'), vaeDecoder: file('v') },
-      scheduler: file('s'),
-      tokenizerConfig: file('tc'),
-      specialTokensMap: file('sm'),
-      dtype: 'fp32',
-    } as const;
     let settled = false;
     // This load never finishes, but the handler's event loop stays free: it answers the pings.
     void client

@@ -1,36 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type {
-  BenchGraphParams,
-  BenchGraphResult,
-  BenchParams,
-  BenchResult,
-  FromWorker,
-  ToWorker,
-} from '../../src/protocol/messages';
+import type { BenchGraphParams, BenchGraphResult, BenchParams, BenchResult } from '../../src/protocol/dev-messages';
+import type { FromWorker, ToWorker } from '../../src/protocol/wire';
 import { createHandler, type LoadedModel } from '../../workers/handler';
-import { fakeModels } from '../helpers/fake-models';
+import { REQUEST_KINDS } from '../../workers/request-parsers';
+import { fakeLoadedModel, fakeModels } from '../helpers/fake-models';
 
 function harness(info: Parameters<typeof fakeModels>[0] = {}, extra: Partial<LoadedModel> = {}) {
   const messages: { message: FromWorker; transfer: ArrayBuffer[] }[] = [];
   const estimated: number[] = [];
   const benched: BenchParams[] = [];
   const graphs: BenchGraphParams[] = [];
-  const loaded: LoadedModel = {
-    models: fakeModels(info, true),
-    schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
-    result: {
-      modelId: 'fake',
-      backend: 'wasm',
-      fallbackReason: null,
-      adapter: null,
-      defaultScheduler: 'pndm',
-      schedulerConfig: { _class_name: 'PNDMScheduler', skip_prk_steps: true, steps_offset: 1 },
-      info: fakeModels(info).info,
-      loadMs: 0,
-      bytes: 0,
-    },
-    ...extra,
-  };
+  const loaded = fakeLoadedModel(info, extra);
   const handle = createHandler({
     post: (message, transfer) => messages.push({ message, transfer }),
     capabilities: async () => ({
@@ -471,16 +451,7 @@ describe('fuzz: random and malformed messages', () => {
   it('answers 600 random messages with an error (or a result), never a throw or a hang', async () => {
     const h = harness();
     const r = rng(20261125);
-    const kinds = [
-      'capabilities',
-      'loadModel',
-      'generate',
-      'estimateDepth',
-      'compare',
-      'tokenize',
-      'vaeRoundTrip',
-      'nope',
-    ];
+    const kinds = [...REQUEST_KINDS, 'nope'];
     const expected: number[] = [];
     for (let i = 0; i < 600; i++) {
       const id = 1000 + i;

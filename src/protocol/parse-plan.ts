@@ -1,0 +1,129 @@
+/**
+ * A LoadPlan as it arrives in the worker, checked field by field: the worker fetches every URL in
+ * it, so nothing the page did not mean to send may pass as a plan.
+ */
+import { ValidationError } from '../core/errors';
+import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from './load-plan';
+
+type Raw = Record<string, unknown>;
+
+export const isRecord = (value: unknown): value is Raw =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const bad = (what: string): ValidationError => new ValidationError(`The model plan is damaged: ${what}.`, 'model');
+
+const INCOMPLETE = 'The model has no complete file list (text encoder, UNet, VAE, scheduler).';
+
+function optionalNumber(raw: Raw, key: string, where: string): number | undefined {
+  const value = raw[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw bad(`${where}.${key} is not a size`);
+  return value;
+}
+
+function fileRef(value: unknown, where: string): FileRef {
+  if (!isRecord(value) || typeof value['url'] !== 'string' || typeof value['path'] !== 'string') {
+    throw new ValidationError(INCOMPLETE, 'model');
+  }
+  const ref: FileRef = { url: value['url'], path: value['path'] };
+  const size = optionalNumber(value, 'size', where);
+  if (size !== undefined) ref.size = size;
+  const sha = value['sha256'];
+  if (sha !== undefined) {
+    if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/i.test(sha)) throw bad(`${where}.sha256 is not a SHA-256`);
+    ref.sha256 = sha;
+  }
+  const missing = value['missing'];
+  if (missing !== undefined) {
+    if (typeof missing !== 'boolean') throw bad(`${where}.missing is not true or false`);
+    ref.missing = missing;
+  }
+  return ref;
+}
+
+function onnxRef(value: unknown, where: string): OnnxFileRef {
+  const ref: OnnxFileRef = fileRef(value, where);
+  const external = isRecord(value) ? value['externalData'] : undefined;
+  if (external !== undefined) {
+    if (!Array.isArray(external)) throw bad(`${where}.externalData is not a list`);
+    ref.externalData = external.map((e, i) => fileRef(e, `${where}.externalData[${i}]`));
+  }
+  return ref;
+}
+
+function part(value: unknown, where: string): CheckpointPartRef {
+  if (!isRecord(value) || !Array.isArray(value['weights'])) throw new ValidationError(INCOMPLETE, 'model');
+  return {
+    config: fileRef(value['config'], `${where}.config`),
+    weights: value['weights'].map((w, i) => fileRef(w, `${where}.weights[${i}]`)),
+  };
+}
+
+function components(value: unknown): PlanComponents {
+  if (!isRecord(value)) throw new ValidationError(INCOMPLETE, 'model');
+  if (value['format'] === 'onnx') {
+    const onnx: PlanComponents = {
+      format: 'onnx',
+      textEncoder: onnxRef(value['textEncoder'], 'textEncoder'),
+      unet: onnxRef(value['unet'], 'unet'),
+      vaeDecoder: onnxRef(value['vaeDecoder'], 'vaeDecoder'),
+    };
+    if (value['vaeEncoder'] !== undefined) onnx.vaeEncoder = onnxRef(value['vaeEncoder'], 'vaeEncoder');
+    return onnx;
+  }
+  if (value['format'] === 'safetensors') {
+    return {
+      format: 'safetensors',
+      textEncoder: part(value['textEncoder'], 'textEncoder'),
+      unet: part(value['unet'], 'unet'),
+      vae: part(value['vae'], 'vae'),
+    };
+  }
+  throw new ValidationError(INCOMPLETE, 'model');
+}
+
+function scheduler(value: unknown): LoadPlan['scheduler'] {
+  if (isRecord(value) && isRecord(value['config'])) return { config: value['config'] };
+  return fileRef(value, 'scheduler');
+}
+
+export function parseLoadPlan(value: unknown): LoadPlan {
+  if (!isRecord(value) || value['scheduler'] === undefined) throw new ValidationError(INCOMPLETE, 'model');
+  const { modelId, name, cache, dtype } = value;
+  const plan: LoadPlan = {
+    modelId: typeof modelId === 'string' ? modelId : '',
+    name: typeof name === 'string' ? name : '',
+    cache: cache === true,
+    components: components(value['components']),
+    scheduler: scheduler(value['scheduler']),
+    tokenizerConfig: fileRef(value['tokenizerConfig'], 'tokenizerConfig'),
+    specialTokensMap: fileRef(value['specialTokensMap'], 'specialTokensMap'),
+    dtype: dtype === 'fp16' ? 'fp16' : 'fp32',
+  };
+  if (value['tokenizerJson'] !== undefined) plan.tokenizerJson = fileRef(value['tokenizerJson'], 'tokenizerJson');
+  if (value['vaeConfig'] !== undefined) plan.vaeConfig = fileRef(value['vaeConfig'], 'vaeConfig');
+  const pad = value['padToken'];
+  if (pad !== undefined) {
+    if (typeof pad !== 'string') throw bad('padToken is not text');
+    plan.padToken = pad;
+  }
+  const dims = value['freeDimensionOverrides'];
+  if (dims !== undefined) {
+    if (!isRecord(dims) || !Object.values(dims).every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) {
+      throw bad('freeDimensionOverrides does not map names to whole numbers');
+    }
+    plan.freeDimensionOverrides = Object.fromEntries(Object.entries(dims).map(([k, d]) => [k, Number(d)]));
+  }
+  const approx = optionalNumber(value, 'approxBytes', 'plan');
+  if (approx !== undefined) plan.approxBytes = approx;
+  const stall = optionalNumber(value, 'stallMs', 'plan');
+  if (stall !== undefined) plan.stallMs = stall;
+  const hosts = value['hosts'];
+  if (hosts !== undefined) {
+    if (!(Array.isArray(hosts) && hosts.every((h): h is string => typeof h === 'string'))) {
+      throw new ValidationError('The model plan has a host list that is not a list of origins.', 'model');
+    }
+    plan.hosts = hosts;
+  }
+  return plan;
+}
