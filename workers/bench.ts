@@ -39,6 +39,7 @@ export interface BenchContext {
 function readbackCounter(): { sizes: number[]; active: boolean; restore(): void } | null {
   if (typeof GPUBuffer === 'undefined') return null;
   const proto = GPUBuffer.prototype;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- wrapped, and called with its own `this`
   const original = proto.mapAsync;
   const counter = {
     sizes: [] as number[],
@@ -62,12 +63,14 @@ function watchGpuBuffers(): Set<GPUBuffer> | null {
   if (typeof GPUDevice === 'undefined') return null;
   if (liveBuffers) return liveBuffers;
   const live = new Set<GPUBuffer>();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- wrapped, and called with its own `this`
   const create = GPUDevice.prototype.createBuffer;
   GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
     const buffer = create.call(this, descriptor);
     live.add(buffer);
     return buffer;
   };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- wrapped, and called with its own `this`
   const destroy = GPUBuffer.prototype.destroy;
   GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
     live.delete(this);
@@ -274,6 +277,7 @@ function watchGpuBytes(): typeof gpuBytes {
   if (typeof GPUDevice === 'undefined') return null;
   if (gpuBytes) return gpuBytes;
   const watch = { live: 0, peak: 0, sizes: new WeakMap<GPUBuffer, number>() };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- wrapped, and called with its own `this`
   const create = GPUDevice.prototype.createBuffer;
   GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
     const buffer = create.call(this, descriptor);
@@ -282,6 +286,7 @@ function watchGpuBytes(): typeof gpuBytes {
     watch.peak = Math.max(watch.peak, watch.live);
     return buffer;
   };
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- wrapped, and called with its own `this`
   const destroy = GPUBuffer.prototype.destroy;
   GPUBuffer.prototype.destroy = function (this: GPUBuffer) {
     watch.live -= watch.sizes.get(this) ?? 0;

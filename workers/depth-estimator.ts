@@ -35,7 +35,7 @@ function load(source: ModelSource, backend: Backend, onProgress: (p: Progress) =
   env.allowLocalModels = true;
   env.allowRemoteModels = false;
   env.localModelPath = new URL('../', folder).pathname;
-  const pipe = pipeline('depth-estimation', name, {
+  const pipe: Promise<DepthEstimationPipeline> = pipeline('depth-estimation', name, {
     device: backend,
     dtype: 'fp32',
     progress_callback: (p: TransformersProgress) => {
@@ -43,7 +43,7 @@ function load(source: ModelSource, backend: Backend, onProgress: (p: Progress) =
         onProgress({ kind: 'download', file: `depth: ${p.file}`, loaded: p.loaded ?? 0, total: p.total ?? null });
       }
     },
-  }) as Promise<DepthEstimationPipeline>;
+  });
   cached = { key, pipe };
   pipe.catch(() => {
     if (cached?.pipe === pipe) cached = null;
@@ -70,10 +70,20 @@ export async function estimateDepth(
   if (signal.aborted) throw new CancelledError();
   onProgress({ kind: 'session', part: 'depth estimator' });
   const raw = new RawImage(new Uint8ClampedArray(image.pixels), image.width, image.height, 4);
-  const output = await pipe(raw);
-  const single = Array.isArray(output) ? output[0] : output;
-  const predicted = single?.predicted_depth;
+  const output: unknown = await pipe(raw);
+  const predicted = predictedDepth(Array.isArray(output) ? (output as unknown[])[0] : output);
   if (!predicted) throw new ModelError(`The depth estimator "${source.modelId}" returned no predicted_depth.`);
-  const [height, width] = predicted.dims.slice(-2) as [number, number];
-  return { width, height, data: new Float32Array(predicted.data as Float32Array) };
+  return predicted;
+}
+
+/** transformers.js's depth output, checked: its predicted_depth tensor as a plane. */
+function predictedDepth(single: unknown): Plane | null {
+  if (typeof single !== 'object' || single === null || !('predicted_depth' in single)) return null;
+  const tensor: unknown = single.predicted_depth;
+  if (typeof tensor !== 'object' || tensor === null || !('dims' in tensor) || !('data' in tensor)) return null;
+  const { dims, data } = tensor;
+  if (!Array.isArray(dims) || dims.length < 2 || !(data instanceof Float32Array)) return null;
+  const [height, width] = dims.slice(-2).map(Number) as [number, number];
+  if (!(width > 0 && height > 0) || data.length < width * height) return null;
+  return { width, height, data: new Float32Array(data.subarray(data.length - width * height)) };
 }

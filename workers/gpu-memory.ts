@@ -12,7 +12,7 @@ export function gpuMemory(device: GPUDevice): ResidentMemory {
   const words = (data: Float32Array | Uint16Array): Float32Array | Uint16Array =>
     data.byteLength % 4 === 0 ? data : Uint16Array.from({ length: data.length + 1 }, (_, i) => data[i] ?? 0);
   const write = (buffer: GPUBuffer, data: Float32Array | Uint16Array): void =>
-    device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return {
     upload(data, type, dims) {
       const padded = words(data);

@@ -90,7 +90,7 @@ export interface HandlerDeps {
    * Lets queued messages (a cancel) run before the next network call. ONNX Runtime's WASM run
    * never returns to the event loop, so without this a cancel waited for the whole job.
    */
-  yieldToEvents?(): Promise<void>;
+  yieldToEvents?: () => Promise<void>;
   /** Runs a depth estimator on an image; the map comes back at the image's size. */
   estimateDepth(
     image: RgbaImage,
@@ -106,7 +106,7 @@ type Job = { id: number; controller: AbortController };
 /** What a request's handler has besides its params: its job (for the signal) and its progress channel. */
 interface Context {
   job: Job;
-  onProgress(progress: Progress): void;
+  onProgress: (progress: Progress) => void;
 }
 
 type Runners = { [K in WireKind]: (params: ParsedRequests[K], ctx: Context) => Promise<WireMap[K]['result']> };
@@ -124,7 +124,7 @@ function depthResult(depth: Plane): DepthResult {
   return {
     width: depth.width,
     height: depth.height,
-    data: depth.data.slice().buffer as ArrayBuffer,
+    data: depth.data.slice().buffer,
     pixels: planeToRgba(depth).pixels.buffer as ArrayBuffer,
   };
 }
@@ -253,11 +253,11 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
       estimator = request.depthEstimator ?? null;
       return loaded.result;
     },
-    addLora: async ({ name, header, bytes }) => {
+    addLora: ({ name, header, bytes }) => {
       loraFiles.set(name, { name, header, bytes });
       // A file of the same name replaces the old one: what was merged from it is stale.
       appliedLoras = null;
-      return { name, tensors: header.tensors.size };
+      return Promise.resolve({ name, tensors: header.tensors.size });
     },
     generate: async ({ request, additions, preview }, { job, onProgress }) => {
       const model = requireLoaded();

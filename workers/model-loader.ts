@@ -13,7 +13,7 @@ import { describeAdapter, detectCapabilities, requestAdapter } from './capabilit
 import { loadFile } from './download';
 import type { Additions, LoadedModel } from './handler';
 import { gpuMemory } from './gpu-memory';
-import { createOnnxModels, type OnnxModelSet, type OrtModule } from './onnx-models';
+import { createOnnxModels, type OnnxModelSet } from './onnx-models';
 import { additionSessions, checkpointSessions, weightNames, type CheckpointBytes } from './safetensors-sessions';
 import { readEmbedding } from '../src/core/networks/embedding';
 import { readLora } from '../src/core/networks/lora';
@@ -105,7 +105,7 @@ function residentOnGpu(created: ort.InferenceSession[]) {
         logSeverityLevel: 3,
       });
       created.push(s);
-      ortDevice = (await ort.env.webgpu.device) as GPUDevice;
+      ortDevice = await ort.env.webgpu.device;
       return s;
     },
     memory: () => {
@@ -462,7 +462,7 @@ export async function loadOrtModel(
       vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
       ...(onGpu ? { resident: residentOnGpu(created) } : {}),
     };
-    const models = createOnnxModels(runtime as unknown as OrtModule, sessions, modelOptions);
+    const models = createOnnxModels(runtime, sessions, modelOptions);
     const plainSessions = sessions;
     /** The sessions of the last LoRA/embedding build, released when the next replaces them. */
     let extraBuilt: ort.InferenceSession[] = [];
@@ -519,7 +519,7 @@ export async function loadOrtModel(
               return k === 0 ? owner.trigger : `${owner.trigger}_${k}`;
             });
           return createOnnxModels(
-            runtime as unknown as OrtModule,
+            runtime,
             { ...plainSessions, textEncoder: made.textEncoder, ...(made.unet ? { unet: made.unet } : {}) },
             { ...modelOptions, tokenize: (text) => tokenizer.tokenize(text, added), describeTokens: names },
           );

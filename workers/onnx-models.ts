@@ -111,7 +111,7 @@ export interface OnnxModelsOptions {
    */
   resident?: {
     createStepSession(model: Uint8Array): Promise<InferenceSession>;
-    memory(): ResidentMemory;
+    memory: () => ResidentMemory;
   };
 }
 
@@ -175,6 +175,12 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     return feeds;
   };
 
+  // The resident loop feeds no guidance embedding: LCM UNets run the plain loop.
+  const denoiseLinear =
+    options.resident && !condSpec && residentDtype(sampleSpec, sessions.unet, unetOut)
+      ? linearLoop(ort, sessions.unet, unetOut, [sampleSpec, timestepSpec, hiddenSpec], options.resident)
+      : undefined;
+
   return {
     info,
     tokenize: async (text) => options.tokenize(text),
@@ -208,18 +214,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
       return readOutput(out[unetOut]!);
     },
 
-    // The resident loop feeds no guidance embedding: LCM UNets run the plain loop.
-    ...(options.resident && !condSpec && residentDtype(sampleSpec, sessions.unet, unetOut)
-      ? {
-          denoiseLinear: linearLoop(
-            ort,
-            sessions.unet,
-            unetOut,
-            [sampleSpec, timestepSpec, hiddenSpec],
-            options.resident,
-          ),
-        }
-      : {}),
+    ...(denoiseLinear ? { denoiseLinear } : {}),
 
     async decode(latents) {
       const out = await sessions.vaeDecoder.run({

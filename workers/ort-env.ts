@@ -26,9 +26,9 @@ export function ortFor(backend: 'webgpu' | 'wasm'): Promise<OrtWeb> {
   if (backend === 'webgpu') return Promise.resolve(ort);
   wasmOnly ??= import('onnxruntime-web/wasm').then((plain) => {
     plain.env.wasm.wasmPaths = { wasm: new URL(plainWasmUrl, self.location.href).href };
-    plain.env.wasm.numThreads = ort.env.wasm.numThreads;
-    plain.env.logLevel = ort.env.logLevel;
-    return plain as unknown as OrtWeb;
+    if (ort.env.wasm.numThreads !== undefined) plain.env.wasm.numThreads = ort.env.wasm.numThreads;
+    if (ort.env.logLevel !== undefined) plain.env.logLevel = ort.env.logLevel;
+    return plain;
   });
   return wasmOnly;
 }

@@ -48,7 +48,7 @@ const REPEATS = 20;
 const SIZE = 512;
 const STEPS = 20;
 
-async function time(fn: () => Promise<unknown> | unknown): Promise<number[]> {
+async function time(fn: () => unknown): Promise<number[]> {
   await fn();
   const out: number[] = [];
   for (let i = 0; i < REPEATS; i++) {

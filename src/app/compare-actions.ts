@@ -10,6 +10,7 @@ import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export'
 import { useStore } from '../store';
 import { client, failBeforeStart, onProgress, runJob } from './controller';
 import { saveToGallery, showAsResult } from './gallery-actions';
+import { cellSettings, requestOf, settingsFromStore } from './generation';
 
 /** Guidance scales × the optional second axis (steps or scheduler), row by row. */
 export function compareCells(): CompareCell[] {
@@ -50,21 +51,11 @@ export function cellLabel(cell: CompareCell): string {
 export async function runCompare(): Promise<void> {
   const s = useStore.getState();
   let cells: CompareCell[];
-  const base = {
-    mode: 'txt2img' as const,
-    prompt: s.prompt,
-    negativePrompt: s.negativePrompt,
-    guidanceScale: s.guidanceScale,
-    steps: s.steps,
-    seed: s.seed,
-    width: s.width,
-    height: s.height,
-    scheduler: s.scheduler,
-  };
+  const base = requestOf(settingsFromStore(s, 'txt2img'));
   let tags: LoraTag[] = [];
   try {
     ({ prompt: base.prompt, tags } = parseLoraTags(base.prompt));
-    validateGenerate(base);
+    validateGenerate({ ...base });
     cells = compareCells();
   } catch (error) {
     failBeforeStart(error);
@@ -72,7 +63,11 @@ export async function runCompare(): Promise<void> {
   }
   clearCells();
   s.setSession({
-    compare: { run: s.job.run, prompt: s.prompt, seed: s.seed, cells: cells.map((c) => ({ ...c, done: false })) },
+    compare: {
+      run: s.job.run,
+      settings: settingsFromStore(s, 'txt2img'),
+      cells: cells.map((c) => ({ ...c, done: false })),
+    },
   });
   await runJob(cells[0]!.steps, async (signal) => {
     await client.request(
@@ -93,7 +88,7 @@ export async function exportGrid(): Promise<void> {
   );
   if (!image) return;
   const blob = await pngWithParameters(image, null);
-  downloadBlob(blob, fileName({ prompt: compare.prompt, seed: compare.seed }, '_grid'));
+  downloadBlob(blob, fileName(compare.settings, '_grid'));
 }
 
 /** Makes a cell the current result, with its settings, in txt2img mode. */
@@ -106,18 +101,7 @@ export function openCell(index: number): void {
   s.setSetting('steps', cell.steps);
   s.setSetting('scheduler', cell.scheduler);
   useStore.setState({ mode: 'txt2img' });
-  const meta = showAsResult(image, {
-    prompt: s.compare.prompt,
-    negativePrompt: s.negativePrompt,
-    steps: cell.steps,
-    scheduler: cell.scheduler,
-    guidanceScale: cell.guidanceScale,
-    seed: s.compare.seed,
-    width: image.width,
-    height: image.height,
-    model: s.modelId,
-    mode: 'txt2img',
-  });
+  const { settings } = showAsResult(image, cellSettings(s.compare.settings, cell));
   s.setSession({ notice: `Opened ${cellLabel(cell)}.` });
-  void saveToGallery(image, meta);
+  void saveToGallery(image, settings);
 }

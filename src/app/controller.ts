@@ -17,6 +17,7 @@ import type { BenchGraphParams, BenchParams } from '../protocol/dev-messages';
 import { paintCanvas } from '../canvas/paint';
 import { buildImageInputs, showDepthResult } from './image-actions';
 import { saveToGallery } from './gallery-actions';
+import { requestOf, resultRecord, settingsFromStore } from './generation';
 import { runCompare } from './compare-actions';
 import { refreshModelCache } from './model-actions';
 import { embeddingsForRun, forgetSentLoras, lorasForRun } from './lora-actions';
@@ -255,29 +256,21 @@ export async function generate(): Promise<void> {
   store.patchJob({ run: store.job.run + 1 });
   if (store.mode === 'compare') return runCompare();
   const mode = pipelineMode(store.mode);
-  let settings: GenerateParams;
+  const settings = settingsFromStore(store, mode);
+  let request: GenerateParams;
   let tags: LoraTag[] = [];
   try {
-    settings = {
-      mode,
-      prompt: store.prompt,
-      negativePrompt: store.negativePrompt,
-      guidanceScale: store.guidanceScale,
-      steps: store.steps,
-      seed: store.seed,
-      width: store.width,
-      height: store.height,
-      scheduler: store.scheduler,
-    };
     // <lora:name:w> tags set strengths and leave the text the tokenizer sees.
-    ({ prompt: settings.prompt, tags } = parseLoraTags(settings.prompt));
+    let prompt: string;
+    ({ prompt, tags } = parseLoraTags(settings.prompt));
+    request = { ...requestOf(settings), prompt };
     // Check the numbers first, so a bad size is reported before the image is drawn at it.
-    validateGenerate({ ...settings, mode: 'txt2img' });
-    Object.assign(settings, buildImageInputs(mode, settings.width, settings.height));
-    validateGenerate({ ...settings });
+    validateGenerate({ ...request, mode: 'txt2img' });
+    Object.assign(request, buildImageInputs(mode, request.width, request.height));
+    validateGenerate({ ...request });
     // Explore always shows the steps; elsewhere previews are the person's choice.
     if (store.livePreview || store.mode === 'explore') {
-      settings.preview = { every: Math.max(1, Math.round(store.previewEvery)), kind: store.previewKind };
+      request.preview = { every: Math.max(1, Math.round(store.previewEvery)), kind: store.previewKind };
     }
   } catch (error) {
     failBeforeStart(error);
@@ -285,38 +278,20 @@ export async function generate(): Promise<void> {
   }
   clearPreviews();
   store.setSession({ previews: { steps: [], totalSteps: 0, shown: null } });
-  await runJob(settings.steps, async (signal) => {
-    settings.loras = await lorasForRun(client, tags);
-    settings.embeddings = await embeddingsForRun(client);
-    const result = await client.request('generate', settings, { signal, onProgress });
+  await runJob(request.steps, async (signal) => {
+    request.loras = await lorasForRun(client, tags);
+    request.embeddings = await embeddingsForRun(client);
+    const result = await client.request('generate', request, { signal, onProgress });
     const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
-    const modelId = useStore.getState().modelId;
-    const meta = {
-      width: result.width,
-      height: result.height,
-      seed: result.seed,
-      // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
-      prompt: withLoraTags(store.prompt, settings.loras ?? []),
-      negativePrompt: settings.negativePrompt,
-      guidanceScale: settings.guidanceScale,
-      steps: settings.steps,
-      scheduler: settings.scheduler,
-      modelId,
-      strength: settings.strength ?? null,
-      mode,
-      encoderLatents: result.encoderLatents ?? null,
-      backend: result.backend,
-      truncated: result.truncated,
-      totalMs: result.timings.totalMs,
-      timings: result.timings,
-    };
+    // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
+    const record = resultRecord({ ...settings, prompt: withLoraTags(store.prompt, request.loras) }, result);
     // In the gallery before it is shown, so a crash or reload right after cannot lose it.
-    await saveToGallery(image, meta);
+    await saveToGallery(image, record.settings);
     showImage(image);
-    if (result.depth) showDepthResult(result.depth, settings.depth ? (store.depth?.source ?? 'uploaded') : 'estimated');
+    if (result.depth) showDepthResult(result.depth, request.depth ? (store.depth?.source ?? 'uploaded') : 'estimated');
     const s = useStore.getState();
     s.setSession({
-      result: { version: (s.result?.version ?? 0) + 1, ...meta },
+      result: { version: (s.result?.version ?? 0) + 1, ...record },
       previews: { ...s.previews, shown: null },
     });
   });

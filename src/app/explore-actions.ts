@@ -41,7 +41,7 @@ function roundTripSource(): {
       name: `start image (${s.initImage?.name ?? ''})`,
     };
   const result = currentResult();
-  if (result) return { image: result, name: `last result (seed ${s.result?.seed ?? '?'})` };
+  if (result) return { image: result, name: `last result (seed ${s.result?.settings.seed ?? '?'})` };
   throw new ValidationError('Generate an image or choose a start image first, then run the round trip.', 'image');
 }
 

@@ -1,33 +1,16 @@
 /** The gallery: save every result, list, reuse, delete, download, and restore settings from a PNG. */
 import { serializeError } from '../core/errors';
-import { parseParameters, type ImageParameters, type ParsedParameters } from '../core/parameters-text';
+import type { GenerationSettings } from '../core/generation-settings';
+import { parseParameters, type ParsedParameters } from '../core/parameters-text';
 import { readPngText } from '../core/png-text';
 import { parseLoraTags } from '../core/lora-tags';
-import { isSchedulerName } from '../core/schedulers';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
 import { currentResult, showImage } from '../canvas/result-surface';
 import { findModel } from '../models/catalog';
 import { addEntry, deleteEntry, entryPng, listEntries, type GalleryEntry } from '../storage/gallery-db';
 import { useStore } from '../store';
-import type { SessionSlice } from '../store/session';
-
-type ResultMeta = Omit<NonNullable<SessionSlice['result']>, 'version'>;
-
-export function parametersOf(meta: ResultMeta): ImageParameters {
-  return {
-    prompt: meta.prompt,
-    negativePrompt: meta.negativePrompt,
-    steps: meta.steps,
-    scheduler: isSchedulerName(meta.scheduler) ? meta.scheduler : 'pndm',
-    guidanceScale: meta.guidanceScale,
-    seed: meta.seed,
-    width: meta.width,
-    height: meta.height,
-    model: meta.modelId,
-    mode: meta.mode,
-    ...(meta.strength !== null ? { strength: meta.strength } : {}),
-  };
-}
+import type { ResultRecord } from '../store/session';
+import { shownRecord } from './generation';
 
 function say(notice: string): void {
   useStore.getState().setSession({ notice });
@@ -50,9 +33,8 @@ export async function loadGallery(): Promise<void> {
 }
 
 /** Saves before the result is shown; a storage failure is said, never allowed to lose the image. */
-export async function saveToGallery(image: ImageData, meta: ResultMeta): Promise<void> {
+export async function saveToGallery(image: ImageData, params: GenerationSettings): Promise<void> {
   try {
-    const params = parametersOf(meta);
     const png = await pngWithParameters(image, params);
     const entry = await addEntry({ createdAt: Date.now(), params, width: image.width, height: image.height, png });
     const s = useStore.getState();
@@ -65,9 +47,8 @@ export async function saveToGallery(image: ImageData, meta: ResultMeta): Promise
 
 export async function downloadResult(): Promise<void> {
   const image = currentResult();
-  const meta = useStore.getState().result;
-  if (!image || !meta) return;
-  const params = parametersOf(meta);
+  const params = useStore.getState().result?.settings;
+  if (!image || !params) return;
   downloadBlob(await pngWithParameters(image, params), fileName(params));
 }
 
@@ -126,33 +107,16 @@ export function reuseSeed(entry: GalleryEntry): void {
   say(`Seed ${entry.params.seed} from the gallery.`);
 }
 
-/** Shows a picture made earlier (a gallery entry, a compare cell) as the result, with its parameters. */
-export function showAsResult(image: ImageData, p: ImageParameters): ResultMeta {
+/** Shows a picture made earlier (a gallery entry, a compare cell) as the result, with its settings. */
+export function showAsResult(image: ImageData, settings: GenerationSettings): ResultRecord {
   showImage(image);
   const s = useStore.getState();
-  const meta: ResultMeta = {
-    width: image.width,
-    height: image.height,
-    seed: p.seed,
-    prompt: p.prompt,
-    negativePrompt: p.negativePrompt,
-    guidanceScale: p.guidanceScale,
-    steps: p.steps,
-    scheduler: p.scheduler,
-    modelId: p.model,
-    strength: p.strength ?? null,
-    mode: p.mode,
-    encoderLatents: null,
-    backend: s.model?.backend ?? 'wasm',
-    truncated: '',
-    totalMs: 0,
-    timings: { encodeMs: 0, denoiseMs: 0, decodeMs: 0 },
-  };
+  const record = shownRecord(settings);
   s.setSession({
-    result: { version: (s.result?.version ?? 0) + 1, ...meta },
+    result: { version: (s.result?.version ?? 0) + 1, ...record },
     previews: { steps: [], totalSteps: 0, shown: null },
   });
-  return meta;
+  return record;
 }
 
 /** Shows a gallery image as the current result. */

@@ -79,7 +79,7 @@ export async function startFromLastResult(): Promise<void> {
     reportInputError(new ValidationError('There is no result yet to start from.', 'image'));
     return;
   }
-  const name = `result (seed ${useStore.getState().result?.seed ?? '?'})`;
+  const name = `result (seed ${useStore.getState().result?.settings.seed ?? '?'})`;
   await loadInitImageFromPixels(result, name);
   saveInitImage(await pngWithParameters(result, null), name);
 }
@@ -194,7 +194,6 @@ export function buildImageInputs(mode: Mode, width: number, height: number): Par
     );
   }
   const inputs: Partial<GenerateParams> = {
-    strength: store.strength[mode],
     image: { width, height, pixels: image.pixels.buffer as ArrayBuffer },
   };
   if (mode === 'inpaint') {

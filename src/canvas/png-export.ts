@@ -1,8 +1,9 @@
 /** Pixels → PNG file with the generation parameters in a `parameters` text chunk. */
-import { formatParameters, type ImageParameters } from '../core/parameters-text';
+import { formatParameters } from '../core/parameters-text';
+import type { GenerationSettings } from '../core/generation-settings';
 import { addPngText } from '../core/png-text';
 
-export async function pngWithParameters(image: ImageData, params: ImageParameters | null): Promise<Blob> {
+export async function pngWithParameters(image: ImageData, params: GenerationSettings | null): Promise<Blob> {
   const canvas = new OffscreenCanvas(image.width, image.height);
   canvas.getContext('2d')!.putImageData(image, 0, 0);
   const plain = await canvas.convertToBlob({ type: 'image/png' });
@@ -20,7 +21,7 @@ export function downloadBlob(blob: Blob, name: string): void {
 }
 
 /** A file name from the prompt and seed, safe on every OS. */
-export function fileName(params: Pick<ImageParameters, 'prompt' | 'seed'>, suffix = ''): string {
+export function fileName(params: Pick<GenerationSettings, 'prompt' | 'seed'>, suffix = ''): string {
   const words =
     params.prompt
       .replace(/[^\p{L}\p{N}]+/gu, '_')

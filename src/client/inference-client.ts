@@ -153,7 +153,7 @@ export class InferenceClient {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, onProgress: options.onProgress });
+      this.pending.set(id, { resolve: resolve, reject, onProgress: options.onProgress });
       const message = { type: 'request', id, kind, params } as RequestMessage;
       worker.postMessage(message, requestTransferList(message));
       this.watch();

@@ -45,7 +45,7 @@ export function CompareGrid() {
       {compare ? (
         <>
           <div className="hint">
-            “{compare.prompt}” · seed {compare.seed} · same starting noise in every cell
+            “{compare.settings.prompt}” · seed {compare.settings.seed} · same starting noise in every cell
           </div>
           <div
             className="compare-grid"

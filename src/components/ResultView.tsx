@@ -62,9 +62,9 @@ export function StatusLine() {
       // A compare run leaves the last single result in place: say what the grid took instead.
       text =
         compare && compare.run === job.run
-          ? `Done: ${compare.cells.length} images in ${elapsed.toFixed(2)} s · seed ${compare.seed}`
-          : result
-            ? `Done in ${(result.totalMs / 1000).toFixed(2)} s on ${result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · seed ${result.seed}`
+          ? `Done: ${compare.cells.length} images in ${elapsed.toFixed(2)} s · seed ${compare.settings.seed}`
+          : result?.run
+            ? `Done in ${(result.run.totalMs / 1000).toFixed(2)} s on ${result.run.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · seed ${result.settings.seed}`
             : 'Done.';
       break;
     case 'cancelled':
@@ -181,23 +181,26 @@ export function ResultView() {
         <canvas
           ref={canvasRef}
           data-testid="result-canvas"
-          aria-label={result ? `Generated image for: ${result.prompt}` : 'No image yet'}
+          aria-label={result ? `Generated image for: ${result.settings.prompt}` : 'No image yet'}
         />
         {result ? null : <div className="placeholder">Your image appears here.</div>}
       </div>
       <PreviewScrubber />
       {result ? (
         <div className="result-meta">
-          <span data-testid="result-mode" data-mode={result.mode}>
-            {MODE_LABELS[result.mode]} · {result.width}×{result.height} · seed <code>{result.seed}</code>
+          <span data-testid="result-mode" data-mode={result.settings.mode}>
+            {MODE_LABELS[result.settings.mode]} · {result.settings.width}×{result.settings.height} · seed{' '}
+            <code>{result.settings.seed}</code>
           </span>
           {result.encoderLatents ? (
             <span data-testid="encoder-latents">Start latents: {ENCODER_LATENTS_LABEL[result.encoderLatents]}</span>
           ) : null}
-          <span data-testid="timings">
-            text {Math.round(result.timings.encodeMs)} ms · denoise {Math.round(result.timings.denoiseMs)} ms · decode{' '}
-            {Math.round(result.timings.decodeMs)} ms
-          </span>
+          {result.run ? (
+            <span data-testid="timings">
+              text {Math.round(result.run.timings.encodeMs)} ms · denoise {Math.round(result.run.timings.denoiseMs)} ms
+              · decode {Math.round(result.run.timings.decodeMs)} ms
+            </span>
+          ) : null}
           {result.truncated ? <span className="notice">Cut past CLIP's 77 tokens: “{result.truncated}”</span> : null}
           <button type="button" data-testid="download" onClick={() => void downloadResult()}>
             Download PNG

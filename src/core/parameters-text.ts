@@ -5,22 +5,9 @@
  *   Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: tiny-sd
  * Extra keys this app adds: Denoising strength (as A1111), Mode.
  */
+import type { GenerationSettings } from './generation-settings';
 import { SCHEDULER_NAMES, type SchedulerName } from './schedulers/types';
 import { MODES, type Mode } from './validate';
-
-export interface ImageParameters {
-  prompt: string;
-  negativePrompt: string;
-  steps: number;
-  scheduler: SchedulerName;
-  guidanceScale: number;
-  seed: string;
-  width: number;
-  height: number;
-  model: string;
-  mode: Mode;
-  strength?: number;
-}
 
 /** Sampler names as A1111 writes them, for ours. */
 const SAMPLER_NAMES: Record<SchedulerName, string> = {
@@ -33,7 +20,7 @@ const SAMPLER_NAMES: Record<SchedulerName, string> = {
   lcm: 'LCM',
 };
 
-export function formatParameters(p: ImageParameters): string {
+export function formatParameters(p: GenerationSettings): string {
   const fields: [string, string][] = [
     ['Steps', String(p.steps)],
     ['Sampler', SAMPLER_NAMES[p.scheduler]],
@@ -74,7 +61,7 @@ function parseFields(line: string): Map<string, string> {
 }
 
 /** What could be read; fields another tool did not write are absent. */
-export type ParsedParameters = Partial<ImageParameters> & { prompt: string; negativePrompt: string };
+export type ParsedParameters = Partial<GenerationSettings> & { prompt: string; negativePrompt: string };
 
 function schedulerFromSampler(name: string): SchedulerName | undefined {
   const lower = name.toLowerCase();

@@ -32,7 +32,7 @@ interface Chunk {
   data: Uint8Array;
 }
 
-function* chunks(bytes: Uint8Array): Generator<Chunk> {
+function* chunks(bytes: Uint8Array): Generator<Chunk, void> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 8;
   while (offset + 12 <= bytes.length) {

@@ -201,7 +201,7 @@ function checkpointPart(dir: string, stem: string, dtype: 'fp32' | 'fp16'): Chec
 export function manifestFromModelIndex(id: string, source: ModelSource, index: ModelIndex): ModelManifest {
   if (typeof index !== 'object' || index === null)
     throw new ValidationError('model_index.json is not an object.', 'customModel');
-  const className = String(index['_class_name'] ?? '');
+  const className = typeof index['_class_name'] === 'string' ? index['_class_name'] : '';
   const checkpoint = !hasComponent(index, 'vae_decoder') && hasComponent(index, 'vae');
   if (checkpoint && (hasComponent(index, 'text_encoder_2') || /XL|StableDiffusion3|Flux/i.test(className))) {
     throw new ValidationError(

@@ -3,6 +3,7 @@
  * request reports. The envelopes that carry them (ids, cancel, errors, transfers) are in wire.ts;
  * the benchmark and fault-injection kinds, which the product never sends, in dev-messages.ts.
  */
+import type { Timings } from '../core/generation-settings';
 import type { ModelInfo } from '../core/pipeline/models';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
 import type { CompareCell } from '../core/pipeline/compare';
@@ -186,7 +187,7 @@ export interface GenerateResult {
   seed: string;
   truncated: string;
   backend: Backend;
-  timings: { encodeMs: number; denoiseMs: number; decodeMs: number; totalMs: number };
+  timings: Timings & { totalMs: number };
   /** Image modes: how the start image became latents. */
   encoderLatents?: EncoderLatents;
   /** depth2img: the depth map the UNet saw, at its own size. */
@@ -228,5 +229,5 @@ export type Progress =
       width: number;
       height: number;
       pixels: ArrayBuffer;
-      timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
+      timings: Timings;
     };

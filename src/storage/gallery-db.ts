@@ -2,13 +2,13 @@
  * The gallery in IndexedDB: every result as a PNG (with its parameters in a tEXt chunk) and its
  * parameters as fields, so the list renders without decoding images and survives reloads.
  */
-import type { ImageParameters } from '../core/parameters-text';
+import type { GenerationSettings } from '../core/generation-settings';
 import { committed, done, GALLERY, objectStore } from './idb';
 
 export interface GalleryEntry {
   id: number;
   createdAt: number;
-  params: ImageParameters;
+  params: GenerationSettings;
   width: number;
   height: number;
 }

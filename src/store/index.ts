@@ -11,15 +11,14 @@ export const useStore = create<AppState>()(
     name: 'latent-studio-settings',
     version: 1,
     storage: createJSONStorage(() => localStorage),
-    partialize: (state) =>
-      ({
-        ...Object.fromEntries(PERSISTED_SETTINGS.map((k) => [k, state[k]])),
-        // A picked folder's blob: URLs end with the visit.
-        customModels: state.customModels.filter((m) => m.source.kind !== 'local'),
-        ...(state.customModels.some((m) => m.id === state.modelId && m.source.kind === 'local')
-          ? { modelId: DEFAULT_MODEL.id }
-          : {}),
-      }) as Partial<AppState>,
+    partialize: (state) => ({
+      ...Object.fromEntries(PERSISTED_SETTINGS.map((k) => [k, state[k]])),
+      // A picked folder's blob: URLs end with the visit.
+      customModels: state.customModels.filter((m) => m.source.kind !== 'local'),
+      ...(state.customModels.some((m) => m.id === state.modelId && m.source.kind === 'local')
+        ? { modelId: DEFAULT_MODEL.id }
+        : {}),
+    }),
   }),
 );
 

@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand';
 import type { SerializedError } from '../core/errors';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
-import type { Mode } from '../core/validate';
+import type { GenerationSettings, Timings } from '../core/generation-settings';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { TokenView } from '../protocol/messages';
 import type { GalleryEntry } from '../storage/gallery-db';
@@ -10,6 +10,18 @@ import type { CachedModelRecord } from '../storage/model-cache';
 import type { InitImageInfo } from '../canvas/init-image';
 import type { Backend, Capabilities, LoadModelResult } from '../protocol/messages';
 import type { AppState } from './index';
+
+/**
+ * What the app knows of the picture it shows. `run` is what the worker reported for it; a picture
+ * opened from the gallery or a compare cell has none (its settings say what made it, not how long).
+ */
+export interface ResultRecord {
+  settings: GenerationSettings;
+  encoderLatents: EncoderLatents | null;
+  /** The part of the prompt cut past CLIP's 77 tokens. */
+  truncated: string;
+  run: { backend: Backend; totalMs: number; timings: Timings } | null;
+}
 
 export type JobState = 'idle' | 'loading' | 'generating' | 'done' | 'error' | 'cancelled';
 
@@ -36,7 +48,7 @@ export interface SessionSlice {
   /** Why the app switched models on a mode change, shown once. */
   modelNotice: string | null;
   /** The compare grid: what each cell is and whether its image has arrived (pixels in canvas/compare-cells). */
-  compare: { run: number; prompt: string; seed: string; cells: (CompareCell & { done: boolean })[] } | null;
+  compare: { run: number; settings: GenerationSettings; cells: (CompareCell & { done: boolean })[] } | null;
   /** Steps with a preview image in canvas/previews, and which one is shown (null = the final image). */
   previews: { steps: number[]; totalSteps: number; shown: number | null };
   /** explore: the prompt as the loaded model's tokenizer sees it. */
@@ -75,28 +87,10 @@ export interface SessionSlice {
     finishedAt: number | null;
     error: SerializedError | null;
   };
-  /** The last image's parameters; its pixels live on the result canvas. */
-  result: {
-    version: number;
-    width: number;
-    height: number;
-    seed: string;
-    prompt: string;
-    negativePrompt: string;
-    guidanceScale: number;
-    steps: number;
-    scheduler: string;
-    modelId: string;
-    strength: number | null;
-    mode: Mode;
-    encoderLatents: EncoderLatents | null;
-    backend: Backend;
-    truncated: string;
-    totalMs: number;
-    timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
-  } | null;
-  patchJob(patch: Partial<SessionSlice['job']>): void;
-  setSession(
+  /** The picture on the result canvas (its pixels live there): its settings and how it was made. */
+  result: (ResultRecord & { version: number }) | null;
+  patchJob: (patch: Partial<SessionSlice['job']>) => void;
+  setSession: (
     patch: Partial<
       Pick<
         SessionSlice,
@@ -120,7 +114,7 @@ export interface SessionSlice {
         | 'loraError'
       >
     >,
-  ): void;
+  ) => void;
 }
 
 export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = (set) => ({

@@ -54,7 +54,7 @@ export interface SettingsSlice {
   loras: LoraSetting[];
   /** Textual-inversion embeddings added, each with the word that calls it (files in IndexedDB). */
   embeddings: EmbeddingSetting[];
-  setSetting<K extends SettingKey>(key: K, value: SettingsSlice[K]): void;
+  setSetting: <K extends SettingKey>(key: K, value: SettingsSlice[K]) => void;
 }
 
 export type SettingKey =

@@ -32,7 +32,7 @@ describe('LoRA in the browser', () => {
     await page.getByTestId('custom-model-input').fill(SD1);
     await page.getByTestId('load-model').click();
     await page.waitForFunction(
-      (id) => (document.querySelector('[data-testid=model]') as HTMLSelectElement | null)?.value === id,
+      (id) => document.querySelector<HTMLSelectElement>('[data-testid=model]')?.value === id,
       `url:${SD1}`,
     );
     const s = readJson<{ prompt: string; num_inference_steps: number; guidance_scale: number; seed: number }>(
@@ -162,7 +162,7 @@ describe('LoRA in the browser', () => {
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff(await result(), image('lora-0.3'))).toBeLessThanOrEqual(2);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
-    const png = readFileSync((await download.path())!);
+    const png = readFileSync(await download.path());
     const text = readPngText(new Uint8Array(png)).get('parameters')!;
     expect(text.split('\n')[0]).toBe(`${prompt} <lora:style.kohya:0.3>`);
     // Dropped back with the LoRA removed, the PNG restores the prompt and says which LoRA is missing.

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatParameters, parseParameters, type ImageParameters } from '../../src/core/parameters-text';
+import { formatParameters, parseParameters } from '../../src/core/parameters-text';
+import type { GenerationSettings } from '../../src/core/generation-settings';
 import { addPngText, crc32, readPngText } from '../../src/core/png-text';
 import { encodePng } from '../helpers/png';
 
-const params: ImageParameters = {
+const params: GenerationSettings = {
   prompt: 'A painting of a flooble',
   negativePrompt: 'blurry, low quality',
   steps: 20,
@@ -98,7 +99,7 @@ describe('parameter text', () => {
   });
 
   it('round-trips every field, including strength, quoted values and an empty negative prompt', () => {
-    const img2img: ImageParameters = {
+    const img2img: GenerationSettings = {
       ...params,
       negativePrompt: '',
       mode: 'img2img',

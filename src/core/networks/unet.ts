@@ -129,7 +129,7 @@ export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetB
       [x, w, g.weight('conv_in.bias', [c0])],
       [
         { name: 'kernel_shape', ints: [k, k] },
-        { name: 'pads', ints: Array(4).fill((k - 1) >> 1) },
+        { name: 'pads', ints: new Array<number>(4).fill((k - 1) >> 1) },
       ],
     );
     conv = '';

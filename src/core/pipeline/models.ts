@@ -57,7 +57,7 @@ export interface Models {
    * The whole denoising loop run where the model runs (on WebGPU: latents never leave the GPU
    * between steps), for a schedule given as linear steps. Absent where the plain loop is as fast.
    */
-  denoiseLinear?(job: LinearDenoiseJob): Promise<Tensor>;
+  denoiseLinear?: (job: LinearDenoiseJob) => Promise<Tensor>;
 }
 
 export interface LinearDenoiseJob {

@@ -2,6 +2,7 @@ import { CancelledError, NumericalError, ValidationError } from '../errors';
 import { chwToRgba, pixelStats, type RgbaImage } from '../image';
 import type { Plane } from '../image-ops';
 import type { EncoderLatents } from './image-latents';
+import type { Timings } from '../generation-settings';
 import { TorchGenerator } from '../random';
 import { createScheduler, type Scheduler, type SchedulerConfigJson } from '../schedulers';
 import { allFinite, scale, tensor, type Tensor } from '../tensor';
@@ -36,7 +37,7 @@ export interface GenerationResult {
   image: RgbaImage;
   /** What the tokenizer cut from the prompt past 77 tokens ('' when nothing). */
   truncated: string;
-  timings: { encodeMs: number; denoiseMs: number; decodeMs: number };
+  timings: Timings;
   /** How the start image became latents (image-conditioned modes). */
   encoderLatents?: EncoderLatents;
   /** The depth map the UNet was conditioned on, at its given size (depth2img). */
@@ -265,7 +266,8 @@ export async function denoise(
   if (resident) return resident;
   let latents = start.data;
   const dims = start.dims;
-  const predictionType = String(options.schedulerConfig['prediction_type'] ?? 'epsilon');
+  const configured = options.schedulerConfig['prediction_type'];
+  const predictionType = typeof configured === 'string' ? configured : 'epsilon';
   const withCondition = extras.condition ? conditionedInput(extras.condition, dims) : null;
   options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
   for (const [i, t] of timesteps.entries()) {

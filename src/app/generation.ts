@@ -1,0 +1,69 @@
+/**
+ * The one place generation settings change shape: from the store's settings to a picture's
+ * GenerationSettings, from those to the worker's request, and from the worker's answer to the
+ * result record the page shows and the gallery keeps.
+ */
+import type { GenerationSettings } from '../core/generation-settings';
+import type { CompareCell } from '../core/pipeline/compare';
+import type { Mode } from '../core/validate';
+import type { GenerateParams, GenerateResult } from '../protocol/messages';
+import type { ResultRecord } from '../store/session';
+import type { SettingsSlice } from '../store/settings';
+
+type StoredSettings = Pick<
+  SettingsSlice,
+  | 'prompt'
+  | 'negativePrompt'
+  | 'guidanceScale'
+  | 'steps'
+  | 'seed'
+  | 'width'
+  | 'height'
+  | 'scheduler'
+  | 'modelId'
+  | 'strength'
+>;
+
+/** The settings a run in `mode` takes from what the person set (the image modes' strength included). */
+export function settingsFromStore(s: StoredSettings, mode: Mode): GenerationSettings {
+  return {
+    prompt: s.prompt,
+    negativePrompt: s.negativePrompt,
+    guidanceScale: s.guidanceScale,
+    steps: s.steps,
+    seed: s.seed,
+    width: s.width,
+    height: s.height,
+    scheduler: s.scheduler,
+    model: s.modelId,
+    mode,
+    ...(mode !== 'txt2img' ? { strength: s.strength[mode] } : {}),
+  };
+}
+
+/** The worker's request for these settings; the image inputs (picture, mask, depth) are added by the caller. */
+export function requestOf(settings: GenerationSettings): GenerateParams {
+  const { model: _model, ...request } = settings;
+  return request;
+}
+
+/** One compare cell's settings: the grid's, with the cell's guidance, steps and scheduler. */
+export function cellSettings(grid: GenerationSettings, cell: CompareCell): GenerationSettings {
+  return { ...grid, guidanceScale: cell.guidanceScale, steps: cell.steps, scheduler: cell.scheduler };
+}
+
+/** The record of a picture the worker just made: the seed and size it reports are the ones it used. */
+export function resultRecord(settings: GenerationSettings, result: GenerateResult): ResultRecord {
+  const { totalMs, ...timings } = result.timings;
+  return {
+    settings: { ...settings, seed: result.seed, width: result.width, height: result.height },
+    encoderLatents: result.encoderLatents ?? null,
+    truncated: result.truncated,
+    run: { backend: result.backend, totalMs, timings },
+  };
+}
+
+/** The record of a picture made earlier and shown again (gallery, compare cell): no run to report. */
+export function shownRecord(settings: GenerationSettings): ResultRecord {
+  return { settings, encoderLatents: null, truncated: '', run: null };
+}
