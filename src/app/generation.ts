@@ -3,26 +3,14 @@
  * GenerationSettings, from those to the worker's request, and from the worker's answer to the
  * result record the page shows and the gallery keeps.
  */
-import type { GenerationSettings } from '../core/generation-settings';
+import type { GenerationSettings, SamplingSettings } from '../core/generation-settings';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { Mode } from '../core/validate';
 import type { GenerateParams, GenerateResult } from '../protocol/messages';
 import type { ResultRecord } from '../store/session';
 import type { SettingsSlice } from '../store/settings';
 
-type StoredSettings = Pick<
-  SettingsSlice,
-  | 'prompt'
-  | 'negativePrompt'
-  | 'guidanceScale'
-  | 'steps'
-  | 'seed'
-  | 'width'
-  | 'height'
-  | 'scheduler'
-  | 'modelId'
-  | 'strength'
->;
+type StoredSettings = SamplingSettings & Pick<SettingsSlice, 'modelId' | 'strength'>;
 
 /** The settings a run in `mode` takes from what the person set (the image modes' strength included). */
 export function settingsFromStore(s: StoredSettings, mode: Mode): GenerationSettings {

@@ -6,7 +6,8 @@
 import type { SchedulerName } from './schedulers/types';
 import type { Mode } from './validate';
 
-export interface GenerationSettings {
+/** What every mode sets: the prompt, guidance, steps, seed, size and scheduler. */
+export interface SamplingSettings {
   prompt: string;
   negativePrompt: string;
   guidanceScale: number;
@@ -16,6 +17,9 @@ export interface GenerationSettings {
   width: number;
   height: number;
   scheduler: SchedulerName;
+}
+
+export interface GenerationSettings extends SamplingSettings {
   /** The catalog id (or custom id) of the model that made it. */
   model: string;
   mode: Mode;

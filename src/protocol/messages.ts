@@ -3,7 +3,7 @@
  * request reports. The envelopes that carry them (ids, cancel, errors, transfers) are in wire.ts;
  * the benchmark and fault-injection kinds, which the product never sends, in dev-messages.ts.
  */
-import type { Timings } from '../core/generation-settings';
+import type { SamplingSettings, Timings } from '../core/generation-settings';
 import type { ModelInfo } from '../core/pipeline/models';
 import type { PipelinePhase } from '../core/pipeline/txt2img';
 import type { CompareCell } from '../core/pipeline/compare';
@@ -96,18 +96,9 @@ export interface WireDepth {
   data: ArrayBuffer;
 }
 
-export interface GenerateParams {
+export interface GenerateParams extends SamplingSettings {
   /** txt2img when absent. */
   mode?: Mode;
-  prompt: string;
-  negativePrompt: string;
-  guidanceScale: number;
-  steps: number;
-  /** Decimal string: seeds go up to 2^64 − 1, past what a JSON number holds exactly. */
-  seed: string;
-  width: number;
-  height: number;
-  scheduler: SchedulerName;
   /** Image modes: how far from the start image to go (0..1). */
   strength?: number;
   /** Image modes: the start image at exactly width×height. */

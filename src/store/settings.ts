@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { SamplingSettings } from '../core/generation-settings';
 import type { SchedulerName } from '../core/schedulers/types';
 import { DEFAULT_STRENGTH, type Mode } from '../core/validate';
 import type { ResizeMode } from '../canvas/init-image';
@@ -10,16 +11,7 @@ import { DEFAULT_MODEL } from '../models/catalog';
 import type { AppState } from './index';
 
 /** What the person set; persisted so a reload keeps it. */
-export interface SettingsSlice {
-  prompt: string;
-  negativePrompt: string;
-  guidanceScale: number;
-  steps: number;
-  /** Decimal text, as typed: seeds go up to 2^64 − 1. */
-  seed: string;
-  width: number;
-  height: number;
-  scheduler: SchedulerName;
+export interface SettingsSlice extends SamplingSettings {
   /** True once the person picked a scheduler; until then a newly loaded model's own default applies. */
   schedulerChosen: boolean;
   backend: Backend;
