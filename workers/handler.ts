@@ -11,7 +11,7 @@ import {
   ValidationError,
 } from '../src/core/errors';
 import type { RgbaImage } from '../src/core/image';
-import type { PipelineOptions } from '../src/core/pipeline/txt2img';
+import type { PipelineOptions } from '../src/core/pipeline/options';
 import { planeToRgba, type Plane } from '../src/core/image-ops';
 import { compareGrid } from '../src/core/pipeline/compare';
 import { vaeRoundTrip } from '../src/core/pipeline/explore';

@@ -50,11 +50,16 @@ export async function chooseInitImage(file: File): Promise<void> {
 }
 
 let maskSaveTimer: ReturnType<typeof setTimeout> | undefined;
+/** Saves the mask 300 ms after the last stroke; `maskSaved` says when what is painted is kept. */
 onMaskChange(() => {
   clearTimeout(maskSaveTimer);
+  useStore.getState().setSession({ maskSaved: false });
   maskSaveTimer = setTimeout(() => {
     const saved: SavedMask = { width: mask.width, height: mask.height, data: mask.data.slice() };
-    void saveSessionItem('mask', saved).catch(() => undefined);
+    saveSessionItem('mask', saved).then(
+      () => useStore.getState().setSession({ maskSaved: true }),
+      () => undefined,
+    );
   }, 300);
 });
 

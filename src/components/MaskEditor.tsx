@@ -54,6 +54,7 @@ export function MaskCanvas({ width, height }: { width: number; height: number })
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const cursorRef = useRef<HTMLDivElement | null>(null);
   const opacity = useStore((s) => s.maskOpacity);
+  const saved = useStore((s) => s.maskSaved);
 
   const redraw = useCallback((rect: Rect | null = null) => {
     const canvas = canvasRef.current;
@@ -98,6 +99,7 @@ export function MaskCanvas({ width, height }: { width: number; height: number })
       <canvas
         ref={canvasRef}
         data-testid="mask-canvas"
+        data-saved={saved}
         className="mask-canvas"
         aria-label="Mask: paint the parts to repaint"
         style={{ opacity }}

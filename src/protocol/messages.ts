@@ -5,7 +5,7 @@
  */
 import type { SamplingSettings, Timings } from '../core/generation-settings';
 import type { ModelInfo } from '../core/pipeline/models';
-import type { PipelinePhase } from '../core/pipeline/txt2img';
+import type { PipelinePhase } from '../core/pipeline/options';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { SchedulerConfigJson, SchedulerName } from '../core/schedulers/types';

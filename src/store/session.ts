@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { SerializedError } from '../core/errors';
-import type { PipelinePhase } from '../core/pipeline/txt2img';
+import type { PipelinePhase } from '../core/pipeline/options';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { GenerationSettings, Timings } from '../core/generation-settings';
 import type { CompareCell } from '../core/pipeline/compare';
@@ -43,6 +43,8 @@ export interface SessionSlice {
   initImage: InitImageInfo | null;
   /** The depth map on hand for depth2img; its numbers live in canvas/depth-map. */
   depth: { width: number; height: number; source: 'estimated' | 'uploaded'; forImage: number | null } | null;
+  /** True when the painted mask is in IndexedDB (it is saved shortly after the last stroke). */
+  maskSaved: boolean;
   /** A problem with a file the person gave (image, mask, depth), shown beside its picker. */
   inputError: string | null;
   /** Why the app switched models on a mode change, shown once. */
@@ -101,6 +103,7 @@ export interface SessionSlice {
         | 'initImage'
         | 'depth'
         | 'inputError'
+        | 'maskSaved'
         | 'modelNotice'
         | 'compare'
         | 'previews'
@@ -122,6 +125,7 @@ export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = 
   model: null,
   initImage: null,
   depth: null,
+  maskSaved: true,
   inputError: null,
   modelNotice: null,
   compare: null,

@@ -114,6 +114,9 @@ describe('reliability and security in the browser', () => {
 
   it('keeps the settings, the start image and the mask across a reload', async () => {
     const { page } = session;
+    // Its own result to start from, whatever the tests before it left.
+    await setSettings(page, { backend: 'wasm', width: 64, height: 64, steps: 3, prompt: 'a flooble', seed: '1' });
+    expect(await generate(page)).toBe('done');
     await page.getByTestId('mode-inpaint').click();
     await page.getByTestId('use-result').click();
     await expect.poll(() => page.getByTestId('init-image-info').textContent()).toMatch(/result \(seed 1\)/);
@@ -131,7 +134,8 @@ describe('reliability and security in the browser', () => {
       });
     const before = await painted();
     expect(before).toBeGreaterThan(50);
-    await page.waitForTimeout(500); // the mask is saved 300 ms after the last change
+    // The mask is saved shortly after the last stroke; the editor says when it is.
+    await expect.poll(() => page.getByTestId('mask-canvas').getAttribute('data-saved')).toBe('true');
     await page.reload();
     expect(await page.getByTestId('mode').getAttribute('data-mode')).toBe('inpaint');
     expect(await page.getByTestId('prompt').inputValue()).toBe('a flooble');

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compareGrid, parseScales, validateCells } from '../../src/core/pipeline/compare';
 import { scheduleCurves, vaeRoundTrip } from '../../src/core/pipeline/explore';
 import { latentsToRgbFast, predictX0 } from '../../src/core/pipeline/preview';
-import { txt2img, type GenerationResult } from '../../src/core/pipeline/txt2img';
+import type { GenerationResult } from '../../src/core/pipeline/options';
+import { txt2img } from '../../src/core/pipeline/txt2img';
 import { createScheduler } from '../../src/core/schedulers';
 import { tensor } from '../../src/core/tensor';
 import type { Txt2ImgParams } from '../../src/core/validate';
@@ -111,9 +112,15 @@ describe('explore', () => {
     const x0 = Float32Array.of(0.5, -0.25);
     const eps = Float32Array.of(1, -1);
     const xt = x0.map((v, i) => Math.sqrt(a) * v + Math.sqrt(1 - a) * eps[i]!);
-    const back = predictX0(s, xt, 500, eps, 'epsilon');
+    const back = predictX0(s, xt, 500, eps);
     expect(back[0]).toBeCloseTo(0.5, 5);
     expect(back[1]).toBeCloseTo(-0.25, 5);
+    // A v-prediction model (v = √ᾱ·ε − √(1−ᾱ)·x0): the scheduler's own prediction type is used.
+    const v = createScheduler('ddim', { ...SD, prediction_type: 'v_prediction' });
+    const velocity = x0.map((x, i) => Math.sqrt(a) * eps[i]! - Math.sqrt(1 - a) * x);
+    const fromV = predictX0(v, xt, 500, velocity);
+    expect(fromV[0]).toBeCloseTo(0.5, 5);
+    expect(fromV[1]).toBeCloseTo(-0.25, 5);
     const rgb = latentsToRgbFast(tensor(new Float32Array(4 * 2 * 3), [1, 4, 2, 3]));
     expect([rgb.width, rgb.height]).toEqual([3, 2]);
     expect(rgb.pixels[0]).toBe(128);

@@ -372,12 +372,22 @@ describe('LoRAs in the worker', () => {
 describe('errors crossing the boundary', () => {
   it('keep their names whatever a minifier does to class names', async () => {
     const { CancelledError, ValidationError, serializeError } = await import('../../src/core/errors');
-    expect(serializeError(new CancelledError())).toEqual({ name: 'CancelledError', message: 'Cancelled.' });
-    expect(serializeError(new ValidationError('bad', 'width'))).toEqual({
-      name: 'ValidationError',
-      message: 'bad',
-      field: 'width',
-    });
+    // What a minifier does: the classes' own names become one letter.
+    const renamed = [CancelledError, ValidationError].map(
+      (c) => [c, Object.getOwnPropertyDescriptor(c, 'name')!] as const,
+    );
+    for (const [c] of renamed) Object.defineProperty(c, 'name', { value: 'e', configurable: true });
+    try {
+      expect(CancelledError.name).toBe('e');
+      expect(serializeError(new CancelledError())).toEqual({ name: 'CancelledError', message: 'Cancelled.' });
+      expect(serializeError(new ValidationError('bad', 'width'))).toEqual({
+        name: 'ValidationError',
+        message: 'bad',
+        field: 'width',
+      });
+    } finally {
+      for (const [c, descriptor] of renamed) Object.defineProperty(c, 'name', descriptor);
+    }
   });
 });
 

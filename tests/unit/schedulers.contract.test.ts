@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createScheduler, strengthTimesteps, type SchedulerName } from '../../src/core/schedulers';
 import { maxRelativeError, normRelativeError, readGolden } from '../helpers/goldens';
 
@@ -121,10 +121,8 @@ describe.each(NAMES)('scheduler %s matches diffusers', (name) => {
   });
 });
 
-describe('largest relative error per scheduler', () => {
-  it('is within the bound', () => {
-    const report = Object.fromEntries([...worst].map(([k, v]) => [k, Number(v.toExponential(2))]));
-    console.info('largest relative error per scheduler:', JSON.stringify(report));
-    for (const value of worst.values()) expect(value).toBeLessThanOrEqual(TOLERANCE);
-  });
+// A report, not a test: every comparison above asserts the bound itself.
+afterAll(() => {
+  const report = Object.fromEntries([...worst].map(([k, v]) => [k, Number(v.toExponential(2))]));
+  console.info('largest relative error per scheduler:', JSON.stringify(report));
 });

@@ -2,15 +2,10 @@ import { ValidationError } from '../errors';
 import { validateGuidance, validateScheduler, validateSteps, type Txt2ImgParams } from '../validate';
 import type { SchedulerName } from '../schedulers';
 import type { Models } from './models';
-import {
-  embeddingsForGuidance,
-  encodePrompt,
-  requireUnetChannels,
-  throwIfAborted,
-  txt2imgFromEmbeddings,
-  type GenerationResult,
-  type PipelineOptions,
-} from './txt2img';
+import { requireUnetChannels } from './checks';
+import { throwIfAborted, type GenerationResult, type PipelineOptions } from './options';
+import { embeddingsForGuidance, encodePrompt } from './prompt';
+import { txt2imgFromEmbeddings } from './txt2img';
 
 /** What varies from cell to cell; everything else (prompt, seed, size) is shared. */
 export interface CompareCell {

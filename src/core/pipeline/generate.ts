@@ -3,7 +3,8 @@ import { depth2img } from './depth2img';
 import { img2img } from './img2img';
 import { inpaint } from './inpaint';
 import type { Models } from './models';
-import { txt2img, type GenerationResult, type PipelineOptions } from './txt2img';
+import type { GenerationResult, PipelineOptions } from './options';
+import { txt2img } from './txt2img';
 
 /** Runs the pipeline for a validated request's mode. */
 export function runPipeline(

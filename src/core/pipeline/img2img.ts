@@ -1,117 +1,106 @@
+/** Image to image, as diffusers' StableDiffusionImg2ImgPipeline, in its numbered steps. */
 import { TorchGenerator } from '../random';
-import { createScheduler, strengthTimesteps, type Scheduler } from '../schedulers';
+import { createScheduler, strengthTimesteps, type Scheduler, type SchedulerConfigJson } from '../schedulers';
 import { tensor, type Tensor } from '../tensor';
 import type { Img2ImgParams } from '../validate';
-import { encodeImageLatents, toChw, type EncoderLatents } from './image-latents';
+import { latentShape, requireUnetChannels } from './checks';
+import { decodeStep } from './decode';
+import { denoise } from './denoise';
+import { encodeImageLatents, toChw, type ChwImage, type EncoderLatents } from './image-latents';
 import type { Models } from './models';
-import {
-  decodeLatents,
-  denoise,
-  encodePrompt,
-  latentShape,
-  requireUnetChannels,
-  throwIfAborted,
-  type DenoiseExtras,
-  type GenerationResult,
-  type PipelineOptions,
-} from './txt2img';
+import { throwIfAborted, type GenerationResult, type PipelineOptions } from './options';
+import { encodePrompt } from './prompt';
 
-/** Where an image-conditioned run starts: the noised image latents and what made them. */
-export interface ImageStart {
+/** The schedule of an image mode: the last `strength` share of the timesteps. */
+export interface StrengthSchedule {
   scheduler: Scheduler;
   timesteps: number[];
-  /** Scaled image latents before noise. */
-  imageLatents: Float32Array;
-  /** The noise drawn for the start (reused by the 4-channel inpainting blend). */
-  noise: Float32Array;
-  start: Tensor;
-  source: EncoderLatents;
-  /** A second scheduler in the same state as `scheduler` at the start of the loop (for the GPU loop). */
-  twin?: () => Scheduler;
+  /**
+   * A second scheduler in the state `scheduler` is in when the loop starts (for the GPU loop's
+   * linear plan): add_noise may move a scheduler's step index, so the twin calls it too.
+   */
+  twin: () => Scheduler;
 }
 
-/**
- * Steps 4–5 of diffusers' img2img: the last `strength` share of the schedule, then the image
- * latents (encoded with the generator) noised by `add_noise` to the first of those timesteps.
- * Strength 1 still starts from add_noise, which is not pure noise: √ᾱ·x0 remains.
- */
-export async function prepareImageStart(
-  models: Models,
-  params: Img2ImgParams,
-  generator: TorchGenerator,
-  options: PipelineOptions,
-): Promise<ImageStart> {
-  const shape = latentShape(models, params.width, params.height);
+export function strengthSchedule(
+  params: Pick<Img2ImgParams, 'scheduler' | 'steps' | 'strength'>,
+  config: SchedulerConfigJson,
+): StrengthSchedule {
   const setUp = (): { scheduler: Scheduler; timesteps: number[] } => {
-    const s = createScheduler(params.scheduler, options.schedulerConfig);
+    const s = createScheduler(params.scheduler, config);
     return { scheduler: s, timesteps: strengthTimesteps(s, params.steps, params.strength) };
   };
   const { scheduler, timesteps } = setUp();
-  const { latents: imageLatents, source } = await encodeImageLatents(models, toChw(params.image), generator);
-  const noise = generator.randn(imageLatents.length);
-  const start = tensor(scheduler.addNoise(imageLatents, noise, timesteps[0]!), shape);
   const twin = (): Scheduler => {
     const s = setUp().scheduler;
-    // add_noise may move a scheduler's state (its step index), so the twin calls it too.
     s.addNoise(new Float32Array(1), new Float32Array(1), timesteps[0]!);
     return s;
   };
-  return { scheduler, timesteps, imageLatents, noise, start, source, twin };
+  return { scheduler, timesteps, twin };
 }
 
-/** Shared tail of the image modes: the loop over the truncated schedule, then decode. */
-export async function denoiseFromImage(
+/** The image's latents (sampled with the generator), then noise from it, added at timestep `t`. */
+export async function noisedImageLatents(
   models: Models,
-  params: Img2ImgParams,
-  prepared: ImageStart,
+  image: ChwImage,
   generator: TorchGenerator,
-  options: PipelineOptions,
-  extras: DenoiseExtras = {},
-): Promise<GenerationResult> {
-  let mark = performance.now();
-  options.onProgress?.({ phase: 'encode', step: 0, totalSteps: prepared.timesteps.length });
-  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
-  const encodeMs = performance.now() - mark;
-  mark = performance.now();
-  const latents = await denoise(
-    models,
-    prepared.scheduler,
-    prepared.timesteps,
-    prepared.start,
-    embeddings,
-    params.guidanceScale,
-    generator,
-    options,
-    extras,
-    prepared.twin,
-  );
-  const denoiseMs = performance.now() - mark;
-  throwIfAborted(options.signal);
-  mark = performance.now();
-  const total = prepared.timesteps.length;
-  options.onProgress?.({ phase: 'decode', step: total, totalSteps: total });
-  const image = await decodeLatents(models, latents);
-  return {
-    image,
-    truncated: embeddings.truncated,
-    encoderLatents: prepared.source,
-    timings: { encodeMs, denoiseMs, decodeMs: performance.now() - mark },
-  };
+  scheduler: Scheduler,
+  t: number,
+  shape: readonly number[],
+): Promise<{ start: Tensor; source: EncoderLatents }> {
+  const { latents, source } = await encodeImageLatents(models, image, generator);
+  const noise = generator.randn(latents.length);
+  return { start: tensor(scheduler.addNoise(latents, noise, t), shape), source };
 }
 
 /**
- * Image to image, as diffusers' StableDiffusionImg2ImgPipeline:
- * 1. check inputs 2. encode prompt 3. preprocess image 4. timesteps for the strength
- * 5. noised image latents 6. denoising loop 7. decode.
+ * Strength 1 still starts from add_noise, which is not pure noise: √ᾱ·x0 remains (as diffusers).
  */
 export async function img2img(
   models: Models,
   params: Img2ImgParams,
   options: PipelineOptions,
 ): Promise<GenerationResult> {
+  // 1. Check inputs.
   requireUnetChannels(models, 'img2img');
+  const shape = latentShape(models, params.width, params.height);
   throwIfAborted(options.signal);
+
+  // 2. Encode the prompt.
+  let mark = performance.now();
+  const { timesteps, scheduler, twin } = strengthSchedule(params, options.schedulerConfig);
+  options.onProgress?.({ phase: 'encode', step: 0, totalSteps: timesteps.length });
+  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
+  const encodeMs = performance.now() - mark;
+
+  // 3. Preprocess the image (RGBA → CHW in [−1, 1]); 4. timesteps for the strength (above).
+  const image = toChw(params.image);
+
+  // 5. Image latents (sampled with the generator), noised to the first timestep.
   const generator = new TorchGenerator(params.seed);
-  const prepared = await prepareImageStart(models, params, generator, options);
-  return denoiseFromImage(models, params, prepared, generator, options);
+  const { start, source } = await noisedImageLatents(models, image, generator, scheduler, timesteps[0]!, shape);
+
+  // 6. Denoising loop over the truncated schedule.
+  mark = performance.now();
+  const latents = await denoise({
+    models,
+    scheduler,
+    timesteps,
+    start,
+    embeddings,
+    guidanceScale: params.guidanceScale,
+    generator,
+    options,
+    twin,
+  });
+  const denoiseMs = performance.now() - mark;
+
+  // 7. Decode.
+  const { image: decoded, decodeMs } = await decodeStep(models, latents, options, timesteps.length);
+  return {
+    image: decoded,
+    truncated: embeddings.truncated,
+    encoderLatents: source,
+    timings: { encodeMs, denoiseMs, decodeMs },
+  };
 }

@@ -1,18 +1,16 @@
 import { binarize, featherMask, pasteBack, resizeNearest, type Plane } from '../image-ops';
 import { TorchGenerator } from '../random';
-import { createScheduler, strengthTimesteps } from '../schedulers';
+import type { Scheduler } from '../schedulers';
 import { scale, tensor } from '../tensor';
 import type { InpaintParams } from '../validate';
-import { denoiseFromImage, type ImageStart } from './img2img';
-import { encodeImageLatents, toChw, type ChwImage } from './image-latents';
+import { latentShape, requireUnetChannels } from './checks';
+import { decodeStep } from './decode';
+import { denoise } from './denoise';
+import { strengthSchedule } from './img2img';
+import { encodeImageLatents, toChw, type ChwImage, type EncoderLatents } from './image-latents';
 import type { Models } from './models';
-import {
-  latentShape,
-  requireUnetChannels,
-  throwIfAborted,
-  type GenerationResult,
-  type PipelineOptions,
-} from './txt2img';
+import { throwIfAborted, type GenerationResult, type PipelineOptions } from './options';
+import { encodePrompt } from './prompt';
 
 /** The mask diffusers' processor makes: at image size, binarized at 0.5 (1 = repaint). */
 export function prepareMask(mask: Plane, width: number, height: number): Plane {
@@ -48,73 +46,102 @@ export function featherRadius(width: number, height: number): number {
   return Math.max(1, Math.round(Math.max(width, height) / 128));
 }
 
+/** The 4-channel UNet's inpainting: after every step, the re-noised original outside the mask. */
+function blendOutsideMask(
+  original: Float32Array,
+  noise: Float32Array,
+  maskLatent: Plane,
+  schedule: { scheduler: Scheduler; timesteps: readonly number[] },
+): (latents: Float32Array, index: number) => Float32Array {
+  const plane = maskLatent.data.length;
+  return (latents, i) => {
+    const next = schedule.timesteps[i + 1];
+    const proper = next === undefined ? original : schedule.scheduler.addNoise(original, noise, next);
+    const out = new Float32Array(latents.length);
+    for (let k = 0; k < latents.length; k++) {
+      const m = maskLatent.data[k % plane]!;
+      out[k] = (1 - m) * proper[k]! + m * latents[k]!;
+    }
+    return out;
+  };
+}
+
 /**
- * Inpainting, as diffusers' StableDiffusionInpaintPipeline:
- * 1. check inputs 2. encode prompt 3. timesteps for the strength 4. preprocess image and mask
- * 5. initial latents (pure noise at strength 1, else the noised image) 6. mask and masked-image
- * latents 7. denoising loop: a 9-channel UNet sees [latents, mask, masked-image latents]; a 4-channel
- * UNet's latents are replaced outside the mask by the re-noised original after every step 8. decode
- * 9. (ours, optional) paste the original pixels back outside the feathered mask.
+ * Inpainting, as diffusers' StableDiffusionInpaintPipeline. A 9-channel UNet sees [latents, mask,
+ * masked-image latents]; a 4-channel UNet's latents are replaced outside the mask by the re-noised
+ * original after every step. Step 9, pasting the original back outside the feathered mask, is ours.
  */
 export async function inpaint(
   models: Models,
   params: InpaintParams,
   options: PipelineOptions,
 ): Promise<GenerationResult> {
+  // 1. Check inputs.
   requireUnetChannels(models, 'inpaint');
   const shape = latentShape(models, params.width, params.height);
   throwIfAborted(options.signal);
   const nineChannel = models.info.unetInChannels === 9;
-  const generator = new TorchGenerator(params.seed);
-  const scheduler = createScheduler(params.scheduler, options.schedulerConfig);
-  const timesteps = strengthTimesteps(scheduler, params.steps, params.strength);
-  const strengthMax = params.strength === 1;
 
+  // 2. Encode the prompt.
+  let mark = performance.now();
+  const schedule = strengthSchedule(params, options.schedulerConfig);
+  const { scheduler, timesteps } = schedule;
+  options.onProgress?.({ phase: 'encode', step: 0, totalSteps: timesteps.length });
+  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
+  const encodeMs = performance.now() - mark;
+
+  // 3. Timesteps for the strength (above); 4. preprocess the image and the mask.
+  const strengthMax = params.strength === 1;
   const image = toChw(params.image);
   const mask = prepareMask(params.mask, params.width, params.height);
 
-  // Same generator order as diffusers: image latents (when needed), the noise, then the masked image.
+  // 5. Initial latents: pure noise at strength 1, else the noised image. The generator is drawn in
+  // diffusers' order: image latents (when needed), the noise, then the masked image.
+  const generator = new TorchGenerator(params.seed);
   let imageLatents: Float32Array | null = null;
-  let source: ImageStart['source'] = 'export-sampled';
+  let source: EncoderLatents = 'export-sampled';
   if (!nineChannel || !strengthMax) {
     ({ latents: imageLatents, source } = await encodeImageLatents(models, image, generator));
   }
-  const count = shape.reduce((a, b) => a * b, 1);
-  const noise = generator.randn(count);
-  const startData =
+  const noise = generator.randn(shape.reduce((a, b) => a * b, 1));
+  const start = tensor(
     strengthMax || !imageLatents
       ? scale(scheduler.initNoiseSigma, noise)
-      : scheduler.addNoise(imageLatents, noise, timesteps[0]!);
+      : scheduler.addNoise(imageLatents, noise, timesteps[0]!),
+    shape,
+  );
+
+  // 6. The mask at latent size and the masked image's latents.
   const maskLatent = latentMask(mask);
   const masked = await encodeImageLatents(models, maskedImage(image, mask), generator);
   if (!imageLatents) source = masked.source;
 
-  const prepared: ImageStart = {
+  // 7. Denoising loop.
+  mark = performance.now();
+  const latents = await denoise({
+    models,
     scheduler,
     timesteps,
-    imageLatents: imageLatents ?? masked.latents,
-    noise,
-    start: tensor(startData, shape),
-    source,
+    start,
+    embeddings,
+    guidanceScale: params.guidanceScale,
+    generator,
+    options,
+    ...(nineChannel
+      ? { condition: inpaintCondition(maskLatent, masked.latents) }
+      : { afterStep: blendOutsideMask(imageLatents!, noise, maskLatent, schedule) }),
+  });
+  const denoiseMs = performance.now() - mark;
+
+  // 8. Decode.
+  const { image: decoded, decodeMs } = await decodeStep(models, latents, options, timesteps.length);
+
+  // 9. Paste the original back outside the feathered mask (the person's choice).
+  const weight = params.pasteBack ? featherMask(mask, featherRadius(params.width, params.height)) : null;
+  return {
+    image: weight ? pasteBack(params.image, decoded, weight) : decoded,
+    truncated: embeddings.truncated,
+    encoderLatents: source,
+    timings: { encodeMs, denoiseMs, decodeMs },
   };
-  const original = imageLatents;
-  const extras = nineChannel
-    ? { condition: inpaintCondition(maskLatent, masked.latents) }
-    : {
-        afterStep: (latents: Float32Array, i: number): Float32Array => {
-          const next = timesteps[i + 1];
-          const proper = next === undefined ? original! : scheduler.addNoise(original!, noise, next);
-          const plane = maskLatent.data.length;
-          const out = new Float32Array(latents.length);
-          for (let k = 0; k < latents.length; k++) {
-            const m = maskLatent.data[k % plane]!;
-            out[k] = (1 - m) * proper[k]! + m * latents[k]!;
-          }
-          return out;
-        },
-      };
-  const result = await denoiseFromImage(models, params, prepared, generator, options, extras);
-  if (!params.pasteBack) return result;
-  const weight = featherMask(mask, featherRadius(params.width, params.height));
-  return { ...result, image: pasteBack(params.image, result.image, weight) };
 }

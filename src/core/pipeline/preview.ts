@@ -4,6 +4,7 @@
  */
 import type { RgbaImage } from '../image';
 import type { Scheduler } from '../schedulers';
+import { predictionCoefficients } from '../schedulers/prediction';
 import type { Tensor } from '../tensor';
 
 /** ᾱ at a (possibly fractional) timestep, interpolated in the train schedule. */
@@ -23,17 +24,11 @@ export function predictX0(
   scaledInput: Float32Array,
   t: number,
   modelOutput: Float32Array,
-  prediction: string,
 ): Float32Array {
   const a = alphaBarAt(scheduler.alphasCumprod, t);
-  const sa = Math.sqrt(a);
-  const sb = Math.sqrt(1 - a);
+  const { x0Sample, x0Output } = predictionCoefficients(scheduler.prediction, Math.sqrt(a), Math.sqrt(1 - a));
   const out = new Float32Array(modelOutput.length);
-  for (let i = 0; i < out.length; i++) {
-    const x = scaledInput[i]!;
-    const m = modelOutput[i]!;
-    out[i] = prediction === 'v_prediction' ? sa * x - sb * m : prediction === 'sample' ? m : (x - sb * m) / sa;
-  }
+  for (let i = 0; i < out.length; i++) out[i] = x0Sample * scaledInput[i]! + x0Output * modelOutput[i]!;
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { SchedulerError } from '../errors';
-import { AlphaScheduler, predictionCoefficients } from './ddpm-family';
+import { AlphaScheduler } from './ddpm-family';
+import { predictionCoefficients } from './prediction';
 import { spacedTimesteps } from './numpy';
 import type { PredictionType, Scheduler, SchedulerConfigJson, TimestepSpacing } from './types';
 
@@ -11,7 +12,7 @@ export class DdimScheduler extends AlphaScheduler implements Scheduler {
   readonly stochastic = false;
   timesteps: number[] = [];
 
-  private readonly prediction: PredictionType;
+  readonly prediction: PredictionType;
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
   private readonly clipSample: boolean;

@@ -59,22 +59,3 @@ export abstract class AlphaScheduler {
     }
   }
 }
-
-/**
- * x0 and ε as linear combinations of the sample and the model output, for one timestep:
- * x0 = x0Sample·sample + x0Output·output, ε = epsSample·sample + epsOutput·output, so hot loops
- * do two multiply-adds per element instead of a branch and a tuple.
- */
-export function predictionCoefficients(
-  prediction: 'epsilon' | 'v_prediction' | 'sample',
-  sqrtAlpha: number,
-  sqrtBeta: number,
-): { x0Sample: number; x0Output: number; epsSample: number; epsOutput: number } {
-  if (prediction === 'epsilon') {
-    return { x0Sample: 1 / sqrtAlpha, x0Output: -sqrtBeta / sqrtAlpha, epsSample: 0, epsOutput: 1 };
-  }
-  if (prediction === 'sample') {
-    return { x0Sample: 0, x0Output: 1, epsSample: 1 / sqrtBeta, epsOutput: -sqrtAlpha / sqrtBeta };
-  }
-  return { x0Sample: sqrtAlpha, x0Output: -sqrtBeta, epsSample: sqrtBeta, epsOutput: sqrtAlpha };
-}

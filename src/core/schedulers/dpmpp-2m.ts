@@ -1,3 +1,4 @@
+import { predictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
 import { ConfigReader } from './config';
@@ -30,7 +31,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   sigmas: Float32Array = new Float32Array(0);
 
   private readonly numTrain: number;
-  private readonly prediction: PredictionType;
+  readonly prediction: PredictionType;
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
   private readonly solverOrder: number;
@@ -193,17 +194,9 @@ export class DpmSolverMultistepScheduler implements Scheduler {
 
   private convertModelOutput(modelOutput: Float32Array, sample: Float32Array, sigma: number): Float32Array {
     const [alpha, sigmaT] = DpmSolverMultistepScheduler.alphaSigma(sigma);
+    const { x0Sample, x0Output } = predictionCoefficients(this.prediction, alpha, sigmaT);
     const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) {
-      const m = modelOutput[i]!;
-      const x = sample[i]!;
-      out[i] =
-        this.prediction === 'epsilon'
-          ? (x - sigmaT * m) / alpha
-          : this.prediction === 'sample'
-            ? m
-            : alpha * x - sigmaT * m;
-    }
+    for (let i = 0; i < out.length; i++) out[i] = x0Sample * sample[i]! + x0Output * modelOutput[i]!;
     return out;
   }
 

@@ -38,10 +38,11 @@ export class EulerAncestralScheduler extends SigmaScheduler implements Scheduler
     const sigmaUp = f32(Math.sqrt(f32(f32(to2 * f32(from2 - to2)) / from2)));
     const sigmaDown = f32(Math.sqrt(f32(to2 - f32(sigmaUp * sigmaUp))));
     const dt = f32(sigmaDown - sigmaFrom);
+    const { x0Sample, x0Output } = this.x0At(sigmaFrom);
     const out = new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) {
       const x = sample[i]!;
-      const x0 = f32(this.predictX0(modelOutput[i]!, x, sigmaFrom));
+      const x0 = f32(x0Sample * x + x0Output * modelOutput[i]!);
       const derivative = f32(f32(x - x0) / sigmaFrom);
       out[i] = f32(x + f32(derivative * dt)) + f32(noise[i]! * sigmaUp);
     }

@@ -26,10 +26,11 @@ export class EulerScheduler extends SigmaScheduler implements Scheduler {
     const index = this.currentIndex(t);
     const sigma = this.sigmas[index]!;
     const dt = this.sigmas[index + 1]! - sigma;
+    const { x0Sample, x0Output } = this.x0At(sigma);
     const out = new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) {
       const x = sample[i]!;
-      const derivative = (x - this.predictX0(modelOutput[i]!, x, sigma)) / sigma;
+      const derivative = (x - (x0Sample * x + x0Output * modelOutput[i]!)) / sigma;
       out[i] = x + derivative * dt;
     }
     this.stepIndex = index + 1;

@@ -1,5 +1,6 @@
 import { SchedulerError } from '../errors';
-import { AlphaScheduler, predictionCoefficients } from './ddpm-family';
+import { AlphaScheduler } from './ddpm-family';
+import { predictionCoefficients } from './prediction';
 import { indexForTimestep } from './numpy';
 import type { PredictionType, Scheduler, SchedulerConfigJson } from './types';
 
@@ -14,7 +15,7 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
   readonly stochastic = true;
   timesteps: number[] = [];
 
-  private readonly prediction: PredictionType;
+  readonly prediction: PredictionType;
   private readonly originalSteps: number;
   private readonly timestepScaling: number;
   private readonly clipSample: boolean;

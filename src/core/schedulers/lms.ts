@@ -47,10 +47,11 @@ export class LmsScheduler extends SigmaScheduler implements Scheduler {
     if (modelOutput.length !== sample.length) throw new SchedulerError('Model output and sample differ in size.');
     const index = this.currentIndex(t);
     const sigma = this.sigmas[index]!;
+    const { x0Sample, x0Output } = this.x0At(sigma);
     const derivative = new Float32Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
       const x = sample[i]!;
-      derivative[i] = (x - this.predictX0(modelOutput[i]!, x, sigma)) / sigma;
+      derivative[i] = (x - (x0Sample * x + x0Output * modelOutput[i]!)) / sigma;
     }
     this.derivatives.push(derivative);
     if (this.derivatives.length > MAX_ORDER) this.derivatives.shift();

@@ -1,3 +1,4 @@
+import { predictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
 import { AlphaScheduler } from './ddpm-family';
 import { spacedTimesteps } from './numpy';
@@ -14,7 +15,7 @@ export class PndmScheduler extends AlphaScheduler implements Scheduler {
   readonly stochastic = false;
   timesteps: number[] = [];
 
-  private readonly prediction: PredictionType;
+  readonly prediction: PredictionType;
   private readonly spacing: TimestepSpacing;
   private readonly skipPrk: boolean;
   private readonly stepsOffset: number;
@@ -153,12 +154,10 @@ export class PndmScheduler extends AlphaScheduler implements Scheduler {
     const sampleCoeff = Math.sqrt(alphaPrev / alphaT);
     const denom = alphaT * Math.sqrt(betaPrev) + Math.sqrt(alphaT * betaT * alphaPrev);
     const outCoeff = (alphaPrev - alphaT) / denom;
-    const sqrtA = Math.sqrt(alphaT);
-    const sqrtB = Math.sqrt(betaT);
-    // ε = a·output + b·sample (v-prediction) or the output itself, folded into one multiply-add.
-    const v = this.prediction === 'v_prediction';
-    const outputWeight = -outCoeff * (v ? sqrtA : 1);
-    const sampleWeight = sampleCoeff - outCoeff * (v ? sqrtB : 0);
+    // ε as a multiply-add of the sample and the output, folded into the step's own.
+    const { epsSample, epsOutput } = predictionCoefficients(this.prediction, Math.sqrt(alphaT), Math.sqrt(betaT));
+    const outputWeight = -outCoeff * epsOutput;
+    const sampleWeight = sampleCoeff - outCoeff * epsSample;
     const out = new Float32Array(sample.length);
     for (let i = 0; i < out.length; i++) out[i] = sampleWeight * sample[i]! + outputWeight * modelOutput[i]!;
     return out;

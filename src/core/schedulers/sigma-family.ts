@@ -1,3 +1,4 @@
+import { sigmaPredictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
 import { ConfigReader } from './config';
@@ -39,7 +40,7 @@ export abstract class SigmaScheduler {
   initNoiseSigma = 1;
 
   protected readonly read: ConfigReader;
-  protected readonly prediction: PredictionType;
+  readonly prediction: PredictionType;
   protected readonly numTrainTimesteps: number;
   private readonly spacing: TimestepSpacing;
   private readonly stepsOffset: number;
@@ -152,11 +153,9 @@ export abstract class SigmaScheduler {
     return out;
   }
 
-  /** x0 from a model output at σ (k-diffusion parameterisation). */
-  protected predictX0(modelOutput: number, sample: number, sigma: number): number {
-    if (this.prediction === 'epsilon') return sample - sigma * modelOutput;
-    if (this.prediction === 'sample') return modelOutput;
-    return modelOutput * (-sigma / Math.sqrt(sigma * sigma + 1)) + sample / (sigma * sigma + 1);
+  /** x0 = x0Sample·sample + x0Output·output at σ (k-diffusion parameterisation). */
+  protected x0At(sigma: number): { x0Sample: number; x0Output: number } {
+    return sigmaPredictionCoefficients(this.prediction, sigma);
   }
 }
 

@@ -20,6 +20,8 @@ export interface Scheduler {
   readonly stochastic: boolean;
   /** The train-time cumulative alphas (float32), shared with the explore views. */
   readonly alphasCumprod: Float32Array;
+  /** What the model predicts, from its config (`prediction_type`). */
+  readonly prediction: PredictionType;
   /** Sigmas of the current schedule, for sigma-based schedulers. */
   readonly sigmas?: Float32Array;
   setTimesteps(numInferenceSteps: number): void;
