@@ -1,3 +1,4 @@
+import { StepIndex } from './step-index';
 import { predictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
@@ -45,8 +46,8 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   private readonly trainSigmaTable: Float32Array;
   private modelOutputs: (Float32Array | null)[] = [];
   private lowerOrderNums = 0;
-  private stepIndex: number | null = null;
-  private beginIndex: number | null = null;
+  // DPM-Solver falls back to the last step for a timestep it does not have.
+  private readonly index = new StepIndex((t) => indexForTimestep(this.timesteps, t) ?? this.timesteps.length - 1);
 
   constructor(config: SchedulerConfigJson) {
     const read = new ConfigReader(config, 'DPMSolverMultistepScheduler');
@@ -138,12 +139,11 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     this.timesteps = timesteps;
     this.modelOutputs = Array.from({ length: this.solverOrder }, () => null);
     this.lowerOrderNums = 0;
-    this.stepIndex = null;
-    this.beginIndex = null;
+    this.index.reset();
   }
 
   setBeginIndex(index: number): void {
-    this.beginIndex = index;
+    this.index.setBegin(index);
   }
 
   scaleModelInput(sample: Float32Array): Float32Array {
@@ -152,11 +152,6 @@ export class DpmSolverMultistepScheduler implements Scheduler {
 
   needsNoise(): boolean {
     return false;
-  }
-
-  private indexFor(t: number): number {
-    // Unlike the others, DPM-Solver falls back to the last step for a timestep it does not have.
-    return indexForTimestep(this.timesteps, t) ?? this.timesteps.length - 1;
   }
 
   /** α_t and σ_t of the VP process for a k-diffusion sigma. */
@@ -168,8 +163,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   step(modelOutput: Float32Array, t: number, sample: Float32Array): Float32Array {
     if (this.timesteps.length === 0) throw new SchedulerError('Call setTimesteps before step.');
     if (modelOutput.length !== sample.length) throw new SchedulerError('Model output and sample differ in size.');
-    this.stepIndex ??= this.beginIndex ?? this.indexFor(t);
-    const index = this.stepIndex;
+    const index = this.index.current(t);
     const count = this.timesteps.length;
     const lowerOrderFinal =
       index === count - 1 && (this.eulerAtFinal || (this.lowerOrderFinal && count < 15) || this.finalSigma === 'zero');
@@ -188,7 +182,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
       prev = this.thirdOrder(sample, index);
     }
     if (this.lowerOrderNums < this.solverOrder) this.lowerOrderNums++;
-    this.stepIndex = index + 1;
+    this.index.advance(index);
     return prev;
   }
 
@@ -265,7 +259,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
 
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
     assertSameLength(original, noise);
-    const index = this.beginIndex === null ? this.indexFor(t) : (this.stepIndex ?? this.beginIndex);
+    const index = this.index.forNoise(t);
     const [alpha, sigma] = DpmSolverMultistepScheduler.alphaSigma(this.sigmas[index]!);
     const out = new Float32Array(original.length);
     for (let i = 0; i < out.length; i++) out[i] = alpha * original[i]! + sigma * noise[i]!;

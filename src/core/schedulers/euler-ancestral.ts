@@ -46,7 +46,7 @@ export class EulerAncestralScheduler extends SigmaScheduler implements Scheduler
       const derivative = f32(f32(x - x0) / sigmaFrom);
       out[i] = f32(x + f32(derivative * dt)) + f32(noise[i]! * sigmaUp);
     }
-    this.stepIndex = index + 1;
+    this.index.advance(index);
     return out;
   }
 }

@@ -33,7 +33,7 @@ export class EulerScheduler extends SigmaScheduler implements Scheduler {
       const derivative = (x - (x0Sample * x + x0Output * modelOutput[i]!)) / sigma;
       out[i] = x + derivative * dt;
     }
-    this.stepIndex = index + 1;
+    this.index.advance(index);
     return out;
   }
 }

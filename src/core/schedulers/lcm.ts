@@ -1,3 +1,4 @@
+import { StepIndex } from './step-index';
 import { SchedulerError } from '../errors';
 import { AlphaScheduler } from './ddpm-family';
 import { predictionCoefficients } from './prediction';
@@ -20,8 +21,7 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
   private readonly timestepScaling: number;
   private readonly clipSample: boolean;
   private readonly clipRange: number;
-  private stepIndex: number | null = null;
-  private beginIndex: number | null = null;
+  private readonly index = new StepIndex((t) => this.indexFor(t));
 
   constructor(config: SchedulerConfigJson) {
     super(
@@ -56,12 +56,11 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
     // np.linspace(0, len, n, endpoint=False) computes i * (len / n): keep that rounding.
     const stride = origin.length / numInferenceSteps;
     this.timesteps = Array.from({ length: numInferenceSteps }, (_, i) => origin[Math.floor(i * stride)]!);
-    this.stepIndex = null;
-    this.beginIndex = null;
+    this.index.reset();
   }
 
   setBeginIndex(index: number): void {
-    this.beginIndex = index;
+    this.index.setBegin(index);
   }
 
   scaleModelInput(sample: Float32Array): Float32Array {
@@ -69,8 +68,7 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
   }
 
   needsNoise(t: number): boolean {
-    const index = this.stepIndex ?? this.beginIndex ?? this.indexFor(t);
-    return index !== this.timesteps.length - 1;
+    return this.index.peek(t) !== this.timesteps.length - 1;
   }
 
   private indexFor(t: number): number {
@@ -81,8 +79,7 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
 
   step(modelOutput: Float32Array, t: number, sample: Float32Array, noise?: Float32Array): Float32Array {
     if (this.timesteps.length === 0) throw new SchedulerError('Call setTimesteps before step.');
-    this.stepIndex ??= this.beginIndex ?? this.indexFor(t);
-    const index = this.stepIndex;
+    const index = this.index.current(t);
     const last = index === this.timesteps.length - 1;
     const prevT = last ? t : this.timesteps[index + 1]!;
     const alphaT = this.alphaAt(t);
@@ -111,7 +108,7 @@ export class LcmScheduler extends AlphaScheduler implements Scheduler {
       const denoised = cOut * x0 + cSkip * s;
       out[i] = stepNoise ? sqrtAPrev * denoised + sqrtBPrev * stepNoise[i]! : denoised;
     }
-    this.stepIndex = index + 1;
+    this.index.advance(index);
     return out;
   }
 }

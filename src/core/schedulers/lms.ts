@@ -65,7 +65,7 @@ export class LmsScheduler extends SigmaScheduler implements Scheduler {
       const c = coefficients[k]!;
       for (let i = 0; i < out.length; i++) out[i] = out[i]! + c * d[i]!;
     }
-    this.stepIndex = index + 1;
+    this.index.advance(index);
     return out;
   }
 }

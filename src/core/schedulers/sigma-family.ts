@@ -1,3 +1,4 @@
+import { StepIndex } from './step-index';
 import { sigmaPredictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
@@ -49,8 +50,7 @@ export abstract class SigmaScheduler {
   private readonly sigmaMin: number | null;
   private readonly sigmaMax: number | null;
   private readonly trainSigmaTable: Float32Array;
-  protected stepIndex: number | null = null;
-  private beginIndex: number | null = null;
+  protected readonly index = new StepIndex((t) => this.indexFor(t));
 
   protected constructor(config: SchedulerConfigJson, options: SigmaOptions) {
     this.read = new ConfigReader(config, options.className);
@@ -112,8 +112,7 @@ export abstract class SigmaScheduler {
     let max = 0;
     for (const s of this.sigmas) max = Math.max(max, s);
     this.initNoiseSigma = this.spacing === 'leading' ? f32(Math.sqrt(f32(f32(max * max) + 1))) : max;
-    this.stepIndex = null;
-    this.beginIndex = null;
+    this.index.reset();
     this.onSetTimesteps();
   }
 
@@ -121,7 +120,7 @@ export abstract class SigmaScheduler {
   protected onSetTimesteps(): void {}
 
   setBeginIndex(index: number): void {
-    this.beginIndex = index;
+    this.index.setBegin(index);
   }
 
   protected indexFor(t: number): number {
@@ -131,8 +130,7 @@ export abstract class SigmaScheduler {
   }
 
   protected currentIndex(t: number): number {
-    this.stepIndex ??= this.beginIndex ?? this.indexFor(t);
-    return this.stepIndex;
+    return this.index.current(t);
   }
 
   scaleModelInput(sample: Float32Array, t: number): Float32Array {
@@ -146,7 +144,7 @@ export abstract class SigmaScheduler {
 
   addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
     assertSameLength(original, noise);
-    const index = this.beginIndex === null ? this.indexFor(t) : (this.stepIndex ?? this.beginIndex);
+    const index = this.index.forNoise(t);
     const sigma = this.sigmas[index]!;
     const out = new Float32Array(original.length);
     for (let i = 0; i < out.length; i++) out[i] = original[i]! + f32(noise[i]! * sigma);
