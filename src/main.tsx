@@ -1,7 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
-import { initialize } from './app/controller';
+import { initialize } from './app/worker-session';
+import './app/dev-hooks';
 import './styles.css';
 
 const root = document.getElementById('root');

@@ -12,7 +12,7 @@ import { float16ToFloat32, float32ToFloat16 } from '../src/core/float16';
 import type { LinearDenoiseJob } from '../src/core/pipeline/models';
 import { PLAN_COLUMNS, STATE_ROWS } from '../src/core/schedulers/linear-plan';
 import { tensor, type Tensor } from '../src/core/tensor';
-import { timestepTensor, type InputSpec, type OrtModule } from './onnx-models';
+import { timestepTensor, type InputSpec, type OrtModule } from './ort-io';
 
 /** Where long-lived loop inputs live: GPU buffers on WebGPU, plain tensors elsewhere. */
 export interface ResidentMemory {

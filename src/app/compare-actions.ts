@@ -8,7 +8,7 @@ import { validateGenerate } from '../core/validate';
 import { cellImage, clearCells, gridImage } from '../canvas/compare-cells';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
 import { useStore } from '../store';
-import { client, failBeforeStart, onProgress, runJob } from './controller';
+import { client, failBeforeStart, onProgress, runJob } from './worker-session';
 import { saveToGallery, showAsResult } from './gallery-actions';
 import { cellSettings, requestOf, settingsFromStore } from './generation';
 

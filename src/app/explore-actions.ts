@@ -6,7 +6,7 @@ import { renderInitImage } from '../canvas/init-image';
 import { currentResult } from '../canvas/result-surface';
 import { setRoundTrip } from '../canvas/round-trip';
 import { useStore } from '../store';
-import { client, ensureModel } from './controller';
+import { client, ensureModel } from './worker-session';
 
 function say(notice: string): void {
   useStore.getState().setSession({ notice });

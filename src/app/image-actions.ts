@@ -21,7 +21,7 @@ import { loadSessionItem, saveSessionItem, type SavedMask } from '../storage/ses
 import { currentResult } from '../canvas/result-surface';
 import type { DepthResult, GenerateParams } from '../protocol/messages';
 import { useStore } from '../store';
-import { client, ensureModel } from './controller';
+import { client, ensureModel } from './worker-session';
 
 function reportInputError(error: unknown): void {
   useStore.getState().setSession({ inputError: serializeError(error).message });

@@ -1,5 +1,5 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
-import { chooseModel } from '../app/controller';
+import { chooseModel } from '../app/model-choice';
 import { catalog, MODE_LABELS, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import { suggestedModel } from '../models/suggest';

@@ -1,4 +1,4 @@
-import { setMode } from '../app/controller';
+import { setMode } from '../app/model-choice';
 import { APP_MODES, MODE_LABELS, type AppMode } from '../models/catalog';
 import { selectBusy, useStore } from '../store';
 

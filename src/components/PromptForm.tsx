@@ -1,7 +1,8 @@
 import { LoraPanel } from './LoraPanel';
 import { SCHEDULER_LABELS } from '../core/schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
-import { cancel, generate, newSeed } from '../app/controller';
+import { generate, newSeed } from '../app/controller';
+import { cancel } from '../app/worker-session';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore, selectBusy } from '../store';
 import { Field } from './Field';

@@ -5,7 +5,8 @@ import type { InferenceSession } from 'onnxruntime-common';
 import * as ort from 'onnxruntime-node';
 import { hubFileUrl, manifestFromModelIndex, parseModelInput, planLoad } from '../../src/models/manifest';
 import { DEFAULT_MODEL, modelForMode, SHAPES_DEPTH_MODEL } from '../../src/models/catalog';
-import { createOnnxModels, timestepTensor } from '../../workers/onnx-models';
+import { createOnnxModels } from '../../workers/onnx-models';
+import { timestepTensor } from '../../workers/ort-io';
 import { tensor } from '../../src/core/tensor';
 import { float16ToFloat32 } from '../../src/core/float16';
 
