@@ -20,12 +20,7 @@ function Notice() {
   return (
     <div className="app-notice" role="status" data-testid="notice">
       {notice}
-      <button
-        type="button"
-        className="ghost"
-        aria-label="Dismiss"
-        onClick={() => useStore.getState().setSession({ notice: null })}
-      >
+      <button type="button" className="ghost" aria-label="Dismiss" onClick={() => useStore.getState().say(null)}>
         ×
       </button>
     </div>

@@ -62,13 +62,7 @@ export async function runCompare(): Promise<void> {
     return;
   }
   clearCells();
-  s.setSession({
-    compare: {
-      run: s.job.run,
-      settings: settingsFromStore(s, 'txt2img'),
-      cells: cells.map((c) => ({ ...c, done: false })),
-    },
-  });
+  s.compareStarted(settingsFromStore(s, 'txt2img'), cells);
   await runJob(cells[0]!.steps, async (signal) => {
     await client.request(
       'compare',
@@ -100,8 +94,8 @@ export function openCell(index: number): void {
   s.setSetting('guidanceScale', cell.guidanceScale);
   s.setSetting('steps', cell.steps);
   s.setSetting('scheduler', cell.scheduler);
-  useStore.setState({ mode: 'txt2img' });
+  s.modeChosen('txt2img', null, null);
   const { settings } = showAsResult(image, cellSettings(s.compare.settings, cell));
-  s.setSession({ notice: `Opened ${cellLabel(cell)}.` });
+  s.say(`Opened ${cellLabel(cell)}.`);
   void saveToGallery(image, settings);
 }

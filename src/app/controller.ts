@@ -45,7 +45,7 @@ export async function generate(): Promise<void> {
     return;
   }
   clearPreviews();
-  store.setSession({ previews: { steps: [], totalSteps: 0, shown: null } });
+  store.previewsCleared();
   await runJob(request.steps, async (signal) => {
     request.loras = await lorasForRun(client, tags);
     request.embeddings = await embeddingsForRun(client);
@@ -57,11 +57,7 @@ export async function generate(): Promise<void> {
     await saveToGallery(image, record.settings);
     showImage(image);
     if (result.depth) showDepthResult(result.depth, request.depth ? (store.depth?.source ?? 'uploaded') : 'estimated');
-    const s = useStore.getState();
-    s.setSession({
-      result: { version: (s.result?.version ?? 0) + 1, ...record },
-      previews: { ...s.previews, shown: null },
-    });
+    useStore.getState().resultShown(record);
   });
 }
 

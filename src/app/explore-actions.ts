@@ -9,7 +9,7 @@ import { useStore } from '../store';
 import { client, ensureModel } from './worker-session';
 
 function say(notice: string): void {
-  useStore.getState().setSession({ notice });
+  useStore.getState().say(notice);
 }
 
 export async function tokenizePrompt(): Promise<void> {
@@ -22,7 +22,7 @@ export async function tokenizePrompt(): Promise<void> {
       loras: await lorasForRun(client, tags),
       embeddings: await embeddingsForRun(client),
     });
-    useStore.getState().setSession({ tokens: { ...view, text } });
+    useStore.getState().tokensShown({ ...view, text });
   } catch (error) {
     say(`Could not tokenize: ${serializeError(error).message}`);
   }
@@ -58,17 +58,15 @@ export async function runRoundTrip(): Promise<void> {
       r.latentHeight,
       new ImageData(new Uint8ClampedArray(r.pixels), r.width, r.height),
     );
-    useStore.getState().setSession({
-      roundTrip: {
-        width: r.width,
-        height: r.height,
-        channels: r.channels,
-        latentWidth: r.latentWidth,
-        latentHeight: r.latentHeight,
-        meanAbsError: r.meanAbsError,
-        psnr: r.psnr,
-        source: name,
-      },
+    useStore.getState().roundTripShown({
+      width: r.width,
+      height: r.height,
+      channels: r.channels,
+      latentWidth: r.latentWidth,
+      latentHeight: r.latentHeight,
+      meanAbsError: r.meanAbsError,
+      psnr: r.psnr,
+      source: name,
     });
   } catch (error) {
     say(`VAE round trip: ${serializeError(error).message}`);

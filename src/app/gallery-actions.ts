@@ -9,11 +9,11 @@ import { currentResult, showImage } from '../canvas/result-surface';
 import { findModel } from '../models/catalog';
 import { addEntry, deleteEntry, entryPng, listEntries, type GalleryEntry } from '../storage/gallery-db';
 import { useStore } from '../store';
-import type { ResultRecord } from '../store/session';
+import type { ResultRecord } from '../store/job';
 import { shownRecord } from './generation';
 
 function say(notice: string): void {
-  useStore.getState().setSession({ notice });
+  useStore.getState().say(notice);
 }
 
 /**
@@ -26,7 +26,7 @@ const announce = (): void => galleryChannel?.postMessage('changed');
 
 export async function loadGallery(): Promise<void> {
   try {
-    useStore.getState().setSession({ gallery: await listEntries() });
+    useStore.getState().galleryListed(await listEntries());
   } catch (error) {
     say(`The gallery could not be read: ${serializeError(error).message}`);
   }
@@ -37,8 +37,7 @@ export async function saveToGallery(image: ImageData, params: GenerationSettings
   try {
     const png = await pngWithParameters(image, params);
     const entry = await addEntry({ createdAt: Date.now(), params, width: image.width, height: image.height, png });
-    const s = useStore.getState();
-    s.setSession({ gallery: [entry, ...s.gallery] });
+    useStore.getState().galleryAdded(entry);
     announce();
   } catch (error) {
     say(`This image is not in the gallery (${serializeError(error).message}); download it to keep it.`);
@@ -59,8 +58,7 @@ export async function downloadEntry(entry: GalleryEntry): Promise<void> {
 
 export async function removeEntry(entry: GalleryEntry): Promise<void> {
   await deleteEntry(entry.id);
-  const s = useStore.getState();
-  s.setSession({ gallery: s.gallery.filter((e) => e.id !== entry.id) });
+  useStore.getState().galleryRemoved(entry.id);
   announce();
 }
 
@@ -75,10 +73,10 @@ export function applyParameters(p: ParsedParameters, source: string): void {
   if (p.scheduler !== undefined) s.setSetting('scheduler', p.scheduler);
   if (p.width !== undefined) s.setSetting('width', p.width);
   if (p.height !== undefined) s.setSetting('height', p.height);
-  const known = p.model !== undefined && findModel(p.model) !== undefined;
+  const known = p.model !== undefined && findModel(p.model, s.customModels) !== undefined;
   if (known) s.setSetting('modelId', p.model!);
   if (p.mode && p.strength !== undefined && p.mode !== 'txt2img') {
-    useStore.setState((st) => ({ strength: { ...st.strength, [p.mode as 'img2img']: p.strength! } }));
+    s.setStrength(p.mode, p.strength);
   }
   const unknownModel = p.model && !known ? ` (its model "${p.model}" is not in this app's catalog)` : '';
   // Its <lora:…> tags apply when those LoRAs are added here; say which are not.
@@ -112,10 +110,8 @@ export function showAsResult(image: ImageData, settings: GenerationSettings): Re
   showImage(image);
   const s = useStore.getState();
   const record = shownRecord(settings);
-  s.setSession({
-    result: { version: (s.result?.version ?? 0) + 1, ...record },
-    previews: { steps: [], totalSteps: 0, shown: null },
-  });
+  s.previewsCleared();
+  s.resultShown(record);
   return record;
 }
 

@@ -7,7 +7,7 @@ import type { GenerationSettings, SamplingSettings } from '../core/generation-se
 import type { CompareCell } from '../core/pipeline/compare';
 import type { Mode } from '../core/validate';
 import type { GenerateParams, GenerateResult } from '../protocol/messages';
-import type { ResultRecord } from '../store/session';
+import type { ResultRecord } from '../store/job';
 import type { SettingsSlice } from '../store/settings';
 
 type StoredSettings = SamplingSettings & Pick<SettingsSlice, 'modelId' | 'strength'>;

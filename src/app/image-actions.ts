@@ -24,7 +24,7 @@ import { useStore } from '../store';
 import { client, ensureModel } from './worker-session';
 
 function reportInputError(error: unknown): void {
-  useStore.getState().setSession({ inputError: serializeError(error).message });
+  useStore.getState().inputFailed(serializeError(error).message);
 }
 
 onInitImageChange((info) => {
@@ -32,7 +32,7 @@ onInitImageChange((info) => {
   // An estimated depth map belongs to the picture it came from; an uploaded one stays.
   const stale = store.depth?.source === 'estimated';
   if (stale) clearDepth();
-  store.setSession({ initImage: info, inputError: null, ...(stale ? { depth: null } : {}) });
+  store.initImageChanged(info, stale);
 });
 
 /** Kept in IndexedDB so a reload does not lose the picture (or the mask painted on it). */
@@ -53,11 +53,11 @@ let maskSaveTimer: ReturnType<typeof setTimeout> | undefined;
 /** Saves the mask 300 ms after the last stroke; `maskSaved` says when what is painted is kept. */
 onMaskChange(() => {
   clearTimeout(maskSaveTimer);
-  useStore.getState().setSession({ maskSaved: false });
+  useStore.getState().maskSaveChanged(false);
   maskSaveTimer = setTimeout(() => {
     const saved: SavedMask = { width: mask.width, height: mask.height, data: mask.data.slice() };
     saveSessionItem('mask', saved).then(
-      () => useStore.getState().setSession({ maskSaved: true }),
+      () => useStore.getState().maskSaveChanged(true),
       () => undefined,
     );
   }, 300);
@@ -125,7 +125,7 @@ export async function uploadMask(file: File): Promise<void> {
     mask.resize(width, height);
     mask.load(bytes, width, height);
     maskChanged();
-    useStore.getState().setSession({ inputError: null });
+    useStore.getState().inputFailed(null);
   } catch (error) {
     reportInputError(error);
   }
@@ -139,10 +139,10 @@ export async function uploadDepth(file: File): Promise<void> {
     ctx.drawImage(bitmap, 0, 0);
     const { values, pixels } = depthFromImageData(ctx.getImageData(0, 0, bitmap.width, bitmap.height));
     setDepth(values, pixels, bitmap.width, bitmap.height);
-    useStore.getState().setSession({
-      depth: { width: bitmap.width, height: bitmap.height, source: 'uploaded', forImage: null },
-      inputError: null,
-    });
+    useStore
+      .getState()
+      .depthChanged({ width: bitmap.width, height: bitmap.height, source: 'uploaded', forImage: null });
+    useStore.getState().inputFailed(null);
     bitmap.close();
   } catch (error) {
     reportInputError(error);
@@ -151,19 +151,17 @@ export async function uploadDepth(file: File): Promise<void> {
 
 export function clearDepthMap(): void {
   clearDepth();
-  useStore.getState().setSession({ depth: null });
+  useStore.getState().depthChanged(null);
 }
 
 /** Shows a depth map from the worker; `source` says whether the estimator made it or the person gave it. */
 export function showDepthResult(depth: DepthResult, source: 'estimated' | 'uploaded'): void {
   setDepth(new Float32Array(depth.data), new Uint8ClampedArray(depth.pixels), depth.width, depth.height);
-  useStore.getState().setSession({
-    depth: {
-      width: depth.width,
-      height: depth.height,
-      source,
-      forImage: initImageInfo()?.version ?? null,
-    },
+  useStore.getState().depthChanged({
+    width: depth.width,
+    height: depth.height,
+    source,
+    forImage: initImageInfo()?.version ?? null,
   });
 }
 
@@ -181,7 +179,7 @@ export async function estimateDepthNow(): Promise<void> {
       image: { width, height, pixels: image.pixels.buffer as ArrayBuffer },
     });
     showDepthResult(depth, 'estimated');
-    useStore.getState().setSession({ inputError: null });
+    useStore.getState().inputFailed(null);
   } catch (error) {
     reportInputError(error);
   }

@@ -22,7 +22,7 @@ export function forgetSentLoras(): void {
 }
 
 function say(text: string): void {
-  useStore.getState().setSession({ notice: text });
+  useStore.getState().say(text);
 }
 
 /** Adds (or replaces) a LoRA from a file, at strength 1. */
@@ -40,25 +40,23 @@ export async function addLoraFile(file: File): Promise<boolean> {
     }
     await saveSessionItem(`lora:${name}`, bytes);
   } catch (error) {
-    useStore.getState().setSession({ loraError: serializeError(error).message });
+    useStore.getState().loraFailed(serializeError(error).message);
     return false;
   }
   sent.delete(name);
-  useStore.setState((s) => ({
-    loras: [...s.loras.filter((l) => l.name !== name), { name, scale: 1 }],
-  }));
-  useStore.getState().setSession({ loraError: null });
+  useStore.getState().loraAdded(name);
+  useStore.getState().loraFailed(null);
   say(`LoRA "${name}" added at strength 1.`);
   return true;
 }
 
 export function setLoraScale(name: string, scale: number): void {
   const clamped = Math.min(LORA_MAX, Math.max(LORA_MIN, scale));
-  useStore.setState((s) => ({ loras: s.loras.map((l) => (l.name === name ? { ...l, scale: clamped } : l)) }));
+  useStore.getState().loraScaled(name, clamped);
 }
 
 export async function removeLora(name: string): Promise<void> {
-  useStore.setState((s) => ({ loras: s.loras.filter((l) => l.name !== name) }));
+  useStore.getState().loraRemoved(name);
   await deleteSessionItem(`lora:${name}`).catch(() => undefined);
 }
 
@@ -102,22 +100,22 @@ export async function addEmbeddingFile(file: File): Promise<boolean> {
     }
     await saveSessionItem(`embedding:${name}`, bytes);
   } catch (error) {
-    useStore.getState().setSession({ loraError: serializeError(error).message });
+    useStore.getState().loraFailed(serializeError(error).message);
     return false;
   }
   sent.delete(`embedding:${name}`);
-  useStore.setState((s) => ({ embeddings: [...s.embeddings.filter((e) => e.name !== name), { name, trigger: name }] }));
-  useStore.getState().setSession({ loraError: null });
+  useStore.getState().embeddingAdded(name);
+  useStore.getState().loraFailed(null);
   say(`Embedding "${name}" added: write ${name} in a prompt to use it.`);
   return true;
 }
 
 export function setEmbeddingTrigger(name: string, trigger: string): void {
-  useStore.setState((s) => ({ embeddings: s.embeddings.map((e) => (e.name === name ? { ...e, trigger } : e)) }));
+  useStore.getState().embeddingTriggerChanged(name, trigger);
 }
 
 export async function removeEmbedding(name: string): Promise<void> {
-  useStore.setState((s) => ({ embeddings: s.embeddings.filter((e) => e.name !== name) }));
+  useStore.getState().embeddingRemoved(name);
   await deleteSessionItem(`embedding:${name}`).catch(() => undefined);
 }
 

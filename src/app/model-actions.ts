@@ -10,7 +10,7 @@ import { useStore } from '../store';
 export async function refreshModelCache(): Promise<void> {
   try {
     const [records, storage] = await Promise.all([listRecords(), storageEstimate()]);
-    useStore.getState().setSession({ cachedModels: records, storage });
+    useStore.getState().cacheListed(records, storage);
   } catch {
     // Cache Storage unavailable (private mode in some browsers): the manager shows nothing.
   }
@@ -28,18 +28,18 @@ export async function clearModelCache(): Promise<void> {
 
 /** Finds a model's manifest one way or another, then lists and selects it, or says what went wrong. */
 async function addModel(find: () => Promise<ModelManifest | string>): Promise<boolean> {
-  useStore.getState().setSession({ customModelError: null });
+  useStore.getState().customModelFailed(null);
   try {
     // A string is the id of a model the catalog already has.
     const found = await find();
     const id = typeof found === 'string' ? found : found.id;
     if (typeof found !== 'string') {
-      useStore.setState((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== id), found] }));
+      useStore.getState().customModelAdded(found);
     }
     useStore.getState().setSetting('modelId', id);
     return true;
   } catch (error) {
-    useStore.getState().setSession({ customModelError: serializeError(error).message });
+    useStore.getState().customModelFailed(serializeError(error).message);
     return false;
   }
 }
@@ -52,7 +52,7 @@ export function addCustomModel(text: string): Promise<boolean> {
   return addModel(async () => {
     const source = parseModelInput(text);
     const id = source.kind === 'hub' ? `hub:${source.repo}@${source.revision}` : `url:${source.baseUrl}`;
-    if (findModel(id)) return id;
+    if (findModel(id, useStore.getState().customModels)) return id;
     const url = fileUrl(source, hubUrl(), 'model_index.json');
     // The page's policy, said in words before the browser refuses it with "Failed to fetch".
     const refusal = connectRefusal(url, self.location.origin);
@@ -80,10 +80,7 @@ export function addCustomModel(text: string): Promise<boolean> {
 }
 
 export function removeCustomModel(id: string): void {
-  useStore.setState((s) => ({
-    customModels: s.customModels.filter((m) => m.id !== id),
-    ...(s.modelId === id ? { modelId: DEFAULT_MODEL.id } : {}),
-  }));
+  useStore.getState().customModelRemoved(id, DEFAULT_MODEL.id);
 }
 
 /** A diffusers ONNX folder picked from disk: its files are read in place through blob: URLs. */

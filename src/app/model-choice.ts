@@ -9,9 +9,9 @@ import { useStore } from '../store';
  */
 export function chooseModel(id: string, { announce = true }: { announce?: boolean } = {}): void {
   const store = useStore.getState();
-  const entry = findModel(id);
+  const entry = findModel(id, store.customModels);
   if (!entry || store.modelId === id) return;
-  const previous = findModel(store.modelId);
+  const previous = findModel(store.modelId, store.customModels);
   store.setSetting('modelId', id);
   const d = entry.defaults;
   // Between models with the same defaults (the tiny family), the person's own settings stay.
@@ -24,22 +24,22 @@ export function chooseModel(id: string, { announce = true }: { announce?: boolea
     store.width !== d.width ||
     store.height !== d.height;
   if (!changed) return;
-  useStore.setState({ steps: d.steps, guidanceScale: d.guidanceScale, width: d.width, height: d.height });
+  store.defaultsApplied(d);
   if (!announce) return;
-  store.setSession({
-    notice: `${entry.name}: its defaults are ${d.steps} step${d.steps === 1 ? '' : 's'}, guidance ${d.guidanceScale}, ${d.width}×${d.height}.`,
-  });
+  store.say(
+    `${entry.name}: its defaults are ${d.steps} step${d.steps === 1 ? '' : 's'}, guidance ${d.guidanceScale}, ${d.width}×${d.height}.`,
+  );
 }
 
 /** Switches mode, and the model too when the current one cannot run the new mode (saying so). */
 export function setMode(mode: AppMode): void {
   const store = useStore.getState();
   if (store.mode === mode) return;
-  const other = modelForMode(store.modelId, mode);
-  const current = findModel(store.modelId);
-  useStore.setState({
+  const other = modelForMode(store.modelId, mode, store.customModels);
+  const current = findModel(store.modelId, store.customModels);
+  store.modeChosen(
     mode,
-    ...(other ? { modelId: other.id } : {}),
-    modelNotice: other && current ? `Switched to ${other.name}: ${whyNot(current, mode)}` : null,
-  });
+    other?.id ?? null,
+    other && current ? `Switched to ${other.name}: ${whyNot(current, mode)}` : null,
+  );
 }

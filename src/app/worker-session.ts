@@ -35,7 +35,7 @@ let loadingModel: Promise<LoadModelResult> | null = null;
 client.onCrash = (error) => {
   // The worker lost its sessions (and its LoRA files); the next generation reloads the model.
   forgetSentLoras();
-  useStore.getState().setSession({ model: null });
+  useStore.getState().modelForgotten();
   loadingModel = null;
   useStore.getState().patchJob({ state: 'error', error: serializeError(error), finishedAt: performance.now() });
 };
@@ -50,15 +50,13 @@ export function onProgress(progress: Progress): void {
   const store = useStore.getState();
   if (progress.kind === 'download') {
     const previous = store.download;
-    store.setSession({
-      download: {
-        file: progress.file,
-        loaded: progress.loaded,
-        total: progress.total,
-        overallLoaded: progress.overall?.loaded ?? progress.loaded,
-        overallTotal: progress.overall?.total ?? progress.total,
-        startedAt: previous?.startedAt ?? performance.now(),
-      },
+    store.downloadProgressed({
+      file: progress.file,
+      loaded: progress.loaded,
+      total: progress.total,
+      overallLoaded: progress.overall?.loaded ?? progress.loaded,
+      overallTotal: progress.overall?.total ?? progress.total,
+      startedAt: previous?.startedAt ?? performance.now(),
     });
   } else if (progress.kind === 'pipeline') {
     store.patchJob({
@@ -68,20 +66,12 @@ export function onProgress(progress: Progress): void {
       totalSteps: progress.totalSteps,
     });
   } else if (progress.kind === 'preview') {
-    const previews = store.previews;
     // Drawn as it arrives: the loop in the worker does not wait for the page.
     showOnCanvas(addPreview(progress.step, progress.pixels, progress.width, progress.height));
-    store.setSession({
-      previews: { steps: [...previews.steps, progress.step], totalSteps: progress.totalSteps, shown: progress.step },
-    });
+    store.previewArrived(progress.step, progress.totalSteps);
   } else if (progress.kind === 'cell') {
     setCell(progress.index, progress.pixels, progress.width, progress.height);
-    const compare = store.compare;
-    if (compare) {
-      store.setSession({
-        compare: { ...compare, cells: compare.cells.map((c, i) => (i === progress.index ? { ...c, done: true } : c)) },
-      });
-    }
+    store.compareCellArrived(progress.index);
   }
 }
 
@@ -104,8 +94,8 @@ function openLinkedModel(): void {
   const clean = new URL(self.location.href);
   clean.searchParams.delete('model');
   history.replaceState(history.state, '', clean.href);
-  if (!findModel(id)) {
-    useStore.getState().setSession({ notice: `This link asks for a model "${id}" that this app does not have.` });
+  if (!findModel(id, useStore.getState().customModels)) {
+    useStore.getState().say(`This link asks for a model "${id}" that this app does not have.`);
     return;
   }
   chooseModel(id, { announce: false });
@@ -114,10 +104,10 @@ function openLinkedModel(): void {
 async function detect(): Promise<void> {
   try {
     const capabilities = await client.request('capabilities', {});
-    useStore.getState().setSession({ capabilities });
+    useStore.getState().capabilitiesFound(capabilities);
     // Until the person picks one: WebGPU on a real GPU, WASM without one or on a software rasteriser.
     if (!useStore.getState().backendChosen) {
-      useStore.setState({ backend: capabilities.webgpu && !capabilities.adapter?.software ? 'webgpu' : 'wasm' });
+      useStore.getState().backendDetected(capabilities.webgpu && !capabilities.adapter?.software ? 'webgpu' : 'wasm');
     }
   } catch (error) {
     useStore.getState().patchJob({ state: 'error', error: toSerialized(error) });
@@ -137,9 +127,7 @@ function hubFor(entry: ModelManifest): string {
   );
   if (!move) return source.hub;
   // Moved on purpose: the model now remembers the new hub, and is not asked about again.
-  useStore.setState((s) => ({
-    customModels: s.customModels.map((m) => (m.id === entry.id ? { ...m, source: { ...source, hub: current } } : m)),
-  }));
+  useStore.getState().customModelChanged({ ...entry, source: { ...source, hub: current } });
   return current;
 }
 
@@ -147,15 +135,15 @@ function hubFor(entry: ModelManifest): string {
 export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult> {
   // A Generate pressed before detection finished must not load on a backend about to be replaced.
   await initialize();
-  const { modelId, backend, model } = useStore.getState();
-  const entry = findModel(modelId);
+  const { modelId, backend, model, customModels } = useStore.getState();
+  const entry = findModel(modelId, customModels);
   if (!entry)
     throw new RemoteError({ name: 'ValidationError', message: `Unknown model "${modelId}".`, field: 'model' });
   if (model && model.modelId === modelId && (model.backend === backend || model.fallbackReason)) return model;
   if (loadingModel) return loadingModel;
   const store = useStore.getState();
   store.patchJob({ state: 'loading', phase: null, step: 0, totalSteps: 0, error: null, startedAt: performance.now() });
-  store.setSession({ download: null });
+  store.downloadProgressed(null);
   // Ask the browser to keep downloaded models under storage pressure (page only; workers cannot ask).
   if (entry.source.kind !== 'app') void navigator.storage?.persist?.().catch(() => false);
   loadingModel = client
@@ -175,15 +163,15 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
     )
     .then((loaded) => {
       const s = useStore.getState();
-      s.setSession({ model: loaded, download: null });
+      s.modelLoaded(loaded);
       void refreshModelCache();
-      if (!s.schedulerChosen && loaded.defaultScheduler) useStore.setState({ scheduler: loaded.defaultScheduler });
+      if (!s.schedulerChosen && loaded.defaultScheduler) s.schedulerDefaulted(loaded.defaultScheduler);
       return loaded;
     })
     .catch((error: unknown) => {
       // The worker releases the old model before loading a new one (two SD models rarely fit in one
       // GPU), so after a failed load nothing is loaded: the next run loads its model again.
-      useStore.getState().setSession({ model: null });
+      useStore.getState().modelForgotten();
       throw error;
     })
     .finally(() => {
@@ -231,7 +219,7 @@ export async function runJob(totalSteps: number, work: (signal: AbortSignal) => 
       client.reset(error);
       forgetSentLoras();
       loadingModel = null;
-      useStore.getState().setSession({ model: null });
+      useStore.getState().modelForgotten();
     }
     if (isCancelled(error))
       useStore.getState().patchJob({ state: 'cancelled', error: null, finishedAt: performance.now() });

@@ -23,7 +23,7 @@ export function Header() {
   const modelId = useStore((s) => s.modelId);
   const cachedIds = useStore((s) => s.cachedModels.map((r) => r.modelId).join('|'));
   // Re-read the catalog when the person's own models change.
-  useStore((s) => s.customModels);
+  const custom = useStore((s) => s.customModels);
   const mode = useStore((s) => s.mode);
   const backend = useStore((s) => s.backend);
   const theme = useStore((s) => s.theme);
@@ -47,7 +47,7 @@ export function Header() {
         <label className="inline">
           <span>Model</span>
           <select data-testid="model" value={modelId} disabled={busy} onChange={(e) => chooseModel(e.target.value)}>
-            {catalog().map((m) => {
+            {catalog(custom).map((m) => {
               const reason = whyNot(m, mode);
               const cached = cachedIds.split('|').includes(m.id);
               return (

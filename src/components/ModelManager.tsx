@@ -80,6 +80,7 @@ function CustomModel() {
 function CacheManager() {
   const records = useStore((s) => s.cachedModels);
   const storage = useStore((s) => s.storage);
+  const custom = useStore((s) => s.customModels);
   useEffect(() => {
     void refreshModelCache();
   }, []);
@@ -97,8 +98,8 @@ function CacheManager() {
       <ul className="plain-list">
         {records.map((r) => (
           <li key={r.modelId} data-testid="model-cache-item" data-model={r.modelId}>
-            <strong>{findModel(r.modelId)?.name ?? r.name}</strong> · {formatBytes(r.bytes)} · {r.files.length} files ·
-            last used {new Date(r.lastUsed).toLocaleString()}{' '}
+            <strong>{findModel(r.modelId, custom)?.name ?? r.name}</strong> · {formatBytes(r.bytes)} · {r.files.length}{' '}
+            files · last used {new Date(r.lastUsed).toLocaleString()}{' '}
             <button type="button" data-testid="model-cache-delete" onClick={() => void deleteCachedModel(r.modelId)}>
               Delete
             </button>

@@ -5,7 +5,7 @@ import { downloadResult } from '../app/gallery-actions';
 import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
 import { MODE_LABELS } from '../models/catalog';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
-import type { DownloadProgress } from '../store/session';
+import type { DownloadProgress } from '../store/model';
 import { formatBytes } from './Header';
 
 function useElapsed(startedAt: number | null, finishedAt: number | null, live: boolean): number {
@@ -157,7 +157,7 @@ function PreviewScrubber() {
           const i = Number(e.target.value);
           const step = previews.steps[i] ?? null;
           showOnCanvas(step === null ? null : previewAt(step));
-          useStore.getState().setSession({ previews: { ...previews, shown: step } });
+          useStore.getState().previewChosen(step);
         }}
       />
       <span data-testid="preview-label">{label}</span>

@@ -23,7 +23,7 @@ export function StrengthSetting({ mode }: { mode: Exclude<Mode, 'txt2img'> }) {
         step={0.01}
         value={Number.isNaN(value) ? 0 : value}
         aria-invalid={invalid || undefined}
-        onChange={(e) => useStore.setState((s) => ({ strength: { ...s.strength, [mode]: Number(e.target.value) } }))}
+        onChange={(e) => useStore.getState().setStrength(mode, Number(e.target.value))}
       />
     </Field>
   );

@@ -211,14 +211,8 @@ export const BUILTIN: readonly ModelManifest[] = [
   SD_TURBO,
 ];
 
-/** Models the person added (repo id or URL), kept with the settings. */
-let custom: readonly ModelManifest[] = [];
-
-export function setCustomModels(models: readonly ModelManifest[]): void {
-  custom = models;
-}
-
-export function catalog(): readonly ModelManifest[] {
+/** The built-in models and the person's own (added by repo id or URL, kept in the settings). */
+export function catalog(custom: readonly ModelManifest[]): readonly ModelManifest[] {
   return [...BUILTIN, ...custom];
 }
 
@@ -235,8 +229,8 @@ const FAMILIES: readonly (readonly ModelManifest[])[] = [
 /** The model a new visitor starts with. */
 export const DEFAULT_MODEL = SHAPES_MODEL;
 
-export function findModel(id: string): CatalogModel | undefined {
-  return catalog().find((m) => m.id === id);
+export function findModel(id: string, custom: readonly ModelManifest[]): CatalogModel | undefined {
+  return catalog(custom).find((m) => m.id === id);
 }
 
 export function supportsMode(model: CatalogModel, mode: AppMode): boolean {
@@ -244,11 +238,11 @@ export function supportsMode(model: CatalogModel, mode: AppMode): boolean {
 }
 
 /** The model to switch to for a mode the current one cannot run (null when it can). */
-export function modelForMode(currentId: string, mode: AppMode): CatalogModel | null {
-  const current = findModel(currentId);
+export function modelForMode(currentId: string, mode: AppMode, custom: readonly ModelManifest[]): CatalogModel | null {
+  const current = findModel(currentId, custom);
   if (current && supportsMode(current, mode)) return null;
   const family = FAMILIES.find((f) => f.some((m) => m.id === currentId)) ?? [];
-  const candidates = [...family, ...(FAMILIES[0] ?? []), ...catalog()];
+  const candidates = [...family, ...(FAMILIES[0] ?? []), ...catalog(custom)];
   return candidates.find((m) => supportsMode(m, mode)) ?? null;
 }
 

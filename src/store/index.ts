@@ -1,26 +1,51 @@
-import { create } from 'zustand';
-import { createJSONStorage, persist } from 'zustand/middleware';
-import { DEFAULT_MODEL, setCustomModels } from '../models/catalog';
-import { createSessionSlice, type SessionSlice } from './session';
+/**
+ * The app's state: the person's settings (persisted) and one slice per concern, each with named
+ * actions. Pixels are not here: canvas/ keeps them, the store keeps handles and numbers.
+ */
+import { create, type StoreApi, type UseBoundStore } from 'zustand';
+import { createJSONStorage, persist, type StateStorage } from 'zustand/middleware';
+import { DEFAULT_MODEL } from '../models/catalog';
+import { createEditorSlice, type EditorSlice } from './editor';
+import { createExploreSlice, type ExploreSlice } from './explore';
+import { createGallerySlice, type GallerySlice } from './gallery';
+import { createJobSlice, type JobSlice } from './job';
+import { createModelSlice, type ModelSlice } from './model';
+import { createNoticeSlice, type NoticeSlice } from './notice';
 import { createSettingsSlice, PERSISTED_SETTINGS, type SettingsSlice } from './settings';
 
-export type AppState = SettingsSlice & SessionSlice;
+export type AppState = SettingsSlice & ModelSlice & JobSlice & EditorSlice & GallerySlice & ExploreSlice & NoticeSlice;
 
-export const useStore = create<AppState>()(
-  persist((...a) => ({ ...createSettingsSlice(...a), ...createSessionSlice(...a) }), {
-    name: 'latent-studio-settings',
-    version: 1,
-    storage: createJSONStorage(() => localStorage),
-    partialize: (state) => ({
-      ...Object.fromEntries(PERSISTED_SETTINGS.map((k) => [k, state[k]])),
-      // A picked folder's blob: URLs end with the visit.
-      customModels: state.customModels.filter((m) => m.source.kind !== 'local'),
-      ...(state.customModels.some((m) => m.id === state.modelId && m.source.kind === 'local')
-        ? { modelId: DEFAULT_MODEL.id }
-        : {}),
-    }),
-  }),
-);
+/** A store over `storage` (the page's localStorage; tests give each test its own). */
+export function createAppStore(storage: () => StateStorage): UseBoundStore<StoreApi<AppState>> {
+  return create<AppState>()(
+    persist(
+      (...a) => ({
+        ...createSettingsSlice(...a),
+        ...createModelSlice(...a),
+        ...createJobSlice(...a),
+        ...createEditorSlice(...a),
+        ...createGallerySlice(...a),
+        ...createExploreSlice(...a),
+        ...createNoticeSlice(...a),
+      }),
+      {
+        name: 'latent-studio-settings',
+        version: 1,
+        storage: createJSONStorage(storage),
+        partialize: (state) => ({
+          ...Object.fromEntries(PERSISTED_SETTINGS.map((k) => [k, state[k]])),
+          // A picked folder's blob: URLs end with the visit.
+          customModels: state.customModels.filter((m) => m.source.kind !== 'local'),
+          ...(state.customModels.some((m) => m.id === state.modelId && m.source.kind === 'local')
+            ? { modelId: DEFAULT_MODEL.id }
+            : {}),
+        }),
+      },
+    ),
+  );
+}
+
+export const useStore = createAppStore(() => localStorage);
 
 /** Narrow selectors, so a component re-renders only for what it shows. */
 export const selectJob = (s: AppState) => s.job;
@@ -29,9 +54,3 @@ export const selectModel = (s: AppState) => s.model;
 export const selectCapabilities = (s: AppState) => s.capabilities;
 export const selectResult = (s: AppState) => s.result;
 export const selectDownload = (s: AppState) => s.download;
-
-// The catalog knows the person's own models too.
-setCustomModels(useStore.getState().customModels);
-useStore.subscribe((s, previous) => {
-  if (s.customModels !== previous.customModels) setCustomModels(s.customModels);
-});

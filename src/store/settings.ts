@@ -47,6 +47,24 @@ export interface SettingsSlice extends SamplingSettings {
   /** Textual-inversion embeddings added, each with the word that calls it (files in IndexedDB). */
   embeddings: EmbeddingSetting[];
   setSetting: <K extends SettingKey>(key: K, value: SettingsSlice[K]) => void;
+  setStrength: (mode: Exclude<Mode, 'txt2img'>, strength: number) => void;
+  /** A mode, and the model to run it with when the current one cannot (`notice` says why). */
+  modeChosen: (mode: AppMode, modelId: string | null, notice: string | null) => void;
+  /** A model's own defaults for steps, guidance and size. */
+  defaultsApplied: (d: { steps: number; guidanceScale: number; width: number; height: number }) => void;
+  /** What the app picks until the person does (the faster backend, the model's own scheduler). */
+  backendDetected: (backend: Backend) => void;
+  schedulerDefaulted: (scheduler: SchedulerName) => void;
+  customModelAdded: (model: ModelManifest) => void;
+  /** Removed; the default model is selected if it was this one. */
+  customModelRemoved: (id: string, fallbackId: string) => void;
+  customModelChanged: (model: ModelManifest) => void;
+  loraAdded: (name: string) => void;
+  loraScaled: (name: string, scale: number) => void;
+  loraRemoved: (name: string) => void;
+  embeddingAdded: (name: string) => void;
+  embeddingTriggerChanged: (name: string, trigger: string) => void;
+  embeddingRemoved: (name: string) => void;
 }
 
 export type SettingKey =
@@ -111,6 +129,28 @@ export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> 
           ? { backend: value as Backend, backendChosen: true }
           : { [key]: value },
     ),
+  setStrength: (mode, strength) => set((s) => ({ strength: { ...s.strength, [mode]: strength } })),
+  modeChosen: (mode, modelId, modelNotice) => set({ mode, modelNotice, ...(modelId ? { modelId } : {}) }),
+  defaultsApplied: ({ steps, guidanceScale, width, height }) => set({ steps, guidanceScale, width, height }),
+  backendDetected: (backend) => set({ backend }),
+  schedulerDefaulted: (scheduler) => set({ scheduler }),
+  customModelAdded: (model) =>
+    set((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== model.id), model] })),
+  customModelRemoved: (id, fallbackId) =>
+    set((s) => ({
+      customModels: s.customModels.filter((m) => m.id !== id),
+      ...(s.modelId === id ? { modelId: fallbackId } : {}),
+    })),
+  customModelChanged: (model) =>
+    set((s) => ({ customModels: s.customModels.map((m) => (m.id === model.id ? model : m)) })),
+  loraAdded: (name) => set((s) => ({ loras: [...s.loras.filter((l) => l.name !== name), { name, scale: 1 }] })),
+  loraScaled: (name, scale) => set((s) => ({ loras: s.loras.map((l) => (l.name === name ? { ...l, scale } : l)) })),
+  loraRemoved: (name) => set((s) => ({ loras: s.loras.filter((l) => l.name !== name) })),
+  embeddingAdded: (name) =>
+    set((s) => ({ embeddings: [...s.embeddings.filter((e) => e.name !== name), { name, trigger: name }] })),
+  embeddingTriggerChanged: (name, trigger) =>
+    set((s) => ({ embeddings: s.embeddings.map((e) => (e.name === name ? { ...e, trigger } : e)) })),
+  embeddingRemoved: (name) => set((s) => ({ embeddings: s.embeddings.filter((e) => e.name !== name) })),
 });
 
 export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [

@@ -110,6 +110,7 @@ describe('the built-in Shapes model draws what it is asked (WASM, as a person cl
     }
   });
 
+  // 20 pictures at 256×256 and a grid of 3: about a minute on this 2-core VM, twice that when busy.
   it('guidance: at 1.0 the prompt is followed less often than at 7.5; the compare grid at 1.1 / 8 / 12', async () => {
     const { page } = session;
     const followed = { 1: 0, 7.5: 0 };
@@ -150,7 +151,7 @@ describe('the built-in Shapes model draws what it is asked (WASM, as a person cl
       expect(follows(image, { prompt: '', shape: 'yellow', background: 'green' })).toBe(true);
     }
     await page.getByTestId('mode-txt2img').click();
-  });
+  }, 300_000);
 
   it('negative prompt: "a circle" with "red" as the negative prompt is red less often', async () => {
     const { page } = session;

@@ -169,13 +169,13 @@ describe('where a model loads from, and which model a mode switches to', () => {
   });
 
   it('switches to the same family first: Shapes to its inpainting and depth UNets, tiny to tiny', () => {
-    expect(modelForMode('shapes-sd', 'inpaint')?.id).toBe('shapes-sd-inpaint');
-    expect(modelForMode('shapes-sd', 'depth2img')?.id).toBe('shapes-sd-depth');
-    expect(modelForMode('shapes-sd-depth', 'txt2img')?.id).toBe('shapes-sd');
-    expect(modelForMode('tiny-sd', 'depth2img')?.id).toBe('tiny-sd-depth');
-    expect(modelForMode('tiny-sd-inpaint', 'compare')?.id).toBe('tiny-sd');
-    expect(modelForMode('tiny-sd', 'inpaint')).toBeNull();
-    expect(modelForMode('sd-turbo', 'inpaint')?.id).toBe('shapes-sd-inpaint');
+    expect(modelForMode('shapes-sd', 'inpaint', [])?.id).toBe('shapes-sd-inpaint');
+    expect(modelForMode('shapes-sd', 'depth2img', [])?.id).toBe('shapes-sd-depth');
+    expect(modelForMode('shapes-sd-depth', 'txt2img', [])?.id).toBe('shapes-sd');
+    expect(modelForMode('tiny-sd', 'depth2img', [])?.id).toBe('tiny-sd-depth');
+    expect(modelForMode('tiny-sd-inpaint', 'compare', [])?.id).toBe('tiny-sd');
+    expect(modelForMode('tiny-sd', 'inpaint', [])).toBeNull();
+    expect(modelForMode('sd-turbo', 'inpaint', [])?.id).toBe('shapes-sd-inpaint');
     expect(DEFAULT_MODEL.id).toBe('shapes-sd');
   });
 

@@ -1,0 +1,81 @@
+/** The job slice: the run in progress or last finished, the picture it made, its previews and grid. */
+import type { StateCreator } from 'zustand';
+import type { SerializedError } from '../core/errors';
+import type { GenerationSettings, Timings } from '../core/generation-settings';
+import type { CompareCell } from '../core/pipeline/compare';
+import type { EncoderLatents } from '../core/pipeline/image-latents';
+import type { PipelinePhase } from '../core/pipeline/options';
+import type { Backend } from '../protocol/messages';
+import type { AppState } from './index';
+
+/**
+ * What the app knows of the picture it shows. `run` is what the worker reported for it; a picture
+ * opened from the gallery or a compare cell has none (its settings say what made it, not how long).
+ */
+export interface ResultRecord {
+  settings: GenerationSettings;
+  encoderLatents: EncoderLatents | null;
+  /** The part of the prompt cut past CLIP's 77 tokens. */
+  truncated: string;
+  run: { backend: Backend; totalMs: number; timings: Timings } | null;
+}
+
+export type JobState = 'idle' | 'loading' | 'generating' | 'done' | 'error' | 'cancelled';
+
+export interface Job {
+  /** Counts Generate presses, so a watcher can tell this run's outcome from the last one's. */
+  run: number;
+  state: JobState;
+  phase: PipelinePhase | null;
+  step: number;
+  totalSteps: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: SerializedError | null;
+}
+
+export interface JobSlice {
+  job: Job;
+  /** The picture on the result canvas (its pixels live there): its settings and how it was made. */
+  result: (ResultRecord & { version: number }) | null;
+  /** Steps with a preview image in canvas/previews, and which one is shown (null = the final image). */
+  previews: { steps: number[]; totalSteps: number; shown: number | null };
+  /** The compare grid: what each cell is and whether its image has arrived (pixels in canvas/compare-cells). */
+  compare: { run: number; settings: GenerationSettings; cells: (CompareCell & { done: boolean })[] } | null;
+  patchJob: (patch: Partial<Job>) => void;
+  /** A new picture on the result canvas; the final image is shown, not a preview. */
+  resultShown: (record: ResultRecord) => void;
+  previewsCleared: () => void;
+  previewArrived: (step: number, totalSteps: number) => void;
+  /** Which preview step is shown (null: the final image). */
+  previewChosen: (step: number | null) => void;
+  compareStarted: (settings: GenerationSettings, cells: CompareCell[]) => void;
+  compareCellArrived: (index: number) => void;
+}
+
+const NO_PREVIEWS = { steps: [], totalSteps: 0, shown: null };
+
+export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set) => ({
+  job: { run: 0, state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
+  result: null,
+  previews: NO_PREVIEWS,
+  compare: null,
+  patchJob: (patch) => set((s) => ({ job: { ...s.job, ...patch } })),
+  resultShown: (record) =>
+    set((s) => ({
+      result: { version: (s.result?.version ?? 0) + 1, ...record },
+      previews: { ...s.previews, shown: null },
+    })),
+  previewsCleared: () => set({ previews: NO_PREVIEWS }),
+  previewArrived: (step, totalSteps) =>
+    set((s) => ({ previews: { steps: [...s.previews.steps, step], totalSteps, shown: step } })),
+  previewChosen: (shown) => set((s) => ({ previews: { ...s.previews, shown } })),
+  compareStarted: (settings, cells) =>
+    set((s) => ({ compare: { run: s.job.run, settings, cells: cells.map((c) => ({ ...c, done: false })) } })),
+  compareCellArrived: (index) =>
+    set((s) =>
+      s.compare
+        ? { compare: { ...s.compare, cells: s.compare.cells.map((c, i) => (i === index ? { ...c, done: true } : c)) } }
+        : {},
+    ),
+});

@@ -1,0 +1,57 @@
+/** The model slice: what this machine offers, the model in the worker, its download and the cache. */
+import type { StateCreator } from 'zustand';
+import type { Capabilities, LoadModelResult } from '../protocol/messages';
+import type { CachedModelRecord } from '../storage/model-cache';
+import type { AppState } from './index';
+
+export interface DownloadProgress {
+  file: string;
+  loaded: number;
+  total: number | null;
+  /** All of the model's files so far, and when the download began (for speed and time left). */
+  overallLoaded: number;
+  overallTotal: number | null;
+  startedAt: number;
+}
+
+export interface ModelSlice {
+  capabilities: Capabilities | null;
+  /** The model loaded in the worker (null: none, or it must be loaded again). */
+  model: LoadModelResult | null;
+  download: DownloadProgress | null;
+  /** Models in Cache Storage, and the site's storage use against its quota. */
+  cachedModels: CachedModelRecord[];
+  storage: { usage: number; quota: number } | null;
+  /** A problem adding a custom model. */
+  customModelError: string | null;
+  /** A problem adding a LoRA file. */
+  loraError: string | null;
+  /** Why the app switched models on a mode change, shown once. */
+  modelNotice: string | null;
+  capabilitiesFound: (capabilities: Capabilities) => void;
+  modelLoaded: (model: LoadModelResult) => void;
+  /** The worker has no model any more (a failed load, a crash, a lost device). */
+  modelForgotten: () => void;
+  downloadProgressed: (download: DownloadProgress | null) => void;
+  cacheListed: (records: CachedModelRecord[], storage: { usage: number; quota: number } | null) => void;
+  customModelFailed: (message: string | null) => void;
+  loraFailed: (message: string | null) => void;
+}
+
+export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
+  capabilities: null,
+  model: null,
+  download: null,
+  cachedModels: [],
+  storage: null,
+  customModelError: null,
+  loraError: null,
+  modelNotice: null,
+  capabilitiesFound: (capabilities) => set({ capabilities }),
+  modelLoaded: (model) => set({ model, download: null }),
+  modelForgotten: () => set({ model: null }),
+  downloadProgressed: (download) => set({ download }),
+  cacheListed: (cachedModels, storage) => set({ cachedModels, storage }),
+  customModelFailed: (customModelError) => set({ customModelError }),
+  loraFailed: (loraError) => set({ loraError }),
+});
