@@ -1,36 +1,25 @@
-import { paintCanvas } from './paint';
-
-/** The compare grid's images, by cell index; each cell's canvas registers here and is drawn on arrival. */
-let images = new Map<number, ImageData>();
-const canvases = new Map<number, HTMLCanvasElement>();
-
-function draw(index: number): void {
-  paintCanvas(canvases.get(index) ?? null, images.get(index) ?? null);
-}
+/** The compare grid's images, by cell index; each cell's canvas attaches and is drawn on arrival. */
+import { pictureOf, surfaces } from './surfaces';
 
 export function registerCellCanvas(index: number, element: HTMLCanvasElement | null): void {
-  if (element) canvases.set(index, element);
-  else canvases.delete(index);
-  draw(index);
+  surfaces.attach(`cell:${index}`, element);
 }
 
 export function clearCells(): void {
-  images = new Map();
-  for (const index of canvases.keys()) draw(index);
+  surfaces.clear('cell:');
 }
 
 export function setCell(index: number, pixels: ArrayBuffer, width: number, height: number): void {
-  images.set(index, new ImageData(new Uint8ClampedArray(pixels), width, height));
-  draw(index);
+  surfaces.set(`cell:${index}`, pictureOf(pixels, width, height));
 }
 
 export function cellImage(index: number): ImageData | null {
-  return images.get(index) ?? null;
+  return surfaces.get(`cell:${index}`);
 }
 
 /** The whole grid as one picture, each cell under a label, for export. */
 export function gridImage(labels: string[], columns: number): ImageData | null {
-  const cells = labels.map((_, i) => images.get(i));
+  const cells = labels.map((_, i) => surfaces.get(`cell:${i}`) ?? undefined);
   const first = cells.find((c): c is ImageData => c !== undefined);
   if (!first) return null;
   const w = first.width;

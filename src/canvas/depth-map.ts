@@ -1,33 +1,25 @@
 /**
  * The depth map depth2img conditions on: its float values (sent to the worker) and a grey picture
- * (shown on the depth-map canvas), kept outside the store like every other pixel buffer.
+ * (the "depth" surface), kept outside the store like every other pixel buffer.
  */
 import { planeToRgba, rgbaLuma, type Plane } from '../core/image-ops';
-import { paintCanvas } from './paint';
+import { surfaces } from './surfaces';
 
+/** The numbers behind the picture: what the worker conditions on. */
 let plane: Plane | null = null;
-let picture: ImageData | null = null;
-let canvas: HTMLCanvasElement | null = null;
-
-function draw(): void {
-  paintCanvas(canvas, picture);
-}
 
 export function registerDepthCanvas(element: HTMLCanvasElement | null): void {
-  canvas = element;
-  draw();
+  surfaces.attach('depth', element);
 }
 
 export function setDepth(values: Float32Array, pixels: Uint8ClampedArray, width: number, height: number): void {
   plane = { width, height, data: values };
-  picture = new ImageData(new Uint8ClampedArray(pixels), width, height);
-  draw();
+  surfaces.set('depth', new ImageData(new Uint8ClampedArray(pixels), width, height));
 }
 
 export function clearDepth(): void {
   plane = null;
-  picture = null;
-  draw();
+  surfaces.set('depth', null);
 }
 
 /** A copy for the worker (the request transfers it), or null to let the worker estimate one. */

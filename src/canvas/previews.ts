@@ -2,18 +2,18 @@
  * Preview images from the denoising loop (predicted clean image every k steps), kept for the
  * scrubber after the run. Drawn on the result canvas without replacing the final result.
  */
-let images: { step: number; image: ImageData }[] = [];
+import { pictureOf, surfaces } from './surfaces';
 
 export function clearPreviews(): void {
-  images = [];
+  surfaces.clear('preview:');
 }
 
 export function addPreview(step: number, pixels: ArrayBuffer, width: number, height: number): ImageData {
-  const image = new ImageData(new Uint8ClampedArray(pixels), width, height);
-  images.push({ step, image });
+  const image = pictureOf(pixels, width, height);
+  surfaces.set(`preview:${step}`, image);
   return image;
 }
 
 export function previewAt(step: number): ImageData | null {
-  return images.find((p) => p.step === step)?.image ?? null;
+  return surfaces.get(`preview:${step}`);
 }

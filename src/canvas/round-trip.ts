@@ -1,19 +1,33 @@
 /** The explore view's VAE round trip: each latent channel as a grey picture, and the reconstruction. */
+import { surfaces } from './surfaces';
+
 export interface RoundTripImages {
   channels: ImageData[];
   reconstruction: ImageData;
 }
 
-let current: RoundTripImages | null = null;
-const listeners = new Set<() => void>();
-
-export function onRoundTripChange(listener: () => void): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
+/** The last round trip's pictures: its latent channels are `latent:0`, `latent:1`, … */
+export function roundTripImages(): RoundTripImages | null {
+  const reconstruction = surfaces.get('reconstruction');
+  if (!reconstruction) return null;
+  const channels: ImageData[] = [];
+  for (let c = 0; ; c++) {
+    const image = surfaces.get(`latent:${c}`);
+    if (!image) break;
+    channels.push(image);
+  }
+  return { channels, reconstruction };
 }
 
-export function roundTripImages(): RoundTripImages | null {
-  return current;
+/** Called when a new round trip's pictures are in (its reconstruction is set last). */
+export function onRoundTripChange(listener: () => void): () => void {
+  let last = surfaces.get('reconstruction');
+  return surfaces.subscribe(() => {
+    const now = surfaces.get('reconstruction');
+    if (now === last) return;
+    last = now;
+    listener();
+  });
 }
 
 /** Scaled latents [c, h, w] → one min–max normalised grey image per channel. */
@@ -43,6 +57,7 @@ export function setRoundTrip(
     }
     images.push(image);
   }
-  current = { channels: images, reconstruction };
-  for (const listener of listeners) listener();
+  surfaces.clear('latent:');
+  images.forEach((image, c) => surfaces.set(`latent:${c}`, image));
+  surfaces.set('reconstruction', reconstruction);
 }
