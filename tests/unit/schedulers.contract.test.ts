@@ -126,3 +126,29 @@ afterAll(() => {
   const report = Object.fromEntries([...worst].map(([k, v]) => [k, Number(v.toExponential(2))]));
   console.info('largest relative error per scheduler:', JSON.stringify(report));
 });
+
+describe('Karras sigmas (no diffusers golden here: checked by their definition)', () => {
+  const config = {
+    beta_start: 0.00085,
+    beta_end: 0.012,
+    beta_schedule: 'scaled_linear',
+    use_karras_sigmas: true,
+  };
+  it.each(['euler', 'lms', 'dpmpp-2m'] as const)('%s: from the largest train sigma to the smallest, then 0', (name) => {
+    const karras = createScheduler(name, config);
+    karras.setTimesteps(10);
+    const sigmas = karras.sigmas!;
+    expect(sigmas).toHaveLength(11);
+    // The ends are the train schedule's largest and smallest sigmas, √((1−ᾱ)/ᾱ) at t = 999 and t = 0.
+    const trainSigma = (t: number) => Math.sqrt((1 - karras.alphasCumprod[t]!) / karras.alphasCumprod[t]!);
+    expect(sigmas[0]).toBeCloseTo(trainSigma(999), 3);
+    expect(sigmas[9]).toBeCloseTo(trainSigma(0), 4);
+    expect(sigmas[10]).toBe(0);
+    for (let i = 1; i < 10; i++) expect(sigmas[i]!).toBeLessThan(sigmas[i - 1]!);
+    // ρ = 7: σ_i^(1/7) is evenly spaced.
+    const roots = Array.from(sigmas.subarray(0, 10), (s) => s ** (1 / 7));
+    for (let i = 2; i < 10; i++) expect(roots[i]! - roots[i - 1]!).toBeCloseTo(roots[1]! - roots[0]!, 4);
+    // Each timestep is where its sigma falls in the train schedule, descending.
+    for (let i = 1; i < 10; i++) expect(karras.timesteps[i]!).toBeLessThan(karras.timesteps[i - 1]!);
+  });
+});

@@ -4,16 +4,7 @@ import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
 import { ConfigReader } from './config';
 import { noiseScheduleFromConfig } from './noise-schedule';
-import {
-  arange,
-  indexForTimestep,
-  interpAtPositions,
-  karrasSigmas,
-  linspace,
-  roundHalfEven,
-  sigmaToT,
-  trainSigmas,
-} from './numpy';
+import { arange, indexForTimestep, linspace, roundHalfEven, scheduleSigmas, trainSigmas } from './numpy';
 import type { PredictionType, Scheduler, SchedulerConfigJson, TimestepSpacing } from './types';
 
 const f32 = Math.fround;
@@ -122,21 +113,15 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     } else {
       timesteps = arange(lastTimestep, 0, -this.numTrain / n).map((t) => roundHalfEven(t) - 1);
     }
-    let sigmas: number[];
-    if (this.useKarras) {
-      const logSigmas = this.trainSigmaTable.map(Math.log);
-      const table = this.trainSigmaTable;
-      sigmas = karrasSigmas(table[0]!, table[table.length - 1]!, n);
-      timesteps = sigmas.map((s) => {
-        const t = sigmaToT(s, logSigmas);
-        return this.betaSchedule === 'squaredcos_cap_v2' ? Math.trunc(t) : roundHalfEven(t);
-      });
-    } else {
-      sigmas = timesteps.map((t) => interpAtPositions(t, this.trainSigmaTable));
-    }
-    const last = this.finalSigma === 'zero' ? 0 : this.trainSigmaTable[0]!;
-    this.sigmas = Float32Array.from([...sigmas, last]);
-    this.timesteps = timesteps;
+    const table = this.trainSigmaTable;
+    const karras = this.useKarras
+      ? {
+          min: table[0]!,
+          max: table[table.length - 1]!,
+          round: this.betaSchedule === 'squaredcos_cap_v2' ? Math.trunc : roundHalfEven,
+        }
+      : null;
+    ({ timesteps: this.timesteps, sigmas: this.sigmas } = scheduleSigmas(timesteps, table, this.finalSigma, karras));
     this.modelOutputs = Array.from({ length: this.solverOrder }, () => null);
     this.lowerOrderNums = 0;
     this.index.reset();

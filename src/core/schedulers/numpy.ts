@@ -61,6 +61,30 @@ export function karrasSigmas(sigmaMin: number, sigmaMax: number, num: number): n
   return linspace(0, 1, num).map((r) => (maxInv + r * (minInv - maxInv)) ** rho);
 }
 
+/**
+ * The sigmas of a k-diffusion style schedule (the sigma family and DPM-Solver): the train sigmas
+ * interpolated at the spaced timesteps, or Karras's between `karras.min` and `karras.max` with the
+ * (rounded) timesteps they fall at; then the final sigma (0, or the smallest train sigma).
+ */
+export function scheduleSigmas(
+  timesteps: number[],
+  trainTable: Float32Array,
+  finalSigma: 'zero' | 'sigma_min',
+  karras: { min: number; max: number; round: (t: number) => number } | null,
+): { timesteps: number[]; sigmas: Float32Array } {
+  let sigmas: number[];
+  let ts = timesteps;
+  if (karras) {
+    const logSigmas = trainTable.map(Math.log);
+    sigmas = karrasSigmas(karras.min, karras.max, timesteps.length);
+    ts = sigmas.map((s) => karras.round(sigmaToT(s, logSigmas)));
+  } else {
+    sigmas = timesteps.map((t) => interpAtPositions(t, trainTable));
+  }
+  const last = finalSigma === 'zero' ? 0 : trainTable[0]!;
+  return { timesteps: ts, sigmas: Float32Array.from([...sigmas, last]) };
+}
+
 /** Spaced timesteps descending, as the DDPM-family schedulers compute them (integers). */
 export function spacedTimesteps(
   spacing: 'linspace' | 'leading' | 'trailing',

@@ -8,10 +8,9 @@ import {
   arange,
   indexForTimestep,
   interpAtPositions,
-  karrasSigmas,
   linspace,
   roundHalfEven,
-  sigmaToT,
+  scheduleSigmas,
   trainSigmas,
 } from './numpy';
 import type { PredictionType, SchedulerConfigJson, TimestepSpacing } from './types';
@@ -100,15 +99,17 @@ export abstract class SigmaScheduler {
     } else {
       timesteps = arange(train, 0, -train / n).map((t) => roundHalfEven(t) - 1);
     }
-    let sigmas = timesteps.map((t) => interpAtPositions(t, this.trainSigmaTable));
-    if (this.useKarras) {
-      const logSigmas = this.trainSigmaTable.map(Math.log);
-      sigmas = karrasSigmas(this.sigmaMin ?? sigmas[sigmas.length - 1]!, this.sigmaMax ?? sigmas[0]!, n);
-      timesteps = sigmas.map((s) => f32(sigmaToT(s, logSigmas)));
-    }
-    const last = this.finalSigma === 'zero' ? 0 : this.trainSigmaTable[0]!;
-    this.sigmas = Float32Array.from([...sigmas, last]);
-    this.timesteps = timesteps;
+    // Karras's range defaults to the interpolated schedule's own ends.
+    const ends = () => [0, timesteps.length - 1].map((i) => interpAtPositions(timesteps[i]!, this.trainSigmaTable));
+    const karras = this.useKarras
+      ? { min: this.sigmaMin ?? ends()[1]!, max: this.sigmaMax ?? ends()[0]!, round: f32 }
+      : null;
+    ({ timesteps: this.timesteps, sigmas: this.sigmas } = scheduleSigmas(
+      timesteps,
+      this.trainSigmaTable,
+      this.finalSigma,
+      karras,
+    ));
     let max = 0;
     for (const s of this.sigmas) max = Math.max(max, s);
     this.initNoiseSigma = this.spacing === 'leading' ? f32(Math.sqrt(f32(f32(max * max) + 1))) : max;
