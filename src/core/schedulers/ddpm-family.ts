@@ -1,3 +1,4 @@
+import { requireStepCount } from './steps';
 import { SchedulerError } from '../errors';
 import { assertSameLength } from '../tensor';
 import { ConfigReader } from './config';
@@ -49,13 +50,9 @@ export abstract class AlphaScheduler {
   }
 
   protected requireSteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
-      throw new SchedulerError(`Number of inference steps must be a positive integer, got ${numInferenceSteps}.`);
-    }
-    if (numInferenceSteps > this.numTrainTimesteps) {
-      throw new SchedulerError(
-        `${numInferenceSteps} inference steps cannot exceed the ${this.numTrainTimesteps} steps the model was trained with.`,
-      );
-    }
+    requireStepCount(numInferenceSteps, {
+      max: this.numTrainTimesteps,
+      what: `the ${this.numTrainTimesteps} steps the model was trained with`,
+    });
   }
 }

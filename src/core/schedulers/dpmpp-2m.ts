@@ -1,3 +1,4 @@
+import { requireStepCount } from './steps';
 import { StepIndex } from './step-index';
 import { predictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
@@ -88,9 +89,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
 
   setTimesteps(numInferenceSteps: number): void {
     const n = numInferenceSteps;
-    if (!Number.isInteger(n) || n < 1) {
-      throw new SchedulerError(`Number of inference steps must be a positive integer, got ${n}.`);
-    }
+    requireStepCount(n);
     // λ_t = log α_t − log σ_t is decreasing in t; clip the schedule where it falls below the floor.
     let clipped = 0;
     const lambdas = this.alphasCumprod.map((a) =>

@@ -1,3 +1,4 @@
+import { requireStepCount } from './steps';
 import { StepIndex } from './step-index';
 import { sigmaPredictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
@@ -83,9 +84,7 @@ export abstract class SigmaScheduler {
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
-      throw new SchedulerError(`Number of inference steps must be a positive integer, got ${numInferenceSteps}.`);
-    }
+    requireStepCount(numInferenceSteps);
     const n = numInferenceSteps;
     const train = this.numTrainTimesteps;
     let timesteps: number[];
