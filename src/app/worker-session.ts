@@ -142,6 +142,13 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
   if (model && model.modelId === modelId && (model.backend === backend || model.fallbackReason)) return model;
   if (loadingModel) return loadingModel;
   const store = useStore.getState();
+  // A load outside a run (explore's tokens, a depth estimate) gives the job back as it was when it
+  // ends: nothing else would move it on from "loading", and Generate would stay disabled.
+  const before = signal === undefined ? store.job : null;
+  const settle = (): void => {
+    const { job, patchJob } = useStore.getState();
+    if (before && job.state === 'loading' && job.run === before.run) patchJob(before);
+  };
   store.patchJob({ state: 'loading', phase: null, step: 0, totalSteps: 0, error: null, startedAt: performance.now() });
   store.downloadProgressed(null);
   // Ask the browser to keep downloaded models under storage pressure (page only; workers cannot ask).
@@ -166,12 +173,14 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
       s.modelLoaded(loaded);
       void refreshModelCache();
       if (!s.schedulerChosen && loaded.defaultScheduler) s.schedulerDefaulted(loaded.defaultScheduler);
+      settle();
       return loaded;
     })
     .catch((error: unknown) => {
       // The worker releases the old model before loading a new one (two SD models rarely fit in one
       // GPU), so after a failed load nothing is loaded: the next run loads its model again.
       useStore.getState().modelForgotten();
+      settle();
       throw error;
     })
     .finally(() => {

@@ -24,6 +24,37 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
     );
   const cacheCount = async () => Number(await session.page.getByTestId('model-cache').getAttribute('data-count'));
   const errorText = () => session.page.getByTestId('error').textContent();
+  /** The "Models and storage" panel open (a reload closes it). */
+  const openModelsPanel = async () => {
+    const panel = session.page.getByTestId('models-panel');
+    if (!(await panel.evaluate((el) => (el as HTMLDetailsElement).open))) await panel.locator('summary').click();
+  };
+  /** This file's hub model in the model list (added by repo id if it is not). */
+  const ensureAdded = async () => {
+    const { page } = session;
+    await openModelsPanel();
+    if ((await page.getByTestId('model').locator(`option[value="${MODEL_ID}"]`).count()) > 0) return;
+    await page.getByTestId('custom-model-input').fill(REPO);
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(MODEL_ID);
+  };
+  /** No model in the cache (the clear button shows only when there is one). */
+  const clearCache = async () => {
+    const clear = session.page.getByTestId('model-cache-clear');
+    if ((await clear.count()) > 0) await clear.click();
+    await expect.poll(cacheCount).toBe(0);
+  };
+  /** This file's hub model added, selected and in the cache, whatever the tests before left. */
+  const ensureCached = async () => {
+    const { page } = session;
+    await openModelsPanel();
+    if ((await cached(unetUrl())) && (await page.getByTestId('model').inputValue()) === MODEL_ID) return;
+    await page.getByTestId('custom-model-input').fill(REPO);
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(MODEL_ID);
+    expect(await generate(page)).toBe('done');
+    await expect.poll(() => cached(unetUrl())).toBe(true);
+  };
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -93,6 +124,7 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   it('a second visit loads from the cache with the hub stopped', async () => {
     const { page } = session;
+    await ensureCached();
     await hub.stop();
     await page.reload();
     await setSettings(page, { backend: 'wasm' });
@@ -103,7 +135,8 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   it('the cache manager deletes the model', async () => {
     const { page } = session;
-    await page.getByTestId('models-panel').locator('summary').click();
+    await ensureCached();
+    await openModelsPanel();
     await expect.poll(cacheCount).toBe(1);
     await page.getByTestId('model-cache-delete').click();
     await expect.poll(cacheCount).toBe(0);
@@ -112,6 +145,8 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   it('a truncated file gives a clear error and caches nothing; the retry works once the server is fixed', async () => {
     const { page } = session;
+    await ensureAdded();
+    await clearCache();
     // A fresh load is needed: switch away and back so the worker drops the loaded copy.
     await page.getByTestId('model').selectOption('tiny-sd');
     expect(await generate(page)).toBe('done');
@@ -129,8 +164,8 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   it('a stalled connection and a wrong size are reported; a damaged cache entry is removed and downloaded again', async () => {
     const { page } = session;
-    await page.getByTestId('model-cache-clear').click();
-    await expect.poll(cacheCount).toBe(0);
+    await ensureAdded();
+    await clearCache();
     await page.getByTestId('model').selectOption('tiny-sd');
     expect(await generate(page)).toBe('done');
     await page.getByTestId('model').selectOption(MODEL_ID);
@@ -163,7 +198,8 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   it('cancel during a download caches nothing', async () => {
     const { page } = session;
-    await page.getByTestId('model-cache-clear').click();
+    await ensureAdded();
+    await clearCache();
     await page.getByTestId('model').selectOption('tiny-sd');
     expect(await generate(page)).toBe('done');
     await page.getByTestId('model').selectOption(MODEL_ID);
@@ -189,6 +225,9 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   it('a model folder picked from disk loads in place, with no download', async () => {
     const { page } = session;
+    // A result to start the inpainting from, made with the built-in model.
+    await page.getByTestId('model').selectOption('tiny-sd');
+    expect(await generate(page)).toBe('done');
     const before = hub.requests.length;
     await page.getByTestId('local-model-input').setInputFiles(`${MODELS_DIR}tiny-sd-inpaint`);
     await expect.poll(() => page.getByTestId('model').inputValue()).toBe('local:tiny-sd-inpaint');

@@ -55,6 +55,15 @@ describe('image modes in the browser', () => {
   });
   afterAll(async () => session?.close());
 
+  /** A mode with this file's start picture, whatever the tests before left (each test starts here). */
+  async function startFrom(page: Session['page'], mode: 'img2img' | 'inpaint' | 'depth2img'): Promise<void> {
+    await page.getByTestId(`mode-${mode}`).click();
+    await expect.poll(() => page.getByTestId('image-input').isVisible()).toBe(true);
+    if (/start\.png/.test((await page.getByTestId('init-image-info').textContent()) ?? '')) return;
+    await page.getByTestId('init-image-input').setInputFiles(inputPath);
+    await expect.poll(() => page.getByTestId('init-image-info').textContent()).toMatch(/start\.png · 128×128/);
+  }
+
   it('img2img: the result differs from the picture and depends on strength', async () => {
     const { page } = session;
     await page.getByTestId('mode-img2img').click();
@@ -82,7 +91,7 @@ describe('image modes in the browser', () => {
 
   it('inpaint: stroke, undo, stroke, invert; outside the mask stays the picture, inside changes', async () => {
     const { page } = session;
-    await page.getByTestId('mode-inpaint').click();
+    await startFrom(page, 'inpaint');
     // The 4-channel model can inpaint by blending, but the dedicated 9-channel one is preferred.
     await expect.poll(() => page.getByTestId('model').inputValue()).toBe('tiny-sd');
     await page.getByTestId('model').selectOption('tiny-sd-inpaint');
@@ -153,7 +162,7 @@ describe('image modes in the browser', () => {
 
   it('depth2img: estimates and shows a depth map, then makes an image', async () => {
     const { page } = session;
-    await page.getByTestId('mode-depth2img').click();
+    await startFrom(page, 'depth2img');
     await expect.poll(() => page.getByTestId('model').inputValue()).toBe('tiny-sd-depth');
     await expect.poll(() => page.getByTestId('model-notice').textContent()).toMatch(/Switched to Tiny SD depth/);
     expect(await page.getByTestId('depth-map').getAttribute('data-source')).toBe('none');
@@ -170,6 +179,7 @@ describe('image modes in the browser', () => {
 
   it('a file that is not an image, or not decodable, gives a clear message and the app keeps working', async () => {
     const { page } = session;
+    await startFrom(page, 'img2img');
     await page.getByTestId('init-image-input').setInputFiles(textPath);
     await expect
       .poll(() => page.getByTestId('image-error').textContent())
@@ -186,7 +196,9 @@ describe('image modes in the browser', () => {
 
   it('takes a start image from a drop, a paste, or the last result', async () => {
     const { page } = session;
-    await page.getByTestId('mode-img2img').click();
+    // A result to take, made with this file's seed.
+    await startFrom(page, 'img2img');
+    expect(await generate(page)).toBe('done');
     const png = encodePng(
       SIZE,
       SIZE,
@@ -215,6 +227,7 @@ describe('image modes in the browser', () => {
 
   it('all three modes also run on WebGPU', async () => {
     const { page } = session;
+    await startFrom(page, 'img2img');
     await setSettings(page, { backend: 'webgpu', width: 64, height: 64, steps: 4 });
     for (const [mode, model] of [
       ['img2img', 'tiny-sd'],

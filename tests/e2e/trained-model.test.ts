@@ -237,7 +237,11 @@ describe('the built-in Shapes model draws what it is asked (WASM, as a person cl
 
   it('depth2img without a depth map: the silhouette estimator finds the shape in the start image', async () => {
     const { page } = session;
-    await page.getByTestId('depth-clear').click();
+    // Its own mode and strength, and no depth map, whatever the tests before it left.
+    await page.getByTestId('mode-depth2img').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe('shapes-sd-depth');
+    await setRange(page, 'strength', 1);
+    if (await page.getByTestId('depth-clear').isEnabled()) await page.getByTestId('depth-clear').click();
     const side = 256;
     const start = picture(side, [20, 20, 20], { colour: [245, 225, 30], r: 0.22 });
     await page.getByTestId('init-image-input').setInputFiles(writePng('shapes-depth-yellow-disc.png', side, start));

@@ -53,6 +53,13 @@ describe('txt2img in the browser', () => {
   });
 
   it('makes the same image as onnxruntime-node for the same inputs (one pipeline, two runtimes)', async () => {
+    const { page } = session;
+    // The browser's picture for these settings: the one the test before made, or made here.
+    if (!images.has('wasm-256')) {
+      await setSettings(page, { ...SMALL, backend: 'wasm', width: 256, height: 256, steps: 10 });
+      expect(await generate(page)).toBe('done');
+      images.set('wasm-256', (await canvasPixels(page)).pixels);
+    }
     const { models, schedulerConfig } = await loadTinyModels();
     const node = await txt2img(
       models,
@@ -93,6 +100,8 @@ describe('txt2img in the browser', () => {
 
   it('runs the models in the worker, not the page', async () => {
     const { page } = session;
+    await setSettings(page, { ...SMALL, backend: 'wasm', width: 64, height: 64, steps: 2 });
+    expect(await generate(page)).toBe('done');
     const pageFiles = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
     expect(pageFiles.some((n) => /\.onnx$|\.wasm$/.test(n))).toBe(false);
     const [worker] = page.workers();
