@@ -5,6 +5,7 @@ import { createAppStore } from '../../src/store';
 import type { LoadModelResult } from '../../src/protocol/messages';
 import { DEFAULT_MODEL, findModel } from '../../src/models/catalog';
 import { settingsFromStore, resultRecord } from '../../src/app/generation';
+import { fakeModels } from '../helpers/fake-models';
 
 /** What persist writes, readable by the test. */
 function memoryStorage(): StateStorage & { saved: Map<string, string> } {
@@ -31,14 +32,7 @@ const loaded = (modelId: string): LoadModelResult => ({
   adapter: null,
   defaultScheduler: 'pndm',
   schedulerConfig: {},
-  info: {
-    vaeScalingFactor: 0.18215,
-    latentChannels: 4,
-    unetBatch: 'any',
-    unetInChannels: 4,
-    guidanceEmbedDim: null,
-    fixedLatentSize: null,
-  },
+  info: fakeModels().info,
   loadMs: 1,
   bytes: 2,
 });
