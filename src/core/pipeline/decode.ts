@@ -6,7 +6,7 @@ import type { Models } from './models';
 import { throwIfAborted, type PipelineOptions } from './options';
 
 /** Unscale the latents, decode, check for NaN/black output, convert to RGBA. */
-export async function decodeLatents(models: Models, latents: Tensor): Promise<RgbaImage> {
+async function decodeLatents(models: Models, latents: Tensor): Promise<RgbaImage> {
   if (!allFinite(latents.data)) {
     throw new NumericalError(
       'The latents became NaN or infinite during denoising, so there is no image to show. The usual causes are fp16 weights overflowing (try the fp32 weights or a smaller size) and a scheduler setting that divides by zero (try another scheduler or fewer steps).',

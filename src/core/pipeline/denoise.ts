@@ -14,7 +14,7 @@ import { guidanceWeights } from './step-graph';
  * One noise prediction with classifier-free guidance: both halves in one batch-2 UNet call when
  * the model allows it, two calls otherwise, and the conditional half alone when g ≤ 1.
  */
-export async function predictNoise(
+async function predictNoise(
   models: Models,
   latentInput: Tensor,
   t: number,
