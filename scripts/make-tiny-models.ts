@@ -9,24 +9,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clipVocabulary, EOS, specialTokensMap, tokenizerConfig, tokenizerJson } from './tiny-models/clip-tokenizer.ts';
+import { SD_SCHEDULER_CONFIG } from '../src/core/schedulers/sd-scheduler.ts';
 import { depthEstimator, textEncoder, unet, vaeDecoder, vaeEncoder } from './tiny-models/sd-components.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const modelsDir = resolve(process.argv[2] ?? join(root, 'public/models'));
 
-const SCHEDULER_CONFIG = {
-  _class_name: 'PNDMScheduler',
-  _diffusers_version: '0.31.0',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  clip_sample: false,
-  trained_betas: null,
-};
+const SCHEDULER_CONFIG = { ...SD_SCHEDULER_CONFIG, _diffusers_version: '0.31.0', trained_betas: null };
 
 function writer(dir: string): (path: string, data: Uint8Array | string | object) => void {
   return (path, data) => {

@@ -16,6 +16,8 @@ const isNotFound = (error: unknown): boolean => error instanceof ModelError && /
 
 /** The big files a plan downloads: ONNX graphs with their external data, or each checkpoint part's preferred weights. */
 export function plannedFiles(components: PlanComponents): FileRef[] {
+  // A picked checkpoint file is read in place, not downloaded.
+  if (components.format === 'single-file') return [];
   if (components.format === 'safetensors') {
     return [components.textEncoder, components.unet, components.vae].flatMap((p) => p.weights.slice(0, 1));
   }

@@ -6,17 +6,19 @@
 import { ort, ortFor, pinWasmPaths } from './ort-env';
 import { ModelError } from '../src/core/errors';
 import { schedulerNameForConfig } from '../src/core/schedulers';
-import type { CheckpointPartRef, LoadPlan } from '../src/protocol/load-plan';
+import type { CheckpointPartRef, FileRef, LoadPlan, PlanComponents, SingleFilePlan } from '../src/protocol/load-plan';
 import { deleteFile, listRecords, writeRecord } from '../src/storage/model-cache';
 import type { AdapterInfo, LoadModelParams, Progress } from '../src/protocol/messages';
 import { describeAdapter, detectCapabilities, requestAdapter } from './capabilities';
 import type { LoadedModel } from './handler';
 import { gpuMemory } from './gpu-memory';
 import { createOnnxModels, type OnnxModelSet } from './onnx-models';
-import { checkpointSessions, type CheckpointBytes } from './safetensors-sessions';
+import { checkpointSessions, type CheckpointBytes, type ComponentBytes } from './safetensors-sessions';
+import { readSingleFile } from './single-file';
+import type { Component } from '../src/core/single-file/keys';
 import type { LinearForm } from '../src/core/networks';
 import { SafetensorsError } from '../src/core/safetensors';
-import { modelFiles, parseJson, plannedFiles, type ModelFiles } from './model-files';
+import { modelFiles, parseJson, plannedFiles, type FetchedFile, type ModelFiles } from './model-files';
 import { readModelConfigs } from './model-configs';
 import { sessionMaker, type SessionMaker } from './ort-sessions';
 import { additionsBuilder } from './checkpoint-additions';
@@ -143,10 +145,15 @@ async function checkQuota(plan: LoadPlan): Promise<void> {
   }
 }
 
+async function requiredJson(files: ModelFiles, ref: FileRef): Promise<unknown> {
+  const config = parseJson<unknown>(await files.getOptional(ref), ref.path);
+  if (config === null) throw new ModelError(`The model has no ${ref.path}.`);
+  return config;
+}
+
 /** A checkpoint part: its config and the first of its weight candidates that exists. */
-async function checkpointPart(files: ModelFiles, part: CheckpointPartRef) {
-  const config = parseJson<unknown>(await files.getOptional(part.config), part.config.path);
-  if (config === null) throw new ModelError(`The model has no ${part.config.path}.`);
+async function checkpointPart(files: ModelFiles, part: CheckpointPartRef): Promise<KeptPart> {
+  const config = await requiredJson(files, part.config);
   const weights = await files.getFirst(part.weights);
   return {
     configPath: part.config.path,
@@ -156,30 +163,54 @@ async function checkpointPart(files: ModelFiles, part: CheckpointPartRef) {
   };
 }
 
-/**
- * A diffusers checkpoint's networks built as graphs and made sessions. A cached weights file whose
- * header no longer parses is damaged: it is removed, so the next try downloads it again.
- */
-async function checkpointNetworks(
-  c: Extract<LoadPlan['components'], { format: 'safetensors' }>,
-  files: ModelFiles,
-  maker: SessionMaker,
-  linear: LinearForm,
-  unetExtra: ort.InferenceSession.SessionOptions,
-) {
-  const parts = {
+/** A component's bytes, and the download they came from (null: read from a picked file). */
+type KeptPart = ComponentBytes & { from: FetchedFile | null };
+
+/** A diffusers folder's three parts, downloaded or from the cache. */
+async function folderParts(c: Extract<PlanComponents, { format: 'safetensors' }>, files: ModelFiles) {
+  return {
     textEncoder: await checkpointPart(files, c.textEncoder),
     unet: await checkpointPart(files, c.unet),
     vae: await checkpointPart(files, c.vae),
   };
+}
+
+/** A picked single-file checkpoint's three parts, with the configs of the model it names, if any. */
+async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Record<Component, KeptPart>> {
+  const configs = c.configs
+    ? {
+        textEncoder: { path: c.configs.textEncoder.path, json: await requiredJson(files, c.configs.textEncoder) },
+        unet: { path: c.configs.unet.path, json: await requiredJson(files, c.configs.unet) },
+        vae: { path: c.configs.vae.path, json: await requiredJson(files, c.configs.vae) },
+      }
+    : null;
+  const { parts } = await readSingleFile(c.file, c.fileName, configs);
+  return {
+    textEncoder: { ...parts.textEncoder, from: null },
+    unet: { ...parts.unet, from: null },
+    vae: { ...parts.vae, from: null },
+  };
+}
+
+/**
+ * A checkpoint's networks built as graphs and made sessions. A cached weights file whose header no
+ * longer parses is damaged: it is removed, so the next try downloads it again.
+ */
+async function checkpointNetworks(
+  parts: Record<Component, KeptPart>,
+  maker: SessionMaker,
+  linear: LinearForm,
+  unetExtra: ort.InferenceSession.SessionOptions,
+) {
   const byPart = { text_encoder: parts.textEncoder, unet: parts.unet, vae_encoder: parts.vae, vae_decoder: parts.vae };
   try {
     const built = await checkpointSessions(
       parts,
       (part, model, external) => {
-        const from = byPart[part].from;
-        const cached = from.fromCache ? [from.ref.url] : [];
-        return maker.create(part, from.ref.path, model, external, cached, part === 'unet' ? unetExtra : {});
+        const { from, weights } = byPart[part];
+        const cached = from?.fromCache ? [from.ref.url] : [];
+        const name = from?.ref.path ?? weights[0]?.path ?? part;
+        return maker.create(part, name, model, external, cached, part === 'unet' ? unetExtra : {});
       },
       // Always pad: WebGPU's Conv needs it for 9-channel UNets, and it changes nothing on WASM.
       { padInputChannels: true, linear },
@@ -193,9 +224,9 @@ async function checkpointNetworks(
     };
   } catch (error) {
     if (error instanceof SafetensorsError) {
-      const part = Object.values(parts).find((p) => p.from.ref.path === error.file);
-      if (part?.from.fromCache) {
-        await deleteFile(part.from.ref.url);
+      const from = Object.values(parts).find((p) => p.from?.ref.path === error.file)?.from;
+      if (from?.fromCache) {
+        await deleteFile(from.ref.url);
         throw new ModelError(
           `${error.message} It came from this browser's cache and was removed: press Generate to download it again.`,
         );
@@ -274,7 +305,8 @@ export async function loadOrtModel(
       // nothing is folded into a copy on the CPU on the way to the GPU; step times there were
       // equal within the software rasteriser's ±10 %.
       const linear: LinearForm = backend === 'wasm' ? 'matmul' : 'gemm';
-      const built = await checkpointNetworks(c, files, maker, linear, unetExtra);
+      const parts = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
+      const built = await checkpointNetworks(parts, maker, linear, unetExtra);
       ({ sessions, vaeScalingFactor } = built);
       kept = { parts: built.kept, linear };
     }

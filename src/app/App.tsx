@@ -11,7 +11,7 @@ import { ResultView } from '../components/ResultView';
 import { useStore } from '../store';
 import { generate } from './controller';
 import { restoreFromFile } from './gallery-actions';
-import { addLoraFile } from './lora-actions';
+import { openDroppedModelFile } from './model-actions';
 import { restoreImageSession } from './image-actions';
 
 function Notice() {
@@ -48,8 +48,9 @@ export function App() {
     const onDrop = (e: DragEvent) => {
       e.preventDefault();
       const file = e.dataTransfer?.files[0];
-      // A .safetensors file dropped on the page is a LoRA; a PNG restores the settings it carries.
-      if (file && /\.safetensors$/i.test(file.name)) void addLoraFile(file);
+      // A .safetensors file dropped on the page is a checkpoint or a LoRA (its header says which);
+      // a PNG restores the settings it carries.
+      if (file && /\.(safetensors|ckpt|pt|pth|bin)$/i.test(file.name)) void openDroppedModelFile(file);
       else if (file) void restoreFromFile(file);
     };
     window.addEventListener('keydown', onKey);

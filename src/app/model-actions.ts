@@ -4,6 +4,9 @@ import { DEFAULT_MODEL, findModel } from '../models/catalog';
 import { hubUrl } from '../models/hub';
 import { connectRefusal } from '../models/origins';
 import { fileUrl, manifestFromModelIndex, parseModelInput, type ModelManifest } from '../models/manifest';
+import { manifestFromSingleFile } from '../models/single-file';
+import { readSingleFileHeader } from '../core/single-file/header';
+import { addLoraFile } from './lora-actions';
 import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';
 import { useStore } from '../store';
 
@@ -105,4 +108,53 @@ export function addLocalFolder(files: FileList | File[]): Promise<boolean> {
     }
     return manifestFromModelIndex(`local:${name}`, { kind: 'local', name, urls }, parsed);
   });
+}
+
+/**
+ * An original single-file checkpoint picked or dropped: its header is read here (a few hundred KB
+ * of a file of gigabytes) to say what it is before anything else, then it is listed and selected,
+ * read with the panel's choice of prediction type and configs.
+ */
+export function addCheckpointFile(file: File): Promise<boolean> {
+  return addModel(async () => {
+    const { customModels, checkpointChoice } = useStore.getState();
+    const configsFrom = checkpointChoice.configsFrom
+      ? (findModel(checkpointChoice.configsFrom, customModels) ?? null)
+      : null;
+    const header = await readSingleFileHeader(file, file.name);
+    return manifestFromSingleFile(file, file.name, String(file.lastModified), header, {
+      prediction: checkpointChoice.prediction,
+      configsFrom,
+    });
+  });
+}
+
+/** The tensors of an original checkpoint (or an SDXL one, refused by name), as opposed to a LoRA's. */
+const CHECKPOINT_KEYS = /^(model\.diffusion_model|first_stage_model|cond_stage_model|conditioner)\./;
+
+/**
+ * A file dropped on the page: a checkpoint (by its tensors, or a pickle by its name) is added as a
+ * model, anything else that is safetensors goes to the LoRA panel. Only the header is read to
+ * decide, so a 4 GB checkpoint is never read whole by mistake. What happened is said in the notice.
+ */
+export async function openDroppedModelFile(file: File): Promise<void> {
+  let checkpoint = /\.(ckpt|pt|pth|bin)$/i.test(file.name);
+  if (!checkpoint) {
+    try {
+      const header = await readSingleFileHeader(file, file.name);
+      checkpoint = [...header.tensors.keys()].some((k) => CHECKPOINT_KEYS.test(k));
+    } catch (error) {
+      useStore.getState().say(serializeError(error).message);
+      return;
+    }
+  }
+  if (!checkpoint) {
+    await addLoraFile(file);
+    return;
+  }
+  const added = await addCheckpointFile(file);
+  const { customModelError, modelId, customModels } = useStore.getState();
+  useStore
+    .getState()
+    .say(added ? `Added and selected ${findModel(modelId, customModels)?.name ?? file.name}.` : customModelError);
 }

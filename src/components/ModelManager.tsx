@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import {
+  addCheckpointFile,
   addCustomModel,
   addLocalFolder,
   clearModelCache,
@@ -7,7 +8,7 @@ import {
   refreshModelCache,
   removeCustomModel,
 } from '../app/model-actions';
-import { findModel } from '../models/catalog';
+import { catalog, findModel } from '../models/catalog';
 import { selectBusy, useStore } from '../store';
 import { formatBytes } from './Header';
 
@@ -115,6 +116,65 @@ function CacheManager() {
   );
 }
 
+/** An original single-file checkpoint from disk, and what the file itself does not say. */
+function CheckpointFile() {
+  const custom = useStore((s) => s.customModels);
+  const choice = useStore((s) => s.checkpointChoice);
+  const busy = useStore(selectBusy);
+  const change = useStore((s) => s.checkpointChoiceChanged);
+  // Diffusers checkpoints (config.json per network) can lend their configs, as diffusers' `config=`.
+  const withConfigs = catalog(custom).filter((m) => m.components.format === 'safetensors');
+  return (
+    <div className="checkpoint-file">
+      <h3>Open a checkpoint file</h3>
+      <p className="hint">
+        One .safetensors file of Stable Diffusion 1.x or 2.x, as A1111 and ComfyUI keep them (or drop it on the page).
+        It is read in place, never uploaded or copied, so after a reload pick it again.
+      </p>
+      <label>
+        Prediction type{' '}
+        <select
+          data-testid="checkpoint-prediction"
+          value={choice.prediction}
+          onChange={(e) => change({ prediction: e.target.value === 'v_prediction' ? 'v_prediction' : 'epsilon' })}
+        >
+          <option value="epsilon">epsilon (SD 1.x, SD 2 base, inpainting, depth)</option>
+          <option value="v_prediction">v-prediction (SD 2.x 768-v models)</option>
+        </select>
+      </label>{' '}
+      <label>
+        Configs from{' '}
+        <select
+          data-testid="checkpoint-configs"
+          value={choice.configsFrom ?? ''}
+          onChange={(e) => change({ configsFrom: e.target.value || null })}
+        >
+          <option value="">Stable Diffusion&apos;s own (for full-size SD 1.x/2.x files)</option>
+          {withConfigs.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label className="file-button">
+        Pick a checkpoint file…
+        <input
+          data-testid="checkpoint-input"
+          type="file"
+          accept=".safetensors,.ckpt,.pt,.pth,.bin"
+          disabled={busy}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file) void addCheckpointFile(file);
+            e.target.value = '';
+          }}
+        />
+      </label>
+    </div>
+  );
+}
+
 /** Adding models and managing their storage. */
 export function ModelManager() {
   return (
@@ -122,6 +182,7 @@ export function ModelManager() {
       <summary>Models and storage</summary>
       <div className="models-body">
         <CustomModel />
+        <CheckpointFile />
         <CacheManager />
       </div>
     </details>

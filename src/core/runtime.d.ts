@@ -13,3 +13,9 @@ declare class TextDecoder {
   constructor(label?: string);
   decode(input?: Uint8Array): string;
 }
+/** Files and their slices: the browser's File, the worker's, Node's (18+). */
+declare class Blob {
+  readonly size: number;
+  slice(start?: number, end?: number): Blob;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}

@@ -198,25 +198,40 @@ export interface SafetensorsInput {
   data: Uint8Array;
 }
 
-/** A safetensors file from tensors in the given order (tests, benchmarks, converted downloads). */
-export function encodeSafetensors(tensors: SafetensorsInput[], metadata?: Record<string, string>): Uint8Array {
+/**
+ * A safetensors file's header for tensors of these sizes in this order: the bytes before the data
+ * (length, JSON, padding) and where each tensor's data starts after them.
+ */
+export function safetensorsPrefix(
+  tensors: { name: string; dtype: SafetensorsDtype; shape: number[]; bytes: number }[],
+  metadata?: Record<string, string>,
+): { prefix: Uint8Array; offsets: number[]; dataBytes: number } {
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  const offsets: number[] = [];
   let offset = 0;
   for (const t of tensors) {
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length] };
-    offset += t.data.length;
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes] };
+    offsets.push(offset);
+    offset += t.bytes;
   }
   let json = JSON.stringify(header);
   // Pad the header with spaces so tensor data starts 8-byte aligned, as the reference writer does.
   json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
   const text = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + text.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
-  out.set(text, 8);
-  let at = 8 + text.length;
-  for (const t of tensors) {
-    out.set(t.data, at);
-    at += t.data.length;
-  }
+  const prefix = new Uint8Array(8 + text.length);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(text.length), true);
+  prefix.set(text, 8);
+  return { prefix, offsets, dataBytes: offset };
+}
+
+/** A safetensors file from tensors in the given order (tests, benchmarks, converted downloads). */
+export function encodeSafetensors(tensors: SafetensorsInput[], metadata?: Record<string, string>): Uint8Array {
+  const { prefix, offsets, dataBytes } = safetensorsPrefix(
+    tensors.map((t) => ({ ...t, bytes: t.data.length })),
+    metadata,
+  );
+  const out = new Uint8Array(prefix.length + dataBytes);
+  out.set(prefix);
+  tensors.forEach((t, i) => out.set(t.data, prefix.length + offsets[i]!));
   return out;
 }

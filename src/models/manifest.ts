@@ -36,7 +36,17 @@ export type ManifestComponents =
       vaeEncoder?: ManifestFile;
     }
   /** A diffusers checkpoint (config.json + safetensors per component): the app builds the graphs. */
-  | { format: 'safetensors'; textEncoder: CheckpointPart; unet: CheckpointPart; vae: CheckpointPart };
+  | { format: 'safetensors'; textEncoder: CheckpointPart; unet: CheckpointPart; vae: CheckpointPart }
+  /**
+   * An original single-file checkpoint picked from disk (this visit only: a picked file cannot be
+   * kept), with the config.json paths of the diffusers model that describes it, or null.
+   */
+  | {
+      format: 'single-file';
+      file: Blob;
+      fileName: string;
+      configs: { textEncoder: string; unet: string; vae: string } | null;
+    };
 
 export type ModelSource =
   /** Files served by this app (the tiny models). */
@@ -128,11 +138,21 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
           vaeDecoder: ref(c.vaeDecoder),
           ...(c.vaeEncoder ? { vaeEncoder: ref(c.vaeEncoder) } : {}),
         }
-      : { format: 'safetensors', textEncoder: part(c.textEncoder), unet: part(c.unet), vae: part(c.vae) };
+      : c.format === 'safetensors'
+        ? { format: 'safetensors', textEncoder: part(c.textEncoder), unet: part(c.unet), vae: part(c.vae) }
+        : {
+            format: 'single-file',
+            file: c.file,
+            fileName: c.fileName,
+            configs: c.configs
+              ? { textEncoder: plain(c.configs.textEncoder), unet: plain(c.configs.unet), vae: plain(c.configs.vae) }
+              : null,
+          };
   return {
     modelId: manifest.id,
     name: manifest.name,
-    cache: manifest.source.kind === 'hub' || manifest.source.kind === 'url',
+    // A picked file's few config files are not worth a cache record of their own.
+    cache: (manifest.source.kind === 'hub' || manifest.source.kind === 'url') && c.format !== 'single-file',
     // The hub's hosts, and a folder URL's own origin: the person chose it by typing it.
     hosts: [...modelHosts(hub), ...(source.kind === 'url' ? [new URL(source.baseUrl).origin] : [])],
     components,

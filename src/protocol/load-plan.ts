@@ -32,7 +32,20 @@ export type PlanComponents =
       vaeDecoder: OnnxFileRef;
       vaeEncoder?: OnnxFileRef;
     }
-  | { format: 'safetensors'; textEncoder: CheckpointPartRef; unet: CheckpointPartRef; vae: CheckpointPartRef };
+  | { format: 'safetensors'; textEncoder: CheckpointPartRef; unet: CheckpointPartRef; vae: CheckpointPartRef }
+  | SingleFilePlan;
+
+/**
+ * An original single-file checkpoint the person picked: the File itself (it crosses to the worker
+ * without a copy and is read there a range at a time), and the config.json files of a diffusers
+ * model that describes it, or null to take them from the file (core/single-file/layout.ts).
+ */
+export interface SingleFilePlan {
+  format: 'single-file';
+  file: Blob;
+  fileName: string;
+  configs: { textEncoder: FileRef; unet: FileRef; vae: FileRef } | null;
+}
 
 /** What the worker needs to load a model: every URL resolved, whether to keep files in Cache Storage. */
 export interface LoadPlan {

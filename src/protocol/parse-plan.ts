@@ -79,6 +79,23 @@ function components(value: unknown): PlanComponents {
       vae: part(value['vae'], 'vae'),
     };
   }
+  if (value['format'] === 'single-file') {
+    const { file, fileName, configs } = value;
+    if (!(file instanceof Blob) || typeof fileName !== 'string') throw bad('the checkpoint file is missing');
+    if (configs !== null && !isRecord(configs)) throw bad('configs is neither a list of files nor null');
+    return {
+      format: 'single-file',
+      file,
+      fileName,
+      configs: configs
+        ? {
+            textEncoder: fileRef(configs['textEncoder'], 'configs.textEncoder'),
+            unet: fileRef(configs['unet'], 'configs.unet'),
+            vae: fileRef(configs['vae'], 'configs.vae'),
+          }
+        : null,
+    };
+  }
   throw new ValidationError(INCOMPLETE, 'model');
 }
 

@@ -5,6 +5,7 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { createJSONStorage, persist, type StateStorage } from 'zustand/middleware';
 import { DEFAULT_MODEL } from '../models/catalog';
+import type { ModelManifest } from '../models/manifest';
 import { createEditorSlice, type EditorSlice } from './editor';
 import { createExploreSlice, type ExploreSlice } from './explore';
 import { createGallerySlice, type GallerySlice } from './gallery';
@@ -14,6 +15,10 @@ import { createNoticeSlice, type NoticeSlice } from './notice';
 import { createSettingsSlice, PERSISTED_SETTINGS, type SettingsSlice } from './settings';
 
 export type AppState = SettingsSlice & ModelSlice & JobSlice & EditorSlice & GallerySlice & ExploreSlice & NoticeSlice;
+
+/** Models read from files the person picked: the browser does not keep access to them across visits. */
+const pickedThisVisit = (m: ModelManifest): boolean =>
+  m.source.kind === 'local' || m.components.format === 'single-file';
 
 /** A store over `storage` (the page's localStorage; tests give each test its own). */
 export function createAppStore(storage: () => StateStorage): UseBoundStore<StoreApi<AppState>> {
@@ -34,9 +39,9 @@ export function createAppStore(storage: () => StateStorage): UseBoundStore<Store
         storage: createJSONStorage(storage),
         partialize: (state) => ({
           ...Object.fromEntries(PERSISTED_SETTINGS.map((k) => [k, state[k]])),
-          // A picked folder's blob: URLs end with the visit.
-          customModels: state.customModels.filter((m) => m.source.kind !== 'local'),
-          ...(state.customModels.some((m) => m.id === state.modelId && m.source.kind === 'local')
+          // A picked folder's blob: URLs and a picked checkpoint file end with the visit.
+          customModels: state.customModels.filter((m) => !pickedThisVisit(m)),
+          ...(state.customModels.some((m) => m.id === state.modelId && pickedThisVisit(m))
             ? { modelId: DEFAULT_MODEL.id }
             : {}),
         }),

@@ -2,6 +2,7 @@
 import type { StateCreator } from 'zustand';
 import type { Capabilities, LoadModelResult } from '../protocol/messages';
 import type { CachedModelRecord } from '../storage/model-cache';
+import type { PredictionType } from '../models/single-file';
 import type { AppState } from './index';
 
 export interface DownloadProgress {
@@ -28,6 +29,9 @@ export interface ModelSlice {
   loraError: string | null;
   /** Why the app switched models on a mode change, shown once. */
   modelNotice: string | null;
+  /** How the next picked or dropped checkpoint file is read: what a single file does not say. */
+  checkpointChoice: { prediction: PredictionType; configsFrom: string | null };
+  checkpointChoiceChanged: (choice: Partial<ModelSlice['checkpointChoice']>) => void;
   capabilitiesFound: (capabilities: Capabilities) => void;
   modelLoaded: (model: LoadModelResult) => void;
   /** The worker has no model any more (a failed load, a crash, a lost device). */
@@ -47,6 +51,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   customModelError: null,
   loraError: null,
   modelNotice: null,
+  checkpointChoice: { prediction: 'epsilon', configsFrom: null },
+  checkpointChoiceChanged: (choice) => set((s) => ({ checkpointChoice: { ...s.checkpointChoice, ...choice } })),
   capabilitiesFound: (capabilities) => set({ capabilities }),
   modelLoaded: (model) => set({ model, download: null }),
   modelForgotten: () => set({ model: null }),

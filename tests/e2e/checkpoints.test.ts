@@ -7,60 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORK_CASES, NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
-import { maxAbsDiff, meanAbsDiff, pipelineGoldens, rgbToRgba, type PipelineGolden } from '../helpers/pipeline-goldens';
-import { encodePng } from '../helpers/png';
-import { canvasPixels, generate, setRange, setSettings } from './app';
+import { maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
+import { canvasPixels, generate, setSettings } from './app';
+import { enterGolden, openOnMockHub } from './golden-input';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
 import type { BenchResult } from '../../src/protocol/dev-messages';
 
 const FILES = join(process.cwd(), 'test-results', 'files');
 /** Each reference checkpoint as a plain folder of files, through the app's origin. */
 const folderUrl = (name: string) => `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/${name}/`;
-
-const grey = (plane: Uint8Array) => {
-  const rgba = new Uint8Array(plane.length * 4);
-  plane.forEach((v, i) => rgba.set([v, v, v, 255], i * 4));
-  return rgba;
-};
-
-/** Puts a golden run's settings and inputs into the app as a person would. */
-async function enter(session: Session, g: PipelineGolden): Promise<void> {
-  const { page } = session;
-  const s = g.settings;
-  const mode = s.mode;
-  await page.getByTestId(`mode-${mode}`).click();
-  await setSettings(page, {
-    prompt: s.prompt,
-    negativePrompt: s.negative_prompt ?? '',
-    guidance: s.guidance_scale,
-    steps: s.num_inference_steps,
-    seed: String(s.seed),
-    width: g.width,
-    height: g.height,
-    scheduler: s.scheduler,
-  });
-  if (mode === 'txt2img') return;
-  const write = (name: string, rgba: Uint8Array) => {
-    const path = join(FILES, `${g.case}-${g.run}-${name}.png`);
-    writeFileSync(path, encodePng(g.width, g.height, rgba));
-    return path;
-  };
-  await page
-    .getByTestId('init-image-input')
-    .setInputFiles(write('start', rgbToRgba(g.startImage!) as unknown as Uint8Array));
-  await expect
-    .poll(() => page.getByTestId('init-image-info').textContent())
-    .toMatch(new RegExp(`${g.width}×${g.height}`));
-  if (s.strength !== undefined) await setRange(page, 'strength', s.strength);
-  if (mode === 'inpaint') {
-    await page.getByTestId('mask-upload').setInputFiles(write('mask', grey(g.mask!)));
-    if (await page.getByTestId('paste-back').isChecked()) await page.getByTestId('paste-back').uncheck();
-  }
-  if (mode === 'depth2img') {
-    await page.getByTestId('depth-input').setInputFiles(write('depth', grey(g.depthMap!)));
-    await expect.poll(() => page.getByTestId('depth-map').getAttribute('data-source')).toBe('uploaded');
-  }
-}
 
 describe('diffusers checkpoints by folder URL, networks built in the browser', () => {
   let hub: MockHub;
@@ -75,11 +30,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
       MOCK_HUB_PATH,
     );
     // The mock hub is also this page's hub, so checkpoints load by repo id too.
-    session = await openApp({
-      url: `${BASE_URL}?hub=${encodeURIComponent(`${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}`)}`,
-    });
-    session.page.on('pageerror', (e) => console.error('page error:', e.message));
-    await session.page.getByTestId('models-panel').locator('summary').click();
+    session = await openOnMockHub();
   });
   afterAll(async () => {
     await session?.close();
@@ -97,7 +48,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
           await page.getByTestId('custom-model-input').fill(folderUrl(name));
           await page.getByTestId('load-model').click();
           await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${folderUrl(name)}`);
-          await enter(session, golden);
+          await enterGolden(session.page, golden);
           expect(await generate(page)).toBe('done');
           const { width, height, pixels } = await canvasPixels(page);
           expect([width, height]).toEqual([golden.width, golden.height]);
@@ -129,7 +80,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     await setSettings(page, { backend: 'wasm' });
     const direct = `http://127.0.0.1:${MOCK_HUB_PORT}/cdn/fixtures/sd1/`;
     await load(direct);
-    await enter(session, txt2imgDefault);
+    await enterGolden(session.page, txt2imgDefault);
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, txt2imgDefault.image)).toBeLessThanOrEqual(2);
     // Plain http on another machine is refused before any request, with the reason.
@@ -148,7 +99,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     await page.getByTestId('load-model').click();
     await expect.poll(() => page.getByTestId('model').inputValue()).toBe('hub:fixtures/sd1-inpaint@main');
     const golden = pipelineGoldens('sd1-inpaint')[0]!;
-    await enter(session, golden);
+    await enterGolden(session.page, golden);
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, golden.image)).toBeLessThanOrEqual(2);
   });
@@ -157,7 +108,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     const { page } = session;
     await setSettings(page, { backend: 'wasm' });
     await load(folderUrl('sd1'));
-    await enter(session, txt2imgDefault);
+    await enterGolden(session.page, txt2imgDefault);
     await page.getByTestId('mode-compare').click();
     await page.getByTestId('compare-scales').fill('1.1, 7.5, 12');
     expect(await generate(page)).toBe('done');
@@ -210,7 +161,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     await page.screenshot({ path: join(SCREENSHOTS, 'checkpoint-unsupported.png') });
     // Back to a good checkpoint: it loads and draws diffusers' image.
     await load(folderUrl('sd1'));
-    await enter(session, txt2imgDefault);
+    await enterGolden(session.page, txt2imgDefault);
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, txt2imgDefault.image)).toBeLessThanOrEqual(2);
   });
@@ -220,7 +171,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     await setSettings(page, { backend: 'wasm' });
     await page.getByTestId('mode-txt2img').click();
     await load(folderUrl('sd1'));
-    await enter(session, txt2imgDefault);
+    await enterGolden(session.page, txt2imgDefault);
     expect(await generate(page)).toBe('done');
     const cache = page.getByTestId('model-cache');
     await expect.poll(async () => Number(await cache.getAttribute('data-count'))).toBeGreaterThan(0);

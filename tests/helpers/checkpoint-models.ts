@@ -8,6 +8,7 @@ import { createClipTokenizer } from '../../workers/tokenizer';
 import { parseSafetensors } from '../../src/core/safetensors';
 import { readLora } from '../../src/core/networks/lora';
 import { MODELS_DIR, readJson } from './node-models';
+import { readSingleFile } from '../../workers/single-file';
 
 /** The app's bundled CLIP tokenizer.json (the reference repos have only vocab.json + merges.txt). */
 const TOKENIZER_JSON = `${MODELS_DIR}../tokenizers/clip/tokenizer.json`;
@@ -30,12 +31,26 @@ export async function loadCheckpoint(
     loras?: { path: string; scale: number }[];
     /** Where the text encoder, VAE, tokenizer and scheduler are, when not in `dir` (a variant UNet's folder). */
     shared?: string;
+    /** An original single-file checkpoint holding the weights, the folder giving only the configs. */
+    singleFile?: string;
   } = {},
 ): Promise<{ models: Models; schedulerConfig: Record<string, unknown> }> {
   const variant = options.fp16 ? '.fp16' : '';
   const shared = options.shared ?? dir;
-  const textEncoder = component(shared, 'text_encoder', [`model${variant}.safetensors`]);
-  const unet = component(dir, 'unet', [`diffusion_pytorch_model${variant}.safetensors`]);
+  let textEncoder = component(shared, 'text_encoder', [`model${variant}.safetensors`]);
+  let unet = component(dir, 'unet', [`diffusion_pytorch_model${variant}.safetensors`]);
+  let vae = component(shared, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]);
+  if (options.singleFile) {
+    const config = (part: string, c: ComponentBytes) => ({ path: `${part}/config.json`, json: c.config });
+    const file = new Blob([readFileSync(options.singleFile)]);
+    ({ textEncoder, unet, vae } = (
+      await readSingleFile(file, options.singleFile.split('/').pop()!, {
+        textEncoder: config('text_encoder', textEncoder),
+        unet: config('unet', unet),
+        vae: config('vae', vae),
+      })
+    ).parts);
+  }
   const names = (c: ComponentBytes) => [...parseSafetensors('w', c.weights[0]!.bytes).tensors.keys()];
   const modules = { unet: names(unet), text_encoder: names(textEncoder) };
   const loras = (options.loras ?? []).map(({ path, scale }) => {
@@ -43,7 +58,7 @@ export async function loadCheckpoint(
     return { layers: readLora(path.split('/').pop()!, parseSafetensors(path, bytes), bytes, modules), scale };
   });
   const { sessions, vaeScalingFactor } = await checkpointSessions(
-    { textEncoder, unet, vae: component(shared, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]) },
+    { textEncoder, unet, vae },
     (_part, model, externalData) => ort.InferenceSession.create(model, { externalData }),
     { padInputChannels: options.padInputChannels ?? false, loras },
   );
