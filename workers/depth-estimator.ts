@@ -20,22 +20,41 @@ interface TransformersProgress {
   total?: number;
 }
 
-type ModelSource = Extract<DepthEstimatorSource, { kind: 'transformers' }>;
+type ModelSource = Exclude<DepthEstimatorSource, { kind: 'silhouette' }>;
 
-function load(source: ModelSource, backend: Backend, onProgress: (p: Progress) => void) {
-  const key = `${source.baseUrl}|${backend}`;
-  if (cached?.key === key) return cached.pipe;
+/** Points transformers.js at the model: the app's own folder, or a repo on the page's hub. */
+function locate(source: ModelSource): { key: string; name: string; revision?: string } {
+  if (source.kind === 'hub') {
+    // transformers.js fetches `{remoteHost}{model}/resolve/{revision}/{file}` and keeps the files
+    // in its own Cache Storage, so a second visit needs no network for them.
+    env.allowLocalModels = false;
+    env.allowRemoteModels = true;
+    env.remoteHost = `${(source.hub ?? 'https://huggingface.co').replace(/\/+$/, '')}/`;
+    return {
+      key: `${env.remoteHost}${source.modelId}@${source.revision}`,
+      name: source.modelId,
+      revision: source.revision,
+    };
+  }
   // transformers.js resolves `{localModelPath}{id}/{file}`: split the folder into those two parts.
   // It treats a full http URL as remote, so a same-origin folder is given by its path.
   const folder = new URL(source.baseUrl, self.location.href);
   if (folder.origin !== self.location.origin) {
-    throw new ModelError(`Depth estimators load from this app's own origin for now, not ${folder.origin}.`);
+    throw new ModelError(`Depth estimators load from this app's own origin or the hub, not ${folder.origin}.`);
   }
-  const name = folder.pathname.replace(/\/$/, '').split('/').pop() ?? '';
   env.allowLocalModels = true;
   env.allowRemoteModels = false;
   env.localModelPath = new URL('../', folder).pathname;
+  return { key: source.baseUrl, name: folder.pathname.replace(/\/$/, '').split('/').pop() ?? '' };
+}
+
+function load(source: ModelSource, backend: Backend, onProgress: (p: Progress) => void) {
+  const where = locate(source);
+  const key = `${where.key}|${backend}`;
+  if (cached?.key === key) return cached.pipe;
+  const name = where.name;
   const pipe: Promise<DepthEstimationPipeline> = pipeline('depth-estimation', name, {
+    ...(where.revision ? { revision: where.revision } : {}),
     device: backend,
     dtype: 'fp32',
     progress_callback: (p: TransformersProgress) => {

@@ -5,7 +5,8 @@
  * known), and are cached only when complete, so a broken download never leaves a cache entry.
  */
 import { CancelledError, ModelError } from '../src/core/errors';
-import type { FileRef } from '../src/protocol/load-plan';
+import { cacheKey, type FileRef } from '../src/protocol/load-plan';
+import { Fp16Writer } from '../src/core/safetensors-fp16';
 import { cachedFile, putFile } from '../src/storage/model-cache';
 import { isAllowedHost, notAllowedMessage } from '../src/models/origins';
 
@@ -67,7 +68,7 @@ export async function loadFile(
   options: DownloadOptions,
 ): Promise<{ bytes: Uint8Array; fromCache: boolean }> {
   if (options.cache) {
-    const hit = await cachedFile(ref.url);
+    const hit = await cachedFile(cacheKey(ref));
     if (hit) {
       const bytes = new Uint8Array(await hit.arrayBuffer());
       options.onBytes(bytes.length, bytes.length);
@@ -77,7 +78,7 @@ export async function loadFile(
   const bytes = await download(ref, options);
   if (options.cache) {
     try {
-      await putFile(ref.url, bytes);
+      await putFile(cacheKey(ref), bytes);
     } catch (error) {
       // Storage full or unavailable: the model still loads, it just is not kept.
       console.warn(`${ref.path} was not cached: ${describe(error)}`);
@@ -124,6 +125,8 @@ export function checkArrived(ref: FileRef, bytes: Uint8Array, contentType: strin
 export async function download(ref: FileRef, options: DownloadOptions): Promise<Uint8Array> {
   const stallMs = options.stallMs ?? 30_000;
   let buffer: Uint8Array | null = null;
+  // float32 weights to rewrite as fp16: only the converted file is held, never the original.
+  let halver: Fp16Writer | null = null;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   let total: number | null = ref.size ?? null;
@@ -181,8 +184,13 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
           throw new ModelError(`${ref.path} should be ${ref.size} bytes but the server announces ${announced}.`);
         }
         total = announced ?? total;
-        // One buffer of the final size when it is known; chunks otherwise.
-        if (total !== null) buffer = new Uint8Array(total);
+        if (ref.convert === 'fp16') {
+          if (total === null) throw new ModelError(`${ref.path} cannot be converted to fp16: its size is not known.`);
+          halver = new Fp16Writer(ref.path, total);
+        } else if (total !== null) {
+          // One buffer of the final size when it is known; chunks otherwise.
+          buffer = new Uint8Array(total);
+        }
       }
       options.onBytes(loaded, total);
       const reader = response.body!.getReader();
@@ -191,7 +199,12 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
         if (next.done) break;
         request.kick();
         const chunk = next.value;
-        if (buffer) {
+        if (halver) {
+          if (loaded + chunk.length > (total ?? 0)) {
+            throw new ModelError(`${ref.path} is larger than the ${total} bytes the server announced.`);
+          }
+          halver.write(chunk);
+        } else if (buffer) {
           if (loaded + chunk.length > buffer.length) {
             throw new ModelError(`${ref.path} is larger than the ${buffer.length} bytes the server announced.`);
           }
@@ -209,7 +222,7 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
       if (error instanceof ModelError || error instanceof CancelledError) throw error;
       // The body broke off (or stalled) mid-way: resume from what arrived, a few times.
       const short = total !== null && loaded < total;
-      if (!short || attempt >= MAX_RESUMES || !buffer) {
+      if (!short || attempt >= MAX_RESUMES || !(buffer || halver)) {
         if (request.stalled())
           throw new ModelError(`The download of ${ref.path} stalled: no data for ${Math.round(stallMs / 1000)} s.`);
         throw new ModelError(
@@ -221,6 +234,15 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
     } finally {
       request.done();
     }
+  }
+  if (halver) {
+    const { bytes, sha256 } = halver.finish();
+    if (ref.sha256 && sha256 !== ref.sha256.toLowerCase()) {
+      throw new ModelError(
+        `${ref.path} does not match its published SHA-256: the download is damaged. Nothing was cached.`,
+      );
+    }
+    return bytes;
   }
   let bytes: Uint8Array;
   if (buffer) bytes = buffer;

@@ -4,7 +4,7 @@
  * have are remembered as absent, so an offline load knows it too.
  */
 import { ModelError } from '../src/core/errors';
-import type { FileRef, LoadPlan, PlanComponents } from '../src/protocol/load-plan';
+import { cacheKey, type FileRef, type LoadPlan, type PlanComponents } from '../src/protocol/load-plan';
 import type { Progress } from '../src/protocol/messages';
 import { cachedFile, MODEL_CACHE } from '../src/storage/model-cache';
 import { loadFile } from './download';
@@ -19,7 +19,7 @@ export function plannedFiles(components: PlanComponents): FileRef[] {
   // A picked checkpoint file is read in place, not downloaded.
   if (components.format === 'single-file') return [];
   if (components.format === 'safetensors') {
-    return [components.textEncoder, components.unet, components.vae].flatMap((p) => p.weights.slice(0, 1));
+    return [components.textEncoder, components.unet, components.vae].flatMap((p) => p.shards ?? p.weights.slice(0, 1));
   }
   const { textEncoder, unet, vaeDecoder, vaeEncoder } = components;
   return [textEncoder, unet, vaeDecoder, ...(vaeEncoder ? [vaeEncoder] : [])].flatMap((f) => [
@@ -87,8 +87,9 @@ export function modelFiles(plan: LoadPlan, signal: AbortSignal, onProgress: (pro
         });
       },
     });
-    finished += got.bytes.length;
-    fetched.push(ref.url);
+    // Progress counts bytes over the network: a file converted on the way arrived at its full size.
+    finished += ref.convert && !got.fromCache ? (ref.size ?? got.bytes.length) : got.bytes.length;
+    fetched.push(cacheKey(ref));
     return { ref, ...got };
   };
   const rememberMissing = async (ref: FileRef): Promise<void> => {

@@ -6,7 +6,14 @@
 import { ort, ortFor, pinWasmPaths } from './ort-env';
 import { ModelError } from '../src/core/errors';
 import { schedulerNameForConfig } from '../src/core/schedulers';
-import type { CheckpointPartRef, FileRef, LoadPlan, PlanComponents, SingleFilePlan } from '../src/protocol/load-plan';
+import {
+  cacheKey,
+  type CheckpointPartRef,
+  type FileRef,
+  type LoadPlan,
+  type PlanComponents,
+  type SingleFilePlan,
+} from '../src/protocol/load-plan';
 import { deleteFile, listRecords, writeRecord } from '../src/storage/model-cache';
 import type { AdapterInfo, LoadModelParams, Progress } from '../src/protocol/messages';
 import { describeAdapter, detectCapabilities, requestAdapter } from './capabilities';
@@ -118,13 +125,15 @@ function checkFit(plan: LoadPlan, backend: 'webgpu' | 'wasm', adapter: AdapterIn
     );
   }
   const files = plannedFiles(plan.components);
-  const big = files.find((f) => (f.size ?? 0) > MAX_FILE_BYTES);
+  // What each file takes in memory once here: a file converted to fp16 on the way, half its size.
+  const held = (f: FileRef) => (f.size ?? 0) / (f.convert ? 2 : 1);
+  const big = files.find((f) => held(f) > MAX_FILE_BYTES);
   if (big) {
     throw new ModelError(
-      `${big.path} is ${(big.size! / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use an export with external data (model.onnx + model.onnx_data) or fp16 weights.`,
+      `${big.path} is ${(held(big) / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use an export with external data (model.onnx + model.onnx_data), fp16 weights or a sharded save.`,
     );
   }
-  const total = files.reduce((s, f) => s + (f.size ?? 0), 0) || plan.approxBytes || 0;
+  const total = files.reduce((s, f) => s + held(f), 0) || plan.approxBytes || 0;
   if (backend === 'wasm' && total > WASM_MEMORY_BYTES) {
     throw new ModelError(
       `${plan.name} needs about ${(total / 2 ** 30).toFixed(1)} GiB, more than WASM's 4 GiB memory. Use WebGPU or a smaller (fp16) model.`,
@@ -154,17 +163,27 @@ async function requiredJson(files: ModelFiles, ref: FileRef): Promise<unknown> {
 /** A checkpoint part: its config and the first of its weight candidates that exists. */
 async function checkpointPart(files: ModelFiles, part: CheckpointPartRef): Promise<KeptPart> {
   const config = await requiredJson(files, part.config);
+  if (part.shards) {
+    const shards: FetchedFile[] = [];
+    for (const ref of part.shards) shards.push(await files.get(ref));
+    return {
+      configPath: part.config.path,
+      config,
+      weights: shards.map((s) => ({ path: s.ref.path, bytes: s.bytes })),
+      from: shards,
+    };
+  }
   const weights = await files.getFirst(part.weights);
   return {
     configPath: part.config.path,
     config,
     weights: [{ path: weights.ref.path, bytes: weights.bytes }],
-    from: weights,
+    from: [weights],
   };
 }
 
-/** A component's bytes, and the download they came from (null: read from a picked file). */
-type KeptPart = ComponentBytes & { from: FetchedFile | null };
+/** A component's bytes, and the downloads they came from (none: read from a picked file). */
+type KeptPart = ComponentBytes & { from: FetchedFile[] };
 
 /** A diffusers folder's three parts, downloaded or from the cache. */
 async function folderParts(c: Extract<PlanComponents, { format: 'safetensors' }>, files: ModelFiles) {
@@ -186,9 +205,9 @@ async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Re
     : null;
   const { parts } = await readSingleFile(c.file, c.fileName, configs);
   return {
-    textEncoder: { ...parts.textEncoder, from: null },
-    unet: { ...parts.unet, from: null },
-    vae: { ...parts.vae, from: null },
+    textEncoder: { ...parts.textEncoder, from: [] },
+    unet: { ...parts.unet, from: [] },
+    vae: { ...parts.vae, from: [] },
   };
 }
 
@@ -208,8 +227,8 @@ async function checkpointNetworks(
       parts,
       (part, model, external) => {
         const { from, weights } = byPart[part];
-        const cached = from?.fromCache ? [from.ref.url] : [];
-        const name = from?.ref.path ?? weights[0]?.path ?? part;
+        const cached = from.filter((f) => f.fromCache).map((f) => cacheKey(f.ref));
+        const name = weights.map((w) => w.path).join(', ') || part;
         return maker.create(part, name, model, external, cached, part === 'unet' ? unetExtra : {});
       },
       // Always pad: WebGPU's Conv needs it for 9-channel UNets, and it changes nothing on WASM.
@@ -224,9 +243,11 @@ async function checkpointNetworks(
     };
   } catch (error) {
     if (error instanceof SafetensorsError) {
-      const from = Object.values(parts).find((p) => p.from?.ref.path === error.file)?.from;
+      const from = Object.values(parts)
+        .flatMap((p) => p.from)
+        .find((f) => f.ref.path === error.file);
       if (from?.fromCache) {
-        await deleteFile(from.ref.url);
+        await deleteFile(cacheKey(from.ref));
         throw new ModelError(
           `${error.message} It came from this browser's cache and was removed: press Generate to download it again.`,
         );

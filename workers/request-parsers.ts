@@ -69,6 +69,19 @@ function parseLoadModel(params: Raw): LoadModelParams {
 
 function parseDepthEstimator(value: unknown): DepthEstimatorSource {
   if (isRecord(value) && value['kind'] === 'silhouette') return { kind: 'silhouette' };
+  if (isRecord(value) && value['kind'] === 'hub') {
+    const { modelId, revision, hub } = value;
+    if (typeof modelId !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(modelId) || typeof revision !== 'string') {
+      throw new ValidationError(
+        'The depth estimator on the hub needs a repo id ("owner/name") and a revision.',
+        'model',
+      );
+    }
+    if (hub !== undefined && (typeof hub !== 'string' || !/^https?:\/\//.test(hub))) {
+      throw new ValidationError('The depth estimator’s hub must be an http(s) URL.', 'model');
+    }
+    return { kind: 'hub', modelId, revision, ...(typeof hub === 'string' ? { hub } : {}) };
+  }
   if (
     !isRecord(value) ||
     value['kind'] !== 'transformers' ||
@@ -76,7 +89,7 @@ function parseDepthEstimator(value: unknown): DepthEstimatorSource {
     typeof value['baseUrl'] !== 'string'
   ) {
     throw new ValidationError(
-      'The depth estimator must be { kind: "silhouette" } or { kind: "transformers", modelId, baseUrl }.',
+      'The depth estimator must be { kind: "silhouette" }, { kind: "hub", modelId, revision } or { kind: "transformers", modelId, baseUrl }.',
       'model',
     );
   }

@@ -5,6 +5,7 @@ import { hubUrl } from '../models/hub';
 import { connectRefusal } from '../models/origins';
 import { fileUrl, manifestFromModelIndex, parseModelInput, type ModelManifest } from '../models/manifest';
 import { manifestFromSingleFile } from '../models/single-file';
+import { fetchListing } from '../models/repo-files';
 import { readSingleFileHeader } from '../core/single-file/header';
 import { addLoraFile } from './lora-actions';
 import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';
@@ -78,7 +79,9 @@ export function addCustomModel(text: string): Promise<boolean> {
     } catch {
       throw new Error('model_index.json is not valid JSON.');
     }
-    return manifestFromModelIndex(id, source.kind === 'hub' ? { ...source, hub: hubUrl() } : source, index);
+    if (source.kind !== 'hub') return manifestFromModelIndex(id, source, index);
+    const listing = await fetchListing(hubUrl(), source.repo, source.revision);
+    return manifestFromModelIndex(id, { ...source, hub: hubUrl() }, index, listing ?? undefined);
   });
 }
 

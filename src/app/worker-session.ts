@@ -9,7 +9,8 @@ import { showOnCanvas } from '../canvas/result-surface';
 import { addPreview } from '../canvas/previews';
 import { setCell } from '../canvas/compare-cells';
 import { findModel } from '../models/catalog';
-import { planLoad, type ModelManifest } from '../models/manifest';
+import { planLoad, withListing, type ModelManifest } from '../models/manifest';
+import { fetchListing } from '../models/repo-files';
 import { hubUrl, stallTimeout } from '../models/hub';
 import type { LoadModelResult, Progress } from '../protocol/messages';
 import { chooseModel } from './model-choice';
@@ -131,6 +132,28 @@ function hubFor(entry: ModelManifest): string {
   return current;
 }
 
+/** Catalog entries on the hub, with the hub's listing applied, once per visit. */
+const listedEntries = new Map<string, Promise<ModelManifest>>();
+
+/**
+ * A hub model whose manifest has no file listing yet (a catalog entry) gets the hub's listing:
+ * its weight files, sizes and SHA-256, so size and quota checks happen before the first byte.
+ * Offline, or on a mirror without the API, the manifest's own candidates are tried as they are.
+ * A listing that shows the repo cannot be loaded (no safetensors weights) fails the load.
+ */
+function listed(entry: ModelManifest, hub: string): Promise<ModelManifest> {
+  if (entry.source.kind !== 'hub' || entry.files) return Promise.resolve(entry);
+  const { repo, revision } = entry.source;
+  const key = `${hub}|${entry.id}`;
+  let found = listedEntries.get(key);
+  if (!found) {
+    found = fetchListing(hub, repo, revision).then((listing) => (listing ? withListing(entry, listing) : entry));
+    listedEntries.set(key, found);
+    found.catch(() => listedEntries.delete(key));
+  }
+  return found;
+}
+
 /** Loads the selected model on the selected backend unless it is already loaded. */
 export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult> {
   // A Generate pressed before detection finished must not load on a backend about to be replaced.
@@ -153,20 +176,30 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
   store.downloadProgressed(null);
   // Ask the browser to keep downloaded models under storage pressure (page only; workers cannot ask).
   if (entry.source.kind !== 'app') void navigator.storage?.persist?.().catch(() => false);
-  loadingModel = client
-    .request(
-      'loadModel',
-      {
-        modelId,
-        plan: {
-          ...planLoad(entry, hubFor(entry), self.location.origin),
-          ...(stallTimeout() ? { stallMs: stallTimeout()! } : {}),
+  const hub = hubFor(entry);
+  loadingModel = listed(entry, hub)
+    .then((resolved) =>
+      client.request(
+        'loadModel',
+        {
+          modelId,
+          plan: {
+            ...planLoad(resolved, hub, self.location.origin),
+            ...(stallTimeout() ? { stallMs: stallTimeout()! } : {}),
+          },
+          backend,
+          ...(entry.depthEstimator
+            ? {
+                depthEstimator:
+                  entry.depthEstimator.kind === 'hub'
+                    ? { ...entry.depthEstimator, hub: hubUrl() }
+                    : entry.depthEstimator,
+              }
+            : {}),
+          ...(benchThreads ? { wasmThreads: benchThreads } : {}),
         },
-        backend,
-        ...(entry.depthEstimator ? { depthEstimator: entry.depthEstimator } : {}),
-        ...(benchThreads ? { wasmThreads: benchThreads } : {}),
-      },
-      { onProgress, ...(signal ? { signal } : {}) },
+        { onProgress, ...(signal ? { signal } : {}) },
+      ),
     )
     .then((loaded) => {
       const s = useStore.getState();

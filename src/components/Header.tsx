@@ -1,6 +1,6 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
 import { chooseModel } from '../app/model-choice';
-import { catalog, MODE_LABELS, whyNot } from '../models/catalog';
+import { catalog, findModel, MODE_LABELS, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import { suggestedModel } from '../models/suggest';
 import type { Backend } from '../protocol/messages';
@@ -17,6 +17,19 @@ function optionLabel(m: ModelManifest, cached: boolean): string {
   const size = m.approxBytes ? formatBytes(m.approxBytes) : 'size unknown';
   const unverified = m.verified ? '' : ' · unverified';
   return `${m.name} · ${size} · ${where} · ${m.modes.map((x) => MODE_LABELS[x]).join(', ')}${unverified}`;
+}
+
+/** What the selected model is and its licence, before anything is downloaded. */
+function ModelAbout() {
+  const modelId = useStore((s) => s.modelId);
+  const custom = useStore((s) => s.customModels);
+  const current = findModel(modelId, custom);
+  if (!current) return null;
+  return (
+    <p className="model-about hint" data-testid="model-description">
+      {current.description} Licence: {current.licence}.
+    </p>
+  );
 }
 
 export function Header() {
@@ -80,6 +93,7 @@ export function Header() {
           {theme === 'dark' ? '☀' : '☾'}
         </button>
       </div>
+      <ModelAbout />
       <div className="gpu-info" data-testid="gpu-info">
         {capabilities === null ? (
           'Checking your GPU…'

@@ -21,8 +21,8 @@ function CustomModel() {
     <div className="custom-model">
       <h3>Add a model</h3>
       <p className="hint">
-        A Hugging Face repo id (owner/name, optionally @revision) or a URL of a folder in diffusers ONNX layout
-        (model_index.json, text_encoder/, unet/, vae_decoder/ …). Files download when you first generate.
+        A Hugging Face repo id (owner/name, optionally @revision) or a URL of a diffusers folder (model_index.json with
+        safetensors networks, or an ONNX export). Files download when you first generate.
       </p>
       <form
         className="with-button"

@@ -1,6 +1,7 @@
 /** The models the app offers: built-in tiny models, verified hub models, and the person's own. */
 import { MODES, type Mode } from '../core/validate';
 import type { ModelManifest } from './manifest';
+import { HUB_CHECKPOINTS } from './hub-catalog';
 
 /** The app's modes: the four pipelines, plus compare (txt2img over several settings) and explore. */
 export const APP_MODES = [...MODES, 'compare', 'explore'] as const;
@@ -209,7 +210,14 @@ export const BUILTIN: readonly ModelManifest[] = [
   TINY_INPAINT_MODEL,
   TINY_DEPTH_MODEL,
   SD_TURBO,
+  ...HUB_CHECKPOINTS,
 ];
+
+const hubModel = (id: string): ModelManifest => {
+  const m = HUB_CHECKPOINTS.find((x) => x.id === id);
+  if (!m) throw new Error(`no catalog entry ${id}`);
+  return m;
+};
 
 /** The built-in models and the person's own (added by repo id or URL, kept in the settings). */
 export function catalog(custom: readonly ModelManifest[]): readonly ModelManifest[] {
@@ -224,6 +232,11 @@ export function catalog(custom: readonly ModelManifest[]): readonly ModelManifes
 const FAMILIES: readonly (readonly ModelManifest[])[] = [
   [SHAPES_MODEL, SHAPES_INPAINT_MODEL, SHAPES_DEPTH_MODEL],
   [TINY_MODEL, TINY_INPAINT_MODEL, TINY_DEPTH_MODEL],
+  // SD's own: inpainting from SD 1.5 goes to its inpainting model; depth to SD 2 depth.
+  [hubModel('sd15'), hubModel('sd15-inpaint'), hubModel('sd2-depth')],
+  [hubModel('sd21-base'), hubModel('sd2-depth')],
+  [hubModel('lcm-dreamshaper-v7'), hubModel('sd15-inpaint'), hubModel('sd2-depth')],
+  [hubModel('bk-sdm-tiny'), hubModel('sd15-inpaint'), hubModel('sd2-depth')],
 ];
 
 /** The model a new visitor starts with. */

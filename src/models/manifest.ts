@@ -5,6 +5,7 @@
 import { ValidationError } from '../core/errors';
 import { modelHosts } from './origins';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
+import { chooseWeights, type RepoFile, type RepoListing } from './repo-files';
 import type { DepthEstimatorSource } from '../protocol/messages';
 import type { AppMode } from './catalog';
 import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from '../protocol/load-plan';
@@ -25,6 +26,10 @@ export interface ManifestFile {
 export interface CheckpointPart {
   config: string;
   weights: string[];
+  /** Every shard of a sharded save (from a listing), loaded instead of `weights`. */
+  shards?: string[];
+  /** float32 weights (the repo has no fp16 variant), converted to fp16 while downloading. */
+  convert?: boolean;
 }
 
 export type ManifestComponents =
@@ -85,6 +90,8 @@ export interface ModelManifest {
   /** ORT free-dimension overrides for exports with symbolic dims. */
   freeDimensionOverrides?: Record<string, number>;
   depthEstimator?: DepthEstimatorSource;
+  /** Sizes and SHA-256 by path, as the source's listing gives them (checked against what arrives). */
+  files?: Record<string, RepoFile>;
 }
 
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -108,10 +115,18 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
   const url = (path: string) => fileUrl(source, hub, path);
   // A picked folder has what it has: a file it lacks is known missing, not fetched.
   const missing = (path: string) => (source.kind === 'local' && !source.urls[path] ? { missing: true } : {});
+  const listed = (path: string) => {
+    const info = manifest.files?.[path];
+    return {
+      ...(info?.size !== undefined ? { size: info.size } : {}),
+      ...(info?.sha256 ? { sha256: info.sha256 } : {}),
+    };
+  };
   const ref = (f: ManifestFile): OnnxFileRef => ({
     url: url(f.path),
     path: f.path,
     ...missing(f.path),
+    ...listed(f.path),
     ...(f.size !== undefined ? { size: f.size } : {}),
     ...(f.sha256 ? { sha256: f.sha256 } : {}),
     ...(f.externalData
@@ -119,16 +134,25 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
           externalData: f.externalData.map((e) => ({
             url: url(e.path),
             path: e.path,
+            ...listed(e.path),
             ...(e.size !== undefined ? { size: e.size } : {}),
             ...(e.sha256 ? { sha256: e.sha256 } : {}),
           })),
         }
       : {}),
   });
-  const plain = (path: string): FileRef => ({ url: url(path), path, ...missing(path) });
+  const plain = (path: string): FileRef => ({ url: url(path), path, ...missing(path), ...listed(path) });
+  const weight = (path: string, convert: boolean | undefined): FileRef => ({
+    ...plain(path),
+    ...(convert ? { convert: 'fp16' as const } : {}),
+  });
   const dir = manifest.tokenizer.dir.replace(/\/?$/, '/');
   const c = manifest.components;
-  const part = (p: CheckpointPart): CheckpointPartRef => ({ config: plain(p.config), weights: p.weights.map(plain) });
+  const part = (p: CheckpointPart): CheckpointPartRef => ({
+    config: plain(p.config),
+    weights: p.weights.map((w) => weight(w, p.convert)),
+    ...(p.shards ? { shards: p.shards.map((s) => weight(s, p.convert)) } : {}),
+  });
   const components: PlanComponents =
     c.format === 'onnx'
       ? {
@@ -218,7 +242,12 @@ function checkpointPart(dir: string, stem: string, dtype: 'fp32' | 'fp16'): Chec
  * component, whose graphs the app builds). The kind comes from the pipeline class; what the class
  * does not say (UNet channels, dtypes) the loader reads from the files themselves.
  */
-export function manifestFromModelIndex(id: string, source: ModelSource, index: ModelIndex): ModelManifest {
+export function manifestFromModelIndex(
+  id: string,
+  source: ModelSource,
+  index: ModelIndex,
+  listing?: RepoListing,
+): ModelManifest {
   if (typeof index !== 'object' || index === null)
     throw new ValidationError('model_index.json is not an object.', 'customModel');
   const className = typeof index['_class_name'] === 'string' ? index['_class_name'] : '';
@@ -250,7 +279,22 @@ export function manifestFromModelIndex(id: string, source: ModelSource, index: M
     source.kind === 'hub' ? source.repo : source.kind === 'local' ? `${source.name} (local folder)` : source.baseUrl;
   const hasEncoder = checkpoint || hasComponent(index, 'vae_encoder');
   const dtype = 'fp32';
-  return {
+  const part = (dir: string, stem: string) => checkpointPart(dir, stem, dtype);
+  const components: ManifestComponents = checkpoint
+    ? {
+        format: 'safetensors',
+        textEncoder: part('text_encoder', 'model'),
+        unet: part('unet', 'diffusion_pytorch_model'),
+        vae: part('vae', 'diffusion_pytorch_model'),
+      }
+    : {
+        format: 'onnx',
+        textEncoder: file('text_encoder'),
+        unet: file('unet'),
+        vaeDecoder: file('vae_decoder'),
+        ...(hasComponent(index, 'vae_encoder') ? { vaeEncoder: file('vae_encoder') } : {}),
+      };
+  const manifest: ModelManifest = {
     id,
     name,
     source,
@@ -260,20 +304,7 @@ export function manifestFromModelIndex(id: string, source: ModelSource, index: M
     kind: inpaint ? 'inpaint' : depth ? 'depth' : 'txt2img',
     modes: hasEncoder ? modes : modes.filter((m) => m === 'txt2img' || m === 'compare' || m === 'explore'),
     verified: false,
-    components: checkpoint
-      ? {
-          format: 'safetensors',
-          textEncoder: checkpointPart('text_encoder', 'model', dtype),
-          unet: checkpointPart('unet', 'diffusion_pytorch_model', dtype),
-          vae: checkpointPart('vae', 'diffusion_pytorch_model', dtype),
-        }
-      : {
-          format: 'onnx',
-          textEncoder: file('text_encoder'),
-          unet: file('unet'),
-          vaeDecoder: file('vae_decoder'),
-          ...(hasComponent(index, 'vae_encoder') ? { vaeEncoder: file('vae_encoder') } : {}),
-        },
+    components,
     scheduler: { path: 'scheduler/scheduler_config.json' },
     // Hub SD checkpoints ship vocab.json + merges.txt (CLIP's vocabulary): the app's bundled
     // tokenizer.json is that vocabulary, with the repo's tokenizer_config deciding the padding.
@@ -283,5 +314,53 @@ export function manifestFromModelIndex(id: string, source: ModelSource, index: M
     defaults: lcm
       ? { width: 512, height: 512, steps: 4, guidanceScale: 8 }
       : { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
+  };
+  return listing ? withListing(manifest, listing) : manifest;
+}
+
+/**
+ * A model's files as the hub's listing has them: sizes and SHA-256 attached (checked before and
+ * after download), pinned to the listed commit (every file from the same revision), and for a
+ * diffusers checkpoint each network's weights chosen from what is there: the fp16 variant, all
+ * shards of a sharded save, or float32 weights converted to fp16 as they download.
+ */
+export function withListing(manifest: ModelManifest, listing: RepoListing): ModelManifest {
+  const c = manifest.components;
+  let components = c;
+  let converted = false;
+  let bytes = 0;
+  if (c.format === 'safetensors') {
+    const choose = (p: CheckpointPart): CheckpointPart => {
+      const m = /^(.*)\/([^/]+?)(\.fp16)?\.safetensors$/.exec(p.weights[0] ?? '');
+      const chosen = m ? chooseWeights(listing, m[1]!, m[2]!) : null;
+      if (!m || !chosen) {
+        throw new ValidationError(
+          `The repo has no ${p.weights.join(' or ')} (nor shards of them): it has no safetensors weights there.`,
+          'customModel',
+        );
+      }
+      converted ||= chosen.convert;
+      bytes += chosen.files.reduce((s, f) => s + (listing.files.get(f)?.size ?? 0), 0) / (chosen.convert ? 2 : 1);
+      return {
+        config: p.config,
+        weights: chosen.files.length === 1 ? chosen.files : [],
+        ...(chosen.files.length > 1 ? { shards: chosen.files } : {}),
+        ...(chosen.convert ? { convert: true } : {}),
+      };
+    };
+    components = { ...c, textEncoder: choose(c.textEncoder), unet: choose(c.unet), vae: choose(c.vae) };
+  }
+  const source = manifest.source;
+  return {
+    ...manifest,
+    source: source.kind === 'hub' && listing.sha ? { ...source, revision: listing.sha } : source,
+    components,
+    files: Object.fromEntries(listing.files),
+    ...(bytes > 0 ? { approxBytes: Math.round(bytes) } : {}),
+    ...(converted
+      ? {
+          description: `${manifest.description} The repo has float32 weights only: they are converted to fp16 as they download, which halves what this browser keeps (the networks still compute in float32).`,
+        }
+      : {}),
   };
 }

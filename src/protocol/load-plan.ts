@@ -9,6 +9,13 @@ export interface FileRef {
   sha256?: string;
   /** Known absent (a picked folder without it): fails as a 404 would, without a request. */
   missing?: boolean;
+  /** float32 safetensors rewritten as fp16 while they download (size and sha256 are the original's). */
+  convert?: 'fp16';
+}
+
+/** Where a file is kept in Cache Storage: a converted file under its own key, not as the original. */
+export function cacheKey(ref: FileRef): string {
+  return ref.convert ? `${ref.url}#fp16` : ref.url;
 }
 
 /** An ONNX graph and the external-data files next to it. */
@@ -21,6 +28,8 @@ export type OnnxFileRef = FileRef & { externalData?: FileRef[] };
 export interface CheckpointPartRef {
   config: FileRef;
   weights: FileRef[];
+  /** Every shard of a sharded save, all loaded (instead of the first of `weights`). */
+  shards?: FileRef[];
 }
 
 /** The networks of a model: ONNX exports, or a diffusers checkpoint whose graphs the app builds. */

@@ -46,6 +46,8 @@ export type DepthEstimatorSource =
       /** The folder, ending in '/'. */
       baseUrl: string;
     }
+  /** A transformers.js depth model on the hub, fetched by transformers.js from `hub` (the page's hub). */
+  | { kind: 'hub'; modelId: string; revision: string; hub?: string }
   | { kind: 'silhouette' };
 
 export interface LoadModelParams {

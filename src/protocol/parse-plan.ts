@@ -33,6 +33,11 @@ function fileRef(value: unknown, where: string): FileRef {
     if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/i.test(sha)) throw bad(`${where}.sha256 is not a SHA-256`);
     ref.sha256 = sha;
   }
+  const convert = value['convert'];
+  if (convert !== undefined) {
+    if (convert !== 'fp16') throw bad(`${where}.convert is not "fp16"`);
+    ref.convert = convert;
+  }
   const missing = value['missing'];
   if (missing !== undefined) {
     if (typeof missing !== 'boolean') throw bad(`${where}.missing is not true or false`);
@@ -53,9 +58,12 @@ function onnxRef(value: unknown, where: string): OnnxFileRef {
 
 function part(value: unknown, where: string): CheckpointPartRef {
   if (!isRecord(value) || !Array.isArray(value['weights'])) throw new ValidationError(INCOMPLETE, 'model');
+  const shards = value['shards'];
+  if (shards !== undefined && !Array.isArray(shards)) throw bad(`${where}.shards is not a list`);
   return {
     config: fileRef(value['config'], `${where}.config`),
     weights: value['weights'].map((w, i) => fileRef(w, `${where}.weights[${i}]`)),
+    ...(shards ? { shards: shards.map((s: unknown, i) => fileRef(s, `${where}.shards[${i}]`)) } : {}),
   };
 }
 

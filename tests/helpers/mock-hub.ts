@@ -1,9 +1,11 @@
 /**
  * A stand-in for the Hugging Face hub on 127.0.0.1: serves model folders as
  * /{owner}/{name}/resolve/{revision}/{path}, redirecting to a /cdn/ URL as the hub does for large
- * files, with Content-Length, Range (206), CORS, and fault modes for one path or all.
+ * files, with Content-Length, Range (206), CORS, and fault modes for one path or all; and the hub's
+ * file listing, /api/models/{owner}/{name}/revision/{revision} (sizes and LFS sha256 with ?blobs=true).
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +30,39 @@ const CORS = {
 export const MOCK_HUB_PORT = 4180;
 export const MOCK_HUB_PATH = '/mock-hub';
 
+/** Binary files are LFS files on the hub: their listing entry has lfs.sha256 and lfs.size. */
+const LFS = /\.(safetensors|onnx|onnx_data|pb|bin|ckpt|png)$/;
+
+/** The hub's answer for a repo: its files, with sizes and LFS hashes when asked for blobs. */
+function listing(repo: string, dir: string, blobs: boolean) {
+  const files: string[] = [];
+  const walk = (sub: string) => {
+    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      const path = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else files.push(path);
+    }
+  };
+  walk('');
+  return {
+    id: repo,
+    // A commit id of the listing's own making: stable for the same repo name.
+    sha: createHash('sha1').update(repo).digest('hex'),
+    siblings: files.sort().map((rfilename) => {
+      if (!blobs) return { rfilename };
+      const size = statSync(join(dir, rfilename)).size;
+      // Big (sparse) test files are listed without reading them.
+      const sha256 =
+        LFS.test(rfilename) && size < 64 * 2 ** 20
+          ? createHash('sha256')
+              .update(readFileSync(join(dir, rfilename)))
+              .digest('hex')
+          : undefined;
+      return { rfilename, size, ...(LFS.test(rfilename) ? { lfs: { size, ...(sha256 ? { sha256 } : {}) } } : {}) };
+    }),
+  };
+}
+
 export async function startMockHub(repos: Record<string, string>, port = 0, publicBase = ''): Promise<MockHub> {
   const faults = new Map<string, Fault>();
   const requests: string[] = [];
@@ -47,6 +82,19 @@ export async function startMockHub(repos: Record<string, string>, port = 0, publ
         'access-control-allow-methods': 'GET, HEAD',
       });
       res.end();
+      return;
+    }
+    const api = /^\/api\/models\/([\w.-]+\/[\w.-]+)\/revision\/([\w.-]+)$/.exec(decodeURIComponent(url.pathname));
+    if (api) {
+      requests.push(url.pathname);
+      const dir = repos[api[1]!];
+      if (!dir || faultFor('api') === '404') {
+        res.writeHead(404, { ...CORS, 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'Repository not found' }));
+        return;
+      }
+      res.writeHead(200, { ...CORS, 'content-type': 'application/json' });
+      res.end(JSON.stringify(listing(api[1]!, dir, url.searchParams.get('blobs') === 'true')));
       return;
     }
     const resolve = /^\/([\w.-]+\/[\w.-]+)\/resolve\/([\w.-]+)\/(.+)$/.exec(decodeURIComponent(url.pathname));

@@ -3,8 +3,10 @@ import type { LoadPlan } from '../../src/protocol/load-plan';
 import { describe, expect, it } from 'vitest';
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ort from 'onnxruntime-node';
-import { hubFileUrl, manifestFromModelIndex, parseModelInput, planLoad } from '../../src/models/manifest';
-import { DEFAULT_MODEL, modelForMode, SHAPES_DEPTH_MODEL } from '../../src/models/catalog';
+import { hubFileUrl, manifestFromModelIndex, parseModelInput, planLoad, withListing } from '../../src/models/manifest';
+import { HUB_CHECKPOINTS } from '../../src/models/hub-catalog';
+import { parseHubListing } from '../../src/models/repo-files';
+import { DEFAULT_MODEL, findModel, modelForMode, SHAPES_DEPTH_MODEL } from '../../src/models/catalog';
 import { createOnnxModels } from '../../workers/onnx-models';
 import { timestepTensor } from '../../workers/ort-io';
 import { tensor } from '../../src/core/tensor';
@@ -285,5 +287,107 @@ describe('the faster model suggested for capable GPUs', () => {
     expect(suggestedModel({ ...gpu, shaderF16: false })).toBeNull();
     expect(suggestedModel({ ...gpu, software: true })).toBeNull();
     expect(suggestedModel(null)).toBeNull();
+  });
+});
+
+describe('the catalog of hub checkpoints', () => {
+  const byRepo = new Map(HUB_CHECKPOINTS.map((m) => [m.source.kind === 'hub' ? m.source.repo : '', m]));
+
+  it('has the official checkpoints, each with a licence, kind, modes, native size and defaults', () => {
+    expect([...byRepo.keys()]).toEqual([
+      'stable-diffusion-v1-5/stable-diffusion-v1-5',
+      'stable-diffusion-v1-5/stable-diffusion-inpainting',
+      'stabilityai/stable-diffusion-2-depth',
+      'stabilityai/stable-diffusion-2-1-base',
+      'stabilityai/sd-turbo',
+      'SimianLuo/LCM_Dreamshaper_v7',
+      'nota-ai/bk-sdm-tiny',
+    ]);
+    for (const m of HUB_CHECKPOINTS) {
+      expect(m.licence.length, m.id).toBeGreaterThan(5);
+      expect(m.components.format, m.id).toBe('safetensors');
+      expect(m.nativeSize, m.id).toBe(512);
+      expect(m.verifiedBy, m.id).toMatch(/hub's listing/);
+      expect(findModel(m.id, []), m.id).toBe(m);
+    }
+    expect(byRepo.get('stabilityai/sd-turbo')!.defaults).toMatchObject({ steps: 1, guidanceScale: 0 });
+    expect(byRepo.get('SimianLuo/LCM_Dreamshaper_v7')!.defaults).toMatchObject({ steps: 4 });
+    expect(byRepo.get('stabilityai/stable-diffusion-2-depth')!.depthEstimator).toEqual({
+      kind: 'hub',
+      modelId: 'Xenova/dpt-hybrid-midas',
+      revision: 'main',
+    });
+  });
+
+  it('sends each mode to the right model: inpainting and depth from SD 1.5 to their own models', () => {
+    expect(modelForMode('sd15', 'inpaint', [])?.id).toBe('sd15-inpaint');
+    expect(modelForMode('sd15', 'depth2img', [])?.id).toBe('sd2-depth');
+    expect(modelForMode('sd21-base', 'depth2img', [])?.id).toBe('sd2-depth');
+    expect(modelForMode('sd15-inpaint', 'txt2img', [])?.id).toBe('sd15');
+    expect(modelForMode('sd15', 'compare', [])).toBeNull();
+  });
+
+  it('takes its files from the listing: the fp16 variant, shards, or float32 converted, sizes attached, pinned', () => {
+    const sd15 = byRepo.get('stable-diffusion-v1-5/stable-diffusion-v1-5')!;
+    const sha = 'a'.repeat(40);
+    const files = (names: [string, number][]) => ({ sha, files: new Map(names.map(([n, size]) => [n, { size }])) });
+    const listed = withListing(
+      sd15,
+      files([
+        ['text_encoder/model.fp16.safetensors', 246e6],
+        ['text_encoder/model.safetensors', 492e6],
+        ['unet/diffusion_pytorch_model.fp16-00001-of-00002.safetensors', 1e9],
+        ['unet/diffusion_pytorch_model.fp16-00002-of-00002.safetensors', 0.72e9],
+        ['vae/diffusion_pytorch_model.safetensors', 334e6],
+      ]),
+    );
+    const plan = planLoad(listed, 'https://hub.example', 'https://app.example');
+    if (plan.components.format !== 'safetensors') throw new Error('safetensors expected');
+    expect(plan.components.textEncoder.weights.map((w) => [w.path, w.size])).toEqual([
+      ['text_encoder/model.fp16.safetensors', 246e6],
+    ]);
+    expect(plan.components.unet.shards?.map((w) => w.path)).toEqual([
+      'unet/diffusion_pytorch_model.fp16-00001-of-00002.safetensors',
+      'unet/diffusion_pytorch_model.fp16-00002-of-00002.safetensors',
+    ]);
+    expect(plan.components.vae.weights[0]).toMatchObject({ convert: 'fp16', size: 334e6 });
+    expect(plan.components.vae.weights[0]!.url).toContain(`/resolve/${sha}/`);
+    expect(listed.approxBytes).toBe(246e6 + 1.72e9 + 167e6);
+    expect(listed.description).toMatch(/converted to fp16 as they download/);
+    expect(() =>
+      withListing(
+        sd15,
+        files([
+          ['text_encoder/model.safetensors', 1],
+          ['unet/diffusion_pytorch_model.fp16-00001-of-00002.safetensors', 1],
+        ]),
+      ),
+    ).toThrow(/only 1 of the 2 shards/);
+    expect(() => withListing(sd15, files([]))).toThrow(
+      /has no text_encoder\/model\.fp16\.safetensors or text_encoder\/model\.safetensors/,
+    );
+  });
+
+  it('reads the hub API’s answer, leaving out what is not well formed', () => {
+    const listing = parseHubListing({
+      sha: 'b'.repeat(40),
+      siblings: [
+        {
+          rfilename: 'unet/diffusion_pytorch_model.fp16.safetensors',
+          size: 10,
+          lfs: { sha256: 'c'.repeat(64), size: 10 },
+        },
+        { rfilename: 'model_index.json', size: 5 },
+        { rfilename: 7 },
+        { rfilename: 'x.bin', size: -1, lfs: { sha256: 'not a hash' } },
+      ],
+    });
+    expect(listing.sha).toBe('b'.repeat(40));
+    expect([...listing.files.entries()]).toEqual([
+      ['unet/diffusion_pytorch_model.fp16.safetensors', { size: 10, sha256: 'c'.repeat(64) }],
+      ['model_index.json', { size: 5 }],
+      ['x.bin', {}],
+    ]);
+    expect(() => parseHubListing({ error: 'Repository not found' })).toThrow(/has no siblings/);
   });
 });
