@@ -26,6 +26,8 @@ export interface DownloadOptions {
 const selfOrigin = (): string => (typeof location === 'undefined' ? '' : location.origin);
 
 const MAX_RESUMES = 3;
+/** Chrome cannot allocate one ArrayBuffer much past 2 GiB. */
+const MAX_BUFFER_BYTES = 2 ** 31 - 1;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -131,6 +133,7 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
   let loaded = 0;
   let total: number | null = ref.size ?? null;
   let contentType: string | null = null;
+  if (ref.missing) throw new ModelError(`${ref.path} is not in the model's folder (404).`);
   if (options.hosts && !isAllowedHost(ref.url, options.hosts, selfOrigin())) {
     throw new ModelError(`${ref.path}: ${notAllowedMessage(ref.url, options.hosts)}`);
   }
@@ -184,6 +187,12 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
           throw new ModelError(`${ref.path} should be ${ref.size} bytes but the server announces ${announced}.`);
         }
         total = announced ?? total;
+        if (total !== null && total / (ref.convert ? 2 : 1) > MAX_BUFFER_BYTES) {
+          void response.body?.cancel();
+          throw new ModelError(
+            `${ref.path} is ${(total / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use fp16 weights or a sharded save (an ONNX export: fp16, or weights split into files under 2 GiB).`,
+          );
+        }
         if (ref.convert === 'fp16') {
           if (total === null) throw new ModelError(`${ref.path} cannot be converted to fp16: its size is not known.`);
           halver = new Fp16Writer(ref.path, total);

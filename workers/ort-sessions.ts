@@ -4,8 +4,8 @@
  * on a GPU without shader-f16 is refused before ORT tries.
  */
 import { CancelledError, ModelError } from '../src/core/errors';
-import { onnxUsesFloat16 } from '../src/core/onnx-reader';
-import type { OnnxFileRef } from '../src/protocol/load-plan';
+import { onnxExternalLocations, onnxUsesFloat16 } from '../src/core/onnx-reader';
+import type { FileRef, OnnxFileRef } from '../src/protocol/load-plan';
 import type { AdapterInfo, Backend, Progress } from '../src/protocol/messages';
 import { deleteFile } from '../src/storage/model-cache';
 import type { ModelFiles } from './model-files';
@@ -29,6 +29,33 @@ export interface SessionMaker {
   ): Promise<Session>;
   /** An ONNX file of the plan (with its external data) as a session. */
   onnxSession(part: string, ref: OnnxFileRef, extra?: SessionOptions): Promise<Session>;
+}
+
+/**
+ * The external-data files a graph needs: those the plan lists, and any other the graph's
+ * initializers name (optimum's `model.onnx_data`, torch's `weights.pb`), fetched beside the graph.
+ */
+function externalFiles(ref: OnnxFileRef, model: Uint8Array): FileRef[] {
+  const listed = ref.externalData ?? [];
+  const name = (path: string) => path.split('/').pop() ?? path;
+  let named: string[] = [];
+  try {
+    named = onnxExternalLocations(model);
+  } catch {
+    // Not parseable here: ONNX Runtime will say what is wrong with the graph.
+  }
+  const dir = ref.path.slice(0, ref.path.lastIndexOf('/') + 1);
+  const more = named
+    .filter((location) => !listed.some((e) => name(e.path) === location))
+    .map((location) => {
+      const sibling = ref.siblings?.[location];
+      return {
+        url: sibling ?? new URL(location, ref.url).href,
+        path: `${dir}${location}`,
+        ...(ref.siblings && !sibling ? { missing: true } : {}),
+      };
+    });
+  return [...listed, ...more];
 }
 
 export function sessionMaker(setup: {
@@ -85,14 +112,14 @@ export function sessionMaker(setup: {
       );
     }
     const external = [];
-    for (const e of ref.externalData ?? []) external.push(await files.get(e));
+    for (const e of externalFiles(ref, main.bytes)) external.push(await files.get(e));
     const cached = [main, ...external].filter((f) => f.fromCache);
     return create(
       part,
       ref.path,
       main.bytes,
       external.map((e) => ({ path: e.ref.path.split('/').pop()!, data: e.bytes })),
-      cached.length > 0 ? [ref.url, ...(ref.externalData ?? []).map((e) => e.url)] : [],
+      cached.length > 0 ? [ref.url, ...external.map((e) => e.ref.url)] : [],
       extra,
     );
   };

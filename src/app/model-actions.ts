@@ -3,7 +3,14 @@ import { serializeError } from '../core/errors';
 import { DEFAULT_MODEL, findModel } from '../models/catalog';
 import { hubUrl } from '../models/hub';
 import { connectRefusal } from '../models/origins';
-import { fileUrl, manifestFromModelIndex, parseModelInput, type ModelManifest } from '../models/manifest';
+import {
+  fileUrl,
+  LAYOUT_PROBES,
+  manifestFromModelIndex,
+  parseModelInput,
+  type ModelManifest,
+  type ModelSource,
+} from '../models/manifest';
 import { manifestFromSingleFile } from '../models/single-file';
 import { fetchListing } from '../models/repo-files';
 import { readSingleFileHeader } from '../core/single-file/header';
@@ -79,10 +86,25 @@ export function addCustomModel(text: string): Promise<boolean> {
     } catch {
       throw new Error('model_index.json is not valid JSON.');
     }
-    if (source.kind !== 'hub') return manifestFromModelIndex(id, source, index);
+    if (source.kind !== 'hub') return manifestFromModelIndex(id, source, index, undefined, await probeLayout(source));
     const listing = await fetchListing(hubUrl(), source.repo, source.revision);
     return manifestFromModelIndex(id, { ...source, hub: hubUrl() }, index, listing ?? undefined);
   });
+}
+
+/**
+ * Which of the layout files a folder URL has (HEAD requests: nothing is downloaded), so an ONNX
+ * export is known by its folders whatever its model_index.json says.
+ */
+async function probeLayout(source: ModelSource): Promise<Set<string>> {
+  const found = new Set<string>();
+  await Promise.all(
+    LAYOUT_PROBES.map(async (path) => {
+      const response = await fetch(fileUrl(source, hubUrl(), path), { method: 'HEAD' }).catch(() => null);
+      if (response?.ok) found.add(path);
+    }),
+  );
+  return found;
 }
 
 export function removeCustomModel(id: string): void {
@@ -109,7 +131,13 @@ export function addLocalFolder(files: FileList | File[]): Promise<boolean> {
     } catch (error) {
       throw new Error('model_index.json is not valid JSON.', { cause: error });
     }
-    return manifestFromModelIndex(`local:${name}`, { kind: 'local', name, urls }, parsed);
+    return manifestFromModelIndex(
+      `local:${name}`,
+      { kind: 'local', name, urls },
+      parsed,
+      undefined,
+      new Set(Object.keys(urls)),
+    );
   });
 }
 

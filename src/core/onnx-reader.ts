@@ -105,3 +105,36 @@ export function onnxUsesFloat16(model: Uint8Array): boolean {
     return false;
   }
 }
+
+/**
+ * The files a graph's initializers keep their bytes in (TensorProto.external_data's "location"),
+ * as exporters write them beside the graph: `model.onnx_data`, `weights.pb`, one file per tensor.
+ */
+export function onnxExternalLocations(model: Uint8Array): string[] {
+  const locations = new Set<string>();
+  const text = new TextDecoder();
+  const top = new Reader(model);
+  while (top.more()) {
+    const f = top.field();
+    if (f.field !== 7 || !f.sub) continue; // ModelProto.graph
+    while (f.sub.more()) {
+      const g = f.sub.field();
+      if (g.field !== 5 || !g.sub) continue; // GraphProto.initializer
+      while (g.sub.more()) {
+        const t = g.sub.field();
+        if (t.field !== 13 || !t.sub) continue; // TensorProto.external_data: {key: 1, value: 2}
+        let key = '';
+        let value = '';
+        while (t.sub.more()) {
+          const e = t.sub.field();
+          if (!e.sub) continue;
+          const s = text.decode(model.subarray(e.sub.pos, e.sub.pos + e.value));
+          if (e.field === 1) key = s;
+          else if (e.field === 2) value = s;
+        }
+        if (key === 'location' && value) locations.add(value);
+      }
+    }
+  }
+  return [...locations];
+}

@@ -122,11 +122,19 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
       ...(info?.sha256 ? { sha256: info.sha256 } : {}),
     };
   };
+  // A picked folder's files beside a graph, by name: the graph may name external data files.
+  const siblings = (path: string) => {
+    if (source.kind !== 'local') return {};
+    const dir = path.slice(0, path.lastIndexOf('/') + 1);
+    const near = Object.entries(source.urls).filter(([p]) => p.startsWith(dir) && !p.slice(dir.length).includes('/'));
+    return { siblings: Object.fromEntries(near.map(([p, u]) => [p.slice(dir.length), u])) };
+  };
   const ref = (f: ManifestFile): OnnxFileRef => ({
     url: url(f.path),
     path: f.path,
     ...missing(f.path),
     ...listed(f.path),
+    ...siblings(f.path),
     ...(f.size !== undefined ? { size: f.size } : {}),
     ...(f.sha256 ? { sha256: f.sha256 } : {}),
     ...(f.externalData
@@ -236,21 +244,42 @@ function checkpointPart(dir: string, stem: string, dtype: 'fp32' | 'fp16'): Chec
   return { config: `${dir}/config.json`, weights: dtype === 'fp16' ? [half, full] : [full, half] };
 }
 
+/** The files whose presence tells an ONNX export from a diffusers checkpoint. */
+export const LAYOUT_PROBES = ['unet/model.onnx', 'vae_decoder/model.onnx', 'vae_encoder/model.onnx'] as const;
+
 /**
  * A manifest from a diffusers repo's own model_index.json: an ONNX export (`vae_decoder`,
  * `<component>/model.onnx`) or a diffusers checkpoint (`vae`, config.json + safetensors per
  * component, whose graphs the app builds). The kind comes from the pipeline class; what the class
  * does not say (UNet channels, dtypes) the loader reads from the files themselves.
+ *
+ * `present`: which of LAYOUT_PROBES the source has, when known (a listing, a picked folder, or
+ * probed). The files decide the layout over the index's keys: optimum's exporter writes the
+ * index of the pipeline it exported (`vae`, no `vae_decoder`) beside ONNX folders.
  */
 export function manifestFromModelIndex(
   id: string,
   source: ModelSource,
   index: ModelIndex,
   listing?: RepoListing,
+  present?: ReadonlySet<string>,
 ): ModelManifest {
   if (typeof index !== 'object' || index === null)
     throw new ValidationError('model_index.json is not an object.', 'customModel');
   const className = typeof index['_class_name'] === 'string' ? index['_class_name'] : '';
+  const files = present ?? (listing ? new Set(listing.files.keys()) : null);
+  const onnxFiles = files !== null && files.has('unet/model.onnx') && files.has('vae_decoder/model.onnx');
+  if (onnxFiles) {
+    // An ONNX export whatever its index says: its components are the folders it has.
+    index = {
+      ...index,
+      vae: [null, null],
+      vae_decoder: ['onnx', 'folder'],
+      vae_encoder: files.has('vae_encoder/model.onnx') ? ['onnx', 'folder'] : [null, null],
+      ...(hasComponent(index, 'text_encoder') ? {} : { text_encoder: ['onnx', 'folder'] }),
+      ...(hasComponent(index, 'unet') ? {} : { unet: ['onnx', 'folder'] }),
+    };
+  }
   const checkpoint = !hasComponent(index, 'vae_decoder') && hasComponent(index, 'vae');
   if (checkpoint && (hasComponent(index, 'text_encoder_2') || /XL|StableDiffusion3|Flux/i.test(className))) {
     throw new ValidationError(

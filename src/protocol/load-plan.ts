@@ -18,8 +18,11 @@ export function cacheKey(ref: FileRef): string {
   return ref.convert ? `${ref.url}#fp16` : ref.url;
 }
 
-/** An ONNX graph and the external-data files next to it. */
-export type OnnxFileRef = FileRef & { externalData?: FileRef[] };
+/**
+ * An ONNX graph and the external-data files next to it. Files the graph names but the plan does
+ * not list are fetched beside it (`siblings`: their URLs by name, for a picked folder's blob: URLs).
+ */
+export type OnnxFileRef = FileRef & { externalData?: FileRef[]; siblings?: Record<string, string> };
 
 /**
  * A diffusers component folder: its config.json and the weight files to try in order (the

@@ -48,6 +48,13 @@ function fileRef(value: unknown, where: string): FileRef {
 
 function onnxRef(value: unknown, where: string): OnnxFileRef {
   const ref: OnnxFileRef = fileRef(value, where);
+  const siblings = isRecord(value) ? value['siblings'] : undefined;
+  if (siblings !== undefined) {
+    if (!isRecord(siblings) || !Object.values(siblings).every((u) => typeof u === 'string')) {
+      throw bad(`${where}.siblings does not map names to URLs`);
+    }
+    ref.siblings = Object.fromEntries(Object.entries(siblings).map(([k, u]) => [k, String(u)]));
+  }
   const external = isRecord(value) ? value['externalData'] : undefined;
   if (external !== undefined) {
     if (!Array.isArray(external)) throw bad(`${where}.externalData is not a list`);

@@ -1,0 +1,121 @@
+/**
+ * ONNX exports as the tools write them, and folders picked from disk: optimum's layout (the
+ * exported pipeline's own model_index.json, with `vae` and no `vae_decoder`, beside ONNX folders)
+ * with weights in external files (`model.onnx_data`, `weights.pb`), by folder URL and picked from
+ * disk; and a diffusers safetensors folder picked from disk. Each gives diffusers' image.
+ */
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSafetensors } from '../../src/core/safetensors';
+import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource } from '../../src/core/networks';
+import { NETWORKS_DIR } from '../helpers/fixtures';
+import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
+import { readJson } from '../helpers/node-models';
+import { BASE_URL, SCREENSHOTS, type Session } from './browser';
+import { canvasPixels, generate, setSettings } from './app';
+import { enterGolden, openOnMockHub } from './golden-input';
+
+const SD1 = `${NETWORKS_DIR}sd1/`;
+const DIR = join(process.cwd(), 'test-results', 'onnx-layouts', 'optimum-sd1');
+
+/** A network of the sd1 checkpoint as an ONNX graph whose weights live in `location` beside it. */
+function source(part: string, stem: string, location: string): ComponentSource {
+  const file = `${SD1}${part}/${stem}.safetensors`;
+  return {
+    configPath: `${part}/config.json`,
+    config: readJson(`${SD1}${part}/config.json`),
+    files: [{ header: parseSafetensors(location, new Uint8Array(readFileSync(file))), location }],
+  };
+}
+
+/**
+ * The sd1 checkpoint exported as optimum lays it out: text_encoder/, unet/, vae_decoder/,
+ * vae_encoder/ with model.onnx each, the weights in external files (the safetensors bytes
+ * themselves: ONNX external data is a file, an offset and a length), and the index of the
+ * pipeline that was exported.
+ */
+function writeOptimumExport(): void {
+  rmSync(DIR, { recursive: true, force: true });
+  const put = (path: string, bytes: Uint8Array) => {
+    mkdirSync(join(DIR, path, '..'), { recursive: true });
+    writeFileSync(join(DIR, path), bytes);
+  };
+  put('text_encoder/model.onnx', textEncoderGraph(source('text_encoder', 'model', 'model.onnx_data')));
+  copyFileSync(`${SD1}text_encoder/model.safetensors`, join(DIR, 'text_encoder/model.onnx_data'));
+  // torch's exporter names a single external file weights.pb when asked to.
+  put('unet/model.onnx', unetGraph(source('unet', 'diffusion_pytorch_model', 'weights.pb')).model);
+  copyFileSync(`${SD1}unet/diffusion_pytorch_model.safetensors`, join(DIR, 'unet/weights.pb'));
+  const vae = vaeGraphs(source('vae', 'diffusion_pytorch_model', 'model.onnx_data'));
+  put('vae_decoder/model.onnx', vae.decoder);
+  put('vae_encoder/model.onnx', vae.encoder);
+  for (const part of ['vae_decoder', 'vae_encoder'])
+    copyFileSync(`${SD1}vae/diffusion_pytorch_model.safetensors`, join(DIR, part, 'model.onnx_data'));
+  cpSync(`${SD1}tokenizer`, join(DIR, 'tokenizer'), { recursive: true });
+  cpSync(`${SD1}scheduler`, join(DIR, 'scheduler'), { recursive: true });
+  copyFileSync(`${SD1}model_index.json`, join(DIR, 'model_index.json'));
+}
+
+describe('ONNX exports in the tools’ layouts, and folders picked from disk', () => {
+  let hub: MockHub;
+  let session: Session;
+  const golden = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
+  const url = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/optimum-sd1/`;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    writeOptimumExport();
+    hub = await startMockHub({ 'fixtures/optimum-sd1': DIR }, MOCK_HUB_PORT, MOCK_HUB_PATH);
+    session = await openOnMockHub();
+  });
+  afterAll(async () => {
+    await session?.close();
+    await hub?.stop();
+  });
+
+  const expectGolden = async (label: string) => {
+    const { page } = session;
+    await enterGolden(page, golden);
+    expect(await generate(page)).toBe('done');
+    const { pixels } = await canvasPixels(page);
+    const mean = meanAbsDiff(pixels, golden.image);
+    console.log(`${label}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`);
+    expect(mean).toBeLessThanOrEqual(2);
+  };
+
+  it('optimum’s layout by folder URL: known by its folders, its external weights fetched beside the graphs', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    await page.getByTestId('custom-model-input').fill(url);
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${url}`);
+    await expectGolden('optimum layout by URL');
+    const fetched = hub.requests.map((p) => p.split('optimum-sd1/')[1]);
+    expect(fetched).toEqual(
+      expect.arrayContaining(['unet/weights.pb', 'text_encoder/model.onnx_data', 'vae_decoder/model.onnx_data']),
+    );
+  });
+
+  it('the same export picked from disk loads in place', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    const before = hub.requests.length;
+    await page.getByTestId('local-model-input').setInputFiles(DIR);
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe('local:optimum-sd1');
+    await expectGolden('optimum layout picked from disk');
+    expect(hub.requests.length).toBe(before);
+  });
+
+  it('a diffusers safetensors folder picked from disk loads in place', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    const dir = join(process.cwd(), 'test-results', 'onnx-layouts', 'sd1');
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(SD1, dir, { recursive: true });
+    await page.getByTestId('local-model-input').setInputFiles(dir);
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe('local:sd1');
+    await expectGolden('safetensors folder picked from disk');
+    await page.screenshot({ path: join(SCREENSHOTS, 'local-safetensors-folder.png') });
+  });
+});
