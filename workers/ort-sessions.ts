@@ -5,10 +5,11 @@
  */
 import { CancelledError, ModelError } from '../src/core/errors';
 import { onnxExternalLocations, onnxUsesFloat16 } from '../src/core/onnx-reader';
+import { padInputConv } from '../src/core/onnx-conv-pad';
 import type { FileRef, OnnxFileRef } from '../src/protocol/load-plan';
 import type { AdapterInfo, Backend, Progress } from '../src/protocol/messages';
 import { deleteFile } from '../src/storage/model-cache';
-import type { ModelFiles } from './model-files';
+import type { FetchedFile, ModelFiles } from './model-files';
 import type { ort, OrtWeb } from './ort-env';
 
 type Session = ort.InferenceSession;
@@ -111,13 +112,17 @@ export function sessionMaker(setup: {
         `${ref.path} computes in fp16 (it has float16 inputs or weights), which needs WebGPU's shader-f16 feature; this GPU (${adapter.vendor} ${adapter.architecture}) does not offer it. The downloaded files stay cached: choose WASM as the backend, or a GPU or browser with shader-f16.`,
       );
     }
-    const external = [];
+    const external: FetchedFile[] = [];
     for (const e of externalFiles(ref, main.bytes)) external.push(await files.get(e));
     const cached = [main, ...external].filter((f) => f.fromCache);
+    const named = (location: string) => external.find((e) => e.ref.path.split('/').pop() === location)?.bytes;
+    // WebGPU's Conv is wrong with 9 input channels (an inpainting UNet's conv_in): padded to 12 with
+    // zeros, the same numbers. WASM is exact as exported, so its graph is left as it is.
+    const graph = (backend === 'webgpu' && padInputConv(main.bytes, named)?.model) || main.bytes;
     return create(
       part,
       ref.path,
-      main.bytes,
+      graph,
       external.map((e) => ({ path: e.ref.path.split('/').pop()!, data: e.bytes })),
       cached.length > 0 ? [ref.url, ...external.map((e) => e.ref.url)] : [],
       extra,

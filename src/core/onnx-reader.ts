@@ -4,7 +4,8 @@
  */
 import { ONNX_FLOAT16 } from './onnx-writer';
 
-class Reader {
+/** A protobuf message being read, field by field. */
+export class Reader {
   pos = 0;
   constructor(
     private readonly bytes: Uint8Array,

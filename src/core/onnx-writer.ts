@@ -48,7 +48,8 @@ export interface GraphSpec {
   opset: number;
 }
 
-class Writer {
+/** A protobuf message being written (fields in order; `raw` appends fields already encoded). */
+export class Writer {
   private readonly parts: number[] = [];
   private readonly chunks: Uint8Array[] = [];
 
@@ -86,6 +87,12 @@ class Writer {
       this.flushParts();
       this.chunks.push(data);
     }
+  }
+
+  /** Bytes that are already encoded fields (copied from another message). */
+  raw(data: Uint8Array): void {
+    this.flushParts();
+    this.chunks.push(data);
   }
 
   float32(field: number, value: number): void {

@@ -19,13 +19,14 @@ import { enterGolden, openOnMockHub } from './golden-input';
 
 const SD1 = `${NETWORKS_DIR}sd1/`;
 const DIR = join(process.cwd(), 'test-results', 'onnx-layouts', 'optimum-sd1');
+const INPAINT_DIR = join(process.cwd(), 'test-results', 'onnx-layouts', 'optimum-sd1-inpaint');
 
-/** A network of the sd1 checkpoint as an ONNX graph whose weights live in `location` beside it. */
-function source(part: string, stem: string, location: string): ComponentSource {
-  const file = `${SD1}${part}/${stem}.safetensors`;
+/** A network of a reference checkpoint as an ONNX graph whose weights live in `location` beside it. */
+function source(from: string, part: string, stem: string, location: string): ComponentSource {
+  const file = `${from}${part}/${stem}.safetensors`;
   return {
     configPath: `${part}/config.json`,
-    config: readJson(`${SD1}${part}/config.json`),
+    config: readJson(`${from}${part}/config.json`),
     files: [{ header: parseSafetensors(location, new Uint8Array(readFileSync(file))), location }],
   };
 }
@@ -36,25 +37,27 @@ function source(part: string, stem: string, location: string): ComponentSource {
  * themselves: ONNX external data is a file, an offset and a length), and the index of the
  * pipeline that was exported.
  */
-function writeOptimumExport(): void {
-  rmSync(DIR, { recursive: true, force: true });
+function writeOptimumExport(from: string, dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
   const put = (path: string, bytes: Uint8Array) => {
-    mkdirSync(join(DIR, path, '..'), { recursive: true });
-    writeFileSync(join(DIR, path), bytes);
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), bytes);
   };
-  put('text_encoder/model.onnx', textEncoderGraph(source('text_encoder', 'model', 'model.onnx_data')));
-  copyFileSync(`${SD1}text_encoder/model.safetensors`, join(DIR, 'text_encoder/model.onnx_data'));
-  // torch's exporter names a single external file weights.pb when asked to.
-  put('unet/model.onnx', unetGraph(source('unet', 'diffusion_pytorch_model', 'weights.pb')).model);
-  copyFileSync(`${SD1}unet/diffusion_pytorch_model.safetensors`, join(DIR, 'unet/weights.pb'));
-  const vae = vaeGraphs(source('vae', 'diffusion_pytorch_model', 'model.onnx_data'));
+  put('text_encoder/model.onnx', textEncoderGraph(source(from, 'text_encoder', 'model', 'model.onnx_data')));
+  copyFileSync(`${from}text_encoder/model.safetensors`, join(dir, 'text_encoder/model.onnx_data'));
+  // torch's exporter names a single external file weights.pb when asked to. The UNet's conv_in is
+  // as exported: 9 input channels for an inpainting model.
+  const unet = unetGraph(source(from, 'unet', 'diffusion_pytorch_model', 'weights.pb'), { padInputChannels: false });
+  put('unet/model.onnx', unet.model);
+  copyFileSync(`${from}unet/diffusion_pytorch_model.safetensors`, join(dir, 'unet/weights.pb'));
+  const vae = vaeGraphs(source(from, 'vae', 'diffusion_pytorch_model', 'model.onnx_data'));
   put('vae_decoder/model.onnx', vae.decoder);
   put('vae_encoder/model.onnx', vae.encoder);
   for (const part of ['vae_decoder', 'vae_encoder'])
-    copyFileSync(`${SD1}vae/diffusion_pytorch_model.safetensors`, join(DIR, part, 'model.onnx_data'));
-  cpSync(`${SD1}tokenizer`, join(DIR, 'tokenizer'), { recursive: true });
-  cpSync(`${SD1}scheduler`, join(DIR, 'scheduler'), { recursive: true });
-  copyFileSync(`${SD1}model_index.json`, join(DIR, 'model_index.json'));
+    copyFileSync(`${from}vae/diffusion_pytorch_model.safetensors`, join(dir, part, 'model.onnx_data'));
+  cpSync(`${from}tokenizer`, join(dir, 'tokenizer'), { recursive: true });
+  cpSync(`${from}scheduler`, join(dir, 'scheduler'), { recursive: true });
+  copyFileSync(`${from}model_index.json`, join(dir, 'model_index.json'));
 }
 
 describe('ONNX exports in the tools’ layouts, and folders picked from disk', () => {
@@ -65,8 +68,13 @@ describe('ONNX exports in the tools’ layouts, and folders picked from disk', (
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    writeOptimumExport();
-    hub = await startMockHub({ 'fixtures/optimum-sd1': DIR }, MOCK_HUB_PORT, MOCK_HUB_PATH);
+    writeOptimumExport(SD1, DIR);
+    writeOptimumExport(`${NETWORKS_DIR}sd1-inpaint/`, INPAINT_DIR);
+    hub = await startMockHub(
+      { 'fixtures/optimum-sd1': DIR, 'fixtures/optimum-sd1-inpaint': INPAINT_DIR },
+      MOCK_HUB_PORT,
+      MOCK_HUB_PATH,
+    );
     session = await openOnMockHub();
   });
   afterAll(async () => {
@@ -74,13 +82,13 @@ describe('ONNX exports in the tools’ layouts, and folders picked from disk', (
     await hub?.stop();
   });
 
-  const expectGolden = async (label: string) => {
+  const expectGolden = async (label: string, g = golden) => {
     const { page } = session;
-    await enterGolden(page, golden);
+    await enterGolden(page, g);
     expect(await generate(page)).toBe('done');
     const { pixels } = await canvasPixels(page);
-    const mean = meanAbsDiff(pixels, golden.image);
-    console.log(`${label}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`);
+    const mean = meanAbsDiff(pixels, g.image);
+    console.log(`${label}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, g.image)}/255`);
     expect(mean).toBeLessThanOrEqual(2);
   };
 
@@ -118,4 +126,18 @@ describe('ONNX exports in the tools’ layouts, and folders picked from disk', (
     await expectGolden('safetensors folder picked from disk');
     await page.screenshot({ path: join(SCREENSHOTS, 'local-safetensors-folder.png') });
   });
+
+  // onnxruntime-web's WebGPU Conv is wrong with 9 input channels; the export's conv_in is rewritten
+  // to 12 at load. Both backends must give diffusers' image.
+  for (const backend of ['wasm', 'webgpu'] as const) {
+    it(`an inpainting export (9-channel conv_in as exported) on ${backend}: diffusers’ image`, async () => {
+      const { page } = session;
+      await setSettings(page, { backend });
+      const inpaintUrl = url.replace('optimum-sd1/', 'optimum-sd1-inpaint/');
+      await page.getByTestId('custom-model-input').fill(inpaintUrl);
+      await page.getByTestId('load-model').click();
+      await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${inpaintUrl}`);
+      await expectGolden(`inpainting export on ${backend}`, pipelineGoldens('sd1-inpaint')[0]);
+    });
+  }
 });
