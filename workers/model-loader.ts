@@ -119,7 +119,10 @@ function residentOnGpu(created: ort.InferenceSession[]) {
 
 /** What will not fit, said before anything is downloaded. */
 function checkFit(plan: LoadPlan, backend: 'webgpu' | 'wasm', adapter: AdapterInfo | null): void {
-  if (plan.dtype === 'fp16' && backend === 'webgpu' && adapter && !adapter.shaderF16) {
+  // Only an fp16 ONNX graph computes in fp16: a checkpoint's fp16 weights are widened to float32
+  // for the graphs the app builds, so they run on any WebGPU adapter.
+  const computesInFp16 = plan.dtype === 'fp16' && plan.components.format === 'onnx';
+  if (computesInFp16 && backend === 'webgpu' && adapter && !adapter.shaderF16) {
     throw new ModelError(
       `${plan.name} has fp16 weights and needs WebGPU's shader-f16 feature, which this GPU (${adapter.vendor} ${adapter.architecture}) does not offer. Choose an fp32 model, or another browser or GPU.`,
     );
