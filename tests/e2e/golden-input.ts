@@ -56,10 +56,13 @@ export async function enterGolden(page: Page, g: PipelineGolden): Promise<void> 
   }
 }
 
-/** The page with the mock hub as its hub (`?hub=`), so reference checkpoints load by repo id, and its models panel open. */
-export async function openOnMockHub(): Promise<Session> {
+/**
+ * The page with the mock hub as its hub (`?hub=`), so reference checkpoints load by repo id, and
+ * its models panel open. `query`: more of the page's address (`&bench`, the benchmark's hooks).
+ */
+export async function openOnMockHub(query = ''): Promise<Session> {
   const session = await openApp({
-    url: `${BASE_URL}?hub=${encodeURIComponent(`${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}`)}`,
+    url: `${BASE_URL}?hub=${encodeURIComponent(`${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}`)}${query}`,
   });
   session.page.on('pageerror', (e) => console.error('page error:', e.message));
   await session.page.getByTestId('models-panel').locator('summary').click();
