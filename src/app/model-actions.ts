@@ -17,6 +17,7 @@ import { readSingleFileHeader } from '../core/single-file/header';
 import { addLoraFile } from './lora-actions';
 import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';
 import { useStore } from '../store';
+import type { ModelInput } from '../store/model';
 
 export async function refreshModelCache(): Promise<void> {
   try {
@@ -38,7 +39,7 @@ export async function clearModelCache(): Promise<void> {
 }
 
 /** Finds a model's manifest one way or another, then lists and selects it, or says what went wrong. */
-async function addModel(find: () => Promise<ModelManifest | string>): Promise<boolean> {
+async function addModel(find: () => Promise<ModelManifest | string>, from: ModelInput = 'repo'): Promise<boolean> {
   useStore.getState().customModelFailed(null);
   try {
     // A string is the id of a model the catalog already has.
@@ -50,7 +51,7 @@ async function addModel(find: () => Promise<ModelManifest | string>): Promise<bo
     useStore.getState().setSetting('modelId', id);
     return true;
   } catch (error) {
-    useStore.getState().customModelFailed(serializeError(error).message);
+    useStore.getState().customModelFailed({ message: serializeError(error).message, from });
     return false;
   }
 }
@@ -157,7 +158,7 @@ export function addCheckpointFile(file: File): Promise<boolean> {
       prediction: checkpointChoice.prediction,
       configsFrom,
     });
-  });
+  }, 'file');
 }
 
 /** The tensors of an original checkpoint (or an SDXL one, refused by name), as opposed to a LoRA's. */
@@ -187,5 +188,9 @@ export async function openDroppedModelFile(file: File): Promise<void> {
   const { customModelError, modelId, customModels } = useStore.getState();
   useStore
     .getState()
-    .say(added ? `Added and selected ${findModel(modelId, customModels)?.name ?? file.name}.` : customModelError);
+    .say(
+      added
+        ? `Added and selected ${findModel(modelId, customModels)?.name ?? file.name}.`
+        : (customModelError?.message ?? null),
+    );
 }

@@ -14,7 +14,7 @@ import { formatBytes } from './Header';
 
 function CustomModel() {
   const [text, setText] = useState('');
-  const error = useStore((s) => s.customModelError);
+  const error = useStore((s) => (s.customModelError?.from === 'repo' ? s.customModelError.message : null));
   const custom = useStore((s) => s.customModels);
   const busy = useStore(selectBusy);
   return (
@@ -122,6 +122,7 @@ function CheckpointFile() {
   const choice = useStore((s) => s.checkpointChoice);
   const busy = useStore(selectBusy);
   const change = useStore((s) => s.checkpointChoiceChanged);
+  const error = useStore((s) => (s.customModelError?.from === 'file' ? s.customModelError.message : null));
   // Diffusers checkpoints (config.json per network) can lend their configs, as diffusers' `config=`.
   const withConfigs = catalog(custom).filter((m) => m.components.format === 'safetensors');
   return (
@@ -171,6 +172,12 @@ function CheckpointFile() {
           }}
         />
       </label>
+      {error ? (
+        // The same test id as the repo field's message: one of the two shows, beside what was used.
+        <div className="error compact" role="alert" data-testid="custom-model-error">
+          {error}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -15,6 +15,9 @@ export interface DownloadProgress {
   startedAt: number;
 }
 
+/** Where a person adds a model: a repo id, URL or folder; or a single checkpoint file. */
+export type ModelInput = 'repo' | 'file';
+
 export interface ModelSlice {
   capabilities: Capabilities | null;
   /** The model loaded in the worker (null: none, or it must be loaded again). */
@@ -23,8 +26,8 @@ export interface ModelSlice {
   /** Models in Cache Storage, and the site's storage use against its quota. */
   cachedModels: CachedModelRecord[];
   storage: { usage: number; quota: number } | null;
-  /** A problem adding a custom model. */
-  customModelError: string | null;
+  /** A problem adding a custom model, and which control it came from (shown beside it). */
+  customModelError: { message: string; from: ModelInput } | null;
   /** A problem adding a LoRA file. */
   loraError: string | null;
   /** Why the app switched models on a mode change, shown once. */
@@ -38,7 +41,7 @@ export interface ModelSlice {
   modelForgotten: () => void;
   downloadProgressed: (download: DownloadProgress | null) => void;
   cacheListed: (records: CachedModelRecord[], storage: { usage: number; quota: number } | null) => void;
-  customModelFailed: (message: string | null) => void;
+  customModelFailed: (error: { message: string; from: ModelInput } | null) => void;
   loraFailed: (message: string | null) => void;
 }
 
