@@ -206,7 +206,7 @@ async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Re
         vae: { path: c.configs.vae.path, json: await requiredJson(files, c.configs.vae) },
       }
     : null;
-  const { parts } = await readSingleFile(c.file, c.fileName, configs);
+  const parts = await readSingleFile(c.file, c.fileName, configs);
   return {
     textEncoder: { ...parts.textEncoder, from: [] },
     unet: { ...parts.unet, from: [] },

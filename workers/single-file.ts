@@ -10,12 +10,7 @@ import { safetensorsPrefix } from '../src/core/safetensors';
 import { readSingleFileHeader } from '../src/core/single-file/header';
 import { SHARD_BYTES } from '../src/core/networks/float32-weights';
 import { mapSingleFile, type Component, type MappedTensor } from '../src/core/single-file/keys';
-import {
-  describeSingleFile,
-  familyMisfit,
-  singleFileConfigs,
-  type SingleFileLayout,
-} from '../src/core/single-file/layout';
+import { describeSingleFile, familyMisfit, singleFileConfigs } from '../src/core/single-file/layout';
 import type { ComponentBytes } from './safetensors-sessions';
 
 /** Reads at most this much of the file at once (several small tensors share one read). */
@@ -64,11 +59,6 @@ async function pack(file: Blob, component: Component, tensors: MappedTensor[]): 
   return out;
 }
 
-export interface SingleFileParts {
-  layout: SingleFileLayout;
-  parts: Record<Component, ComponentBytes>;
-}
-
 /**
  * The checkpoint as three diffusers components. `configs` are the configs of a diffusers model
  * that describes it; without them they follow from the file (see core/single-file/layout.ts).
@@ -77,7 +67,7 @@ export async function readSingleFile(
   file: Blob,
   name: string,
   configs: Record<Component, { path: string; json: unknown }> | null,
-): Promise<SingleFileParts> {
+): Promise<Record<Component, ComponentBytes>> {
   const header = await readSingleFileHeader(file, name);
   const layout = describeSingleFile(header);
   const mapped = mapSingleFile(header);
@@ -89,8 +79,5 @@ export async function readSingleFile(
     config: configs ? configs[c].json : own![c],
     weights: await pack(file, c, mapped[c]),
   });
-  return {
-    layout,
-    parts: { textEncoder: await part('textEncoder'), unet: await part('unet'), vae: await part('vae') },
-  };
+  return { textEncoder: await part('textEncoder'), unet: await part('unet'), vae: await part('vae') };
 }

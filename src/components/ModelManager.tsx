@@ -12,6 +12,16 @@ import { catalog, findModel } from '../models/catalog';
 import { selectBusy, useStore } from '../store';
 import { formatBytes } from './Header';
 
+/** Why a model was not added, beside the control that was used (repo field or file picker: one at a time). */
+function AddError({ message }: { message: string | null }) {
+  if (!message) return null;
+  return (
+    <div className="error compact" role="alert" data-testid="custom-model-error">
+      {message}
+    </div>
+  );
+}
+
 function CustomModel() {
   const [text, setText] = useState('');
   const error = useStore((s) => (s.customModelError?.from === 'repo' ? s.customModelError.message : null));
@@ -57,11 +67,7 @@ function CustomModel() {
           }}
         />
       </label>
-      {error ? (
-        <div className="error compact" role="alert" data-testid="custom-model-error">
-          {error}
-        </div>
-      ) : null}
+      <AddError message={error} />
       {custom.length > 0 ? (
         <ul className="plain-list">
           {custom.map((m) => (
@@ -172,12 +178,7 @@ function CheckpointFile() {
           }}
         />
       </label>
-      {error ? (
-        // The same test id as the repo field's message: one of the two shows, beside what was used.
-        <div className="error compact" role="alert" data-testid="custom-model-error">
-          {error}
-        </div>
-      ) : null}
+      <AddError message={error} />
     </div>
   );
 }

@@ -36,11 +36,6 @@ export class Fp16Writer {
     private readonly inputSize: number,
   ) {}
 
-  /** The input bytes consumed so far (a resumed download continues from here). */
-  get consumed(): number {
-    return this.position;
-  }
-
   write(chunk: Uint8Array): void {
     this.hash.update(chunk);
     let i = 0;

@@ -17,7 +17,7 @@ export interface RepoListing {
   files: Map<string, RepoFile>;
 }
 
-export function hubListingUrl(hub: string, repo: string, revision: string): string {
+function hubListingUrl(hub: string, repo: string, revision: string): string {
   return `${hub.replace(/\/+$/, '')}/api/models/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`;
 }
 
@@ -50,7 +50,6 @@ export function parseHubListing(json: unknown): RepoListing {
 export interface ChosenWeights {
   /** One file, or every shard of a sharded save. */
   files: string[];
-  dtype: 'fp32' | 'fp16';
   /** float32 weights only: converted to fp16 tensor by tensor while they download. */
   convert: boolean;
 }
@@ -80,13 +79,13 @@ function shards(listing: RepoListing, base: string): string[] | null {
  * while downloading. One file or all shards; null when the listing has none of them.
  */
 export function chooseWeights(listing: RepoListing, dir: string, stem: string): ChosenWeights | null {
-  for (const [variant, dtype] of [
-    ['.fp16', 'fp16'],
-    ['', 'fp32'],
+  for (const [variant, convert] of [
+    ['.fp16', false],
+    ['', true],
   ] as const) {
     const base = `${dir}/${stem}${variant}`;
     const files = listing.files.has(`${base}.safetensors`) ? [`${base}.safetensors`] : shards(listing, base);
-    if (files) return { files, dtype, convert: dtype === 'fp32' };
+    if (files) return { files, convert };
   }
   return null;
 }

@@ -43,13 +43,11 @@ export async function loadCheckpoint(
   if (options.singleFile) {
     const config = (part: string, c: ComponentBytes) => ({ path: `${part}/config.json`, json: c.config });
     const file = new Blob([readFileSync(options.singleFile)]);
-    ({ textEncoder, unet, vae } = (
-      await readSingleFile(file, options.singleFile.split('/').pop()!, {
-        textEncoder: config('text_encoder', textEncoder),
-        unet: config('unet', unet),
-        vae: config('vae', vae),
-      })
-    ).parts);
+    ({ textEncoder, unet, vae } = await readSingleFile(file, options.singleFile.split('/').pop()!, {
+      textEncoder: config('text_encoder', textEncoder),
+      unet: config('unet', unet),
+      vae: config('vae', vae),
+    }));
   }
   const names = (c: ComponentBytes) => [...parseSafetensors('w', c.weights[0]!.bytes).tensors.keys()];
   const modules = { unet: names(unet), text_encoder: names(textEncoder) };

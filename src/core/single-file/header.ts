@@ -14,7 +14,7 @@ export async function readSingleFileHeader(file: Blob, name: string): Promise<Sa
  * `.ckpt` and `.pt` files are Python pickles (a zip archive since torch 1.6): loading one runs
  * whatever code it holds, which is why safetensors exists. Recognised by their first bytes.
  */
-export function refusePickle(first: Uint8Array, name: string): void {
+function refusePickle(first: Uint8Array, name: string): void {
   const zip = first[0] === 0x50 && first[1] === 0x4b && first[2] === 0x03 && first[3] === 0x04;
   const pickle = first[0] === 0x80 && (first[1] ?? 0) >= 2 && (first[1] ?? 0) <= 5;
   if (zip || pickle) {
