@@ -21,7 +21,7 @@ import { chwToRgba } from '../src/core/image';
 import { scale, tensor, type Tensor } from '../src/core/tensor';
 import type { Models } from '../src/core/pipeline/models';
 import type { SchedulerConfigJson } from '../src/core/schedulers/types';
-import { checkStepsFor } from '../src/core/schedulers';
+import { checkSchedulerFor } from '../src/core/schedulers';
 import type { SafetensorsHeader } from '../src/core/safetensors';
 import type {
   BenchGraphParams,
@@ -262,7 +262,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
     generate: async ({ request, additions, preview }, { job, onProgress }) => {
       const model = requireLoaded();
       await useLoras(additions, onProgress);
-      checkStepsFor(request.scheduler, model.schedulerConfig, request.steps);
+      checkSchedulerFor(request.scheduler, model.schedulerConfig, request.steps);
       const started = performance.now();
       const signal = job.controller.signal;
       if (request.mode === 'depth2img' && !request.depth) {
@@ -285,7 +285,7 @@ export function createHandler(deps: HandlerDeps): (message: unknown) => void {
     },
     compare: async ({ request, cells, additions, preview }, { job, onProgress }) => {
       const before = requireLoaded();
-      for (const cell of cells) checkStepsFor(cell.scheduler, before.schedulerConfig, cell.steps);
+      for (const cell of cells) checkSchedulerFor(cell.scheduler, before.schedulerConfig, cell.steps);
       await useLoras(additions, onProgress);
       const started = performance.now();
       const model = requireLoaded();

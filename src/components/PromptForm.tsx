@@ -198,6 +198,7 @@ export function PromptForm() {
         <select
           id="scheduler"
           data-testid="scheduler"
+          aria-invalid={invalid('scheduler')}
           value={s.scheduler}
           onChange={(e) => s.setSetting('scheduler', e.target.value as SchedulerName)}
         >

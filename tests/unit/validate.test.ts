@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { checkStepsFor, maxStepsFor } from '../../src/core/schedulers';
+import { checkSchedulerFor, checkStepsFor, maxStepsFor } from '../../src/core/schedulers';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/core/errors';
@@ -161,5 +161,44 @@ describe('steps limits per scheduler, checked before running', () => {
   it('every other scheduler runs the documented 1000', () => {
     for (const name of ['lms', 'euler', 'euler-ancestral'] as const)
       expect(() => checkStepsFor(name, SD, 1000)).not.toThrow();
+  });
+});
+
+describe('a model trained on zero-terminal-SNR betas', () => {
+  const SD = JSON.parse(readFileSync(`${NETWORKS_DIR}sd1/scheduler/scheduler_config.json`, 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const ZERO_SNR = {
+    ...SD,
+    rescale_betas_zero_snr: true,
+    prediction_type: 'v_prediction',
+    timestep_spacing: 'trailing',
+  };
+
+  it("runs on the schedulers that rescale its betas, as diffusers' do", () => {
+    for (const name of ['ddim', 'euler', 'euler-ancestral', 'dpmpp-2m', 'lcm'] as const)
+      expect(() => checkSchedulerFor(name, ZERO_SNR, 20)).not.toThrow();
+  });
+
+  it('is refused by PNDM and LMS (they ignore the key), with the schedulers that take it named', () => {
+    for (const [name, label] of [
+      ['pndm', 'PNDM'],
+      ['lms', 'LMS'],
+    ] as const) {
+      let error: unknown;
+      try {
+        checkSchedulerFor(name, ZERO_SNR, 20);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe('scheduler');
+      expect((error as Error).message).toBe(
+        `This model was trained on zero-terminal-SNR betas (rescale_betas_zero_snr in its scheduler config), which ${label} ignores (as diffusers' does): it would sample a noise schedule the model never saw. Choose DDIM, Euler, Euler ancestral, DPM++ 2M, LCM.`,
+      );
+      // The same scheduler on SD's own betas is fine.
+      expect(() => checkSchedulerFor(name, SD, 20)).not.toThrow();
+    }
   });
 });

@@ -130,3 +130,33 @@ export function checkStepsFor(name: SchedulerName, config: SchedulerConfigJson, 
     'steps',
   );
 }
+
+/** Whether this scheduler rescaled the config's betas to zero terminal SNR (its last ᾱ is ~0). */
+function samplesZeroSnr(name: SchedulerName, config: SchedulerConfigJson): boolean {
+  try {
+    return (createScheduler(name, config).alphasCumprod.at(-1) ?? 1) < 1e-6;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Throws a ValidationError when the model was trained on zero-terminal-SNR betas
+ * (`rescale_betas_zero_snr`) and this scheduler, like diffusers' own, ignores that key: it would
+ * sample from a noise schedule the model never saw (its first step at t = 951 on SD's betas, where
+ * the model was trained on pure noise only at 999), with nothing on screen to say why.
+ */
+function checkZeroSnrFor(name: SchedulerName, config: SchedulerConfigJson): void {
+  if (config['rescale_betas_zero_snr'] !== true || samplesZeroSnr(name, config)) return;
+  const takes = SCHEDULER_NAMES.filter((n) => samplesZeroSnr(n, config)).map((n) => SCHEDULER_LABELS[n]);
+  throw new ValidationError(
+    `This model was trained on zero-terminal-SNR betas (rescale_betas_zero_snr in its scheduler config), which ${SCHEDULER_LABELS[name]} ignores (as diffusers' does): it would sample a noise schedule the model never saw. Choose ${takes.join(', ')}.`,
+    'scheduler',
+  );
+}
+
+/** Everything a run checks about its scheduler before it starts: the betas it takes, then its steps. */
+export function checkSchedulerFor(name: SchedulerName, config: SchedulerConfigJson, steps: number): void {
+  checkZeroSnrFor(name, config);
+  checkStepsFor(name, config, steps);
+}
