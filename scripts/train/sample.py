@@ -1,10 +1,13 @@
 """Draw a grid of prompts × seeds with diffusers' own pipeline, to look at what training made.
 
-  PYTHONPATH=<diffusers>/src python scripts/train/sample.py public/models/shapes-sd grid.png
+  PYTHONPATH=<diffusers>/src python scripts/train/sample.py public/models/shapes-sd grid.png [scale] [snapshot]
+
+A snapshot (train.py --snapshots, e.g. .train/snapshots/base-1000) replaces the UNet and text encoder.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,7 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+import diffusers
+from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
 PROMPTS = [
@@ -25,13 +29,20 @@ PROMPTS = [
 ]
 
 
-def load(folder: Path, unet_dir: Path | None = None) -> StableDiffusionPipeline:
+def own_scheduler(folder: Path) -> diffusers.SchedulerMixin:
+    """The scheduler class the model's scheduler_config.json names (PNDM for the committed model)."""
+    config = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
+    return getattr(diffusers, config["_class_name"]).from_pretrained(folder / "scheduler")
+
+
+def load(folder: Path, snapshot: Path | None = None) -> StableDiffusionPipeline:
+    text_dir = snapshot.with_name(snapshot.name + "-text") if snapshot else folder / "text_encoder"
     return StableDiffusionPipeline(
         vae=AutoencoderKL.from_pretrained(folder / "vae", torch_dtype=torch.float32),
-        text_encoder=CLIPTextModel.from_pretrained(folder / "text_encoder", torch_dtype=torch.float32),
+        text_encoder=CLIPTextModel.from_pretrained(text_dir, torch_dtype=torch.float32),
         tokenizer=CLIPTokenizer.from_pretrained(folder / "tokenizer"),
-        unet=UNet2DConditionModel.from_pretrained(unet_dir or folder / "unet", torch_dtype=torch.float32),
-        scheduler=PNDMScheduler.from_pretrained(folder / "scheduler"),
+        unet=UNet2DConditionModel.from_pretrained(snapshot or folder / "unet", torch_dtype=torch.float32),
+        scheduler=own_scheduler(folder),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
@@ -41,7 +52,7 @@ def load(folder: Path, unet_dir: Path | None = None) -> StableDiffusionPipeline:
 def main() -> None:
     folder, out = Path(sys.argv[1]), Path(sys.argv[2])
     scale = float(sys.argv[3]) if len(sys.argv) > 3 else 7.5
-    pipe = load(folder)
+    pipe = load(folder, Path(sys.argv[4]) if len(sys.argv) > 4 else None)
     rows = []
     for prompt in PROMPTS:
         row = []
