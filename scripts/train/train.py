@@ -23,7 +23,9 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -32,7 +34,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scenes import caption, random_scene, render, silhouette  # noqa: E402
 
-from diffusers import AutoencoderKL, DDPMScheduler, PNDMScheduler, UNet2DConditionModel  # noqa: E402
+import diffusers  # noqa: E402
+from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel  # noqa: E402
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer  # noqa: E402
 
 SIDE = 256  # the model's native size; latents are SIDE / 8
@@ -68,6 +71,15 @@ UNET_CONFIG = dict(
     # and lose the per-channel offsets flat colours need).
     norm_num_groups=8,
 )
+# The zero-SNR experiment's UNet: five levels, down to 2×2 latents, where every cell touches the
+# zero padding that is a convolution's only clue to where it is. Cross-attention at 8×8 and below:
+# 0.53 s per batch of 32 for the UNet on this CPU (measured).
+UNET_CONFIG_5 = dict(
+    UNET_CONFIG,
+    block_out_channels=(32, 64, 64, 64, 64),
+    down_block_types=("DownBlock2D", "DownBlock2D") + ("CrossAttnDownBlock2D",) * 3,
+    up_block_types=("CrossAttnUpBlock2D",) * 3 + ("UpBlock2D", "UpBlock2D"),
+)
 VAE_CONFIG = dict(
     in_channels=3,
     out_channels=3,
@@ -87,6 +99,45 @@ VAE_CONFIG = dict(
 SCHEDULE = dict(
     num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"
 )
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a base model is trained as. "sd" made the committed model. "zero-snr" is the experiment
+    of the README's "Positions": SD's betas rescaled to zero terminal SNR (Lin et al., "Common
+    Diffusion Noise Schedules and Sample Steps are Flawed") with v-prediction. On SD's own schedule
+    a training picture at t = 999 still shows its layout in its low frequencies (sqrt(alpha_bar) =
+    0.068, over a shape of ~100 latent cells), so a model can put the shape where the starting
+    noise suggests and never need the caption's position; at zero SNR only the caption can say."""
+
+    unet: dict
+    schedule: dict
+    offset_noise: float
+    # The sampler saved with the model: DDIM with trailing timesteps starts at t = 999, the pure
+    # noise a zero-SNR model was trained on there (PNDM and LMS ignore zero-SNR betas).
+    sampler: dict
+    ema: Callable[[int], float]
+
+
+RECIPES = {
+    "sd": Recipe(
+        UNET_CONFIG,
+        SCHEDULE,
+        # Offset noise: without it a 1000-step SD schedule keeps the mean colour at t = 999 and the
+        # model cannot make saturated flat backgrounds from pure noise.
+        0.1,
+        dict(_class="PNDMScheduler", skip_prk_steps=True, steps_offset=1, set_alpha_to_one=False),
+        lambda steps: 0.999,
+    ),
+    "zero-snr": Recipe(
+        UNET_CONFIG_5,
+        dict(SCHEDULE, rescale_betas_zero_snr=True, prediction_type="v_prediction"),
+        0.0,
+        dict(_class="DDIMScheduler", timestep_spacing="trailing", clip_sample=False, set_alpha_to_one=True),
+        # The last tenth of the run: at 0.999 a 600-step fine-tune stays 55% the weights it began as.
+        lambda steps: min(0.999, 1 - 10 / steps),
+    ),
+}
 
 
 def log(*args: object) -> None:
@@ -244,12 +295,16 @@ def train_unet(
     rng: np.random.Generator,
     gen: torch.Generator,
     condition: "Condition | None" = None,
+    snapshots: int = 0,
+    snapshot_dir: Path = Path("."),
+    high_t: float = 0.0,
+    recipe: Recipe = RECIPES["sd"],
 ) -> UNet2DConditionModel:
-    noise_schedule = DDPMScheduler(**SCHEDULE)
+    noise_schedule = DDPMScheduler(**recipe.schedule)
     params = list(unet.parameters()) + (list(text_encoder.parameters()) if train_text else [])
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-2)
     sched = warmup_cosine(opt, steps)
-    ema = Ema(unet, 0.999)
+    ema = Ema(unet, recipe.ema(steps))
     text_encoder.train(train_text).requires_grad_(train_text)
     unet.train()
     means, stds = latents
@@ -261,10 +316,15 @@ def train_unet(
         texts = ["" if rng.random() < 0.1 else caption(pool.scenes[int(i)], rng) for i in idx]
         ids = tokenize(tokenizer, texts)
         x0 = (means[idx] + stds[idx] * torch.randn(means[idx].shape, generator=gen)) * scaling
-        # Offset noise: without it a 1000-step SD schedule keeps the mean colour at t = 999 and the
-        # model cannot make saturated flat backgrounds from pure noise.
-        noise = torch.randn(x0.shape, generator=gen) + 0.1 * torch.randn(batch, 4, 1, 1, generator=gen)
+        noise = torch.randn(x0.shape, generator=gen)
+        if recipe.offset_noise:
+            noise = noise + recipe.offset_noise * torch.randn(batch, 4, 1, 1, generator=gen)
         t = torch.randint(0, 1000, (batch,), generator=gen)
+        if high_t > 0:
+            # A share of the batch at t >= 800, where (at zero SNR) only the caption says where the
+            # shape goes: uniform t gives those steps a fifth of the batch.
+            high = torch.rand(batch, generator=gen) < high_t
+            t = torch.where(high, torch.randint(800, 1000, (batch,), generator=gen), t)
         xt = noise_schedule.add_noise(x0, noise, t)
         if condition is not None:
             xt = torch.cat([xt, condition.sample(idx, gen)], 1)
@@ -280,7 +340,8 @@ def train_unet(
                         cache[texts[i]] = out[j]
                 hidden = torch.stack([cache[s] for s in texts])
         pred = unet(xt, t, hidden).sample
-        loss = F.mse_loss(pred, noise)
+        v = recipe.schedule.get("prediction_type") == "v_prediction"
+        loss = F.mse_loss(pred, noise_schedule.get_velocity(x0, noise, t) if v else noise)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -290,6 +351,10 @@ def train_unet(
         if step % 100 == 0 or step == steps - 1:
             rate = (time.time() - started) / (step + 1)
             log(f"{stage} {step}/{steps} loss {loss.item():.4f} ({rate:.2f} s/step)")
+        if snapshots and (step + 1) % snapshots == 0 and step + 1 < steps:
+            # To look at while it trains (scripts/train/sample.py, evaluate.py); not used again.
+            ema.model.save_pretrained(snapshot_dir / f"{stage}-{step + 1}")
+            text_encoder.save_pretrained(snapshot_dir / f"{stage}-{step + 1}-text")
     return ema.model
 
 
@@ -300,13 +365,16 @@ def save_pipeline(
     text_encoder: CLIPTextModel,
     vae: AutoencoderKL,
     pipeline_class: str,
+    recipe: Recipe,
 ) -> None:
     """Diffusers layout, fp16 safetensors. Variants reference the base's text encoder and VAE
     (`shared`) instead of copying them, to keep the committed weights small."""
     out.mkdir(parents=True, exist_ok=True)
     unet.to(torch.float16).save_pretrained(out / "unet", safe_serialization=True)
     unet.to(torch.float32)
-    sched = PNDMScheduler(**SCHEDULE, skip_prk_steps=True, steps_offset=1, set_alpha_to_one=False)
+    sampler = dict(recipe.sampler)
+    cls = sampler.pop("_class")
+    sched = getattr(diffusers, cls)(**recipe.schedule, **sampler)
     sched.save_pretrained(out / "scheduler")
     if shared is None:
         text_encoder.to(torch.float16).save_pretrained(out / "text_encoder", safe_serialization=True)
@@ -316,7 +384,7 @@ def save_pipeline(
         shutil.copytree(TOKENIZER_DIR, out / "tokenizer", dirs_exist_ok=True)
     index = {
         "_class_name": pipeline_class,
-        "scheduler": ["diffusers", "PNDMScheduler"],
+        "scheduler": ["diffusers", cls],
         "text_encoder": ["transformers", "CLIPTextModel"],
         "tokenizer": ["transformers", "CLIPTokenizer"],
         "unet": ["diffusers", "UNet2DConditionModel"],
@@ -339,6 +407,10 @@ def main() -> None:
     p.add_argument("--resume", action="store_true", help="continue the base stage from --work's weights")
     p.add_argument("--variant-pool", type=int, default=1500, help="scenes given masks / depth maps for the variants")
     p.add_argument("--variant-lr", type=float, default=3e-4)
+    p.add_argument("--snapshots", type=int, default=0, help="save the base UNet every N steps, to look at")
+    p.add_argument("--base-lr", type=float, default=1e-3)
+    p.add_argument("--high-t", type=float, default=0.0, help="share of each base batch drawn at t >= 800")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="sd", help="sd made the committed model")
     args = p.parse_args()
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -347,6 +419,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     stages = args.stages.split(",")
+    recipe = RECIPES[args.recipe]
     args.work.mkdir(parents=True, exist_ok=True)
     began = time.time()
     log("drawing", args.pool, "scenes")
@@ -357,7 +430,13 @@ def main() -> None:
         vae = train_vae(pool, args.vae_steps, gen)
         vae.save_pretrained(args.work / "vae")
     vae = AutoencoderKL.from_pretrained(args.work / "vae").eval().requires_grad_(False)
-    means, stds = encode_pool(vae, pool.images)
+    # The pool's latents, kept in --work: encoding 3000 pictures takes about 4 minutes here.
+    cached = args.work / f"latents-seed{args.seed}-pool{args.pool}.pt"
+    if cached.exists() and "vae" not in stages:
+        means, stds = torch.load(cached)
+    else:
+        means, stds = encode_pool(vae, pool.images)
+        torch.save((means, stds), cached)
     # SD's scaling factor is 1 / std of the latents (0.18215 for SD's VAE); measured on this pool.
     scaling = float(1.0 / means.std())
     vae.register_to_config(scaling_factor=round(scaling, 5))
@@ -371,12 +450,13 @@ def main() -> None:
             unet = UNet2DConditionModel.from_pretrained(args.work / "base-unet")
         else:
             text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_CONFIG))
-            unet = UNet2DConditionModel(**UNET_CONFIG)
+            unet = UNet2DConditionModel(**recipe.unet)
         log(f"params: text {sum(p.numel() for p in text_encoder.parameters()):,}, unet {sum(p.numel() for p in unet.parameters()):,}, vae {sum(p.numel() for p in vae.parameters()):,}")
         unet = train_unet("base", unet, text_encoder, True, vae, pool, (means, stds), scaling, tokenizer,
-                          args.base_steps, 1e-3, args.batch, rng, gen)
+                          args.base_steps, args.base_lr, args.batch, rng, gen, None, args.snapshots, args.work / "snapshots",
+                          args.high_t, recipe)
         text_encoder.eval()
-        save_pipeline(args.out, unet, None, text_encoder, vae, "StableDiffusionPipeline")
+        save_pipeline(args.out, unet, None, text_encoder, vae, "StableDiffusionPipeline", recipe)
         unet.save_pretrained(args.work / "base-unet")
         text_encoder.save_pretrained(args.work / "text_encoder")
     text_encoder = CLIPTextModel.from_pretrained(args.work / "text_encoder").eval()
@@ -392,8 +472,8 @@ def main() -> None:
             else Condition(depth_condition(pool.silhouettes[: args.variant_pool]))
         )
         wide = train_unet(stage, wide, text_encoder, False, vae, pool, (means, stds), scaling, tokenizer,
-                          args.variant_steps, args.variant_lr, args.batch, rng, gen, condition)
-        save_pipeline(args.out.with_name(f"{args.out.name}-{stage}"), wide, args.out, text_encoder, vae, cls)
+                          args.variant_steps, args.variant_lr, args.batch, rng, gen, condition, recipe=recipe)
+        save_pipeline(args.out.with_name(f"{args.out.name}-{stage}"), wide, args.out, text_encoder, vae, cls, recipe)
     log(f"done in {time.time() - began:.0f} s")
 
 
