@@ -61,8 +61,8 @@ UNET_CONFIG = dict(
     out_channels=4,
     block_out_channels=(32, 64, 64),
     layers_per_block=1,
-    # Cross-attention at 8×8 only: enough for nine positions, and 0.42 s per batch of 32 on this
-    # 2-core CPU against 0.73 s with it at 16×16 as well (measured).
+    # Cross-attention at 8×8 only: 0.42 s per batch of 32 on this 2-core CPU against 0.73 s with it
+    # at 16×16 as well (measured). It does not learn positions (README, "Positions").
     down_block_types=("DownBlock2D", "DownBlock2D", "CrossAttnDownBlock2D"),
     up_block_types=("CrossAttnUpBlock2D", "UpBlock2D", "UpBlock2D"),
     attention_head_dim=4,
@@ -107,14 +107,16 @@ class Recipe:
     of the README's "Positions": SD's betas rescaled to zero terminal SNR (Lin et al., "Common
     Diffusion Noise Schedules and Sample Steps are Flawed") with v-prediction. On SD's own schedule
     a training picture at t = 999 still shows its layout in its low frequencies (sqrt(alpha_bar) =
-    0.068, over a shape of ~100 latent cells), so a model can put the shape where the starting
+    0.068, over a shape of 60–220 latent cells), so a model can put the shape where the starting
     noise suggests and never need the caption's position; at zero SNR only the caption can say."""
 
     unet: dict
     schedule: dict
     offset_noise: float
-    # The sampler saved with the model: DDIM with trailing timesteps starts at t = 999, the pure
-    # noise a zero-SNR model was trained on there (PNDM and LMS ignore zero-SNR betas).
+    # The sampler saved with the model, a diffusers class and its arguments: DDIM with trailing
+    # timesteps starts at t = 999, the pure noise a zero-SNR model was trained on there (PNDM and
+    # LMS ignore zero-SNR betas).
+    sampler_class: str
     sampler: dict
     ema: Callable[[int], float]
 
@@ -126,14 +128,16 @@ RECIPES = {
         # Offset noise: without it a 1000-step SD schedule keeps the mean colour at t = 999 and the
         # model cannot make saturated flat backgrounds from pure noise.
         0.1,
-        dict(_class="PNDMScheduler", skip_prk_steps=True, steps_offset=1, set_alpha_to_one=False),
+        "PNDMScheduler",
+        dict(skip_prk_steps=True, steps_offset=1, set_alpha_to_one=False),
         lambda steps: 0.999,
     ),
     "zero-snr": Recipe(
         UNET_CONFIG_5,
         dict(SCHEDULE, rescale_betas_zero_snr=True, prediction_type="v_prediction"),
         0.0,
-        dict(_class="DDIMScheduler", timestep_spacing="trailing", clip_sample=False, set_alpha_to_one=True),
+        "DDIMScheduler",
+        dict(timestep_spacing="trailing", clip_sample=False, set_alpha_to_one=True),
         # The last tenth of the run: at 0.999 a 600-step fine-tune stays 55% the weights it began as.
         lambda steps: min(0.999, 1 - 10 / steps),
     ),
@@ -308,6 +312,7 @@ def train_unet(
     text_encoder.train(train_text).requires_grad_(train_text)
     unet.train()
     means, stds = latents
+    v_prediction = recipe.schedule.get("prediction_type") == "v_prediction"
     cache: dict[str, torch.Tensor] = {}
     started = time.time()
     for step in range(steps):
@@ -340,8 +345,7 @@ def train_unet(
                         cache[texts[i]] = out[j]
                 hidden = torch.stack([cache[s] for s in texts])
         pred = unet(xt, t, hidden).sample
-        v = recipe.schedule.get("prediction_type") == "v_prediction"
-        loss = F.mse_loss(pred, noise_schedule.get_velocity(x0, noise, t) if v else noise)
+        loss = F.mse_loss(pred, noise_schedule.get_velocity(x0, noise, t) if v_prediction else noise)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -372,9 +376,7 @@ def save_pipeline(
     out.mkdir(parents=True, exist_ok=True)
     unet.to(torch.float16).save_pretrained(out / "unet", safe_serialization=True)
     unet.to(torch.float32)
-    sampler = dict(recipe.sampler)
-    cls = sampler.pop("_class")
-    sched = getattr(diffusers, cls)(**recipe.schedule, **sampler)
+    sched = getattr(diffusers, recipe.sampler_class)(**recipe.schedule, **recipe.sampler)
     sched.save_pretrained(out / "scheduler")
     if shared is None:
         text_encoder.to(torch.float16).save_pretrained(out / "text_encoder", safe_serialization=True)
@@ -384,7 +386,7 @@ def save_pipeline(
         shutil.copytree(TOKENIZER_DIR, out / "tokenizer", dirs_exist_ok=True)
     index = {
         "_class_name": pipeline_class,
-        "scheduler": ["diffusers", cls],
+        "scheduler": ["diffusers", recipe.sampler_class],
         "text_encoder": ["transformers", "CLIPTextModel"],
         "tokenizer": ["transformers", "CLIPTokenizer"],
         "unet": ["diffusers", "UNet2DConditionModel"],

@@ -122,12 +122,13 @@ describe('file types in messages', () => {
   });
 });
 
-describe('steps limits per scheduler, checked before running', () => {
-  const SD = JSON.parse(readFileSync(`${NETWORKS_DIR}sd1/scheduler/scheduler_config.json`, 'utf8')) as Record<
-    string,
-    unknown
-  >;
+/** SD 1.x's own scheduler config, from the reference checkpoint. */
+const SD = JSON.parse(readFileSync(`${NETWORKS_DIR}sd1/scheduler/scheduler_config.json`, 'utf8')) as Record<
+  string,
+  unknown
+>;
 
+describe('steps limits per scheduler, checked before running', () => {
   it('PNDM and DDIM with steps_offset 1 run at most 999 steps (1000 would reach timestep 1000)', () => {
     for (const name of ['pndm', 'ddim'] as const) {
       expect(maxStepsFor(name, SD, 1000)).toBe(999);
@@ -165,10 +166,6 @@ describe('steps limits per scheduler, checked before running', () => {
 });
 
 describe('a model trained on zero-terminal-SNR betas', () => {
-  const SD = JSON.parse(readFileSync(`${NETWORKS_DIR}sd1/scheduler/scheduler_config.json`, 'utf8')) as Record<
-    string,
-    unknown
-  >;
   const ZERO_SNR = {
     ...SD,
     rescale_betas_zero_snr: true,

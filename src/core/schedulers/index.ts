@@ -143,8 +143,8 @@ function samplesZeroSnr(name: SchedulerName, config: SchedulerConfigJson): boole
 /**
  * Throws a ValidationError when the model was trained on zero-terminal-SNR betas
  * (`rescale_betas_zero_snr`) and this scheduler, like diffusers' own, ignores that key: it would
- * sample from a noise schedule the model never saw (its first step at t = 951 on SD's betas, where
- * the model was trained on pure noise only at 999), with nothing on screen to say why.
+ * sample on the betas as they are, whose last step still keeps √ᾱ = 0.068 of the picture on SD's
+ * schedule, where the model was trained on pure noise, with nothing on screen to say why.
  */
 function checkZeroSnrFor(name: SchedulerName, config: SchedulerConfigJson): void {
   if (config['rescale_betas_zero_snr'] !== true || samplesZeroSnr(name, config)) return;
