@@ -64,6 +64,13 @@ export async function runCompare(): Promise<void> {
   clearCells();
   s.compareStarted(settingsFromStore(s, 'txt2img'), cells);
   await runJob(cells[0]!.steps, async (signal) => {
+    // Until the person picks a scheduler, the cells take the model's own, known once it has loaded.
+    const loaded = useStore.getState();
+    if (!loaded.schedulerChosen && loaded.scheduler !== base.scheduler) {
+      base.scheduler = loaded.scheduler;
+      cells = compareCells();
+      loaded.compareStarted(settingsFromStore(loaded, 'txt2img'), cells);
+    }
     await client.request(
       'compare',
       { ...base, cells, loras: await lorasForRun(client, tags), embeddings: await embeddingsForRun(client) },

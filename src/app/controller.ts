@@ -47,12 +47,18 @@ export async function generate(): Promise<void> {
   clearPreviews();
   store.previewsCleared();
   await runJob(request.steps, async (signal) => {
+    // Until the person picks a scheduler, a run takes its model's own, known once the model has
+    // loaded (the Shapes model's DDIM: it refuses PNDM, which another model may have left set).
+    request.scheduler = useStore.getState().scheduler;
     request.loras = await lorasForRun(client, tags);
     request.embeddings = await embeddingsForRun(client);
     const result = await client.request('generate', request, { signal, onProgress });
     const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
     // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
-    const record = resultRecord({ ...settings, prompt: withLoraTags(store.prompt, request.loras) }, result);
+    const record = resultRecord(
+      { ...settings, scheduler: request.scheduler, prompt: withLoraTags(store.prompt, request.loras) },
+      result,
+    );
     // In the gallery before it is shown, so a crash or reload right after cannot lose it.
     await saveToGallery(image, record.settings);
     showImage(image);
