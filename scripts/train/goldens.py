@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "public" / "models"
 OUT = ROOT / "tests" / "fixtures" / "shapes"
 SIDE = 256
+# The app's names for the diffusers classes a Shapes model can name (src/core/schedulers/index.ts).
+APP_SCHEDULER = {"PNDMScheduler": "pndm", "DDIMScheduler": "ddim"}
 
 
 def parts(variant: str) -> dict:
@@ -71,8 +73,9 @@ def main() -> None:
     # one-thread image to 0.0007/255. That was the "unexplained" depth2img difference.
     torch.set_num_threads(1)
     common = dict(height=SIDE, width=SIDE, num_inference_steps=20, guidance_scale=7.5, output_type="np")
+    scheduler = APP_SCHEDULER[type(own_scheduler(MODELS / "shapes-sd")).__name__]
 
-    settings = dict(prompt="a red circle on a blue background", seed=7, scheduler="pndm", mode="txt2img")
+    settings = dict(prompt="a red circle on a blue background", seed=7, scheduler=scheduler, mode="txt2img")
     pipe = StableDiffusionPipeline(**parts("shapes-sd"), safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
     image = pipe(settings["prompt"], generator=torch.Generator().manual_seed(7), **common).images[0]
@@ -82,7 +85,7 @@ def main() -> None:
     # samples the VAE's posterior with the generator).
     start = np.where(disc(0.25)[..., None] > 0, np.array((220, 30, 30), np.uint8), np.array((30, 70, 220), np.uint8))
     start = np.ascontiguousarray(start.astype(np.uint8))
-    settings = dict(prompt="a yellow circle on a blue background", seed=5, scheduler="pndm", mode="img2img",
+    settings = dict(prompt="a yellow circle on a blue background", seed=5, scheduler=scheduler, mode="img2img",
                     strength=0.6)
     pipe = StableDiffusionImg2ImgPipeline(**parts("shapes-sd"), safety_checker=None, feature_extractor=None,
                                           requires_safety_checker=False)
@@ -95,7 +98,7 @@ def main() -> None:
     start = flat((30, 70, 220))
     mask = np.zeros((SIDE, SIDE), dtype=np.uint8)
     mask[:, : SIDE // 2] = 255
-    settings = dict(prompt="a green triangle on a blue background, left", seed=3, scheduler="pndm",
+    settings = dict(prompt="a green triangle on a blue background, left", seed=3, scheduler=scheduler,
                     mode="inpaint", strength=1.0)
     pipe = StableDiffusionInpaintPipeline(**parts("shapes-sd-inpaint"), safety_checker=None,
                                           feature_extractor=None, requires_safety_checker=False)
@@ -106,7 +109,7 @@ def main() -> None:
 
     start = flat((128, 128, 128))
     depth = disc(0.25)
-    settings = dict(prompt="a purple shape on a white background", seed=2, scheduler="pndm", mode="depth2img",
+    settings = dict(prompt="a purple shape on a white background", seed=2, scheduler=scheduler, mode="depth2img",
                     strength=1.0)
     pipe = StableDiffusionDepth2ImgPipeline(**parts("shapes-sd-depth"), depth_estimator=None, feature_extractor=None)
     image = pipe(settings["prompt"], image=Image.fromarray(start), depth_map=torch.from_numpy(depth.astype(np.float32))[None],

@@ -2,15 +2,17 @@
 
 Stages, as Stable Diffusion's own models were made:
   1. vae        AutoencoderKL on pictures of scenes (reconstruction + a small KL term).
-  2. base       CLIPTextModel + UNet2DConditionModel (4 channels), epsilon prediction on SD's
-                noise schedule, captions dropped 10% of the time so classifier-free guidance works.
+  2. base       CLIPTextModel + UNet2DConditionModel (4 channels) on a Recipe's noise schedule
+                and prediction (SD's, or zero-SNR with v-prediction), captions dropped 10% of the
+                time so classifier-free guidance works.
   3. inpaint    the base UNet widened to 9 input channels (latents, mask, masked-image latents), new
                 weights zero so it starts as the base model, fine-tuned on random masks.
   4. depth      the base UNet widened to 5 channels (latents, depth), depth = the shape's silhouette.
 The text encoder and the VAE are frozen after stages 1–2, and the variants share them.
 
-Deterministic from --seed on the CPU. Run from the repository's root:
-  PYTHONPATH=<diffusers>/src python scripts/train/train.py --out public/models/shapes-sd
+Deterministic from --seed on the CPU. The committed model took five runs (README, "The built-in
+Shapes model"), from the repository's root:
+  PYTHONPATH=<diffusers>/src python scripts/train/train.py --out public/models/shapes-sd ...
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ SCHEDULE = dict(
 
 @dataclass(frozen=True)
 class Recipe:
-    """What a base model is trained as. "sd" made the committed model. "zero-snr" is the experiment
-    of the README's "Positions": SD's betas rescaled to zero terminal SNR (Lin et al., "Common
+    """What a base model is trained as. "sd" made runs 1–2 of the committed model and "zero-snr" its
+    runs 3–5, resuming from run 2's weights (a fresh zero-snr run builds `unet`, the five-level
+    UNet of the README's first "Positions" experiment). zero-snr: SD's betas rescaled to zero terminal SNR (Lin et al., "Common
     Diffusion Noise Schedules and Sample Steps are Flawed") with v-prediction. On SD's own schedule
     a training picture at t = 999 still shows its layout in its low frequencies (sqrt(alpha_bar) =
     0.068, over a shape of 60–220 latent cells), so a model can put the shape where the starting
@@ -302,7 +305,9 @@ def train_unet(
     snapshots: int = 0,
     snapshot_dir: Path = Path("."),
     high_t: float = 0.0,
+    high_t_from: int = 800,
     recipe: Recipe = RECIPES["sd"],
+    shape_weight: float = 0.0,
 ) -> UNet2DConditionModel:
     noise_schedule = DDPMScheduler(**recipe.schedule)
     params = list(unet.parameters()) + (list(text_encoder.parameters()) if train_text else [])
@@ -314,6 +319,10 @@ def train_unet(
     means, stds = latents
     v_prediction = recipe.schedule.get("prediction_type") == "v_prediction"
     cache: dict[str, torch.Tensor] = {}
+    # Where the shape is, at latent size: its cells weigh 1 + shape_weight in the loss. The shape is
+    # a fifth of the picture or less, so with an even loss the background's colour outweighs where
+    # the shape goes.
+    shape_cells = F.interpolate(pool.silhouettes, size=(SIDE // 8, SIDE // 8), mode="area") if shape_weight else None
     started = time.time()
     for step in range(steps):
         idx = torch.randint(len(pool.scenes) if condition is None else len(condition), (batch,), generator=gen)
@@ -326,10 +335,11 @@ def train_unet(
             noise = noise + recipe.offset_noise * torch.randn(batch, 4, 1, 1, generator=gen)
         t = torch.randint(0, 1000, (batch,), generator=gen)
         if high_t > 0:
-            # A share of the batch at t >= 800, where (at zero SNR) only the caption says where the
-            # shape goes: uniform t gives those steps a fifth of the batch.
+            # A share of the batch at t >= high_t_from, where the caption's position words are the
+            # only clue to the layout. Zero-SNR sqrt(alpha_bar) is 0.13 at t = 800 (the layout still
+            # shows through), 0.009 at 980 and 0 at 999 (measured with DDPMScheduler).
             high = torch.rand(batch, generator=gen) < high_t
-            t = torch.where(high, torch.randint(800, 1000, (batch,), generator=gen), t)
+            t = torch.where(high, torch.randint(high_t_from, 1000, (batch,), generator=gen), t)
         xt = noise_schedule.add_noise(x0, noise, t)
         if condition is not None:
             xt = torch.cat([xt, condition.sample(idx, gen)], 1)
@@ -345,7 +355,12 @@ def train_unet(
                         cache[texts[i]] = out[j]
                 hidden = torch.stack([cache[s] for s in texts])
         pred = unet(xt, t, hidden).sample
-        loss = F.mse_loss(pred, noise_schedule.get_velocity(x0, noise, t) if v_prediction else noise)
+        target = noise_schedule.get_velocity(x0, noise, t) if v_prediction else noise
+        if shape_cells is None:
+            loss = F.mse_loss(pred, target)
+        else:
+            weight = 1 + shape_weight * shape_cells[idx]
+            loss = ((pred - target) ** 2 * weight).mean() / weight.mean()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -411,8 +426,10 @@ def main() -> None:
     p.add_argument("--variant-lr", type=float, default=3e-4)
     p.add_argument("--snapshots", type=int, default=0, help="save the base UNet every N steps, to look at")
     p.add_argument("--base-lr", type=float, default=1e-3)
-    p.add_argument("--high-t", type=float, default=0.0, help="share of each base batch drawn at t >= 800")
-    p.add_argument("--recipe", choices=sorted(RECIPES), default="sd", help="sd made the committed model")
+    p.add_argument("--high-t", type=float, default=0.0, help="share of each base batch drawn at t >= --high-t-from")
+    p.add_argument("--high-t-from", type=int, default=800)
+    p.add_argument("--shape-weight", type=float, default=0.0, help="extra loss weight on the shape's latent cells")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="sd", help="README: which runs used which")
     args = p.parse_args()
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -456,7 +473,7 @@ def main() -> None:
         log(f"params: text {sum(p.numel() for p in text_encoder.parameters()):,}, unet {sum(p.numel() for p in unet.parameters()):,}, vae {sum(p.numel() for p in vae.parameters()):,}")
         unet = train_unet("base", unet, text_encoder, True, vae, pool, (means, stds), scaling, tokenizer,
                           args.base_steps, args.base_lr, args.batch, rng, gen, None, args.snapshots, args.work / "snapshots",
-                          args.high_t, recipe)
+                          args.high_t, args.high_t_from, recipe, args.shape_weight)
         text_encoder.eval()
         save_pipeline(args.out, unet, None, text_encoder, vae, "StableDiffusionPipeline", recipe)
         unet.save_pretrained(args.work / "base-unet")
