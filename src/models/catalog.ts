@@ -129,7 +129,7 @@ export const SD_TURBO: ModelManifest = {
 
 const SHAPES_DEFAULTS = { width: 256, height: 256, steps: 20, guidanceScale: 7.5 };
 const SHAPES_NOTE =
-  'Trained by this project (scripts/train) on pictures of one shape on a plain background: circle, square or triangle; ten colours; small or large. Prompts it knows look like "a red circle on a blue background"; it does not follow positions yet. About 3 MB per UNet.';
+  'Trained by this project (scripts/train) on pictures of one shape on a plain background: circle, square or triangle; ten colours; small or large; nine positions (left, top right, centre…). Prompts it knows look like "a red circle on a blue background" or "a yellow square on a green background, top left". About 3 MB per UNet.';
 
 /**
  * The trained Shapes model in diffusers layout (safetensors, fp16), loaded by the same code as hub

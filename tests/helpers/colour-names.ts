@@ -106,6 +106,24 @@ export function centroidOf(
 }
 
 /**
+ * How much of its bounding box one colour's pixels fill: a disc fills π/4 of it, an upright
+ * square all of it, a triangle about half (0 if the colour is absent).
+ */
+export function fillOf(image: { width: number; height: number; pixels: Uint8Array }, name: ColourName): number {
+  const { width, height, pixels } = image;
+  let [x0, y0, x1, y1, n] = [width, height, -1, -1, 0];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      if (colourName(pixels[i]!, pixels[i + 1]!, pixels[i + 2]!) !== name) continue;
+      [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+      n++;
+    }
+  }
+  return n === 0 ? 0 : n / ((x1 - x0 + 1) * (y1 - y0 + 1));
+}
+
+/**
  * What a picture of one shape on a plain background shows: the background is the commonest colour
  * of the four corners, the shape the commonest other colour of the whole picture, with its share.
  */
