@@ -8,7 +8,7 @@ import { validateGenerate } from '../core/validate';
 import { cellImage, clearCells, gridImage } from '../canvas/compare-cells';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
 import { useStore } from '../store';
-import { client, failBeforeStart, onProgress, runJob } from './worker-session';
+import { client, failBeforeStart, onProgress, runJob, schedulerForRun } from './worker-session';
 import { saveToGallery, showAsResult } from './gallery-actions';
 import { cellSettings, requestOf, settingsFromStore } from './generation';
 
@@ -65,11 +65,11 @@ export async function runCompare(): Promise<void> {
   s.compareStarted(settingsFromStore(s, 'txt2img'), cells);
   await runJob(cells[0]!.steps, async (signal) => {
     // Until the person picks a scheduler, the cells take the model's own, known once it has loaded.
-    const loaded = useStore.getState();
-    if (!loaded.schedulerChosen && loaded.scheduler !== base.scheduler) {
-      base.scheduler = loaded.scheduler;
+    const scheduler = schedulerForRun();
+    if (scheduler !== base.scheduler) {
+      base.scheduler = scheduler;
       cells = compareCells();
-      loaded.compareStarted(settingsFromStore(loaded, 'txt2img'), cells);
+      useStore.getState().compareStarted(settingsFromStore(useStore.getState(), 'txt2img'), cells);
     }
     await client.request(
       'compare',

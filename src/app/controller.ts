@@ -16,7 +16,7 @@ import { runCompare } from './compare-actions';
 import { embeddingsForRun, lorasForRun } from './lora-actions';
 import { parseLoraTags, withLoraTags, type LoraTag } from '../core/lora-tags';
 import { useStore } from '../store';
-import { client, failBeforeStart, isRunning, onProgress, runJob } from './worker-session';
+import { client, failBeforeStart, isRunning, onProgress, runJob, schedulerForRun } from './worker-session';
 
 export async function generate(): Promise<void> {
   if (isRunning()) return;
@@ -47,9 +47,7 @@ export async function generate(): Promise<void> {
   clearPreviews();
   store.previewsCleared();
   await runJob(request.steps, async (signal) => {
-    // Until the person picks a scheduler, a run takes its model's own, known once the model has
-    // loaded (the Shapes model's DDIM: it refuses PNDM, which another model may have left set).
-    request.scheduler = useStore.getState().scheduler;
+    request.scheduler = schedulerForRun();
     request.loras = await lorasForRun(client, tags);
     request.embeddings = await embeddingsForRun(client);
     const result = await client.request('generate', request, { signal, onProgress });

@@ -13,6 +13,7 @@ import { planLoad, withListing, type ModelManifest } from '../models/manifest';
 import { fetchListing } from '../models/repo-files';
 import { hubUrl, stallTimeout } from '../models/hub';
 import type { LoadModelResult, Progress } from '../protocol/messages';
+import type { SchedulerName } from '../core/schedulers/types';
 import { chooseModel } from './model-choice';
 import { refreshModelCache } from './model-actions';
 import { forgetSentLoras } from './lora-actions';
@@ -225,6 +226,18 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
 }
 
 /** Marks a run that failed before anything ran: the last run's progress must not speak for it. */
+/**
+ * The scheduler a run uses, once its model is loaded: the person's choice, or else the model's own
+ * (shown in the select too). A model loaded earlier may have left another model's default set, such
+ * as PNDM, which the Shapes model refuses (zero-SNR betas).
+ */
+export function schedulerForRun(): SchedulerName {
+  const s = useStore.getState();
+  const own = s.model?.defaultScheduler;
+  if (!s.schedulerChosen && own && own !== s.scheduler) s.schedulerDefaulted(own);
+  return useStore.getState().scheduler;
+}
+
 export function failBeforeStart(error: unknown): void {
   const now = performance.now();
   useStore.getState().patchJob({
