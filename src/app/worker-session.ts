@@ -206,7 +206,7 @@ export async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult
       const s = useStore.getState();
       s.modelLoaded(loaded);
       void refreshModelCache();
-      if (!s.schedulerChosen && loaded.defaultScheduler) s.schedulerDefaulted(loaded.defaultScheduler);
+      schedulerForRun(); // the select shows the model's own at once
       settle();
       return loaded;
     })
