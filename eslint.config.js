@@ -8,7 +8,7 @@ const ortOrUi = {
     { group: ['react', 'react-dom', 'react/*', 'zustand', 'zustand/*'], message: 'The core has no UI.' },
     { group: ['onnxruntime-*', '@huggingface/*'], message: 'The core runs models only through the Models interface.' },
     {
-      group: ['**/workers/**', '**/components/**', '**/store/**', '**/client/**'],
+      group: ['**/worker/**', '**/components/**', '**/store/**', '**/client/**'],
       message: 'The core depends on nothing above it.',
     },
   ],

@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './app/App';
+import { App } from './components/App';
 import { initialize } from './app/worker-session';
 import './app/dev-hooks';
 import './styles.css';

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { unetGraph } from '../../src/core/networks';
-import { parseSafetensors } from '../../src/core/safetensors';
-import { stats } from '../../workers/bench';
+import { parseSafetensors } from '../../src/core/formats/safetensors';
+import { stats } from '../../src/worker/dev/bench';
 
 const [variant, dir, exportPath] = process.argv.slice(2) as [string, string, string | undefined];
 const DIMS: Record<string, number> = { batch: 2, height: 8, width: 12, sequence: 77, timestep_batch: 2 };

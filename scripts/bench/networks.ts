@@ -11,10 +11,10 @@ import { preview } from 'vite';
 import { WeightSet, type WeightFile } from '../../src/core/networks';
 import { readUnetConfig } from '../../src/core/networks/config';
 import { buildUnet } from '../../src/core/networks/unet';
-import { encodeSafetensors, type SafetensorsEntry } from '../../src/core/safetensors';
+import { encodeSafetensors, type SafetensorsEntry } from '../../src/core/formats/safetensors';
 import type { BenchGraphParams, BenchGraphResult, Stats } from '../../src/protocol/dev-messages';
 import { openApp } from '../../tests/e2e/browser';
-import { stats } from '../../workers/bench';
+import { stats } from '../../src/worker/dev/bench';
 
 const UNET_DIR = 'tests/fixtures/networks/sd1/unet';
 const EXPORT = 'bench/fixtures/sd1-unet.onnx';

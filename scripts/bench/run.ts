@@ -11,12 +11,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { preview } from 'vite';
 import { createScheduler } from '../../src/core/schedulers';
-import { TorchGenerator } from '../../src/core/random';
-import { tensor } from '../../src/core/tensor';
+import { TorchGenerator } from '../../src/core/math/random';
+import { tensor } from '../../src/core/math/tensor';
 import type { BenchResult, Stats } from '../../src/protocol/dev-messages';
 import { loadTinyModels, TINY_DIR } from '../../tests/helpers/node-models';
 import { openApp } from '../../tests/e2e/browser';
-import { stats } from '../../workers/bench';
+import { stats } from '../../src/worker/dev/bench';
 import { convStack } from '../tiny-models/sd-components';
 import { networkBench } from './networks';
 

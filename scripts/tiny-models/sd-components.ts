@@ -3,7 +3,7 @@
  * diffusers ONNX exports, and random but fixed weights. A few MFLOP per UNet step at 64×64
  * latents, so the whole pipeline runs in seconds even on a software GPU.
  */
-import { TorchGenerator } from '../../src/core/random.ts';
+import { TorchGenerator } from '../../src/core/math/random.ts';
 import { ConfigReader } from '../../src/core/schedulers/config.ts';
 import { noiseScheduleFromConfig } from '../../src/core/schedulers/noise-schedule.ts';
 import { DataType, GraphBuilder } from './graph.ts';

@@ -1,6 +1,6 @@
 /** compare mode: build the grid's cells from the settings, run them, export the grid, open a cell. */
 import { embeddingsForRun, lorasForRun } from './lora-actions';
-import { parseLoraTags, type LoraTag } from '../core/lora-tags';
+import { parseLoraTags, type LoraTag } from '../core/prompt/lora-tags';
 import { ValidationError } from '../core/errors';
 import { parseScales, validateCells, type CompareCell } from '../core/pipeline/compare';
 import { SCHEDULER_LABELS, isSchedulerName } from '../core/schedulers';

@@ -3,7 +3,7 @@
  * and shown. Compare, image inputs and explore have their own action modules; the client and the
  * job lifecycle are in worker-session.ts.
  */
-import { randomSeed } from '../core/random';
+import { randomSeed } from '../core/math/random';
 import { validateGenerate } from '../core/validate';
 import { showImage } from '../canvas/result-surface';
 import { clearPreviews } from '../canvas/previews';
@@ -14,7 +14,7 @@ import { saveToGallery } from './gallery-actions';
 import { requestOf, resultRecord, settingsFromStore } from './generation';
 import { runCompare } from './compare-actions';
 import { embeddingsForRun, lorasForRun } from './lora-actions';
-import { parseLoraTags, withLoraTags, type LoraTag } from '../core/lora-tags';
+import { parseLoraTags, withLoraTags, type LoraTag } from '../core/prompt/lora-tags';
 import { useStore } from '../store';
 import { client, failBeforeStart, isRunning, onProgress, runJob, schedulerForRun } from './worker-session';
 

@@ -1,6 +1,6 @@
 /** explore mode: the prompt's tokens, and a VAE round trip of the start image or the last result. */
 import { embeddingsForRun, lorasForRun } from './lora-actions';
-import { parseLoraTags } from '../core/lora-tags';
+import { parseLoraTags } from '../core/prompt/lora-tags';
 import { serializeError, ValidationError } from '../core/errors';
 import { renderInitImage } from '../canvas/init-image';
 import { currentResult } from '../canvas/result-surface';

@@ -1,9 +1,9 @@
 /** The gallery: save every result, list, reuse, delete, download, and restore settings from a PNG. */
 import { serializeError } from '../core/errors';
 import type { GenerationSettings } from '../core/generation-settings';
-import { parseParameters, type ParsedParameters } from '../core/parameters-text';
-import { readPngText } from '../core/png-text';
-import { parseLoraTags } from '../core/lora-tags';
+import { parseParameters, type ParsedParameters } from '../core/formats/parameters-text';
+import { readPngText } from '../core/formats/png-text';
+import { parseLoraTags } from '../core/prompt/lora-tags';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
 import { currentResult, showImage } from '../canvas/result-surface';
 import { findModel } from '../models/catalog';

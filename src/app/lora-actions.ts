@@ -4,8 +4,8 @@
  * the worker, with nothing downloaded).
  */
 import { serializeError, ValidationError } from '../core/errors';
-import type { LoraTag } from '../core/lora-tags';
-import { parseSafetensors } from '../core/safetensors';
+import type { LoraTag } from '../core/prompt/lora-tags';
+import { parseSafetensors } from '../core/formats/safetensors';
 import type { EmbeddingSetting, LoraSetting } from '../protocol/messages';
 import { deleteSessionItem, loadSessionItem, saveSessionItem } from '../storage/session-db';
 import { useStore } from '../store';

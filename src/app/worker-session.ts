@@ -25,7 +25,7 @@ const benchThreads = Number(pageQuery.get('threads')) || null;
 const silenceMs = Number(pageQuery.get('workerTimeout')) || undefined;
 export const client = new InferenceClient(
   () =>
-    new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }),
+    new Worker(new URL('../worker/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }),
   silenceMs && silenceMs >= 500 ? silenceMs : undefined,
 );
 

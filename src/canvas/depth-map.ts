@@ -2,7 +2,7 @@
  * The depth map depth2img conditions on: its float values (sent to the worker) and a grey picture
  * (the "depth" surface), kept outside the store like every other pixel buffer.
  */
-import { planeToRgba, rgbaLuma, type Plane } from '../core/image-ops';
+import { planeToRgba, rgbaLuma, type Plane } from '../core/image/planes';
 import { surfaces } from './surfaces';
 
 /** The numbers behind the picture: what the worker conditions on. */

@@ -4,7 +4,7 @@
  * or fitted, each time a generation needs its pixels.
  */
 import { ValidationError } from '../core/errors';
-import type { RgbaImage } from '../core/image';
+import type { RgbaImage } from '../core/image/rgba';
 
 export type ResizeMode = 'crop' | 'fit';
 

@@ -1,7 +1,7 @@
 /** Pixels → PNG file with the generation parameters in a `parameters` text chunk. */
-import { formatParameters } from '../core/parameters-text';
+import { formatParameters } from '../core/formats/parameters-text';
 import type { GenerationSettings } from '../core/generation-settings';
-import { addPngText } from '../core/png-text';
+import { addPngText } from '../core/formats/png-text';
 
 export async function pngWithParameters(image: ImageData, params: GenerationSettings | null): Promise<Blob> {
   const canvas = new OffscreenCanvas(image.width, image.height);

@@ -1,7 +1,7 @@
 import { ValidationError } from './errors';
-import type { RgbaImage } from './image';
-import { bytesToPlane, type Plane } from './image-ops';
-import { MAX_SEED } from './random';
+import type { RgbaImage } from './image/rgba';
+import { bytesToPlane, type Plane } from './image/planes';
+import { MAX_SEED } from './math/random';
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from './schedulers';
 
 export const MIN_SIZE = 64;

@@ -4,7 +4,7 @@
  * store come from. The file itself stays where it is until Generate reads it in the worker.
  */
 import { ValidationError } from '../core/errors';
-import type { SafetensorsHeader } from '../core/safetensors';
+import type { SafetensorsHeader } from '../core/formats/safetensors';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
 import { SD_SCHEDULER_CONFIG } from '../core/schedulers/sd-scheduler';
 import { mapSingleFile } from '../core/single-file/keys';

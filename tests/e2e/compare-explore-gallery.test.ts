@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPngText } from '../../src/core/png-text';
+import { readPngText } from '../../src/core/formats/png-text';
 import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings } from './app';
 import { openApp, SCREENSHOTS, type Session } from './browser';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORK_CASES, NETWORKS_DIR } from '../helpers/fixtures';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
-import { encodeSafetensors, parseSafetensors } from '../../src/core/safetensors';
+import { encodeSafetensors, parseSafetensors } from '../../src/core/formats/safetensors';
 import { canvasPixels, generate, setSettings } from './app';
 import { SCREENSHOTS, type Session } from './browser';
 import { enterGolden, openOnMockHub } from './golden-input';

@@ -1,9 +1,9 @@
 /** LoRA files on a checkpoint in the browser (WASM), against diffusers' images. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readPngText } from '../../src/core/png-text';
+import { readPngText } from '../../src/core/formats/png-text';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSafetensors } from '../../src/core/safetensors';
+import { encodeSafetensors } from '../../src/core/formats/safetensors';
 import { NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
 import { readJson } from '../helpers/node-models';

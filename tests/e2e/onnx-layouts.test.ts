@@ -7,7 +7,7 @@
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors } from '../../src/core/safetensors';
+import { parseSafetensors } from '../../src/core/formats/safetensors';
 import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource } from '../../src/core/networks';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';

@@ -2,13 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { Models } from '../../src/core/pipeline/models';
-import { createOnnxModels } from '../../workers/onnx-models';
-import { checkpointSessions, type ComponentBytes } from '../../workers/safetensors-sessions';
-import { createClipTokenizer } from '../../workers/tokenizer';
-import { parseSafetensors } from '../../src/core/safetensors';
+import { createOnnxModels } from '../../src/worker/runtime/onnx-models';
+import { checkpointSessions, type ComponentBytes } from '../../src/worker/runtime/safetensors-sessions';
+import { createClipTokenizer } from '../../src/worker/loading/tokenizer';
+import { parseSafetensors } from '../../src/core/formats/safetensors';
 import { readLora } from '../../src/core/networks/lora';
 import { MODELS_DIR, readJson } from './node-models';
-import { readSingleFile } from '../../workers/single-file';
+import { readSingleFile } from '../../src/worker/loading/single-file';
 
 /** The app's bundled CLIP tokenizer.json (the reference repos have only vocab.json + merges.txt). */
 const TOKENIZER_JSON = `${MODELS_DIR}../tokenizers/clip/tokenizer.json`;

@@ -1,7 +1,7 @@
 /** The reference data copied into the repository (see tests/fixtures/README.md). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseSafetensors, readFloat32, type SafetensorsHeader } from '../../src/core/safetensors';
+import { parseSafetensors, readFloat32, type SafetensorsHeader } from '../../src/core/formats/safetensors';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const NETWORKS_DIR = `${FIXTURES_DIR}networks/`;

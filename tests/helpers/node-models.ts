@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { Models } from '../../src/core/pipeline/models';
-import { createOnnxModels } from '../../workers/onnx-models';
-import { createClipTokenizer } from '../../workers/tokenizer';
+import { createOnnxModels } from '../../src/worker/runtime/onnx-models';
+import { createClipTokenizer } from '../../src/worker/loading/tokenizer';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../public/models/', import.meta.url));
 export const TINY_DIR = `${MODELS_DIR}tiny-sd/`;

@@ -1,7 +1,7 @@
 /** The page's client against an in-memory worker running the real handler. */
 import { describe, expect, it } from 'vitest';
 import { InferenceClient, WorkerCrashedError } from '../../src/client/inference-client';
-import { createHandler, type LoadedModel } from '../../workers/handler';
+import { createHandler, type LoadedModel } from '../../src/worker/handler/handler';
 import type { FromWorker } from '../../src/protocol/wire';
 import type { GenerateParams } from '../../src/protocol/messages';
 import { fakeLoadedModel } from '../helpers/fake-models';

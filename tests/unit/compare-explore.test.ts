@@ -5,7 +5,7 @@ import { latentsToRgbFast, predictX0 } from '../../src/core/pipeline/preview';
 import type { GenerationResult } from '../../src/core/pipeline/options';
 import { txt2img } from '../../src/core/pipeline/txt2img';
 import { createScheduler } from '../../src/core/schedulers';
-import { tensor } from '../../src/core/tensor';
+import { tensor } from '../../src/core/math/tensor';
 import type { Txt2ImgParams } from '../../src/core/validate';
 import { fakeModels } from '../helpers/fake-models';
 import { readGolden } from '../helpers/goldens';

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Fp16Writer } from '../../src/core/safetensors-fp16';
-import { parseSafetensors } from '../../src/core/safetensors';
-import { Sha256 } from '../../src/core/sha256';
+import { Fp16Writer } from '../../src/core/formats/safetensors-fp16';
+import { parseSafetensors } from '../../src/core/formats/safetensors';
+import { Sha256 } from '../../src/core/formats/sha256';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 
 const PARTS = [

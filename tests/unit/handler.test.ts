@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchGraphParams, BenchGraphResult, BenchParams, BenchResult } from '../../src/protocol/dev-messages';
 import type { FromWorker } from '../../src/protocol/wire';
-import { createHandler, type LoadedModel } from '../../workers/handler';
-import { REQUEST_KINDS } from '../../workers/request-parsers';
+import { createHandler, type LoadedModel } from '../../src/worker/handler/handler';
+import { REQUEST_KINDS } from '../../src/protocol/requests';
 import { fakeLoadedModel, fakeModels } from '../helpers/fake-models';
 
 function harness(info: Parameters<typeof fakeModels>[0] = {}, extra: Partial<LoadedModel> = {}) {
@@ -340,7 +340,7 @@ describe('LoRAs in the worker', () => {
     );
     h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
     await h.until(1);
-    const { encodeSafetensors } = await import('../../src/core/safetensors');
+    const { encodeSafetensors } = await import('../../src/core/formats/safetensors');
     const file = encodeSafetensors([
       { name: 'lora_unet_x.lora_down.weight', dtype: 'F32', shape: [1], data: new Uint8Array(4) },
     ]);

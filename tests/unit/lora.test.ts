@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/core/pipeline/generate';
 import { readLora, mergeLoras } from '../../src/core/networks/lora';
 import { readEmbedding } from '../../src/core/networks/embedding';
-import { encodeSafetensors, parseSafetensors } from '../../src/core/safetensors';
+import { encodeSafetensors, parseSafetensors } from '../../src/core/formats/safetensors';
 import { NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
 import { loadCheckpoint } from '../helpers/checkpoint-models';
 import { goldenRequest, maxAbsDiff, meanAbsDiff, type PipelineGolden } from '../helpers/pipeline-goldens';

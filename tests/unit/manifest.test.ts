@@ -7,10 +7,10 @@ import { hubFileUrl, manifestFromModelIndex, parseModelInput, planLoad, withList
 import { HUB_CHECKPOINTS } from '../../src/models/hub-catalog';
 import { parseHubListing } from '../../src/models/repo-files';
 import { DEFAULT_MODEL, findModel, modelForMode, SHAPES_DEPTH_MODEL } from '../../src/models/catalog';
-import { createOnnxModels } from '../../workers/onnx-models';
-import { timestepTensor } from '../../workers/ort-io';
-import { tensor } from '../../src/core/tensor';
-import { float16ToFloat32 } from '../../src/core/float16';
+import { createOnnxModels } from '../../src/worker/runtime/onnx-models';
+import { timestepTensor } from '../../src/worker/runtime/ort-io';
+import { tensor } from '../../src/core/math/tensor';
+import { float16ToFloat32 } from '../../src/core/math/float16';
 
 const SD15_INDEX = {
   _class_name: 'OnnxStableDiffusionPipeline',

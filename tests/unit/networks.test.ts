@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { encodeSafetensors, parseSafetensors, type SafetensorsInput } from '../../src/core/safetensors';
+import { encodeSafetensors, parseSafetensors, type SafetensorsInput } from '../../src/core/formats/safetensors';
 import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource } from '../../src/core/networks';
 import { widenToFloat32 } from '../../src/core/networks/float32-weights';
 import { NETWORK_CASES, NETWORKS_DIR, readTensorFile, type TensorFile } from '../helpers/fixtures';

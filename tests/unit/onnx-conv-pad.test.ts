@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { padInputConv } from '../../src/core/onnx-conv-pad';
-import { parseSafetensors } from '../../src/core/safetensors';
+import { padInputConv } from '../../src/core/onnx/conv-pad';
+import { parseSafetensors } from '../../src/core/formats/safetensors';
 import { unetGraph } from '../../src/core/networks';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { MODELS_DIR, readJson } from '../helpers/node-models';

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectRefusal, CONNECT_SOURCES, isAllowedHost, modelHosts } from '../../src/models/origins';
 import { contentSecurityPolicy } from '../../csp.config';
-import { download } from '../../workers/download';
+import { download } from '../../src/worker/loading/download';
 
 describe('model hosts', () => {
   it('are this site, the hub and its CDNs; the CSP is written from the same list', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { combineGuidance, guidanceScaleEmbedding } from '../../src/core/pipeline/guidance';
 import { txt2img } from '../../src/core/pipeline/txt2img';
-import { pixelStats } from '../../src/core/image';
+import { pixelStats } from '../../src/core/image/rgba';
 import type { Txt2ImgParams } from '../../src/core/validate';
 import { fakeModels } from '../helpers/fake-models';
 import { loadTinyModels } from '../helpers/node-models';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatParameters, parseParameters } from '../../src/core/parameters-text';
+import { formatParameters, parseParameters } from '../../src/core/formats/parameters-text';
 import type { GenerationSettings } from '../../src/core/generation-settings';
-import { addPngText, crc32, readPngText } from '../../src/core/png-text';
+import { addPngText, crc32, readPngText } from '../../src/core/formats/png-text';
 import { encodePng } from '../helpers/png';
 
 const params: GenerationSettings = {
@@ -119,7 +119,7 @@ describe('parameter text', () => {
 
 describe("A1111's <lora:name:w> prompt tags", () => {
   it('set strengths and leave the text the tokenizer sees', async () => {
-    const { parseLoraTags, withLoraTags } = await import('../../src/core/lora-tags');
+    const { parseLoraTags, withLoraTags } = await import('../../src/core/prompt/lora-tags');
     expect(parseLoraTags('a red bicycle, <lora:style.kohya:0.8> leaning on a wall <lora:other>')).toEqual({
       prompt: 'a red bicycle, leaning on a wall',
       tags: [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SEED, parseSeed, TorchGenerator } from '../../src/core/random';
+import { MAX_SEED, parseSeed, TorchGenerator } from '../../src/core/math/random';
 import { readGolden } from '../helpers/goldens';
 
 interface RandnCase {

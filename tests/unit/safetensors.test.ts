@@ -7,7 +7,7 @@ import {
   readFloat32,
   safetensorsHeaderLength,
   SafetensorsError,
-} from '../../src/core/safetensors';
+} from '../../src/core/formats/safetensors';
 import { readClipTextConfig, readUnetConfig, readVaeConfig } from '../../src/core/networks/config';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { readJson } from '../helpers/node-models';
@@ -228,7 +228,7 @@ describe('component configs, read as diffusers and transformers read them', () =
 
 describe('what arrives is checked before it is parsed', () => {
   it('names an HTML page, a non-ONNX file and a non-safetensors file', async () => {
-    const { checkArrived } = await import('../../workers/download');
+    const { checkArrived } = await import('../../src/worker/loading/download');
     const ref = (path: string) => ({ url: `http://x/${path}`, path });
     const html = new TextEncoder().encode('\n<!doctype html><html><body>Not found</body></html>');
     expect(() => checkArrived(ref('unet/model.onnx'), html, null)).toThrow(
@@ -249,7 +249,7 @@ describe('what arrives is checked before it is parsed', () => {
 
 describe('the element types an ONNX graph uses, read before the runtime sees it', () => {
   it('tells float16 graphs from float32 ones, and says nothing of bytes that are not ONNX', async () => {
-    const { onnxElementTypes, onnxUsesFloat16 } = await import('../../src/core/onnx-reader');
+    const { onnxElementTypes, onnxUsesFloat16 } = await import('../../src/core/onnx/reader');
     const { stepGraph } = await import('../../src/core/pipeline/step-graph');
     expect(onnxUsesFloat16(stepGraph('float16'))).toBe(true);
     expect(onnxUsesFloat16(stepGraph('float32'))).toBe(false);

@@ -6,17 +6,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, type SafetensorsEntry, type SafetensorsHeader } from '../../src/core/safetensors';
+import { parseSafetensors, type SafetensorsEntry, type SafetensorsHeader } from '../../src/core/formats/safetensors';
 import { textEncoderGraph, unetGraph, vaeGraphs } from '../../src/core/networks';
 import { mapSingleFile, type Component, type MappedTensor } from '../../src/core/single-file/keys';
 import { describeSingleFile, familyMisfit, singleFileConfigs } from '../../src/core/single-file/layout';
-import { readSingleFile } from '../../workers/single-file';
+import { readSingleFile } from '../../src/worker/loading/single-file';
 import { readSingleFileHeader } from '../../src/core/single-file/header';
 import { runPipeline } from '../../src/core/pipeline/generate';
 import { FIXTURES_DIR, NETWORKS_DIR } from '../helpers/fixtures';
 import { readJson } from '../helpers/node-models';
 import { loadCheckpoint } from '../helpers/checkpoint-models';
-import { encodeSafetensors } from '../../src/core/safetensors';
+import { encodeSafetensors } from '../../src/core/formats/safetensors';
 import { manifestFromModelIndex, planLoad } from '../../src/models/manifest';
 import { manifestFromSingleFile, type PredictionType } from '../../src/models/single-file';
 import { goldenRequest, maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';

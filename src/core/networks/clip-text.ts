@@ -3,7 +3,7 @@
  * layers with causal self-attention, the final layer norm. Inputs `input_ids` int32 [B, T];
  * outputs `last_hidden_state` [B, T, hidden] and `pooler_output` [B, hidden].
  */
-import { ONNX_FLOAT, ONNX_INT32 } from '../onnx-writer';
+import { ONNX_FLOAT, ONNX_INT32 } from '../onnx/writer';
 import type { ClipTextConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
 import { activation, attention, layerNorm, linear } from './layers';

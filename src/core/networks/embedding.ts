@@ -4,7 +4,7 @@
  * encoder's token table, after the vocabulary, as diffusers' load_textual_inversion adds them.
  */
 import { ModelError } from '../errors';
-import { readFloat32, type SafetensorsHeader } from '../safetensors';
+import { readFloat32, type SafetensorsHeader } from '../formats/safetensors';
 
 export interface Embedding {
   /** [n, hidden], row-major. */

@@ -7,8 +7,8 @@
  * Measured with SD 1.5's UNet (860M parameters, 1.72 GB of fp16) on WebGPU: session creation failed
  * with std::bad_alloc. Widened here, the float32 shards go to the GPU as external data directly.
  */
-import { bfloat16ToFloat32, type SafetensorsEntry, type SafetensorsHeader } from '../safetensors';
-import { widenHalves } from '../float16';
+import { bfloat16ToFloat32, type SafetensorsEntry, type SafetensorsHeader } from '../formats/safetensors';
+import { widenHalves } from '../math/float16';
 import type { WeightFile } from './graph';
 
 /** Under Chrome's ~2 GiB per ArrayBuffer, and small enough to allocate on a fragmented heap. */

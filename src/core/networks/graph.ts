@@ -14,8 +14,8 @@ import {
   type ExternalInitializer,
   type GraphSpec,
   type NodeSpec,
-} from '../onnx-writer';
-import type { SafetensorsEntry, SafetensorsHeader } from '../safetensors';
+} from '../onnx/writer';
+import type { SafetensorsEntry, SafetensorsHeader } from '../formats/safetensors';
 
 /** opset 17: LayerNormalization, Resize with sizes, Shape with start/end, Softmax on one axis. */
 export const OPSET = 17;

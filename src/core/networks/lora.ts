@@ -9,7 +9,7 @@
  * Linear layers and 1×1 convolutions; other kinds are refused with what the file is.
  */
 import { ModelError } from '../errors';
-import { readFloat32, type SafetensorsHeader } from '../safetensors';
+import { readFloat32, type SafetensorsHeader } from '../formats/safetensors';
 import type { WeightFile } from './graph';
 
 export type LoraTarget = 'unet' | 'text_encoder';

@@ -4,7 +4,7 @@
  * `encoder_hidden_states` [B, 77, cross], and `timestep_cond` [B, time_cond_proj_dim] for LCM
  * UNets. Output: `out_sample` [B, out, h, w].
  */
-import { ONNX_FLOAT } from '../onnx-writer';
+import { ONNX_FLOAT } from '../onnx/writer';
 import type { UnetConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
 import {

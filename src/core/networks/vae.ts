@@ -4,7 +4,7 @@
  *   (mean and log-variance after quant_conv; the pipeline samples it with its own generator);
  * - decoder: `latent_sample` [B, latent, h, w] (already divided by scaling_factor) → `sample`.
  */
-import { ONNX_FLOAT } from '../onnx-writer';
+import { ONNX_FLOAT } from '../onnx/writer';
 import type { VaeConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
 import { attention, conv2d, fromTokens, groupNorm, linear, silu, toTokens, upsampleNearest } from './layers';

@@ -1,7 +1,7 @@
 /** The last step of every pipeline: latents → checked RGBA pixels. */
 import { NumericalError } from '../errors';
-import { chwToRgba, pixelStats, type RgbaImage } from '../image';
-import { allFinite, scale, tensor, type Tensor } from '../tensor';
+import { chwToRgba, pixelStats, type RgbaImage } from '../image/rgba';
+import { allFinite, scale, tensor, type Tensor } from '../math/tensor';
 import type { Models } from './models';
 import { throwIfAborted, type PipelineOptions } from './options';
 

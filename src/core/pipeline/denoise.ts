@@ -1,8 +1,8 @@
 /** The denoising loop every pipeline runs, and the guided noise prediction inside it. */
-import type { TorchGenerator } from '../random';
+import type { TorchGenerator } from '../math/random';
 import type { Scheduler } from '../schedulers';
 import { linearPlan } from '../schedulers/linear-plan';
-import { tensor, type Tensor } from '../tensor';
+import { tensor, type Tensor } from '../math/tensor';
 import { combineGuidance } from './guidance';
 import type { Models } from './models';
 import { throwIfAborted, type PipelineOptions } from './options';

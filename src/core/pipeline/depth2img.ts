@@ -1,7 +1,7 @@
 /** Depth-guided image to image, as diffusers' StableDiffusionDepth2ImgPipeline, in its numbered steps. */
-import { normalizeToUnitRange, resizeBicubic, type Plane } from '../image-ops';
+import { normalizeToUnitRange, resizeBicubic, type Plane } from '../image/planes';
 import { ValidationError } from '../errors';
-import { TorchGenerator } from '../random';
+import { TorchGenerator } from '../math/random';
 import type { Depth2ImgParams } from '../validate';
 import { latentShape, requireUnetChannels } from './checks';
 import { decodeStep } from './decode';

@@ -1,8 +1,8 @@
 /** The pipeline's parts on their own, for the explore view. */
-import { chwToRgba, type RgbaImage } from '../image';
-import { TorchGenerator } from '../random';
+import { chwToRgba, type RgbaImage } from '../image/rgba';
+import { TorchGenerator } from '../math/random';
 import { createScheduler, type SchedulerConfigJson, type SchedulerName } from '../schedulers';
-import { tensor } from '../tensor';
+import { tensor } from '../math/tensor';
 import { encodeImageLatents, toChw } from './image-latents';
 import type { Models } from './models';
 

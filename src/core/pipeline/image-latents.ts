@@ -4,9 +4,9 @@
  * channels), others the distribution's mean and log-variance (`latent_parameters`, 8 channels).
  */
 import { ModelError } from '../errors';
-import { rgbaToChw, type RgbaImage } from '../image';
-import type { TorchGenerator } from '../random';
-import { tensor } from '../tensor';
+import { rgbaToChw, type RgbaImage } from '../image/rgba';
+import type { TorchGenerator } from '../math/random';
+import { tensor } from '../math/tensor';
 import type { Models } from './models';
 
 /**

@@ -1,7 +1,7 @@
 /** Image to image, as diffusers' StableDiffusionImg2ImgPipeline, in its numbered steps. */
-import { TorchGenerator } from '../random';
+import { TorchGenerator } from '../math/random';
 import { createScheduler, strengthTimesteps, type Scheduler, type SchedulerConfigJson } from '../schedulers';
-import { tensor, type Tensor } from '../tensor';
+import { tensor, type Tensor } from '../math/tensor';
 import type { Img2ImgParams } from '../validate';
 import { latentShape, requireUnetChannels } from './checks';
 import { decodeStep } from './decode';

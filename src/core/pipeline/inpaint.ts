@@ -1,7 +1,7 @@
-import { binarize, featherMask, pasteBack, resizeNearest, type Plane } from '../image-ops';
-import { TorchGenerator } from '../random';
+import { binarize, featherMask, pasteBack, resizeNearest, type Plane } from '../image/planes';
+import { TorchGenerator } from '../math/random';
 import type { Scheduler } from '../schedulers';
-import { scale, tensor } from '../tensor';
+import { scale, tensor } from '../math/tensor';
 import type { InpaintParams } from '../validate';
 import { latentShape, requireUnetChannels } from './checks';
 import { decodeStep } from './decode';

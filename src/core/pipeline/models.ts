@@ -1,5 +1,5 @@
 import type { LinearPlan } from '../schedulers/linear-plan';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../math/tensor';
 
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
 export interface TokenizedPrompt {

@@ -1,10 +1,10 @@
 /** What every pipeline takes besides its parameters, and what each gives back. */
 import { CancelledError } from '../errors';
 import type { Timings } from '../generation-settings';
-import type { RgbaImage } from '../image';
-import type { Plane } from '../image-ops';
+import type { RgbaImage } from '../image/rgba';
+import type { Plane } from '../image/planes';
 import type { SchedulerConfigJson } from '../schedulers';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../math/tensor';
 import type { EncoderLatents } from './image-latents';
 
 export type PipelinePhase = 'tokenize' | 'depth' | 'encode' | 'denoise' | 'decode';

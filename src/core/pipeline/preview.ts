@@ -2,10 +2,10 @@
  * Cheap looks at the loop while it runs: the model's current estimate of the clean latents (x0),
  * and a fixed linear latent → RGB map that needs no VAE.
  */
-import type { RgbaImage } from '../image';
+import type { RgbaImage } from '../image/rgba';
 import type { Scheduler } from '../schedulers';
 import { predictionCoefficients } from '../schedulers/prediction';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../math/tensor';
 
 /** ᾱ at a (possibly fractional) timestep, interpolated in the train schedule. */
 function alphaBarAt(alphas: Float32Array, t: number): number {

@@ -1,5 +1,5 @@
 /** Step "encode the prompt" of every pipeline: the text embeddings guidance needs, made once per run. */
-import { tensor, type Tensor } from '../tensor';
+import { tensor, type Tensor } from '../math/tensor';
 import { guidanceScaleEmbedding, usesGuidance } from './guidance';
 import type { Models, TokenizedPrompt } from './models';
 

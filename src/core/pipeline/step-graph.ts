@@ -16,7 +16,7 @@
  * and 16 K columns took 533 ms on SwiftShader where Mul + ReduceSum took 14 ms. The other rows of
  * every step matrix are the same window shift (linear-plan builds them so), done here by slicing.
  */
-import { encodeOnnxModel, ONNX_FLOAT, ONNX_FLOAT16, type NodeSpec } from '../onnx-writer';
+import { encodeOnnxModel, ONNX_FLOAT, ONNX_FLOAT16, type NodeSpec } from '../onnx/writer';
 import { PLAN_COLUMNS, PLAN_WINDOW, STATE_ROWS } from '../schedulers/linear-plan';
 
 export type StepGraphDtype = 'float32' | 'float16';

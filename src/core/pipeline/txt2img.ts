@@ -2,9 +2,9 @@
  * Text to image, as diffusers' StableDiffusionPipeline, in its numbered steps. The machinery the
  * steps share is in prompt.ts, denoise.ts and decode.ts.
  */
-import { TorchGenerator } from '../random';
+import { TorchGenerator } from '../math/random';
 import { createScheduler, type Scheduler } from '../schedulers';
-import { scale, tensor } from '../tensor';
+import { scale, tensor } from '../math/tensor';
 import type { Txt2ImgParams } from '../validate';
 import { latentShape, requireUnetChannels } from './checks';
 import { decodeStep } from './decode';

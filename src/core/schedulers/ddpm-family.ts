@@ -1,6 +1,6 @@
 import { requireStepCount } from './steps';
 import { SchedulerError } from '../errors';
-import { assertSameLength } from '../tensor';
+import { assertSameLength } from '../math/tensor';
 import { ConfigReader } from './config';
 import { noiseScheduleFromConfig, type BetaSchedule } from './noise-schedule';
 import type { SchedulerConfigJson } from './types';

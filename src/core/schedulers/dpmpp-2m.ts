@@ -2,7 +2,7 @@ import { requireStepCount } from './steps';
 import { StepIndex } from './step-index';
 import { predictionCoefficients } from './prediction';
 import { SchedulerError } from '../errors';
-import { assertSameLength } from '../tensor';
+import { assertSameLength } from '../math/tensor';
 import { ConfigReader } from './config';
 import { noiseScheduleFromConfig } from './noise-schedule';
 import { arange, indexForTimestep, linspace, roundHalfEven, scheduleSigmas, trainSigmas } from './numpy';

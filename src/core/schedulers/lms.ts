@@ -1,4 +1,4 @@
-import { integrate } from '../quadrature';
+import { integrate } from '../math/quadrature';
 import { SchedulerError } from '../errors';
 import { SigmaScheduler } from './sigma-family';
 import type { Scheduler, SchedulerConfigJson } from './types';

@@ -1,6 +1,6 @@
 /** A single-file checkpoint's safetensors header, read from the first bytes of a file of any size. */
 import { ModelError } from '../errors';
-import { parseSafetensors, safetensorsHeaderLength, type SafetensorsHeader } from '../safetensors';
+import { parseSafetensors, safetensorsHeaderLength, type SafetensorsHeader } from '../formats/safetensors';
 
 /** A header read from the file's first bytes; a file that is not safetensors says what it is. */
 export async function readSingleFileHeader(file: Blob, name: string): Promise<SafetensorsHeader> {

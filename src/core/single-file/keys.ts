@@ -9,7 +9,7 @@
  * numbering for other depths too, so the levels are found from where the down- and upsamplers are.
  */
 import { ModelError } from '../errors';
-import type { SafetensorsEntry, SafetensorsHeader } from '../safetensors';
+import type { SafetensorsEntry, SafetensorsHeader } from '../formats/safetensors';
 
 export type Component = 'unet' | 'vae' | 'textEncoder';
 

@@ -10,7 +10,7 @@
  * diffusers model that describes it (`configs` in the load plan), as diffusers' `config=` does.
  */
 import { ModelError } from '../errors';
-import type { SafetensorsHeader } from '../safetensors';
+import type { SafetensorsHeader } from '../formats/safetensors';
 import {
   CLIP_PREFIX,
   OPEN_CLIP_PREFIX,

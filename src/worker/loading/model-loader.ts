@@ -1,0 +1,390 @@
+/**
+ * Loads a model from its load plan (every file URL resolved by the page) into onnxruntime-web
+ * sessions on WebGPU or WASM. Files come from Cache Storage when there (a second visit works
+ * offline) or are downloaded with progress; a cached file that no longer parses is removed.
+ */
+import { ort, ortFor, pinWasmPaths } from '../runtime/ort-env';
+import { ModelError } from '../../core/errors';
+import { schedulerNameForConfig } from '../../core/schedulers';
+import {
+  cacheKey,
+  type CheckpointPartRef,
+  type FileRef,
+  type LoadPlan,
+  type PlanComponents,
+  type SingleFilePlan,
+} from '../../protocol/load-plan';
+import { deleteFile, listRecords, writeRecord } from '../../storage/model-cache';
+import type { AdapterInfo, LoadModelParams, Progress } from '../../protocol/messages';
+import { describeAdapter, detectCapabilities, requestAdapter } from '../runtime/capabilities';
+import type { LoadedModel } from '../handler/handler';
+import { gpuMemory } from '../runtime/gpu-memory';
+import { createOnnxModels, type OnnxModelSet } from '../runtime/onnx-models';
+import { checkpointSessions, type CheckpointBytes, type ComponentBytes } from '../runtime/safetensors-sessions';
+import { readSingleFile } from './single-file';
+import type { Component } from '../../core/single-file/keys';
+import type { LinearForm } from '../../core/networks';
+import { SafetensorsError } from '../../core/formats/safetensors';
+import { modelFiles, parseJson, plannedFiles, type FetchedFile, type ModelFiles } from './model-files';
+import { readModelConfigs } from './model-configs';
+import { sessionMaker, type SessionMaker } from '../runtime/ort-sessions';
+import { additionsBuilder } from './checkpoint-additions';
+
+/** Chrome cannot allocate one ArrayBuffer much past 2 GiB; the WASM heap stops at 4 GiB. */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+const WASM_MEMORY_BYTES = 4 * 2 ** 30;
+
+let configured = false;
+let deviceReady: Promise<void> | null = null;
+let device: GPUDevice | null = null;
+let lostReason: string | null = null;
+
+/** Why the GPU device was lost, or null. ORT cannot switch devices, so the page restarts the worker. */
+export function deviceLost(): string | null {
+  return lostReason;
+}
+
+let resolveLost: ((reason: string) => void) | null = null;
+const lostPromise = new Promise<string>((resolve) => (resolveLost = resolve));
+
+/** Resolves when the device is lost (never, while it is fine), so a run stuck on a dead device ends. */
+export function whenDeviceLost(): Promise<string> {
+  return lostPromise;
+}
+
+/** Test hook: destroys the device as a driver reset would. */
+export async function loseDevice(): Promise<boolean> {
+  if (!device) return false;
+  device.destroy();
+  await device.lost;
+  return true;
+}
+
+async function configureRuntime(threads?: number): Promise<void> {
+  if (configured) return;
+  pinWasmPaths();
+  const caps = await detectCapabilities();
+  // More threads than the page can share memory with would fail; fewer is the caller's choice.
+  ort.env.wasm.numThreads = threads ? Math.min(threads, Math.max(caps.wasmThreads, 1)) : caps.wasmThreads;
+  ort.env.logLevel = 'error';
+  configured = true;
+}
+
+/**
+ * Hands ORT a device with the adapter's own buffer limits (the defaults, 256/128 MiB, are the
+ * usual cause of failed sessions and black images) and shader-f16 when the adapter has it.
+ */
+function prepareDevice(adapter: GPUAdapter): Promise<void> {
+  deviceReady ??= (async () => {
+    device = await adapter.requestDevice({
+      requiredFeatures: adapter.features.has('shader-f16') ? ['shader-f16'] : [],
+      requiredLimits: {
+        maxBufferSize: adapter.limits.maxBufferSize,
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      },
+    });
+    void device.lost.then((info) => {
+      lostReason = info.message || (info.reason === 'destroyed' ? 'the device was destroyed' : 'unknown reason');
+      resolveLost?.(lostReason);
+    });
+    ort.env.webgpu.device = device;
+  })();
+  return deviceReady;
+}
+
+/**
+ * The step graph's session, and GPU buffers for the loop's inputs on the device ORT really runs
+ * on (read back from ORT once it has sessions: buffers from another device cannot be bound).
+ */
+function residentOnGpu(created: ort.InferenceSession[]) {
+  let ortDevice: GPUDevice | null = null;
+  return {
+    async createStepSession(model: Uint8Array) {
+      const s = await ort.InferenceSession.create(model, {
+        executionProviders: ['webgpu'],
+        preferredOutputLocation: 'gpu-buffer',
+        // Shape arithmetic placed on the CPU is expected here; ORT would warn about it on every load.
+        logSeverityLevel: 3,
+      });
+      created.push(s);
+      ortDevice = await ort.env.webgpu.device;
+      return s;
+    },
+    memory: () => {
+      if (!ortDevice) throw new ModelError('The WebGPU step graph is not ready.');
+      return gpuMemory(ortDevice);
+    },
+  };
+}
+
+/** What will not fit, said before anything is downloaded. */
+function checkFit(plan: LoadPlan, backend: 'webgpu' | 'wasm', adapter: AdapterInfo | null): void {
+  // Only an fp16 ONNX graph computes in fp16: a checkpoint's fp16 weights are widened to float32
+  // for the graphs the app builds, so they run on any WebGPU adapter.
+  const computesInFp16 = plan.dtype === 'fp16' && plan.components.format === 'onnx';
+  if (computesInFp16 && backend === 'webgpu' && adapter && !adapter.shaderF16) {
+    throw new ModelError(
+      `${plan.name} has fp16 weights and needs WebGPU's shader-f16 feature, which this GPU (${adapter.vendor} ${adapter.architecture}) does not offer. Choose an fp32 model, or another browser or GPU.`,
+    );
+  }
+  const files = plannedFiles(plan.components);
+  // What each file takes in memory once here: a file converted to fp16 on the way, half its size.
+  const held = (f: FileRef) => (f.size ?? 0) / (f.convert ? 2 : 1);
+  const big = files.find((f) => held(f) > MAX_FILE_BYTES);
+  if (big) {
+    throw new ModelError(
+      `${big.path} is ${(held(big) / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use an export with external data (model.onnx + model.onnx_data), fp16 weights or a sharded save.`,
+    );
+  }
+  const total = files.reduce((s, f) => s + held(f), 0) || plan.approxBytes || 0;
+  if (backend === 'wasm' && total > WASM_MEMORY_BYTES) {
+    throw new ModelError(
+      `${plan.name} needs about ${(total / 2 ** 30).toFixed(1)} GiB, more than WASM's 4 GiB memory. Use WebGPU or a smaller (fp16) model.`,
+    );
+  }
+}
+
+async function checkQuota(plan: LoadPlan): Promise<void> {
+  if (!plan.cache || !navigator.storage?.estimate) return;
+  const needed = plan.approxBytes ?? 0;
+  const records = await listRecords();
+  if (records.some((r) => r.modelId === plan.modelId)) return;
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  if (quota > 0 && usage + needed > quota) {
+    throw new ModelError(
+      `${plan.name} needs about ${(needed / 2 ** 30).toFixed(2)} GiB but this site may only store ${((quota - usage) / 2 ** 30).toFixed(2)} GiB more. Delete cached models in "Cached models" or free disk space.`,
+    );
+  }
+}
+
+async function requiredJson(files: ModelFiles, ref: FileRef): Promise<unknown> {
+  const config = parseJson<unknown>(await files.getOptional(ref), ref.path);
+  if (config === null) throw new ModelError(`The model has no ${ref.path}.`);
+  return config;
+}
+
+/** A checkpoint part: its config and the first of its weight candidates that exists. */
+async function checkpointPart(files: ModelFiles, part: CheckpointPartRef): Promise<KeptPart> {
+  const config = await requiredJson(files, part.config);
+  if (part.shards) {
+    const shards: FetchedFile[] = [];
+    for (const ref of part.shards) shards.push(await files.get(ref));
+    return {
+      configPath: part.config.path,
+      config,
+      weights: shards.map((s) => ({ path: s.ref.path, bytes: s.bytes })),
+      from: shards,
+    };
+  }
+  const weights = await files.getFirst(part.weights);
+  return {
+    configPath: part.config.path,
+    config,
+    weights: [{ path: weights.ref.path, bytes: weights.bytes }],
+    from: [weights],
+  };
+}
+
+/** A component's bytes, and the downloads they came from (none: read from a picked file). */
+type KeptPart = ComponentBytes & { from: FetchedFile[] };
+
+/** A diffusers folder's three parts, downloaded or from the cache. */
+async function folderParts(c: Extract<PlanComponents, { format: 'safetensors' }>, files: ModelFiles) {
+  return {
+    textEncoder: await checkpointPart(files, c.textEncoder),
+    unet: await checkpointPart(files, c.unet),
+    vae: await checkpointPart(files, c.vae),
+  };
+}
+
+/** A picked single-file checkpoint's three parts, with the configs of the model it names, if any. */
+async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Record<Component, KeptPart>> {
+  const configs = c.configs
+    ? {
+        textEncoder: { path: c.configs.textEncoder.path, json: await requiredJson(files, c.configs.textEncoder) },
+        unet: { path: c.configs.unet.path, json: await requiredJson(files, c.configs.unet) },
+        vae: { path: c.configs.vae.path, json: await requiredJson(files, c.configs.vae) },
+      }
+    : null;
+  const parts = await readSingleFile(c.file, c.fileName, configs);
+  return {
+    textEncoder: { ...parts.textEncoder, from: [] },
+    unet: { ...parts.unet, from: [] },
+    vae: { ...parts.vae, from: [] },
+  };
+}
+
+/**
+ * A checkpoint's networks built as graphs and made sessions. A cached weights file whose header no
+ * longer parses is damaged: it is removed, so the next try downloads it again.
+ */
+async function checkpointNetworks(
+  parts: Record<Component, KeptPart>,
+  maker: SessionMaker,
+  linear: LinearForm,
+  unetExtra: ort.InferenceSession.SessionOptions,
+) {
+  const byPart = { text_encoder: parts.textEncoder, unet: parts.unet, vae_encoder: parts.vae, vae_decoder: parts.vae };
+  try {
+    const built = await checkpointSessions(
+      parts,
+      (part, model, external) => {
+        const { from, weights } = byPart[part];
+        const cached = from.filter((f) => f.fromCache).map((f) => cacheKey(f.ref));
+        const name = weights.map((w) => w.path).join(', ') || part;
+        return maker.create(part, name, model, external, cached, part === 'unet' ? unetExtra : {});
+      },
+      // Always pad: WebGPU's Conv needs it for 9-channel UNets, and it changes nothing on WASM.
+      { padInputChannels: true, linear },
+    );
+    return {
+      ...built,
+      kept: { textEncoder: parts.textEncoder, unet: parts.unet } satisfies Pick<
+        CheckpointBytes,
+        'textEncoder' | 'unet'
+      >,
+    };
+  } catch (error) {
+    if (error instanceof SafetensorsError) {
+      const from = Object.values(parts)
+        .flatMap((p) => p.from)
+        .find((f) => f.ref.path === error.file);
+      if (from?.fromCache) {
+        await deleteFile(cacheKey(from.ref));
+        throw new ModelError(
+          `${error.message} It came from this browser's cache and was removed: press Generate to download it again.`,
+        );
+      }
+    }
+    throw error;
+  }
+}
+
+/** The backend a load runs on: WebGPU when an adapter is there (its device made), WASM otherwise. */
+async function chooseBackend(
+  wanted: LoadModelParams['backend'],
+): Promise<{ backend: LoadModelParams['backend']; adapter: AdapterInfo | null; fallbackReason: string | null }> {
+  if (wanted !== 'webgpu') return { backend: wanted, adapter: null, fallbackReason: null };
+  const gpu = await requestAdapter();
+  if (!gpu) {
+    return {
+      backend: 'wasm',
+      adapter: null,
+      fallbackReason: 'WebGPU is not available in this browser, so the models run on the CPU (WASM), which is slower.',
+    };
+  }
+  await prepareDevice(gpu);
+  return { backend: 'webgpu', adapter: describeAdapter(gpu), fallbackReason: null };
+}
+
+/**
+ * 1. runtime and backend 2. what will not fit, said before the first byte 3. configs and
+ * tokenizer 4. the networks as sessions (ONNX files, or graphs built from a checkpoint) 5. the
+ * model adapter, with LoRA rebuilds for checkpoints 6. the cache record.
+ */
+export async function loadOrtModel(
+  params: LoadModelParams,
+  onProgress: (progress: Progress) => void,
+  signal: AbortSignal,
+): Promise<LoadedModel> {
+  const started = performance.now();
+  const { plan } = params;
+  await configureRuntime(params.wasmThreads);
+  const { backend, adapter, fallbackReason } = await chooseBackend(params.backend);
+  checkFit(plan, backend, adapter);
+  await checkQuota(plan);
+  const runtime = await ortFor(backend);
+
+  const files = modelFiles(plan, signal, onProgress);
+  const { schedulerConfig, tokenizer, vaeConfig } = await readModelConfigs(plan, files, signal);
+
+  const maker = sessionMaker({
+    runtime,
+    backend,
+    adapter,
+    freeDimensionOverrides: plan.freeDimensionOverrides,
+    files,
+    signal,
+    onProgress,
+  });
+  // On WebGPU the UNet's output stays on the GPU: the resident loop feeds it to the step graph.
+  const onGpu = backend === 'webgpu' && device !== null;
+  const unetExtra: ort.InferenceSession.SessionOptions = onGpu ? { preferredOutputLocation: 'gpu-buffer' } : {};
+  try {
+    const c = plan.components;
+    let sessions: OnnxModelSet;
+    let vaeScalingFactor: number | undefined;
+    // A checkpoint's text encoder and UNet bytes stay in memory while it is loaded, so LoRAs can be
+    // merged (and their strengths changed) without downloading or re-reading anything.
+    let kept: { parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>; linear: LinearForm } | null = null;
+    if (c.format === 'onnx') {
+      const textEncoder = await maker.onnxSession('text_encoder', c.textEncoder);
+      const unet = await maker.onnxSession('unet', c.unet, unetExtra);
+      const vaeDecoder = await maker.onnxSession('vae_decoder', c.vaeDecoder);
+      const vaeEncoder = c.vaeEncoder ? await maker.onnxSession('vae_encoder', c.vaeEncoder) : undefined;
+      sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
+    } else {
+      // WASM: MatMul was 2–11 % faster than Gemm in three bench runs (the folded transposed copies
+      // fit its heap for any model WASM can hold). WebGPU: Gemm reads the weights as stored, so
+      // nothing is folded into a copy on the CPU on the way to the GPU; step times there were
+      // equal within the software rasteriser's ±10 %.
+      const linear: LinearForm = backend === 'wasm' ? 'matmul' : 'gemm';
+      const parts = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
+      const built = await checkpointNetworks(parts, maker, linear, unetExtra);
+      ({ sessions, vaeScalingFactor } = built);
+      kept = { parts: built.kept, linear };
+    }
+    const modelOptions = {
+      tokenize: (text: string) => tokenizer.tokenize(text),
+      describeTokens: (ids: ArrayLike<number>) => tokenizer.tokenStrings(ids),
+      specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
+      vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
+      ...(onGpu ? { resident: residentOnGpu(maker.created) } : {}),
+    };
+    const models = createOnnxModels(runtime, sessions, modelOptions);
+    const additions = kept
+      ? additionsBuilder({
+          ...kept,
+          runtime,
+          options: maker.options,
+          unetExtra,
+          plain: models,
+          plainSessions: sessions,
+          modelOptions,
+          tokenizer,
+        })
+      : null;
+    if (plan.cache) {
+      await writeRecord({
+        modelId: plan.modelId,
+        name: plan.name,
+        files: [...files.fetched],
+        bytes: files.bytes(),
+        lastUsed: Date.now(),
+      }).catch(() => undefined);
+    }
+    return {
+      models,
+      schedulerConfig,
+      result: {
+        modelId: params.modelId,
+        backend,
+        fallbackReason,
+        adapter,
+        defaultScheduler: schedulerNameForConfig(schedulerConfig),
+        schedulerConfig,
+        info: models.info,
+        loadMs: performance.now() - started,
+        bytes: files.bytes(),
+      },
+      ...(additions ? { withAdditions: additions.build } : {}),
+      async dispose() {
+        // `created` also holds the step graph's session, made on first use.
+        await Promise.all([...maker.created, ...(additions?.sessions() ?? [])].map((s) => s.release()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(maker.created.map((s) => s.release().catch(() => undefined)));
+    throw error;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The core `Models` interface over ONNX Runtime sessions. The same code serves onnxruntime-web
+ * (worker) and onnxruntime-node (tests, benchmarks): both implement onnxruntime-common's API.
+ * Input names, dtypes and shapes come from each session's metadata, never from assumptions, since
+ * real exports differ (int64/int32/float timesteps, fp16 or fp32 I/O, fixed or dynamic batch).
+ */
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { ModelError } from '../../core/errors';
+import type { ModelInfo, Models, TokenizedPrompt } from '../../core/pipeline/models';
+import type { Tensor } from '../../core/math/tensor';
+import { stepGraph, type StepGraphDtype } from '../../core/pipeline/step-graph';
+import { runLinearLoop, type ResidentMemory } from './linear-loop';
+import {
+  findInput,
+  floatInput,
+  inputSpecs,
+  pickOutput,
+  readOutput,
+  timestepTensor,
+  type InputSpec,
+  type OrtModule,
+} from './ort-io';
+
+export interface OnnxModelSet {
+  textEncoder: InferenceSession;
+  unet: InferenceSession;
+  vaeDecoder: InferenceSession;
+  vaeEncoder?: InferenceSession;
+}
+
+export interface OnnxModelsOptions {
+  tokenize: (text: string) => Promise<TokenizedPrompt> | TokenizedPrompt;
+  describeTokens?: (ids: ArrayLike<number>) => string[];
+  specialTokens?: { bos: number; eos: number; pad: number };
+  vaeScalingFactor?: number;
+  /**
+   * Runs whole denoising loops through the step graph with resident tensors (WebGPU in the app,
+   * onnxruntime-node in tests): makes the step graph's session for a UNet dtype, and the memory.
+   */
+  resident?: {
+    createStepSession(model: Uint8Array): Promise<InferenceSession>;
+    memory: () => ResidentMemory;
+  };
+}
+
+/** The adapter, plus what the benchmark needs to time a bare session.run beside the app's call. */
+export interface OnnxModels extends Models {
+  /** Milliseconds inside the UNet's session.run, one entry per call (the benchmark reads and clears it). */
+  readonly unetRunMs: number[];
+  /** The feeds the adapter builds for a UNet call, for timing session.run alone. */
+  unetFeeds(sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor>;
+  readonly sessions: OnnxModelSet;
+}
+
+export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options: OnnxModelsOptions): OnnxModels {
+  const textSpecs = inputSpecs(sessions.textEncoder);
+  const idsSpec = findInput(textSpecs, 'text encoder', ['input_ids']);
+  const textOut = pickOutput(sessions.textEncoder, 'text encoder', ['last_hidden_state']);
+
+  const unetSpecs = inputSpecs(sessions.unet);
+  const sampleSpec = findInput(unetSpecs, 'UNet', ['sample']);
+  const timestepSpec = findInput(unetSpecs, 'UNet', ['timestep']);
+  const hiddenSpec = findInput(unetSpecs, 'UNet', ['encoder_hidden_states']);
+  const condSpec = unetSpecs.find((s) => s.name === 'timestep_cond');
+  const condDim = condSpec?.shape[1];
+  if (condSpec && (typeof condDim !== 'number' || condDim < 1)) {
+    throw new ModelError('The UNet has a timestep_cond input without a fixed embedding size.');
+  }
+  const unetOut = pickOutput(sessions.unet, 'UNet', ['out_sample']);
+
+  const decSpecs = inputSpecs(sessions.vaeDecoder);
+  const latentSpec = findInput(decSpecs, 'VAE decoder', ['latent_sample']);
+  const decOut = pickOutput(sessions.vaeDecoder, 'VAE decoder', ['sample']);
+
+  const [batchDim, channelDim, heightDim, widthDim] = sampleSpec.shape;
+  const unetBatch: ModelInfo['unetBatch'] = batchDim === 1 ? 1 : batchDim === 2 ? 2 : 'any';
+  const info: ModelInfo = {
+    vaeScalingFactor: options.vaeScalingFactor ?? 0.18215,
+    latentChannels: typeof latentSpec.shape[1] === 'number' ? latentSpec.shape[1] : 4,
+    unetBatch,
+    unetInChannels: typeof channelDim === 'number' ? channelDim : 4,
+    fixedLatentSize:
+      typeof heightDim === 'number' && typeof widthDim === 'number' && heightDim > 0 && widthDim > 0
+        ? { height: heightDim, width: widthDim }
+        : null,
+    guidanceEmbedDim: condSpec ? (condDim as number) : null,
+  };
+
+  const unetRunMs: number[] = [];
+  const unetFeeds = (sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor> => {
+    const feeds = {
+      [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
+      [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
+      [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
+    };
+    if (condSpec) {
+      if (!cond) throw new ModelError('This UNet needs the guidance embedding (timestep_cond) on every call.');
+      const batch = sample.dims[0]!;
+      // One embedding for the whole batch, repeated per item as diffusers' w.repeat(batch) does.
+      const data = batch === cond.dims[0] ? cond.data : tile(cond.data, batch);
+      feeds[condSpec.name] = floatInput(ort, condSpec, data, [batch, cond.dims[1]!]);
+    }
+    return feeds;
+  };
+
+  // The resident loop feeds no guidance embedding: LCM UNets run the plain loop.
+  const denoiseLinear =
+    options.resident && !condSpec && residentDtype(sampleSpec, sessions.unet, unetOut)
+      ? linearLoop(ort, sessions.unet, unetOut, [sampleSpec, timestepSpec, hiddenSpec], options.resident)
+      : undefined;
+
+  return {
+    info,
+    tokenize: async (text) => options.tokenize(text),
+    ...(options.describeTokens ? { describeTokens: options.describeTokens } : {}),
+    ...(options.specialTokens ? { specialTokens: options.specialTokens } : {}),
+
+    async encodeText(ids) {
+      const dims = [1, ids.length];
+      const input =
+        idsSpec.type === 'int64'
+          ? new ort.Tensor(
+              'int64',
+              BigInt64Array.from(ids, (v) => BigInt(v)),
+              dims,
+            )
+          : new ort.Tensor('int32', ids, dims);
+      const out = await sessions.textEncoder.run({ [idsSpec.name]: input });
+      return readOutput(out[textOut]!);
+    },
+
+    unetRunMs,
+    sessions,
+    unetFeeds,
+
+    async unet(sample, t, text, cond) {
+      const feeds = unetFeeds(sample, t, text, cond);
+      const started = performance.now();
+      const out = await sessions.unet.run(feeds);
+      unetRunMs.push(performance.now() - started);
+      if (unetRunMs.length > 10_000) unetRunMs.splice(0, 5_000);
+      return readOutput(out[unetOut]!);
+    },
+
+    ...(denoiseLinear ? { denoiseLinear } : {}),
+
+    async decode(latents) {
+      const out = await sessions.vaeDecoder.run({
+        [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims),
+      });
+      return readOutput(out[decOut]!);
+    },
+
+    ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),
+  };
+}
+
+function tile(data: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(data.length * times);
+  for (let i = 0; i < times; i++) out.set(data, i * data.length);
+  return out;
+}
+
+/** The step graph's dtype when the UNet takes and returns the same float type, else null (no resident loop). */
+function residentDtype(sampleSpec: InputSpec, unet: InferenceSession, outName: string): StepGraphDtype | null {
+  const out = unet.outputMetadata.find((m) => m.name === outName);
+  const outType = out?.isTensor ? out.type : null;
+  if (sampleSpec.type !== outType) return null;
+  return outType === 'float32' || outType === 'float16' ? outType : null;
+}
+
+function linearLoop(
+  ort: OrtModule,
+  unet: InferenceSession,
+  unetOutput: string,
+  [sampleSpec, timestepSpec, hiddenSpec]: [InputSpec, InputSpec, InputSpec],
+  resident: NonNullable<OnnxModelsOptions['resident']>,
+): Models['denoiseLinear'] {
+  const dtype = residentDtype(sampleSpec, unet, unetOutput)!;
+  let step: Promise<InferenceSession> | null = null;
+  return async (job) => {
+    step ??= resident.createStepSession(stepGraph(dtype));
+    const parts = {
+      ort,
+      unet,
+      step: await step,
+      sampleSpec,
+      timestepSpec,
+      hiddenSpec,
+      unetOutput,
+      memory: resident.memory,
+    };
+    return runLinearLoop(parts, job);
+  };
+}
+
+function encoderFor(ort: OrtModule, session: InferenceSession): (image: Tensor) => Promise<Tensor> {
+  const spec = findInput(inputSpecs(session), 'VAE encoder', ['sample']);
+  const outName = pickOutput(session, 'VAE encoder', ['latent_sample', 'latent_parameters']);
+  return async (image) => {
+    const out = await session.run({ [spec.name]: floatInput(ort, spec, image.data, image.dims) });
+    return readOutput(out[outName]!);
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * ONNX Runtime sessions for a diffusers checkpoint: graphs built by the core from each component's
+ * config, weights handed over as external data straight from the downloaded safetensors bytes (no
+ * copy in JS; WebGPU uploads them to the GPU directly). The same code runs on onnxruntime-web in
+ * the worker and onnxruntime-node in the tests.
+ */
+import type { InferenceSession } from 'onnxruntime-common';
+import { parseSafetensors } from '../../core/formats/safetensors';
+import {
+  textEncoderGraph,
+  unetGraph,
+  vaeGraphs,
+  type ComponentSource,
+  type LinearForm,
+  type UnetConfig,
+} from '../../core/networks';
+import { widenToFloat32 } from '../../core/networks/float32-weights';
+import { mergeLoras, type LoraLayer, type LoraTarget } from '../../core/networks/lora';
+import type { OnnxModelSet } from './onnx-models';
+
+/** A component as downloaded: its config and its weight files' bytes. */
+export interface ComponentBytes {
+  configPath: string;
+  config: unknown;
+  weights: { path: string; bytes: Uint8Array }[];
+}
+
+export interface CheckpointBytes {
+  textEncoder: ComponentBytes;
+  unet: ComponentBytes;
+  vae: ComponentBytes;
+}
+
+/** Creates one session from a graph and the external data it points into. */
+export type CreateSession = (
+  part: 'text_encoder' | 'unet' | 'vae_encoder' | 'vae_decoder',
+  model: Uint8Array,
+  externalData: { path: string; data: Uint8Array }[],
+) => Promise<InferenceSession>;
+
+const baseName = (path: string): string => path.split('/').pop() ?? path;
+
+/** A component's graph source and the external data behind it, fp16/bf16 weights widened to float32. */
+export function componentSource(part: ComponentBytes): {
+  source: ComponentSource;
+  external: { path: string; data: Uint8Array }[];
+} {
+  const { files, external } = widenToFloat32(
+    part.weights.map((w) => ({
+      file: { header: parseSafetensors(w.path, w.bytes), location: baseName(w.path) },
+      bytes: w.bytes,
+    })),
+  );
+  return { source: { configPath: part.configPath, config: part.config, files }, external };
+}
+
+export interface CheckpointSessions {
+  sessions: OnnxModelSet;
+  vaeScalingFactor: number;
+  unetConfig: UnetConfig;
+}
+
+/**
+ * Builds every graph before creating any session, so a config the app cannot build is refused
+ * before ORT spends time (and memory) on the others.
+ */
+/** A component's weight as float32 values (after widening), for merging LoRAs into. */
+function weightReader(
+  part: ReturnType<typeof componentSource>,
+): (name: string) => { values: Float32Array; shape: number[] } {
+  const data = new Map(part.external.map((e) => [e.path, e.data]));
+  return (name) => {
+    for (const file of part.source.files) {
+      const entry = file.header.tensors.get(name);
+      const bytes = data.get(file.location);
+      if (entry && bytes) {
+        const copy = bytes.slice(entry.begin, entry.end);
+        return { values: new Float32Array(copy.buffer), shape: entry.shape };
+      }
+    }
+    throw new Error(`no weight ${name}`);
+  };
+}
+
+/** Adds the LoRAs' merged weights to a component, shadowing the originals. */
+function withLoras(part: ReturnType<typeof componentSource>, target: LoraTarget, loras: readonly AppliedLora[]): void {
+  const patch = mergeLoras(loras, target, weightReader(part), `lora-${target}.merged`);
+  if (!patch) return;
+  part.source.files.push(patch.file);
+  part.external.push({ path: patch.file.location, data: patch.bytes });
+}
+
+export interface AppliedLora {
+  layers: readonly LoraLayer[];
+  scale: number;
+}
+
+export async function checkpointSessions(
+  bytes: CheckpointBytes,
+  create: CreateSession,
+  options: { padInputChannels?: boolean; linear?: LinearForm; loras?: readonly AppliedLora[] } = {},
+): Promise<CheckpointSessions> {
+  const text = componentSource(bytes.textEncoder);
+  const unet = componentSource(bytes.unet);
+  const vae = componentSource(bytes.vae);
+  if (options.loras?.length) {
+    withLoras(text, 'text_encoder', options.loras);
+    withLoras(unet, 'unet', options.loras);
+  }
+  const form = options.linear ? { linear: options.linear } : {};
+  const textModel = textEncoderGraph(text.source, form);
+  const unetBuilt = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form });
+  const vaeBuilt = vaeGraphs(vae.source, form);
+  const created: InferenceSession[] = [];
+  const make: CreateSession = async (part, model, external) => {
+    const s = await create(part, model, external);
+    created.push(s);
+    return s;
+  };
+  try {
+    const textEncoder = await make('text_encoder', textModel, text.external);
+    const unetSession = await make('unet', unetBuilt.model, unet.external);
+    const vaeDecoder = await make('vae_decoder', vaeBuilt.decoder, vae.external);
+    const vaeEncoder = await make('vae_encoder', vaeBuilt.encoder, vae.external);
+    return {
+      sessions: { textEncoder, unet: unetSession, vaeDecoder, vaeEncoder },
+      vaeScalingFactor: vaeBuilt.config.scalingFactor,
+      unetConfig: unetBuilt.config,
+    };
+  } catch (error) {
+    await Promise.all(created.map((s) => s.release().catch(() => undefined)));
+    throw error;
+  }
+}
+
+/**
+ * The text encoder (and the UNet, when a LoRA touches it) again with LoRAs merged and embedding
+ * vectors appended to the token table, from the bytes kept since the load: the checkpoint is
+ * neither downloaded nor re-parsed, only these graphs and sessions are made. `unet` is null when
+ * the loaded one serves unchanged.
+ */
+export async function additionSessions(
+  bytes: Pick<CheckpointBytes, 'textEncoder' | 'unet'>,
+  additions: { loras: readonly AppliedLora[]; embeddingRows: Float32Array; embeddingCount: number },
+  create: CreateSession,
+  options: { padInputChannels?: boolean; linear?: LinearForm } = {},
+): Promise<{ textEncoder: InferenceSession; unet: InferenceSession | null }> {
+  const { loras, embeddingRows, embeddingCount } = additions;
+  const text = componentSource(bytes.textEncoder);
+  withLoras(text, 'text_encoder', loras);
+  if (embeddingCount > 0) appendTokens(text, embeddingRows, embeddingCount);
+  const form = options.linear ? { linear: options.linear } : {};
+  const textEncoder = await create(
+    'text_encoder',
+    textEncoderGraph(text.source, { ...form, extraTokens: embeddingCount }),
+    text.external,
+  );
+  if (!loras.some((l) => l.layers.some((x) => x.target === 'unet'))) return { textEncoder, unet: null };
+  try {
+    const unet = componentSource(bytes.unet);
+    withLoras(unet, 'unet', loras);
+    const model = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form }).model;
+    return { textEncoder, unet: await create('unet', model, unet.external) };
+  } catch (error) {
+    await textEncoder.release();
+    throw error;
+  }
+}
+
+/** The token table with `count` rows appended, shadowing the original (textual inversion). */
+function appendTokens(part: ReturnType<typeof componentSource>, rows: Float32Array, count: number): void {
+  const name = ['text_model.embeddings.token_embedding.weight', 'embeddings.token_embedding.weight'].find((n) =>
+    part.source.files.some((f) => f.header.tensors.has(n)),
+  );
+  if (!name) throw new Error('The text encoder has no token embedding table.');
+  const { values, shape } = weightReader(part)(name);
+  const [vocab, hidden] = shape as [number, number];
+  const table = new Float32Array((vocab + count) * hidden);
+  table.set(values);
+  table.set(rows, vocab * hidden);
+  const bytes = new Uint8Array(table.buffer);
+  const location = 'tokens.appended';
+  part.source.files.push({
+    header: {
+      file: location,
+      dataStart: 0,
+      size: bytes.length,
+      tensors: new Map([[name, { name, dtype: 'F32', shape: [vocab + count, hidden], begin: 0, end: bytes.length }]]),
+      metadata: {},
+    },
+    location,
+  });
+  part.external.push({ path: location, data: bytes });
+}
+
+/** The weight names of a component's files, which LoRA names are matched against. */
+export function weightNames(part: ComponentBytes): string[] {
+  return part.weights.flatMap((w) => [...parseSafetensors(w.path, w.bytes).tensors.keys()]);
+}
