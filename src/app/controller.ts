@@ -7,7 +7,7 @@ import { randomSeed } from '../core/math/random';
 import { validateGenerate } from '../core/validate';
 import { showImage } from '../canvas/result-surface';
 import { clearPreviews } from '../canvas/previews';
-import { pipelineMode } from '../models/catalog';
+import { pipelineMode } from '../core/modes';
 import type { GenerateParams } from '../protocol/messages';
 import { buildImageInputs, showDepthResult } from './image-actions';
 import { saveToGallery } from './gallery-actions';

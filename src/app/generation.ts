@@ -5,7 +5,7 @@
  */
 import type { GenerationSettings, SamplingSettings } from '../core/generation-settings';
 import type { CompareCell } from '../core/pipeline/compare';
-import type { Mode } from '../core/validate';
+import type { Mode } from '../core/modes';
 import type { GenerateParams, GenerateResult } from '../protocol/messages';
 import type { ResultRecord } from '../store/job';
 import type { SettingsSlice } from '../store/settings';

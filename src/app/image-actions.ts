@@ -4,7 +4,7 @@
  * learns names, sizes and errors.
  */
 import { ValidationError, serializeError } from '../core/errors';
-import type { Mode } from '../core/validate';
+import type { Mode } from '../core/modes';
 import { clearDepth, depthForRequest, depthFromImageData, setDepth } from '../canvas/depth-map';
 import {
   decodeImageFile,

@@ -3,16 +3,12 @@ import { serializeError } from '../core/errors';
 import { DEFAULT_MODEL, findModel } from '../models/catalog';
 import { hubUrl } from '../models/hub';
 import { connectRefusal } from '../models/origins';
-import {
-  fileUrl,
-  LAYOUT_PROBES,
-  manifestFromModelIndex,
-  parseModelInput,
-  type ModelManifest,
-  type ModelSource,
-} from '../models/manifest';
+import type { ModelManifest, ModelSource } from '../models/manifest';
+import { LAYOUT_PROBES, manifestFromModelIndex } from '../models/model-index';
+import { parseModelInput } from '../models/model-input';
+import { fileUrl } from '../models/urls';
 import { manifestFromSingleFile } from '../models/single-file';
-import { fetchListing } from '../models/repo-files';
+import { fetchListing } from '../models/hub-listing';
 import { readSingleFileHeader } from '../core/single-file/header';
 import { addLoraFile } from './lora-actions';
 import { clearAll, deleteModel, listRecords, storageEstimate } from '../storage/model-cache';

@@ -1,5 +1,6 @@
 /** Choosing a model and a mode: each model's defaults, and a model that can run the chosen mode. */
-import { findModel, modelForMode, whyNot, type AppMode } from '../models/catalog';
+import type { AppMode } from '../core/modes';
+import { findModel, modelForMode, whyNot } from '../models/catalog';
 import { useStore } from '../store';
 
 /**

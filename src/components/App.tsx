@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { imageMode } from '../core/modes';
 import { CompareGrid } from './CompareGrid';
 import { ExplorePanel } from './ExplorePanel';
 import { Gallery } from './Gallery';
@@ -62,8 +63,8 @@ export function App() {
       window.removeEventListener('drop', onDrop);
     };
   }, []);
-  const imageMode = mode === 'img2img' || mode === 'inpaint' || mode === 'depth2img' ? mode : null;
-  const middle = imageMode ? <ImageInput mode={imageMode} /> : mode === 'explore' ? <ExplorePanel /> : null;
+  const startsFrom = imageMode(mode);
+  const middle = startsFrom ? <ImageInput mode={startsFrom} /> : mode === 'explore' ? <ExplorePanel /> : null;
   return (
     <div className="app">
       <Header />

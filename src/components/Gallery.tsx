@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { downloadEntry, loadGallery, openEntry, removeEntry, reuseSeed, reuseSettings } from '../app/gallery-actions';
 import { SCHEDULER_LABELS } from '../core/schedulers';
-import { MODE_LABELS } from '../models/catalog';
+import { MODE_LABELS } from '../core/modes';
 import { entryPng, type GalleryEntry } from '../storage/gallery-db';
 import { useStore } from '../store';
 

@@ -1,6 +1,7 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
 import { chooseModel } from '../app/model-choice';
-import { catalog, findModel, MODE_LABELS, whyNot } from '../models/catalog';
+import { MODE_LABELS } from '../core/modes';
+import { catalog, findModel, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import { suggestedModel } from '../models/suggest';
 import type { Backend } from '../protocol/messages';

@@ -9,7 +9,7 @@ import {
   matchImageAspect,
   startFromLastResult,
 } from '../app/image-actions';
-import type { Mode } from '../core/validate';
+import type { Mode } from '../core/modes';
 import { selectBusy, useStore } from '../store';
 import { FileButton } from './FileButton';
 import { MaskCanvas, MaskToolbar } from './MaskEditor';

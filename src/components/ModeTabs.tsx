@@ -1,5 +1,5 @@
 import { setMode } from '../app/model-choice';
-import { APP_MODES, MODE_LABELS, type AppMode } from '../models/catalog';
+import { APP_MODES, MODE_LABELS, type AppMode } from '../core/modes';
 import { selectBusy, useStore } from '../store';
 
 /** The pipeline to run; a mode the current model cannot run switches to one that can. */

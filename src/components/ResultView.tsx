@@ -3,7 +3,7 @@ import { registerResultCanvas, showOnCanvas } from '../canvas/result-surface';
 import { previewAt } from '../canvas/previews';
 import { downloadResult } from '../app/gallery-actions';
 import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
-import { MODE_LABELS } from '../models/catalog';
+import { MODE_LABELS } from '../core/modes';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
 import type { DownloadProgress } from '../store/model';
 import { formatBytes } from './Header';

@@ -1,4 +1,4 @@
-import type { Mode } from '../core/validate';
+import type { Mode } from '../core/modes';
 import { useStore } from '../store';
 import { Field } from './Field';
 

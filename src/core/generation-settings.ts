@@ -4,7 +4,7 @@
  * request (GenerateParams) and the result record are made from it in src/app/generation.ts.
  */
 import type { SchedulerName } from './schedulers/types';
-import type { Mode } from './validate';
+import type { Mode } from './modes';
 
 /** What every mode sets: the prompt, guidance, steps, seed, size and scheduler. */
 export interface SamplingSettings {

@@ -1,4 +1,6 @@
 import { ValidationError } from './errors';
+import { isRecord } from './json';
+import { DEFAULT_STRENGTH, isMode, MODES } from './modes';
 import type { RgbaImage } from './image/rgba';
 import { bytesToPlane, type Plane } from './image/planes';
 import { MAX_SEED } from './math/random';
@@ -100,12 +102,6 @@ export function validateTxt2Img(params: Record<string, unknown>): Txt2ImgParams 
   };
 }
 
-export const MODES = ['txt2img', 'img2img', 'inpaint', 'depth2img'] as const;
-export type Mode = (typeof MODES)[number];
-
-/** diffusers' default strengths: img2img 0.8 in the pipeline (the seed notebook uses 0.6), inpaint 1.0, depth 0.8. */
-export const DEFAULT_STRENGTH: Record<Exclude<Mode, 'txt2img'>, number> = { img2img: 0.6, inpaint: 1, depth2img: 0.8 };
-
 export interface Img2ImgParams extends Txt2ImgParams {
   strength: number;
   /** RGBA at exactly width×height (the UI crops or fits the picture to the output size). */
@@ -142,10 +138,6 @@ export function validateStrength(value: unknown, steps: number): number {
     );
   }
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function dimension(value: unknown): number | null {
@@ -195,12 +187,10 @@ function validatePlane(value: unknown, field: 'mask' | 'depth', what: string): P
 /** Checks a whole generation request for its mode; throws a ValidationError naming the first fault. */
 export function validateGenerate(params: Record<string, unknown>): GenerationRequest {
   const mode = params['mode'] ?? 'txt2img';
-  if (typeof mode !== 'string' || !(MODES as readonly string[]).includes(mode)) {
-    throw new ValidationError(`Mode must be one of ${MODES.join(', ')}.`, 'mode');
-  }
+  if (!isMode(mode)) throw new ValidationError(`Mode must be one of ${MODES.join(', ')}.`, 'mode');
   const base = validateTxt2Img(params);
   if (mode === 'txt2img') return { mode, ...base };
-  const m = mode as Exclude<Mode, 'txt2img'>;
+  const m = mode;
   const strength = validateStrength(params['strength'] ?? DEFAULT_STRENGTH[m], base.steps);
   const image = validateImage(params['image'], base.width, base.height);
   if (m === 'img2img') return { mode: m, ...base, strength, image };

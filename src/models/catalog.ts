@@ -1,11 +1,7 @@
 /** The models the app offers: built-in tiny models, verified hub models, and the person's own. */
-import { MODES, type Mode } from '../core/validate';
+import { MODE_LABELS, type AppMode } from '../core/modes';
 import type { ModelManifest } from './manifest';
 import { HUB_CHECKPOINTS } from './hub-catalog';
-
-/** The app's modes: the four pipelines, plus compare (txt2img over several settings) and explore. */
-export const APP_MODES = [...MODES, 'compare', 'explore'] as const;
-export type AppMode = (typeof APP_MODES)[number];
 
 /** A catalog entry is a manifest: data describing the model's files and what it can do. */
 export type CatalogModel = ModelManifest;
@@ -257,20 +253,6 @@ export function modelForMode(currentId: string, mode: AppMode, custom: readonly 
   const family = FAMILIES.find((f) => f.some((m) => m.id === currentId)) ?? [];
   const candidates = [...family, ...(FAMILIES[0] ?? []), ...catalog(custom)];
   return candidates.find((m) => supportsMode(m, mode)) ?? null;
-}
-
-export const MODE_LABELS: Record<AppMode, string> = {
-  txt2img: 'Text → image',
-  img2img: 'Image → image',
-  inpaint: 'Inpaint',
-  depth2img: 'Depth → image',
-  compare: 'Compare',
-  explore: 'Explore',
-};
-
-/** The pipeline a mode runs (compare and explore run txt2img). */
-export function pipelineMode(mode: AppMode): Mode {
-  return mode === 'compare' || mode === 'explore' ? 'txt2img' : mode;
 }
 
 export function whyNot(model: CatalogModel, mode: AppMode): string | null {

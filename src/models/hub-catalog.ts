@@ -5,7 +5,7 @@
  * `config.json` and safetensors); which weight files exist, their sizes and SHA-256 come from the
  * hub's own listing when the model is first loaded (see `withListing`), not from this file.
  */
-import type { AppMode } from './catalog';
+import type { AppMode } from '../core/modes';
 import type { CheckpointPart, ModelManifest } from './manifest';
 
 /** A base model's modes; inpainting goes to SD 1.5 inpainting, as the selector's families say. */

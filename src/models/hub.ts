@@ -1,5 +1,5 @@
 /** Where hub models come from: `?hub=` in the page URL, else the build's VITE_HUB_URL, else huggingface.co. */
-import { DEFAULT_HUB } from './manifest';
+import { DEFAULT_HUB } from './urls';
 
 export function hubUrl(): string {
   const fromQuery = new URLSearchParams(self.location.search).get('hub');

@@ -9,7 +9,7 @@ import type { SchedulerConfigJson } from '../core/schedulers/types';
 import { SD_SCHEDULER_CONFIG } from '../core/schedulers/sd-scheduler';
 import { mapSingleFile } from '../core/single-file/keys';
 import { describeSingleFile, familyMisfit, singleFileConfigs } from '../core/single-file/layout';
-import type { AppMode } from './catalog';
+import type { AppMode } from '../core/modes';
 import type { ModelManifest } from './manifest';
 
 export type PredictionType = 'epsilon' | 'v_prediction';

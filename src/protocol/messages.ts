@@ -9,7 +9,7 @@ import type { PipelinePhase } from '../core/pipeline/options';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { SchedulerConfigJson, SchedulerName } from '../core/schedulers/types';
-import type { Mode } from '../core/validate';
+import type { Mode } from '../core/modes';
 import type { LoadPlan } from './load-plan';
 
 export type Backend = 'webgpu' | 'wasm';

@@ -3,12 +3,10 @@
  * it, so nothing the page did not mean to send may pass as a plan.
  */
 import { ValidationError } from '../core/errors';
+import { isRecord, type JsonObject } from '../core/json';
 import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from './load-plan';
 
-type Raw = Record<string, unknown>;
-
-export const isRecord = (value: unknown): value is Raw =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+type Raw = JsonObject;
 
 const bad = (what: string): ValidationError => new ValidationError(`The model plan is damaged: ${what}.`, 'model');
 

@@ -24,7 +24,8 @@ import type {
   LoraSetting,
   PreviewRequest,
 } from './messages';
-import { isRecord, parseLoadPlan } from './parse-plan';
+import { isRecord } from '../core/json';
+import { parseLoadPlan } from './parse-plan';
 import type { WireKind } from './wire';
 
 type Raw = Record<string, unknown>;

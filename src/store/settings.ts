@@ -1,10 +1,9 @@
 import type { StateCreator } from 'zustand';
 import type { SamplingSettings } from '../core/generation-settings';
 import type { SchedulerName } from '../core/schedulers/types';
-import { DEFAULT_STRENGTH, type Mode } from '../core/validate';
+import { DEFAULT_STRENGTH, type AppMode, type Mode } from '../core/modes';
 import type { ResizeMode } from '../canvas/init-image';
 import type { MaskTool } from '../canvas/mask-model';
-import type { AppMode } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import type { Backend, EmbeddingSetting, LoraSetting } from '../protocol/messages';
 import { DEFAULT_MODEL } from '../models/catalog';

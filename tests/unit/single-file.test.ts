@@ -17,7 +17,8 @@ import { FIXTURES_DIR, NETWORKS_DIR } from '../helpers/fixtures';
 import { readJson } from '../helpers/node-models';
 import { loadCheckpoint } from '../helpers/checkpoint-models';
 import { encodeSafetensors } from '../../src/core/formats/safetensors';
-import { manifestFromModelIndex, planLoad } from '../../src/models/manifest';
+import { manifestFromModelIndex } from '../../src/models/model-index';
+import { planLoad } from '../../src/models/plan-load';
 import { manifestFromSingleFile, type PredictionType } from '../../src/models/single-file';
 import { goldenRequest, maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
 

@@ -7,7 +7,7 @@
  */
 import type { GenerationSettings } from '../generation-settings';
 import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/types';
-import { MODES, type Mode } from '../validate';
+import { MODES, type Mode } from '../modes';
 
 /** Sampler names as A1111 writes them, for ours. */
 const SAMPLER_NAMES: Record<SchedulerName, string> = {

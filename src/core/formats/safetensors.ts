@@ -4,6 +4,7 @@
  * header is parsed here; tensor bytes stay where they are (the graphs point into them as ONNX
  * external data), so a file too big to hold can be described from its first bytes and its size.
  */
+import { isRecord } from '../json';
 import { float16ToFloat32 } from '../math/float16';
 import { ModelError } from '../errors';
 
@@ -79,7 +80,6 @@ export function safetensorsHeaderLength(file: string, first: Uint8Array, size: n
   return total;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Parses the header from the file's first bytes (at least `safetensorsHeaderLength` of them) and

@@ -4,10 +4,9 @@
  * way these graphs do not build is refused with its name and value, never ignored.
  */
 import { ModelError } from '../errors';
+import { isRecord, type JsonObject } from '../json';
 
-type Json = Record<string, unknown>;
-
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+type Json = JsonObject;
 
 /** Reads keys of one config with its file name in every message. */
 class ConfigReader {

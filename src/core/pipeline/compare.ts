@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { isRecord } from '../json';
 import { validateGuidance, validateScheduler, validateSteps, type Txt2ImgParams } from '../validate';
 import type { SchedulerName } from '../schedulers';
 import type { Models } from './models';
@@ -46,7 +47,7 @@ export function validateCells(value: unknown): CompareCell[] {
     );
   }
   return value.map((cell: unknown) => {
-    const c = (typeof cell === 'object' && cell !== null ? cell : {}) as Record<string, unknown>;
+    const c = isRecord(cell) ? cell : {};
     return {
       guidanceScale: validateGuidance(c['guidanceScale']),
       steps: validateSteps(c['steps']),

@@ -41,7 +41,7 @@ import type {
   Progress,
   TokenView,
 } from '../../protocol/messages';
-import { isRecord } from '../../protocol/parse-plan';
+import { isRecord } from '../../core/json';
 import { transferList, type FromWorker, type WireKind, type WireMap } from '../../protocol/wire';
 import { isRequestKind, parseTestHook, PARSERS, type ParsedRequests, type WantedAdditions } from '../../protocol/requests';
 

@@ -5,11 +5,11 @@
  * it, so nothing is guessed and a file that is too big is refused before the first byte.
  */
 import { ValidationError } from '../core/errors';
+import { isRecord } from '../core/json';
+import type { CheckpointPart, ListedFile, ModelManifest } from './manifest';
 
-export interface RepoFile {
-  size?: number;
-  sha256?: string;
-}
+/** A file as the listing has it. */
+export type RepoFile = ListedFile;
 
 export interface RepoListing {
   /** The commit the listing describes (files are then fetched from it, so they belong together). */
@@ -21,7 +21,6 @@ function hubListingUrl(hub: string, repo: string, revision: string): string {
   return `${hub.replace(/\/+$/, '')}/api/models/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const size = (v: unknown): number | undefined =>
   Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined;
 
@@ -100,3 +99,51 @@ export async function fetchListing(hub: string, repo: string, revision: string):
   const json: unknown = await response.json().catch(() => null);
   return json === null ? null : parseHubListing(json);
 }
+
+/**
+ * A model's files as the hub's listing has them: sizes and SHA-256 attached (checked before and
+ * after download), pinned to the listed commit (every file from the same revision), and for a
+ * diffusers checkpoint each network's weights chosen from what is there: the fp16 variant, all
+ * shards of a sharded save, or float32 weights converted to fp16 as they download.
+ */
+export function withListing(manifest: ModelManifest, listing: RepoListing): ModelManifest {
+  const c = manifest.components;
+  let components = c;
+  let converted = false;
+  let bytes = 0;
+  if (c.format === 'safetensors') {
+    const choose = (p: CheckpointPart): CheckpointPart => {
+      const m = /^(.*)\/([^/]+?)(\.fp16)?\.safetensors$/.exec(p.weights[0] ?? '');
+      const chosen = m ? chooseWeights(listing, m[1]!, m[2]!) : null;
+      if (!m || !chosen) {
+        throw new ValidationError(
+          `The repo has no ${p.weights.join(' or ')} (nor shards of them): it has no safetensors weights there.`,
+          'customModel',
+        );
+      }
+      converted ||= chosen.convert;
+      bytes += chosen.files.reduce((s, f) => s + (listing.files.get(f)?.size ?? 0), 0) / (chosen.convert ? 2 : 1);
+      return {
+        config: p.config,
+        weights: chosen.files.length === 1 ? chosen.files : [],
+        ...(chosen.files.length > 1 ? { shards: chosen.files } : {}),
+        ...(chosen.convert ? { convert: true } : {}),
+      };
+    };
+    components = { ...c, textEncoder: choose(c.textEncoder), unet: choose(c.unet), vae: choose(c.vae) };
+  }
+  const source = manifest.source;
+  return {
+    ...manifest,
+    source: source.kind === 'hub' && listing.sha ? { ...source, revision: listing.sha } : source,
+    components,
+    files: Object.fromEntries(listing.files),
+    ...(bytes > 0 ? { approxBytes: Math.round(bytes) } : {}),
+    ...(converted
+      ? {
+          description: `${manifest.description} The repo has float32 weights only: they are converted to fp16 as they download, which halves what this browser keeps (the networks still compute in float32).`,
+        }
+      : {}),
+  };
+}
+
