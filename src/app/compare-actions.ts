@@ -1,5 +1,5 @@
 /** compare mode: build the grid's cells from the settings, run them, export the grid, open a cell. */
-import { embeddingsForRun, lorasForRun } from './lora-actions';
+import type { LoraActions } from './lora-actions';
 import { parseLoraTags, type LoraTag } from '../core/prompt/lora-tags';
 import { ValidationError } from '../core/errors';
 import { parseScales, validateCells, type CompareCell } from '../core/pipeline/compare';
@@ -7,102 +7,121 @@ import { SCHEDULER_LABELS, isSchedulerName } from '../core/schedulers';
 import { validateGenerate } from '../core/validate';
 import { cellImage, clearCells, gridImage } from '../canvas/compare-cells';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
-import { useStore } from '../store';
-import { client, failBeforeStart, onProgress, runJob, schedulerForRun } from './worker-session';
-import { saveToGallery, showAsResult } from './gallery-actions';
+import type { AppStore } from '../store';
+import type { WorkerSession } from './worker-session';
+import type { GalleryActions } from './gallery-actions';
 import { cellSettings, requestOf, settingsFromStore } from './generation';
-
-/** Guidance scales × the optional second axis (steps or scheduler), row by row. */
-export function compareCells(): CompareCell[] {
-  const s = useStore.getState();
-  const scales = parseScales(s.compareScales);
-  const values = s.compareAxisValues
-    .split(/[,;\s]+/)
-    .map((v) => v.trim())
-    .filter(Boolean);
-  if (s.compareAxis === 'none' || values.length === 0) {
-    return scales.map((g) => ({ guidanceScale: g, steps: s.steps, scheduler: s.scheduler }));
-  }
-  const cells: CompareCell[] = [];
-  for (const value of values) {
-    if (s.compareAxis === 'steps') {
-      const steps = Number(value);
-      if (!Number.isInteger(steps))
-        throw new ValidationError(`"${value}" is not a whole number of steps.`, 'compareAxisValues');
-      for (const g of scales) cells.push({ guidanceScale: g, steps, scheduler: s.scheduler });
-    } else {
-      const name = value.toLowerCase();
-      if (!isSchedulerName(name)) {
-        throw new ValidationError(
-          `"${value}" is not a scheduler; use e.g. pndm, euler, dpmpp-2m.`,
-          'compareAxisValues',
-        );
-      }
-      for (const g of scales) cells.push({ guidanceScale: g, steps: s.steps, scheduler: name });
-    }
-  }
-  return validateCells(cells);
-}
 
 export function cellLabel(cell: CompareCell): string {
   return `CFG ${cell.guidanceScale} · ${cell.steps} steps · ${SCHEDULER_LABELS[cell.scheduler]}`;
 }
 
-export async function runCompare(): Promise<void> {
-  const s = useStore.getState();
-  let cells: CompareCell[];
-  const base = requestOf(settingsFromStore(s, 'txt2img'));
-  let tags: LoraTag[] = [];
-  try {
-    ({ prompt: base.prompt, tags } = parseLoraTags(base.prompt));
-    validateGenerate({ ...base });
-    cells = compareCells();
-  } catch (error) {
-    failBeforeStart(error);
-    return;
-  }
-  clearCells();
-  s.compareStarted(settingsFromStore(s, 'txt2img'), cells);
-  await runJob(cells[0]!.steps, async (signal) => {
-    // Until the person picks a scheduler, the cells take the model's own, known once it has loaded.
-    const scheduler = schedulerForRun();
-    if (scheduler !== base.scheduler) {
-      base.scheduler = scheduler;
-      cells = compareCells();
-      useStore.getState().compareStarted(settingsFromStore(useStore.getState(), 'txt2img'), cells);
+export type CompareActions = ReturnType<typeof createCompareActions>;
+
+export function createCompareActions({
+  store,
+  session,
+  loras,
+  gallery,
+}: {
+  store: AppStore;
+  session: WorkerSession;
+  loras: LoraActions;
+  gallery: GalleryActions;
+}) {
+  /** Guidance scales × the optional second axis (steps or scheduler), row by row. */
+  function compareCells(): CompareCell[] {
+    const s = store.getState();
+    const scales = parseScales(s.compareScales);
+    const values = s.compareAxisValues
+      .split(/[,;\s]+/)
+      .map((v) => v.trim())
+      .filter(Boolean);
+    if (s.compareAxis === 'none' || values.length === 0) {
+      return scales.map((g) => ({ guidanceScale: g, steps: s.steps, scheduler: s.scheduler }));
     }
-    await client.request(
-      'compare',
-      { ...base, cells, loras: await lorasForRun(client, tags), embeddings: await embeddingsForRun(client) },
-      { signal, onProgress },
+    const cells: CompareCell[] = [];
+    for (const value of values) {
+      if (s.compareAxis === 'steps') {
+        const steps = Number(value);
+        if (!Number.isInteger(steps))
+          throw new ValidationError(`"${value}" is not a whole number of steps.`, 'compareAxisValues');
+        for (const g of scales) cells.push({ guidanceScale: g, steps, scheduler: s.scheduler });
+      } else {
+        const name = value.toLowerCase();
+        if (!isSchedulerName(name)) {
+          throw new ValidationError(
+            `"${value}" is not a scheduler; use e.g. pndm, euler, dpmpp-2m.`,
+            'compareAxisValues',
+          );
+        }
+        for (const g of scales) cells.push({ guidanceScale: g, steps: s.steps, scheduler: name });
+      }
+    }
+    return validateCells(cells);
+  }
+
+  async function runCompare(): Promise<void> {
+    const s = store.getState();
+    let cells: CompareCell[];
+    const base = requestOf(settingsFromStore(s, 'txt2img'));
+    let tags: LoraTag[] = [];
+    try {
+      ({ prompt: base.prompt, tags } = parseLoraTags(base.prompt));
+      validateGenerate({ ...base });
+      cells = compareCells();
+    } catch (error) {
+      session.failBeforeStart(error);
+      return;
+    }
+    clearCells();
+    s.compareStarted(settingsFromStore(s, 'txt2img'), cells);
+    await session.runJob(cells[0]!.steps, async (signal) => {
+      // Until the person picks a scheduler, the cells take the model's own, known once it has loaded.
+      const scheduler = session.schedulerForRun();
+      if (scheduler !== base.scheduler) {
+        base.scheduler = scheduler;
+        cells = compareCells();
+        store.getState().compareStarted(settingsFromStore(store.getState(), 'txt2img'), cells);
+      }
+      await session.client.request(
+        'compare',
+        { ...base, cells, loras: await loras.lorasForRun(tags), embeddings: await loras.embeddingsForRun() },
+        { signal, onProgress: session.onProgress },
+      );
+    });
+  }
+
+  async function exportGrid(): Promise<void> {
+    const compare = store.getState().compare;
+    if (!compare) return;
+    const columns = Math.min(
+      compare.cells.length,
+      Math.max(1, new Set(compare.cells.map((c) => c.guidanceScale)).size),
     );
-  });
-}
+    const image = gridImage(
+      compare.cells.map((c) => cellLabel(c)),
+      columns,
+    );
+    if (!image) return;
+    const blob = await pngWithParameters(image, null);
+    downloadBlob(blob, fileName(compare.settings, '_grid'));
+  }
 
-export async function exportGrid(): Promise<void> {
-  const compare = useStore.getState().compare;
-  if (!compare) return;
-  const columns = Math.min(compare.cells.length, Math.max(1, new Set(compare.cells.map((c) => c.guidanceScale)).size));
-  const image = gridImage(
-    compare.cells.map((c) => cellLabel(c)),
-    columns,
-  );
-  if (!image) return;
-  const blob = await pngWithParameters(image, null);
-  downloadBlob(blob, fileName(compare.settings, '_grid'));
-}
+  /** Makes a cell the current result, with its settings, in txt2img mode. */
+  function openCell(index: number): void {
+    const s = store.getState();
+    const cell = s.compare?.cells[index];
+    const image = cellImage(index);
+    if (!cell || !image || !s.compare) return;
+    s.setSetting('guidanceScale', cell.guidanceScale);
+    s.setSetting('steps', cell.steps);
+    s.setSetting('scheduler', cell.scheduler);
+    s.modeChosen('txt2img', null, null);
+    const { settings } = gallery.showAsResult(image, cellSettings(s.compare.settings, cell));
+    s.say(`Opened ${cellLabel(cell)}.`);
+    void gallery.saveToGallery(image, settings);
+  }
 
-/** Makes a cell the current result, with its settings, in txt2img mode. */
-export function openCell(index: number): void {
-  const s = useStore.getState();
-  const cell = s.compare?.cells[index];
-  const image = cellImage(index);
-  if (!cell || !image || !s.compare) return;
-  s.setSetting('guidanceScale', cell.guidanceScale);
-  s.setSetting('steps', cell.steps);
-  s.setSetting('scheduler', cell.scheduler);
-  s.modeChosen('txt2img', null, null);
-  const { settings } = showAsResult(image, cellSettings(s.compare.settings, cell));
-  s.say(`Opened ${cellLabel(cell)}.`);
-  void saveToGallery(image, settings);
+  return { compareCells, runCompare, exportGrid, openCell };
 }

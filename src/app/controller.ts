@@ -1,70 +1,92 @@
 /**
  * Generate: the settings become a request, the worker runs it, the picture is kept in the gallery
  * and shown. Compare, image inputs and explore have their own action modules; the client and the
- * job lifecycle are in worker-session.ts.
+ * job lifecycle are the worker session's.
  */
-import { randomSeed } from '../core/math/random';
-import { validateGenerate } from '../core/validate';
-import { showImage } from '../canvas/result-surface';
-import { clearPreviews } from '../canvas/previews';
 import { pipelineMode } from '../core/modes';
-import type { GenerateParams } from '../protocol/messages';
-import { buildImageInputs, showDepthResult } from './image-actions';
-import { saveToGallery } from './gallery-actions';
-import { requestOf, resultRecord, settingsFromStore } from './generation';
-import { runCompare } from './compare-actions';
-import { embeddingsForRun, lorasForRun } from './lora-actions';
+import { randomSeed } from '../core/math/random';
 import { parseLoraTags, withLoraTags, type LoraTag } from '../core/prompt/lora-tags';
-import { useStore } from '../store';
-import { client, failBeforeStart, isRunning, onProgress, runJob, schedulerForRun } from './worker-session';
+import { validateGenerate } from '../core/validate';
+import { clearPreviews } from '../canvas/previews';
+import { showImage } from '../canvas/result-surface';
+import type { GenerateParams } from '../protocol/messages';
+import type { AppStore } from '../store';
+import type { CompareActions } from './compare-actions';
+import type { GalleryActions } from './gallery-actions';
+import { requestOf, resultRecord, settingsFromStore } from './generation';
+import type { ImageActions } from './image-actions';
+import type { LoraActions } from './lora-actions';
+import type { ModelActions } from './model-actions';
+import type { WorkerSession } from './worker-session';
 
-export async function generate(): Promise<void> {
-  if (isRunning()) return;
-  const store = useStore.getState();
-  store.patchJob({ run: store.job.run + 1 });
-  if (store.mode === 'compare') return runCompare();
-  const mode = pipelineMode(store.mode);
-  const settings = settingsFromStore(store, mode);
-  let request: GenerateParams;
-  let tags: LoraTag[] = [];
-  try {
-    // <lora:name:w> tags set strengths and leave the text the tokenizer sees.
-    let prompt: string;
-    ({ prompt, tags } = parseLoraTags(settings.prompt));
-    request = { ...requestOf(settings), prompt };
-    // Check the numbers first, so a bad size is reported before the image is drawn at it.
-    validateGenerate({ ...request, mode: 'txt2img' });
-    Object.assign(request, buildImageInputs(mode, request.width, request.height));
-    validateGenerate({ ...request });
-    // Explore always shows the steps; elsewhere previews are the person's choice.
-    if (store.livePreview || store.mode === 'explore') {
-      request.preview = { every: Math.max(1, Math.round(store.previewEvery)), kind: store.previewKind };
+export type GenerateActions = ReturnType<typeof createGenerateActions>;
+
+export function createGenerateActions(deps: {
+  store: AppStore;
+  session: WorkerSession;
+  loras: LoraActions;
+  gallery: GalleryActions;
+  images: ImageActions;
+  compare: CompareActions;
+  models: ModelActions;
+}) {
+  const { store, session, loras, gallery, images, compare, models } = deps;
+
+  async function generate(): Promise<void> {
+    if (session.isRunning()) return;
+    // A model being added (Load, then Generate at once) is the one the person means to run.
+    await models.pendingAdd();
+    if (session.isRunning()) return;
+    const s = store.getState();
+    s.jobCounted();
+    if (s.mode === 'compare') return compare.runCompare();
+    const mode = pipelineMode(s.mode);
+    const settings = settingsFromStore(s, mode);
+    let request: GenerateParams;
+    let tags: LoraTag[] = [];
+    try {
+      // <lora:name:w> tags set strengths and leave the text the tokenizer sees.
+      let prompt: string;
+      ({ prompt, tags } = parseLoraTags(settings.prompt));
+      request = { ...requestOf(settings), prompt };
+      // Check the numbers first, so a bad size is reported before the image is drawn at it.
+      validateGenerate({ ...request, mode: 'txt2img' });
+      Object.assign(request, images.buildImageInputs(mode, request.width, request.height));
+      validateGenerate({ ...request });
+      // Explore always shows the steps; elsewhere previews are the person's choice.
+      if (s.livePreview || s.mode === 'explore') {
+        request.preview = { every: Math.max(1, Math.round(s.previewEvery)), kind: s.previewKind };
+      }
+    } catch (error) {
+      session.failBeforeStart(error);
+      return;
     }
-  } catch (error) {
-    failBeforeStart(error);
-    return;
+    clearPreviews();
+    s.previewsCleared();
+    await session.runJob(request.steps, async (signal) => {
+      request.scheduler = session.schedulerForRun();
+      request.loras = await loras.lorasForRun(tags);
+      request.embeddings = await loras.embeddingsForRun();
+      const result = await session.client.request('generate', request, { signal, onProgress: session.onProgress });
+      const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
+      // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
+      const record = resultRecord(
+        { ...settings, scheduler: request.scheduler, prompt: withLoraTags(s.prompt, request.loras) },
+        result,
+      );
+      // In the gallery before it is shown, so a crash or reload right after cannot lose it.
+      await gallery.saveToGallery(image, record.settings);
+      showImage(image);
+      if (result.depth) {
+        images.showDepthResult(result.depth, request.depth ? (s.depth?.source ?? 'uploaded') : 'estimated');
+      }
+      store.getState().resultShown(record);
+    });
   }
-  clearPreviews();
-  store.previewsCleared();
-  await runJob(request.steps, async (signal) => {
-    request.scheduler = schedulerForRun();
-    request.loras = await lorasForRun(client, tags);
-    request.embeddings = await embeddingsForRun(client);
-    const result = await client.request('generate', request, { signal, onProgress });
-    const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
-    // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
-    const record = resultRecord(
-      { ...settings, scheduler: request.scheduler, prompt: withLoraTags(store.prompt, request.loras) },
-      result,
-    );
-    // In the gallery before it is shown, so a crash or reload right after cannot lose it.
-    await saveToGallery(image, record.settings);
-    showImage(image);
-    if (result.depth) showDepthResult(result.depth, request.depth ? (store.depth?.source ?? 'uploaded') : 'estimated');
-    useStore.getState().resultShown(record);
-  });
-}
 
-export function newSeed(): void {
-  useStore.getState().setSetting('seed', randomSeed().toString());
+  function newSeed(): void {
+    store.getState().setSetting('seed', randomSeed().toString());
+  }
+
+  return { generate, newSeed, cancel: session.cancel };
 }

@@ -8,139 +8,157 @@ import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export'
 import { currentResult, showImage } from '../canvas/result-surface';
 import { findModel } from '../models/catalog';
 import { addEntry, deleteEntry, entryPng, listEntries, type GalleryEntry } from '../storage/gallery-db';
-import { useStore } from '../store';
+import type { AppStore } from '../store';
 import type { ResultRecord } from '../store/job';
 import { shownRecord } from './generation';
 
-function say(notice: string): void {
-  useStore.getState().say(notice);
-}
+export type GalleryActions = ReturnType<typeof createGalleryActions>;
 
-/**
- * Other tabs of the app are told when the gallery changes, and reload it (IndexedDB has no change
- * events of its own): a new image in one tab shows in the others without a reload.
- */
-const galleryChannel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('latent-studio-gallery');
-galleryChannel?.addEventListener('message', () => void loadGallery());
-const announce = (): void => galleryChannel?.postMessage('changed');
-
-export async function loadGallery(): Promise<void> {
-  try {
-    useStore.getState().galleryListed(await listEntries());
-  } catch (error) {
-    say(`The gallery could not be read: ${serializeError(error).message}`);
+export function createGalleryActions({ store }: { store: AppStore }) {
+  function say(notice: string): void {
+    store.getState().say(notice);
   }
-}
 
-/** Saves before the result is shown; a storage failure is said, never allowed to lose the image. */
-export async function saveToGallery(image: ImageData, params: GenerationSettings): Promise<void> {
-  try {
-    const png = await pngWithParameters(image, params);
-    const entry = await addEntry({ createdAt: Date.now(), params, width: image.width, height: image.height, png });
-    useStore.getState().galleryAdded(entry);
+  /**
+   * Other tabs of the app are told when the gallery changes, and reload it (IndexedDB has no change
+   * events of its own): a new image in one tab shows in the others without a reload.
+   */
+  const galleryChannel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('latent-studio-gallery');
+  galleryChannel?.addEventListener('message', () => void loadGallery());
+  const announce = (): void => galleryChannel?.postMessage('changed');
+
+  async function loadGallery(): Promise<void> {
+    try {
+      store.getState().galleryListed(await listEntries());
+    } catch (error) {
+      say(`The gallery could not be read: ${serializeError(error).message}`);
+    }
+  }
+
+  /** Saves before the result is shown; a storage failure is said, never allowed to lose the image. */
+  async function saveToGallery(image: ImageData, params: GenerationSettings): Promise<void> {
+    try {
+      const png = await pngWithParameters(image, params);
+      const entry = await addEntry({ createdAt: Date.now(), params, width: image.width, height: image.height, png });
+      store.getState().galleryAdded(entry);
+      announce();
+    } catch (error) {
+      say(`This image is not in the gallery (${serializeError(error).message}); download it to keep it.`);
+    }
+  }
+
+  async function downloadResult(): Promise<void> {
+    const image = currentResult();
+    const params = store.getState().result?.settings;
+    if (!image || !params) return;
+    downloadBlob(await pngWithParameters(image, params), fileName(params));
+  }
+
+  async function downloadEntry(entry: GalleryEntry): Promise<void> {
+    const png = await entryPng(entry.id);
+    if (png) downloadBlob(png, fileName(entry.params));
+  }
+
+  async function removeEntry(entry: GalleryEntry): Promise<void> {
+    await deleteEntry(entry.id);
+    store.getState().galleryRemoved(entry.id);
     announce();
-  } catch (error) {
-    say(`This image is not in the gallery (${serializeError(error).message}); download it to keep it.`);
   }
-}
 
-export async function downloadResult(): Promise<void> {
-  const image = currentResult();
-  const params = useStore.getState().result?.settings;
-  if (!image || !params) return;
-  downloadBlob(await pngWithParameters(image, params), fileName(params));
-}
-
-export async function downloadEntry(entry: GalleryEntry): Promise<void> {
-  const png = await entryPng(entry.id);
-  if (png) downloadBlob(png, fileName(entry.params));
-}
-
-export async function removeEntry(entry: GalleryEntry): Promise<void> {
-  await deleteEntry(entry.id);
-  useStore.getState().galleryRemoved(entry.id);
-  announce();
-}
-
-/** Puts settings back as they were for an image; what the image does not say stays as it is. */
-export function applyParameters(p: ParsedParameters, source: string): void {
-  const s = useStore.getState();
-  s.setSetting('prompt', p.prompt);
-  s.setSetting('negativePrompt', p.negativePrompt);
-  if (p.seed !== undefined) s.setSetting('seed', p.seed);
-  if (p.steps !== undefined) s.setSetting('steps', p.steps);
-  if (p.guidanceScale !== undefined) s.setSetting('guidanceScale', p.guidanceScale);
-  if (p.scheduler !== undefined) s.setSetting('scheduler', p.scheduler);
-  if (p.width !== undefined) s.setSetting('width', p.width);
-  if (p.height !== undefined) s.setSetting('height', p.height);
-  const known = p.model !== undefined && findModel(p.model, s.customModels) !== undefined;
-  if (known) s.setSetting('modelId', p.model!);
-  if (p.mode && p.strength !== undefined && p.mode !== 'txt2img') {
-    s.setStrength(p.mode, p.strength);
+  /** Puts settings back as they were for an image; what the image does not say stays as it is. */
+  function applyParameters(p: ParsedParameters, source: string): void {
+    const s = store.getState();
+    s.setSetting('prompt', p.prompt);
+    s.setSetting('negativePrompt', p.negativePrompt);
+    if (p.seed !== undefined) s.setSetting('seed', p.seed);
+    if (p.steps !== undefined) s.setSetting('steps', p.steps);
+    if (p.guidanceScale !== undefined) s.setSetting('guidanceScale', p.guidanceScale);
+    if (p.scheduler !== undefined) s.setSetting('scheduler', p.scheduler);
+    if (p.width !== undefined) s.setSetting('width', p.width);
+    if (p.height !== undefined) s.setSetting('height', p.height);
+    const known = p.model !== undefined && findModel(p.model, s.customModels) !== undefined;
+    if (known) s.setSetting('modelId', p.model!);
+    if (p.mode && p.strength !== undefined && p.mode !== 'txt2img') {
+      s.setStrength(p.mode, p.strength);
+    }
+    const unknownModel = p.model && !known ? ` (its model "${p.model}" is not in this app's catalog)` : '';
+    // Its <lora:…> tags apply when those LoRAs are added here; say which are not.
+    let missing: string[] = [];
+    try {
+      const added = new Set(store.getState().loras.map((l) => l.name));
+      missing = parseLoraTags(p.prompt)
+        .tags.filter((t) => !added.has(t.name))
+        .map((t) => t.name);
+    } catch {
+      // A malformed tag is reported when the prompt runs.
+    }
+    const missingLoras =
+      missing.length > 0
+        ? `; add the LoRA file${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} to use ${missing.length > 1 ? 'them' : 'it'}`
+        : '';
+    say(`Settings restored from ${source}${unknownModel}${missingLoras}.`);
   }
-  const unknownModel = p.model && !known ? ` (its model "${p.model}" is not in this app's catalog)` : '';
-  // Its <lora:…> tags apply when those LoRAs are added here; say which are not.
-  let missing: string[] = [];
-  try {
-    const added = new Set(useStore.getState().loras.map((l) => l.name));
-    missing = parseLoraTags(p.prompt)
-      .tags.filter((t) => !added.has(t.name))
-      .map((t) => t.name);
-  } catch {
-    // A malformed tag is reported when the prompt runs.
+
+  function reuseSettings(entry: GalleryEntry): void {
+    applyParameters(entry.params, 'the gallery');
   }
-  const missingLoras =
-    missing.length > 0
-      ? `; add the LoRA file${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} to use ${missing.length > 1 ? 'them' : 'it'}`
-      : '';
-  say(`Settings restored from ${source}${unknownModel}${missingLoras}.`);
-}
 
-export function reuseSettings(entry: GalleryEntry): void {
-  applyParameters(entry.params, 'the gallery');
-}
-
-export function reuseSeed(entry: GalleryEntry): void {
-  useStore.getState().setSetting('seed', entry.params.seed);
-  say(`Seed ${entry.params.seed} from the gallery.`);
-}
-
-/** Shows a picture made earlier (a gallery entry, a compare cell) as the result, with its settings. */
-export function showAsResult(image: ImageData, settings: GenerationSettings): ResultRecord {
-  showImage(image);
-  const s = useStore.getState();
-  const record = shownRecord(settings);
-  s.previewsCleared();
-  s.resultShown(record);
-  return record;
-}
-
-/** Shows a gallery image as the current result. */
-export async function openEntry(entry: GalleryEntry): Promise<void> {
-  const png = await entryPng(entry.id);
-  if (!png) return;
-  const bitmap = await createImageBitmap(png);
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  showAsResult(ctx.getImageData(0, 0, canvas.width, canvas.height), entry.params);
-}
-
-/** A dropped PNG with generation parameters (ours or another SD tool's) restores its settings. */
-export async function restoreFromFile(file: File): Promise<boolean> {
-  let text: string | undefined;
-  try {
-    text = readPngText(new Uint8Array(await file.arrayBuffer())).get('parameters');
-  } catch (error) {
-    say(`"${file.name}" could not be read: ${serializeError(error).message}`);
-    return false;
+  function reuseSeed(entry: GalleryEntry): void {
+    store.getState().setSetting('seed', entry.params.seed);
+    say(`Seed ${entry.params.seed} from the gallery.`);
   }
-  const parsed = text ? parseParameters(text) : null;
-  if (!parsed) {
-    say(`"${file.name}" has no generation parameters to restore.`);
-    return false;
+
+  /** Shows a picture made earlier (a gallery entry, a compare cell) as the result, with its settings. */
+  function showAsResult(image: ImageData, settings: GenerationSettings): ResultRecord {
+    showImage(image);
+    const s = store.getState();
+    const record = shownRecord(settings);
+    s.previewsCleared();
+    s.resultShown(record);
+    return record;
   }
-  applyParameters(parsed, `"${file.name}"`);
-  return true;
+
+  /** Shows a gallery image as the current result. */
+  async function openEntry(entry: GalleryEntry): Promise<void> {
+    const png = await entryPng(entry.id);
+    if (!png) return;
+    const bitmap = await createImageBitmap(png);
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    showAsResult(ctx.getImageData(0, 0, canvas.width, canvas.height), entry.params);
+  }
+
+  /** A dropped PNG with generation parameters (ours or another SD tool's) restores its settings. */
+  async function restoreFromFile(file: File): Promise<boolean> {
+    let text: string | undefined;
+    try {
+      text = readPngText(new Uint8Array(await file.arrayBuffer())).get('parameters');
+    } catch (error) {
+      say(`"${file.name}" could not be read: ${serializeError(error).message}`);
+      return false;
+    }
+    const parsed = text ? parseParameters(text) : null;
+    if (!parsed) {
+      say(`"${file.name}" has no generation parameters to restore.`);
+      return false;
+    }
+    applyParameters(parsed, `"${file.name}"`);
+    return true;
+  }
+
+  return {
+    loadGallery,
+    saveToGallery,
+    downloadResult,
+    downloadEntry,
+    removeEntry,
+    applyParameters,
+    reuseSettings,
+    reuseSeed,
+    showAsResult,
+    openEntry,
+    restoreFromFile,
+  };
 }

@@ -1,17 +1,13 @@
 /**
- * The page's side of the worker protocol: request(kind, params, {signal, onProgress}) → result.
- * It notices a crashed worker, fails what was pending with a clear error and starts a new one.
+ * The page's side of the worker protocol: request(kind, params, {signal, onProgress}) → result,
+ * typed by a table of request rows (protocol/request-row.ts). It notices a crashed or silent
+ * worker, fails what was pending with a clear error and starts a new one.
  */
 import { LatentStudioError, type SerializedError } from '../core/errors';
 import type { Progress } from '../protocol/messages';
-import {
-  requestTransferList,
-  type FromWorker,
-  type RequestMessage,
-  type ToWorker,
-  type WireKind,
-  type WireMap,
-} from '../protocol/wire';
+import type { RowsFor } from '../protocol/request-row';
+import { REQUESTS, type RequestMap } from '../protocol/requests';
+import type { FromWorker, KindMap, ToWorker } from '../protocol/wire';
 
 export class WorkerCrashedError extends LatentStudioError {
   override name = 'WorkerCrashedError';
@@ -49,18 +45,18 @@ export type WorkerFactory = () => Worker;
  */
 export const DEFAULT_SILENCE_MS = 120_000;
 
-export class InferenceClient {
+/** The one worker and what is pending on it, shared by every typed view of the client. */
+class WorkerLink {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  /** Called after a crash so the UI can say so and reload the model. */
   onCrash: ((error: Error) => void) | null = null;
   private lastHeard = 0;
   private watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly createWorker: WorkerFactory,
-    private readonly silenceMs = DEFAULT_SILENCE_MS,
+    private readonly silenceMs: number,
   ) {}
 
   /**
@@ -109,7 +105,7 @@ export class InferenceClient {
     return worker;
   }
 
-  private crash(error: Error): void {
+  crash(error: Error): void {
     this.worker?.terminate();
     this.worker = null;
     const pending = [...this.pending.values()];
@@ -118,17 +114,11 @@ export class InferenceClient {
     this.onCrash?.(error);
   }
 
-  /** Ends the worker and fails what is pending with `error`, without reporting a crash (a lost GPU device). */
   reset(error: Error): void {
     const onCrash = this.onCrash;
     this.onCrash = null;
     this.crash(error);
     this.onCrash = onCrash;
-  }
-
-  /** Ends the worker as a crash would (used to recover from a lost GPU device, and by tests). */
-  restart(reason = 'The inference worker was restarted.'): void {
-    this.crash(new WorkerCrashedError(reason));
   }
 
   private receive(message: FromWorker): void {
@@ -145,21 +135,58 @@ export class InferenceClient {
     else pending.resolve(message.result);
   }
 
-  request<K extends WireKind>(
-    kind: K,
-    params: WireMap[K]['params'],
-    options: RequestOptions = {},
-  ): Promise<WireMap[K]['result']> {
+  send(kind: string, params: unknown, transfer: ArrayBuffer[], options: RequestOptions): Promise<unknown> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve, reject, onProgress: options.onProgress });
-      const message = { type: 'request', id, kind, params } as RequestMessage;
-      worker.postMessage(message, requestTransferList(message));
+      this.pending.set(id, { resolve, reject, onProgress: options.onProgress });
+      worker.postMessage({ type: 'request', id, kind, params }, transfer);
       this.watch();
       options.signal?.addEventListener('abort', () => worker.postMessage({ type: 'cancel', id } satisfies ToWorker), {
         once: true,
       });
     });
+  }
+}
+
+/** The inference worker as the page sees it: the request kinds of `rows`, typed, over one worker. */
+export class InferenceClient<M extends KindMap = RequestMap> {
+  private constructor(
+    private readonly link: WorkerLink,
+    private readonly rows: RowsFor<M>,
+  ) {}
+
+  /** The product's client: the kinds of protocol/requests.ts. */
+  static create(createWorker: WorkerFactory, silenceMs = DEFAULT_SILENCE_MS): InferenceClient {
+    return new InferenceClient<RequestMap>(new WorkerLink(createWorker, silenceMs), REQUESTS);
+  }
+
+  /** The same worker with more kinds (the benchmark's and tests' rows, loaded only with their page flags). */
+  extend<D extends KindMap>(rows: RowsFor<D>): InferenceClient<M & D> {
+    return new InferenceClient<M & D>(this.link, { ...this.rows, ...rows });
+  }
+
+  /** Called after a crash so the UI can say so and reload the model. */
+  set onCrash(handler: ((error: Error) => void) | null) {
+    this.link.onCrash = handler;
+  }
+
+  /** Ends the worker and fails what is pending with `error`, without reporting a crash (a lost GPU device). */
+  reset(error: Error): void {
+    this.link.reset(error);
+  }
+
+  /** Ends the worker as a crash would (used to recover from a lost GPU device, and by tests). */
+  restart(reason = 'The inference worker was restarted.'): void {
+    this.link.crash(new WorkerCrashedError(reason));
+  }
+
+  request<K extends keyof M & string>(
+    kind: K,
+    params: M[K]['params'],
+    options: RequestOptions = {},
+  ): Promise<M[K]['result']> {
+    // The worker answers each kind from that kind's own typed runner: its result is this kind's.
+    return this.link.send(kind, params, this.rows[kind].sends(params), options);
   }
 }

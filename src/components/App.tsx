@@ -10,10 +10,7 @@ import { ModeTabs } from './ModeTabs';
 import { PromptForm } from './PromptForm';
 import { ResultView } from './ResultView';
 import { useStore } from '../store';
-import { generate } from '../app/controller';
-import { restoreFromFile } from '../app/gallery-actions';
-import { openDroppedModelFile } from '../app/model-actions';
-import { restoreImageSession } from '../app/image-actions';
+import { useActions } from './actions';
 
 function Notice() {
   const notice = useStore((s) => s.notice);
@@ -29,6 +26,12 @@ function Notice() {
 }
 
 export function App() {
+  const {
+    gallery: { restoreFromFile },
+    images: { restoreImageSession },
+    models: { openDroppedModelFile },
+    run: { generate },
+  } = useActions();
   const theme = useStore((s) => s.theme);
   const mode = useStore((s) => s.mode);
   useEffect(() => {
@@ -36,7 +39,7 @@ export function App() {
   }, [theme]);
   useEffect(() => {
     void restoreImageSession();
-  }, []);
+  }, [restoreImageSession]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
@@ -62,7 +65,7 @@ export function App() {
       window.removeEventListener('dragover', onDragOver);
       window.removeEventListener('drop', onDrop);
     };
-  }, []);
+  }, [generate, openDroppedModelFile, restoreFromFile]);
   const startsFrom = imageMode(mode);
   const middle = startsFrom ? <ImageInput mode={startsFrom} /> : mode === 'explore' ? <ExplorePanel /> : null;
   return (

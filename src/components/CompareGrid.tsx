@@ -1,10 +1,14 @@
 import { useEffect, useRef } from 'react';
 import { registerCellCanvas } from '../canvas/compare-cells';
-import { cellLabel, exportGrid, openCell } from '../app/compare-actions';
 import { useStore } from '../store';
 import { ErrorBox, StatusLine } from './ResultView';
+import { useActions } from './actions';
+import { cellLabel } from '../app/compare-actions';
 
 function Cell({ index }: { index: number }) {
+  const {
+    compare: { openCell },
+  } = useActions();
   const ref = useRef<HTMLCanvasElement | null>(null);
   const cell = useStore((s) => s.compare?.cells[index]);
   useEffect(() => {
@@ -35,6 +39,9 @@ function Cell({ index }: { index: number }) {
 
 /** The compare results: one labelled cell per setting, filled in as each finishes. */
 export function CompareGrid() {
+  const {
+    compare: { exportGrid },
+  } = useActions();
   const compare = useStore((s) => s.compare);
   const allDone = compare?.cells.every((c) => c.done) ?? false;
   const columns = compare ? new Set(compare.cells.map((c) => c.guidanceScale)).size : 1;

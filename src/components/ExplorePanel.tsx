@@ -1,11 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { paintCanvas } from '../canvas/paint';
 import { onRoundTripChange, roundTripImages } from '../canvas/round-trip';
-import { runRoundTrip, tokenizePrompt } from '../app/explore-actions';
 import { selectBusy, useStore } from '../store';
 import { SchedulePlot } from './SchedulePlot';
+import { useActions } from './actions';
 
 function Tokens() {
+  const {
+    explore: { tokenizePrompt },
+  } = useActions();
   const tokens = useStore((s) => s.tokens);
   const prompt = useStore((s) => s.prompt);
   const modelLoaded = useStore((s) => s.model !== null);
@@ -14,7 +17,7 @@ function Tokens() {
     if (!modelLoaded) return;
     const timer = setTimeout(() => void tokenizePrompt(), 250);
     return () => clearTimeout(timer);
-  }, [prompt, modelLoaded]);
+  }, [prompt, modelLoaded, tokenizePrompt]);
   if (!tokens) {
     return (
       <button type="button" data-testid="explore-tokenize" onClick={() => void tokenizePrompt()}>
@@ -75,6 +78,9 @@ function ImageCanvas({ image, testId, label }: { image: ImageData | null; testId
 }
 
 function RoundTrip() {
+  const {
+    explore: { runRoundTrip },
+  } = useActions();
   const meta = useStore((s) => s.roundTrip);
   const busy = useStore(selectBusy);
   const [images, setImages] = useState(roundTripImages);

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import { downloadEntry, loadGallery, openEntry, removeEntry, reuseSeed, reuseSettings } from '../app/gallery-actions';
 import { SCHEDULER_LABELS } from '../core/schedulers';
 import { MODE_LABELS } from '../core/modes';
 import { entryPng, type GalleryEntry } from '../storage/gallery-db';
 import { useStore } from '../store';
+import { useActions } from './actions';
 
 function Thumbnail({ entry }: { entry: GalleryEntry }) {
   const [url, setUrl] = useState<string | null>(null);
@@ -25,10 +25,13 @@ function Thumbnail({ entry }: { entry: GalleryEntry }) {
 
 /** Every result with its parameters, kept in IndexedDB across reloads. */
 export function Gallery() {
+  const {
+    gallery: { downloadEntry, loadGallery, openEntry, removeEntry, reuseSeed, reuseSettings },
+  } = useActions();
   const entries = useStore((s) => s.gallery);
   useEffect(() => {
     void loadGallery();
-  }, []);
+  }, [loadGallery]);
   return (
     <section className="gallery" aria-label="Gallery" data-testid="gallery" data-count={entries.length}>
       <h2>History</h2>

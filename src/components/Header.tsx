@@ -1,10 +1,10 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
-import { chooseModel } from '../app/model-choice';
 import { MODE_LABELS } from '../core/modes';
 import { catalog, findModel, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import { suggestedModel } from '../models/suggest';
 import type { Backend } from '../protocol/messages';
+import { useActions } from './actions';
 
 export function formatBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
@@ -34,6 +34,9 @@ function ModelAbout() {
 }
 
 export function Header() {
+  const {
+    choice: { chooseModel },
+  } = useActions();
   const modelId = useStore((s) => s.modelId);
   const cachedIds = useStore((s) => s.cachedModels.map((r) => r.modelId).join('|'));
   // Re-read the catalog when the person's own models change.

@@ -1,19 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { registerDepthCanvas } from '../canvas/depth-map';
 import { drawInitImage, onInitImageChange, type ResizeMode } from '../canvas/init-image';
-import {
-  chooseInitImage,
-  clearDepthMap,
-  estimateDepthNow,
-  uploadDepth,
-  matchImageAspect,
-  startFromLastResult,
-} from '../app/image-actions';
 import type { Mode } from '../core/modes';
 import { selectBusy, useStore } from '../store';
 import { FileButton } from './FileButton';
 import { MaskCanvas, MaskToolbar } from './MaskEditor';
 import { StrengthSetting } from './StrengthSetting';
+import { useActions } from './actions';
 
 /** The start image drawn at the output size, as the pipeline will see it. */
 function Preview({ width, height, resizeMode }: { width: number; height: number; resizeMode: ResizeMode }) {
@@ -32,6 +25,9 @@ function Preview({ width, height, resizeMode }: { width: number; height: number;
 }
 
 function DepthPanel() {
+  const {
+    images: { clearDepthMap, estimateDepthNow, uploadDepth },
+  } = useActions();
   const ref = useRef<HTMLCanvasElement | null>(null);
   const depth = useStore((s) => s.depth);
   const busy = useStore(selectBusy);
@@ -69,6 +65,9 @@ function DepthPanel() {
  * fit to the output size; the mask editor over it in inpaint; the depth map in depth2img.
  */
 export function ImageInput({ mode }: { mode: Exclude<Mode, 'txt2img'> }) {
+  const {
+    images: { chooseInitImage, matchImageAspect, startFromLastResult },
+  } = useActions();
   const width = useStore((s) => s.width);
   const height = useStore((s) => s.height);
   const resizeMode = useStore((s) => s.resizeMode);
@@ -88,7 +87,7 @@ export function ImageInput({ mode }: { mode: Exclude<Mode, 'txt2img'> }) {
     };
     window.addEventListener('paste', onPaste);
     return () => window.removeEventListener('paste', onPaste);
-  }, []);
+  }, [chooseInitImage]);
 
   return (
     <section

@@ -1,19 +1,14 @@
 /** LoRAs: add a file, set each one's strength, remove it. */
 import { useShallow } from 'zustand/react/shallow';
-import {
-  addEmbeddingFile,
-  addLoraFile,
-  LORA_MAX,
-  LORA_MIN,
-  removeEmbedding,
-  removeLora,
-  setEmbeddingTrigger,
-  setLoraScale,
-} from '../app/lora-actions';
 import { useStore } from '../store';
 import { FileButton } from './FileButton';
+import { useActions } from './actions';
+import { LORA_MAX, LORA_MIN } from '../app/lora-actions';
 
 export function LoraPanel() {
+  const {
+    loras: { addEmbeddingFile, addLoraFile, removeEmbedding, removeLora, setEmbeddingTrigger, setLoraScale },
+  } = useActions();
   const loras = useStore(useShallow((s) => s.loras));
   const error = useStore((s) => s.loraError);
   const embeddings = useStore(useShallow((s) => s.embeddings));

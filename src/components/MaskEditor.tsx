@@ -2,8 +2,8 @@ import { useCallback, useEffect, useRef, useState, type PointerEvent as ReactPoi
 import { mask, maskChanged, onMaskChange } from '../canvas/mask';
 import { unionRect, type MaskTool, type Rect, type StrokePoint } from '../canvas/mask-model';
 import { FileButton } from './FileButton';
-import { uploadMask } from '../app/image-actions';
 import { useStore } from '../store';
+import { useActions } from './actions';
 
 const TOOLS: readonly [MaskTool, string, string][] = [
   ['brush', 'Brush', 'Brush: mark for repainting'],
@@ -144,6 +144,9 @@ function useMaskVersion(): number {
 }
 
 export function MaskToolbar() {
+  const {
+    images: { uploadMask },
+  } = useActions();
   const tool = useStore((s) => s.maskTool);
   const brushSize = useStore((s) => s.brushSize);
   const opacity = useStore((s) => s.maskOpacity);

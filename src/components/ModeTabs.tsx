@@ -1,9 +1,12 @@
-import { setMode } from '../app/model-choice';
 import { APP_MODES, MODE_LABELS, type AppMode } from '../core/modes';
 import { selectBusy, useStore } from '../store';
+import { useActions } from './actions';
 
 /** The pipeline to run; a mode the current model cannot run switches to one that can. */
 export function ModeTabs() {
+  const {
+    choice: { setMode },
+  } = useActions();
   const mode = useStore((s) => s.mode);
   const busy = useStore(selectBusy);
   const notice = useStore((s) => s.modelNotice);

@@ -1,16 +1,8 @@
 import { useEffect, useState } from 'react';
-import {
-  addCheckpointFile,
-  addCustomModel,
-  addLocalFolder,
-  clearModelCache,
-  deleteCachedModel,
-  refreshModelCache,
-  removeCustomModel,
-} from '../app/model-actions';
 import { catalog, findModel } from '../models/catalog';
 import { selectBusy, useStore } from '../store';
 import { formatBytes } from './Header';
+import { useActions } from './actions';
 
 /** Why a model was not added, beside the control that was used (repo field or file picker: one at a time). */
 function AddError({ message }: { message: string | null }) {
@@ -23,6 +15,9 @@ function AddError({ message }: { message: string | null }) {
 }
 
 function CustomModel() {
+  const {
+    models: { addCustomModel, addLocalFolder, removeCustomModel },
+  } = useActions();
   const [text, setText] = useState('');
   const error = useStore((s) => (s.customModelError?.from === 'repo' ? s.customModelError.message : null));
   const custom = useStore((s) => s.customModels);
@@ -85,12 +80,15 @@ function CustomModel() {
 }
 
 function CacheManager() {
+  const {
+    models: { clearModelCache, deleteCachedModel, refreshModelCache },
+  } = useActions();
   const records = useStore((s) => s.cachedModels);
   const storage = useStore((s) => s.storage);
   const custom = useStore((s) => s.customModels);
   useEffect(() => {
     void refreshModelCache();
-  }, []);
+  }, [refreshModelCache]);
   const total = records.reduce((s, r) => s + r.bytes, 0);
   return (
     <div className="model-cache" data-testid="model-cache" data-count={records.length}>
@@ -124,6 +122,9 @@ function CacheManager() {
 
 /** An original single-file checkpoint from disk, and what the file itself does not say. */
 function CheckpointFile() {
+  const {
+    models: { addCheckpointFile },
+  } = useActions();
   const custom = useStore((s) => s.customModels);
   const choice = useStore((s) => s.checkpointChoice);
   const busy = useStore(selectBusy);

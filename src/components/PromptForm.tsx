@@ -1,12 +1,11 @@
 import { LoraPanel } from './LoraPanel';
 import { SCHEDULER_LABELS } from '../core/schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
-import { generate, newSeed } from '../app/controller';
-import { cancel } from '../app/worker-session';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore, selectBusy } from '../store';
 import { Field } from './Field';
 import { NumberSetting } from './NumberSetting';
+import { useActions } from './actions';
 
 const SIZES = [256, 320, 384, 448, 512, 576, 640, 768];
 
@@ -96,6 +95,9 @@ function LivePreviewToggle() {
 }
 
 export function PromptForm() {
+  const {
+    run: { cancel, generate, newSeed },
+  } = useActions();
   const s = useStore(
     useShallow((st) => ({
       prompt: st.prompt,
@@ -107,6 +109,8 @@ export function PromptForm() {
     })),
   );
   const busy = useStore(selectBusy);
+  // A model being added (Load pressed) is what Generate will run: it waits for it.
+  const adding = useStore((s) => s.addingModel);
   const mode = useStore((st) => st.mode);
   const errorField = useStore((st) => st.job.error?.field);
   // An LCM UNet takes guidance as an embedding: its pipeline has no unconditional half to steer.
@@ -211,7 +215,13 @@ export function PromptForm() {
       </Field>
       {mode === 'compare' || mode === 'explore' ? null : <LivePreviewToggle />}
       <div className="actions">
-        <button type="submit" className="primary" data-testid="generate" disabled={busy} title="Generate (Ctrl+Enter)">
+        <button
+          type="submit"
+          className="primary"
+          data-testid="generate"
+          disabled={busy || adding}
+          title="Generate (Ctrl+Enter)"
+        >
           Generate <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
         </button>
         <button type="button" data-testid="cancel" disabled={!busy} onClick={cancel}>

@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { registerResultCanvas, showOnCanvas } from '../canvas/result-surface';
 import { previewAt } from '../canvas/previews';
-import { downloadResult } from '../app/gallery-actions';
 import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
 import { MODE_LABELS } from '../core/modes';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
 import type { DownloadProgress } from '../store/model';
 import { formatBytes } from './Header';
+import { useActions } from './actions';
 
 function useElapsed(startedAt: number | null, finishedAt: number | null, live: boolean): number {
   const [now, setNow] = useState(() => performance.now());
@@ -166,6 +166,9 @@ function PreviewScrubber() {
 }
 
 export function ResultView() {
+  const {
+    gallery: { downloadResult },
+  } = useActions();
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const result = useStore(selectResult);
   useEffect(() => {

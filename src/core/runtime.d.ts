@@ -19,3 +19,9 @@ declare class Blob {
   slice(start?: number, end?: number): Blob;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
+/** A page's query string (the dev flags). */
+declare class URLSearchParams {
+  constructor(init?: string);
+  has(name: string): boolean;
+  get(name: string): string | null;
+}

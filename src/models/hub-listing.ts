@@ -146,4 +146,3 @@ export function withListing(manifest: ModelManifest, listing: RepoListing): Mode
       : {}),
   };
 }
-

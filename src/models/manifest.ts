@@ -94,4 +94,3 @@ export interface ModelManifest {
   /** Sizes and SHA-256 by path, as the source's listing gives them (checked against what arrives). */
   files?: Record<string, ListedFile>;
 }
-

@@ -123,4 +123,3 @@ export function manifestFromModelIndex(
   };
   return listing ? withListing(manifest, listing) : manifest;
 }
-

@@ -24,4 +24,3 @@ export function parseModelInput(text: string): Extract<ModelSource, { kind: 'hub
   }
   return { kind: 'hub', repo: `${m[1]}/${m[2]}`, revision: m[3] ?? 'main' };
 }
-

@@ -103,4 +103,3 @@ function resolveSource(source: ModelSource, origin: string): ModelSource {
     ? source
     : { ...source, baseUrl: new URL(source.baseUrl, origin).href };
 }
-

@@ -16,4 +16,3 @@ export function fileUrl(source: ModelSource, hub: string, path: string): string 
   if (source.kind === 'local') return source.urls[path] ?? '';
   return new URL(path, source.baseUrl.endsWith('/') ? source.baseUrl : `${source.baseUrl}/`).href;
 }
-

@@ -1,20 +1,10 @@
 /**
- * Requests only the benchmark (`npm run bench`, `?bench`) and the reliability tests
- * (`?testHooks=1`) send. The worker answers them like any other kind, but they are not part of
- * what the product asks for, so they live apart from messages.ts.
+ * The shapes of the requests only the benchmark (`npm run bench`, `?bench`) and the reliability
+ * tests (`?testHooks=1`) send; their rows are in dev-requests.ts.
  */
 import type { Backend } from './messages';
 
 export type TestHookAction = 'lose-device' | 'crash' | 'close';
-
-export interface DevRequestMap {
-  /** Timing of the loaded model's phases in this browser (npm run bench). */
-  bench: { params: BenchParams; result: BenchResult };
-  /** Times one ONNX graph (with external data) on the loaded model's backend: session creation and runs. */
-  benchGraph: { params: BenchGraphParams; result: BenchGraphResult };
-  /** Fault injection for the reliability tests (the page sends it only with ?testHooks=1). */
-  testHook: { params: { action: TestHookAction }; result: { done: boolean } };
-}
 
 export interface Stats {
   median: number;

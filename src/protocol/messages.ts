@@ -1,7 +1,7 @@
 /**
- * What the page asks of the inference worker: a kind → {params, result} map and the progress a
- * request reports. The envelopes that carry them (ids, cancel, errors, transfers) are in wire.ts;
- * the benchmark and fault-injection kinds, which the product never sends, in dev-messages.ts.
+ * The shapes of what crosses between the page and the inference worker: each request kind's
+ * params and result, and the progress a request reports. The kinds themselves are rows in
+ * requests.ts; the envelopes that carry them (ids, cancel, errors) are in wire.ts.
  */
 import type { SamplingSettings, Timings } from '../core/generation-settings';
 import type { ModelInfo } from '../core/pipeline/models';
@@ -186,21 +186,6 @@ export interface GenerateResult {
   /** depth2img: the depth map the UNet saw, at its own size. */
   depth?: DepthResult;
 }
-
-export interface RequestMap {
-  capabilities: { params: Record<string, never>; result: Capabilities };
-  loadModel: { params: LoadModelParams; result: LoadModelResult };
-  generate: { params: GenerateParams; result: GenerateResult };
-  /** A LoRA or embedding file for later generations, kept by the worker under its name. */
-  addLora: { params: { name: string; bytes: ArrayBuffer }; result: { name: string; tensors: number } };
-  estimateDepth: { params: { image: WireImage }; result: DepthResult };
-  compare: { params: CompareParams; result: { cells: number; totalMs: number } };
-  /** With the LoRAs and embeddings of a run, so embedding trigger words show as their own tokens. */
-  tokenize: { params: { text: string; loras?: LoraSetting[]; embeddings?: EmbeddingSetting[] }; result: TokenView };
-  vaeRoundTrip: { params: { image: WireImage }; result: RoundTripResult };
-}
-
-export type RequestKind = keyof RequestMap;
 
 export type Progress =
   | {

@@ -1,54 +1,40 @@
 /**
- * One parser per request kind, at the worker's edge: what arrives is `unknown`; what leaves is
- * the typed request its handler runs, or a ValidationError naming the field at fault.
+ * The product's request kinds, one row each (see request-row.ts): the params and result types, the
+ * parser the worker runs at its edge (what arrives is `unknown`; what leaves is the typed request
+ * its runner takes, or a ValidationError naming the field at fault), and what is transferred.
+ * The benchmark's and tests' kinds are in dev-requests.ts, which the product never loads.
  */
 import { ValidationError } from '../core/errors';
-import type { RgbaImage } from '../core/image/rgba';
-import { validateCells, type CompareCell } from '../core/pipeline/compare';
+import { isRecord, type JsonObject } from '../core/json';
 import { parseSafetensors, type SafetensorsHeader } from '../core/formats/safetensors';
-import {
-  validateGenerate,
-  validateImage,
-  validatePrompt,
-  validateSize,
-  validateSteps,
-  validateTxt2Img,
-  type GenerationRequest,
-  type Txt2ImgParams,
-} from '../core/validate';
-import type { BenchGraphParams, BenchParams, TestHookAction } from './dev-messages';
+import type { RgbaImage } from '../core/image/rgba';
+import { validateCells } from '../core/pipeline/compare';
+import { validateGenerate, validateImage, validatePrompt, validateTxt2Img } from '../core/validate';
 import type {
+  Capabilities,
+  CompareParams,
   DepthEstimatorSource,
+  DepthResult,
   EmbeddingSetting,
+  GenerateParams,
+  GenerateResult,
   LoadModelParams,
+  LoadModelResult,
   LoraSetting,
   PreviewRequest,
+  RoundTripResult,
+  TokenView,
+  WireImage,
 } from './messages';
-import { isRecord } from '../core/json';
 import { parseLoadPlan } from './parse-plan';
-import type { WireKind } from './wire';
+import { buffers, row, type ProtocolOf } from './request-row';
 
-type Raw = Record<string, unknown>;
+type Raw = JsonObject;
 
 /** The LoRAs (at non-zero strengths) and embeddings a request wants merged into the model. */
 export interface WantedAdditions {
   loras: LoraSetting[];
   embeddings: EmbeddingSetting[];
-}
-
-/** What each kind's handler receives once its parser accepted the message's params. */
-export interface ParsedRequests {
-  capabilities: null;
-  loadModel: LoadModelParams;
-  generate: { request: GenerationRequest; additions: WantedAdditions; preview: PreviewRequest | null };
-  addLora: { name: string; header: SafetensorsHeader; bytes: Uint8Array };
-  estimateDepth: { image: RgbaImage };
-  compare: { request: Txt2ImgParams; cells: CompareCell[]; additions: WantedAdditions; preview: PreviewRequest | null };
-  tokenize: { text: string; additions: WantedAdditions };
-  vaeRoundTrip: { image: RgbaImage };
-  bench: BenchParams;
-  benchGraph: BenchGraphParams;
-  testHook: { action: TestHookAction };
 }
 
 const withSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
@@ -147,7 +133,7 @@ function parseAnyImage(raw: unknown): RgbaImage {
   return validateImage(raw, Number(size['width']), Number(size['height']));
 }
 
-function parseAddLora(params: Raw): ParsedRequests['addLora'] {
+function parseAddLora(params: Raw): { name: string; header: SafetensorsHeader; bytes: Uint8Array } {
   const { name, bytes } = params;
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     throw new ValidationError('A LoRA needs a name.', 'lora');
@@ -157,7 +143,7 @@ function parseAddLora(params: Raw): ParsedRequests['addLora'] {
   return { name, header: parseSafetensors(`${name}.safetensors`, data), bytes: data };
 }
 
-function parseRoundTrip(params: Raw): ParsedRequests['vaeRoundTrip'] {
+function parseRoundTrip(params: Raw): { image: RgbaImage } {
   const image = parseAnyImage(params['image']);
   if (image.width % 8 !== 0 || image.height % 8 !== 0) {
     throw new ValidationError('The VAE works in 8×8 blocks: the image size must be a multiple of 8.', 'image');
@@ -165,106 +151,49 @@ function parseRoundTrip(params: Raw): ParsedRequests['vaeRoundTrip'] {
   return { image };
 }
 
-const onOrigin = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/');
+/** The image, mask and depth buffers a generation hands over. */
+const imageInputs = (p: GenerateParams): ArrayBuffer[] => buffers(p.image?.pixels, p.mask?.pixels, p.depth?.data);
 
-function parseBench(params: Raw): BenchParams {
-  const graphUrl = params['graphUrl'];
-  if (graphUrl !== undefined && !onOrigin(graphUrl)) {
-    throw new ValidationError('graphUrl must be a path on this origin.');
-  }
-  return {
-    width: validateSize(params['width'], 'width'),
-    height: validateSize(params['height'], 'height'),
-    steps: validateSteps(params['steps']),
-    runs: validateSteps(params['runs']),
-    resident: params['resident'] !== false,
-    repeats: params['repeats'] === undefined ? 20 : validateSteps(params['repeats']),
-    ...(graphUrl !== undefined ? { graphUrl } : {}),
-  };
-}
-
-function parseCheckpointRef(value: unknown): BenchGraphParams['checkpoint'] {
-  const linear = isRecord(value) ? value['linear'] : undefined;
-  if (
-    !isRecord(value) ||
-    !onOrigin(value['configUrl']) ||
-    !onOrigin(value['weightsUrl']) ||
-    !(linear === undefined || linear === 'gemm' || linear === 'matmul')
-  ) {
-    throw new ValidationError('checkpoint must be {configUrl, weightsUrl, linear?} with paths on this origin.');
-  }
-  return {
-    configUrl: value['configUrl'],
-    weightsUrl: value['weightsUrl'],
-    ...(linear !== undefined ? { linear } : {}),
-  };
-}
-
-function parseBenchGraph(params: Raw): BenchGraphParams {
-  const { url, external, dims, checkpoint } = params;
-  if (url !== undefined && !onOrigin(url)) throw new ValidationError('url must be a path on this origin.');
-  if (
-    external !== undefined &&
-    !(isRecord(external) && onOrigin(external['url']) && typeof external['path'] === 'string')
-  ) {
-    throw new ValidationError('external must be {path, url} with a path on this origin.');
-  }
-  const ref = checkpoint === undefined ? undefined : parseCheckpointRef(checkpoint);
-  if ((url === undefined) === (ref === undefined)) throw new ValidationError('Give url or checkpoint.');
-  let sizes: Record<string, number> | undefined;
-  if (dims !== undefined) {
-    if (!isRecord(dims)) throw new ValidationError('dims must map names to whole numbers.');
-    sizes = {};
-    for (const [name, d] of Object.entries(dims)) {
-      if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) {
-        throw new ValidationError('dims must map names to whole numbers.');
-      }
-      sizes[name] = d;
-    }
-  }
-  return {
-    repeats: validateSteps(params['repeats']),
-    ...(url !== undefined ? { url } : {}),
-    ...(ref !== undefined ? { checkpoint: ref } : {}),
-    ...(isRecord(external) ? { external: { path: String(external['path']), url: String(external['url']) } } : {}),
-    ...(sizes !== undefined ? { dims: sizes } : {}),
-  };
-}
-
-export function parseTestHook(params: Raw): { action: TestHookAction } {
-  const action = params['action'];
-  if (action !== 'lose-device' && action !== 'crash' && action !== 'close') {
-    throw new ValidationError('Unknown test hook.');
-  }
-  return { action };
-}
-
-export const PARSERS: { [K in WireKind]: (params: Raw) => ParsedRequests[K] } = {
-  capabilities: () => null,
-  loadModel: parseLoadModel,
-  generate: (params) => ({
-    request: validateGenerate(params),
-    additions: parseAdditions(params),
-    preview: parsePreview(params['preview']),
+export const REQUESTS = {
+  capabilities: row<Record<string, never>, Capabilities>()({ parse: () => null }),
+  loadModel: row<LoadModelParams, LoadModelResult>()({ parse: parseLoadModel }),
+  generate: row<GenerateParams, GenerateResult>()({
+    parse: (params) => ({
+      request: validateGenerate(params),
+      additions: parseAdditions(params),
+      preview: parsePreview(params['preview']),
+    }),
+    sends: imageInputs,
+    returns: (r) => buffers(r.pixels, r.depth?.pixels, r.depth?.data),
   }),
-  addLora: parseAddLora,
-  estimateDepth: (params) => ({ image: parseAnyImage(params['image']) }),
-  compare: (params) => ({
-    request: validateTxt2Img(params),
-    cells: validateCells(params['cells']),
-    additions: parseAdditions(params),
-    preview: parsePreview(params['preview']),
+  /** A LoRA or embedding file for later generations, kept by the worker under its name. */
+  addLora: row<{ name: string; bytes: ArrayBuffer }, { name: string; tensors: number }>()({ parse: parseAddLora }),
+  estimateDepth: row<{ image: WireImage }, DepthResult>()({
+    parse: (params) => ({ image: parseAnyImage(params['image']) }),
+    sends: (p) => [p.image.pixels],
+    returns: (r) => [r.pixels, r.data],
   }),
-  tokenize: (params) => ({ text: validatePrompt(params['text'], 'prompt'), additions: parseAdditions(params) }),
-  vaeRoundTrip: parseRoundTrip,
-  bench: parseBench,
-  benchGraph: parseBenchGraph,
-  testHook: parseTestHook,
+  compare: row<CompareParams, { cells: number; totalMs: number }>()({
+    parse: (params) => ({
+      request: validateTxt2Img(params),
+      cells: validateCells(params['cells']),
+      additions: parseAdditions(params),
+      preview: parsePreview(params['preview']),
+    }),
+    sends: imageInputs,
+  }),
+  /** With the LoRAs and embeddings of a run, so embedding trigger words show as their own tokens. */
+  tokenize: row<{ text: string; loras?: LoraSetting[]; embeddings?: EmbeddingSetting[] }, TokenView>()({
+    parse: (params) => ({ text: validatePrompt(params['text'], 'prompt'), additions: parseAdditions(params) }),
+  }),
+  vaeRoundTrip: row<{ image: WireImage }, RoundTripResult>()({
+    parse: parseRoundTrip,
+    sends: (p) => [p.image.pixels],
+    returns: (r) => [r.pixels, r.latents],
+  }),
 };
 
-/** Every kind the worker answers, in the table's order (the table is the one list). */
-export const REQUEST_KINDS: readonly WireKind[] = Object.keys(PARSERS).filter(isRequestKind);
-
-export function isRequestKind(value: unknown): value is WireKind {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(PARSERS, value);
-}
+export type RequestRows = typeof REQUESTS;
+/** What the page can ask of the worker: kind → {params, result}. */
+export type RequestMap = ProtocolOf<RequestRows>;
+export type RequestKind = keyof RequestMap;

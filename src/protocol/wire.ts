@@ -4,16 +4,19 @@
  * transferred ArrayBuffers, never copied.
  */
 import type { SerializedError } from '../core/errors';
-import type { DevRequestMap } from './dev-messages';
-import type { Progress, RequestMap } from './messages';
+import type { DevRequestMap } from './dev-requests';
+import type { Progress } from './messages';
+import type { RequestMap } from './requests';
 
-/** Every kind the worker answers: the product's and the benchmark's and tests'. */
+/** A kind → {params, result} map (see request-row.ts's ProtocolOf). */
+export type KindMap = Record<string, { params: unknown; result: unknown }>;
+
+/** Every kind a worker can answer: the product's, and the benchmark's and tests' when it has them. */
 export type WireMap = RequestMap & DevRequestMap;
-export type WireKind = keyof WireMap;
 
-export type RequestMessage = {
-  [K in WireKind]: { type: 'request'; id: number; kind: K; params: WireMap[K]['params'] };
-}[WireKind];
+export type RequestMessage<M extends KindMap = WireMap> = {
+  [K in keyof M & string]: { type: 'request'; id: number; kind: K; params: M[K]['params'] };
+}[keyof M & string];
 
 export interface CancelMessage {
   type: 'cancel';
@@ -26,40 +29,19 @@ export interface PingMessage {
   id: number;
 }
 
-export type ToWorker = RequestMessage | CancelMessage | PingMessage;
+export type ToWorker<M extends KindMap = WireMap> = RequestMessage<M> | CancelMessage | PingMessage;
 
-export type ResultMessage = {
-  [K in WireKind]: { type: 'result'; id: number; kind: K; result: WireMap[K]['result'] };
-}[WireKind];
+export type ResultMessage<M extends KindMap = WireMap> = {
+  [K in keyof M & string]: { type: 'result'; id: number; kind: K; result: M[K]['result'] };
+}[keyof M & string];
 
-export type FromWorker =
-  | ResultMessage
+export type FromWorker<M extends KindMap = WireMap> =
+  | ResultMessage<M>
   | { type: 'progress'; id: number; progress: Progress }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'pong'; id: number };
 
-/** Buffers to transfer with a result instead of copying them. */
-export function transferList(message: FromWorker): ArrayBuffer[] {
-  if (message.type === 'progress') {
-    const p = message.progress;
-    return p.kind === 'preview' || p.kind === 'cell' ? [p.pixels] : [];
-  }
-  if (message.type !== 'result') return [];
-  if (message.kind === 'vaeRoundTrip') return [message.result.pixels, message.result.latents];
-  if (message.kind === 'generate') {
-    const { pixels, depth } = message.result;
-    return depth ? [pixels, depth.pixels, depth.data] : [pixels];
-  }
-  if (message.kind === 'estimateDepth') return [message.result.pixels, message.result.data];
-  return [];
-}
-
-/** Buffers a request hands over to the worker (the page keeps its own copies where it needs them). */
-export function requestTransferList(message: RequestMessage): ArrayBuffer[] {
-  if (message.kind === 'generate' || message.kind === 'compare') {
-    const { image, mask, depth } = message.params;
-    return [image?.pixels, mask?.pixels, depth?.data].filter((b): b is ArrayBuffer => b !== undefined);
-  }
-  if (message.kind === 'estimateDepth' || message.kind === 'vaeRoundTrip') return [message.params.image.pixels];
-  return [];
+/** Buffers a progress report transfers: the pixels of a preview or a finished compare cell. */
+export function progressTransfers(progress: Progress): ArrayBuffer[] {
+  return progress.kind === 'preview' || progress.kind === 'cell' ? [progress.pixels] : [];
 }

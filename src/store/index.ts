@@ -50,6 +50,9 @@ export function createAppStore(storage: () => StateStorage): UseBoundStore<Store
   );
 }
 
+/** The store as actions take it: state and its named actions, no React. */
+export type AppStore = StoreApi<AppState>;
+
 export const useStore = createAppStore(() => localStorage);
 
 /** Narrow selectors, so a component re-renders only for what it shows. */

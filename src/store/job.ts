@@ -42,7 +42,24 @@ export interface JobSlice {
   previews: { steps: number[]; totalSteps: number; shown: number | null };
   /** The compare grid: what each cell is and whether its image has arrived (pixels in canvas/compare-cells). */
   compare: { run: number; settings: GenerationSettings; cells: (CompareCell & { done: boolean })[] } | null;
-  patchJob: (patch: Partial<Job>) => void;
+  /** Generate was pressed: a new run, which watchers tell from the last one by its number. */
+  jobCounted: () => void;
+  /** A model is loading (before a run, or for explore's tokens or a depth estimate). */
+  jobLoading: () => void;
+  /**
+   * A load outside a run ended: the job goes back to what it was before it (nothing else would move
+   * it on from "loading", and Generate would stay disabled), unless a run has moved it since.
+   */
+  jobLoadSettled: (before: Job) => void;
+  /** The model is loaded and the run's work begins. */
+  jobStarted: (totalSteps: number) => void;
+  /** A pipeline step the worker reported. */
+  jobProgressed: (phase: PipelinePhase, step: number, totalSteps: number) => void;
+  jobDone: () => void;
+  jobCancelled: () => void;
+  jobFailed: (error: SerializedError) => void;
+  /** A run refused before anything ran (a bad setting): the last run's progress must not speak for it. */
+  jobRefused: (error: SerializedError) => void;
   /** A new picture on the result canvas; the final image is shown, not a preview. */
   resultShown: (record: ResultRecord) => void;
   previewsCleared: () => void;
@@ -60,7 +77,46 @@ export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set) =>
   result: null,
   previews: NO_PREVIEWS,
   compare: null,
-  patchJob: (patch) => set((s) => ({ job: { ...s.job, ...patch } })),
+  jobCounted: () => set((s) => ({ job: { ...s.job, run: s.job.run + 1 } })),
+  jobLoading: () =>
+    set((s) => ({
+      job: {
+        ...s.job,
+        state: 'loading',
+        phase: null,
+        step: 0,
+        totalSteps: 0,
+        error: null,
+        startedAt: performance.now(),
+      },
+    })),
+  jobLoadSettled: (before) =>
+    set((s) => (s.job.state === 'loading' && s.job.run === before.run ? { job: before } : {})),
+  jobStarted: (totalSteps) =>
+    set((s) => ({
+      job: {
+        ...s.job,
+        state: 'generating',
+        phase: 'encode',
+        step: 0,
+        totalSteps,
+        startedAt: performance.now(),
+        finishedAt: null,
+        error: null,
+      },
+    })),
+  jobProgressed: (phase, step, totalSteps) =>
+    set((s) => ({ job: { ...s.job, state: 'generating', phase, step, totalSteps } })),
+  jobDone: () => set((s) => ({ job: { ...s.job, state: 'done', finishedAt: performance.now() } })),
+  jobCancelled: () =>
+    set((s) => ({ job: { ...s.job, state: 'cancelled', error: null, finishedAt: performance.now() } })),
+  jobFailed: (error) => set((s) => ({ job: { ...s.job, state: 'error', error, finishedAt: performance.now() } })),
+  jobRefused: (error) => {
+    const now = performance.now();
+    set((s) => ({
+      job: { ...s.job, state: 'error', error, step: 0, totalSteps: 0, startedAt: now, finishedAt: now },
+    }));
+  },
   resultShown: (record) =>
     set((s) => ({
       result: { version: (s.result?.version ?? 0) + 1, ...record },

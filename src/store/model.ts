@@ -26,6 +26,8 @@ export interface ModelSlice {
   /** Models in Cache Storage, and the site's storage use against its quota. */
   cachedModels: CachedModelRecord[];
   storage: { usage: number; quota: number } | null;
+  /** A model is being added (its index or header read): Generate waits for it. */
+  addingModel: boolean;
   /** A problem adding a custom model, and which control it came from (shown beside it). */
   customModelError: { message: string; from: ModelInput } | null;
   /** A problem adding a LoRA file. */
@@ -42,6 +44,7 @@ export interface ModelSlice {
   downloadProgressed: (download: DownloadProgress | null) => void;
   cacheListed: (records: CachedModelRecord[], storage: { usage: number; quota: number } | null) => void;
   customModelFailed: (error: { message: string; from: ModelInput } | null) => void;
+  modelAdding: (adding: boolean) => void;
   loraFailed: (message: string | null) => void;
 }
 
@@ -51,6 +54,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   download: null,
   cachedModels: [],
   storage: null,
+  addingModel: false,
   customModelError: null,
   loraError: null,
   modelNotice: null,
@@ -62,5 +66,6 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   downloadProgressed: (download) => set({ download }),
   cacheListed: (cachedModels, storage) => set({ cachedModels, storage }),
   customModelFailed: (customModelError) => set({ customModelError }),
+  modelAdding: (addingModel) => set({ addingModel }),
   loraFailed: (loraError) => set({ loraError }),
 });

@@ -1,12 +1,13 @@
 /// <reference lib="webworker" />
 // First: pins ORT's WASM location before @huggingface/transformers can point it at a CDN.
 import './runtime/ort-env';
-import { detectCapabilities } from './runtime/capabilities';
-import { benchGraph, runBench, timeGraph } from './dev/bench';
 import { estimateDepth } from './depth/depth-estimator';
-import { ort, ortFor } from './runtime/ort-env';
-import { createHandler } from './handler/handler';
-import { deviceLost, loadOrtModel, loseDevice, whenDeviceLost } from './loading/model-loader';
+import { createHandler, type ExtraKinds } from './handler/handler';
+import { loadOrtModel } from './loading/model-loader';
+import { detectCapabilities } from './runtime/capabilities';
+import { GpuDevice } from './runtime/gpu-device';
+import type { DevRequestRows } from '../protocol/dev-requests';
+import { DEV_WORKER_NAME } from '../protocol/dev-flags';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -21,38 +22,25 @@ function yieldToEvents(): Promise<void> {
   });
 }
 
-const handle = createHandler({
-  post: (message, transfer) => self.postMessage(message, transfer),
-  capabilities: detectCapabilities,
-  loadModel: loadOrtModel,
-  estimateDepth,
-  deviceLost,
-  whenDeviceLost,
-  bench: (model, params) =>
-    runBench(model.models, model.schedulerConfig, params, {
-      backend: model.result.backend,
-      threads: model.result.backend === 'wasm' ? (ort.env.wasm.numThreads ?? 1) : 0,
-      timeGraph: async (url, repeats) =>
-        timeGraph(await ortFor(model.result.backend), url, model.result.backend, repeats),
-      ...(model.result.backend === 'webgpu'
-        ? { settled: async () => (await ort.env.webgpu.device).queue.onSubmittedWorkDone() }
-        : {}),
-    }),
-  benchGraph: async (model, params) => benchGraph(await ortFor(model.result.backend), model.result.backend, params),
-  yieldToEvents,
-  async testHook(action) {
-    if (action === 'lose-device') return loseDevice();
-    if (action === 'close') {
-      // Exits without an error event, as a worker the browser stops would: after this reply.
-      setTimeout(() => self.close(), 0);
-      return true;
-    }
-    // An uncaught error, as a bug or a crashed WASM module would raise.
-    setTimeout(() => {
-      throw new Error('test hook: worker crash');
-    });
-    return true;
-  },
-});
+const gpu = new GpuDevice();
 
-self.addEventListener('message', (event: MessageEvent<unknown>) => handle(event.data));
+// The benchmark's and tests' kinds only in a worker the page started for them (?bench, ?testHooks).
+const dev: Promise<ExtraKinds<DevRequestRows> | undefined> =
+  self.name === DEV_WORKER_NAME ? import('./dev/dev-kinds').then((m) => m.devKinds(gpu)) : Promise.resolve(undefined);
+
+const handler = dev.then((extra) =>
+  createHandler(
+    {
+      post: (message, transfer) => self.postMessage(message, transfer),
+      capabilities: () => detectCapabilities(gpu),
+      loadModel: (params, onProgress, signal) => loadOrtModel(gpu, params, onProgress, signal),
+      estimateDepth,
+      device: gpu,
+      yieldToEvents,
+    },
+    extra,
+  ),
+);
+
+// Messages wait for the handler in the order they came (it is ready at once in the product).
+self.addEventListener('message', (event: MessageEvent<unknown>) => void handler.then((handle) => handle(event.data)));

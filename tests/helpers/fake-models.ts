@@ -1,7 +1,7 @@
 /** Deterministic stand-ins for the ONNX models, recording how the pipeline calls them. */
 import type { ModelInfo, Models } from '../../src/core/pipeline/models';
 import { tensor, type Tensor } from '../../src/core/math/tensor';
-import type { LoadedModel } from '../../src/worker/handler/handler';
+import type { LoadedModel } from '../../src/worker/loaded-model';
 
 export interface UnetCall {
   batch: number;

@@ -1,7 +1,8 @@
 /** The page's client against an in-memory worker running the real handler. */
 import { describe, expect, it } from 'vitest';
 import { InferenceClient, WorkerCrashedError } from '../../src/client/inference-client';
-import { createHandler, type LoadedModel } from '../../src/worker/handler/handler';
+import { createHandler } from '../../src/worker/handler/handler';
+import type { LoadedModel } from '../../src/worker/loaded-model';
 import type { FromWorker } from '../../src/protocol/wire';
 import type { GenerateParams } from '../../src/protocol/messages';
 import { fakeLoadedModel } from '../helpers/fake-models';
@@ -94,7 +95,7 @@ const img2img = (steps: number): GenerateParams => {
 describe('the client and the real handler, in memory', () => {
   it('transfers pixels both ways instead of copying them', async () => {
     const worker = handlerWorker(async () => fakeLoadedModel());
-    const client = new InferenceClient(() => worker as unknown as Worker);
+    const client = InferenceClient.create(() => worker as unknown as Worker);
     await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
     const params = img2img(3);
     const sent = params.image!.pixels;
@@ -109,7 +110,7 @@ describe('the client and the real handler, in memory', () => {
 
   it('an aborted signal cancels the running job, and the next job runs', async () => {
     const worker = handlerWorker(async () => fakeLoadedModel());
-    const client = new InferenceClient(() => worker as unknown as Worker);
+    const client = InferenceClient.create(() => worker as unknown as Worker);
     await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
     const controller = new AbortController();
     const steps: number[] = [];
@@ -129,7 +130,7 @@ describe('the client and the real handler, in memory', () => {
 
   it('a signal aborted while the job waits in the queue cancels it before it starts', async () => {
     const worker = handlerWorker(async () => fakeLoadedModel());
-    const client = new InferenceClient(() => worker as unknown as Worker);
+    const client = InferenceClient.create(() => worker as unknown as Worker);
     await client.request('loadModel', { modelId: 'x', backend: 'wasm', plan });
     const first = client.request('generate', img2img(20));
     const controller = new AbortController();
@@ -146,7 +147,7 @@ describe('the client and the real handler, in memory', () => {
 
   it('a crashed worker fails what was pending with the reason, and the next request gets a new worker', async () => {
     const workers: FakeWorker[] = [];
-    const client = new InferenceClient(() => {
+    const client = InferenceClient.create(() => {
       const w = handlerWorker(async () => fakeLoadedModel());
       workers.push(w);
       return w as unknown as Worker;
@@ -175,7 +176,7 @@ describe('the client and the real handler, in memory', () => {
 describe('the client notices a worker that stopped answering', () => {
   it('a live worker answers pings while a long job runs: no false alarm', async () => {
     const worker = handlerWorker();
-    const client = new InferenceClient(() => worker as unknown as Worker, 300);
+    const client = InferenceClient.create(() => worker as unknown as Worker, 300);
     const crashes: Error[] = [];
     client.onCrash = (e) => crashes.push(e);
     let settled = false;
@@ -192,7 +193,7 @@ describe('the client notices a worker that stopped answering', () => {
   it('a worker that closed (no error event, no answers) fails its pending request and is restarted', async () => {
     const dead = new FakeWorker(); // answers nothing, ever
     let made = 0;
-    const client = new InferenceClient(() => (made++ === 0 ? dead : handlerWorker()) as unknown as Worker, 300);
+    const client = InferenceClient.create(() => (made++ === 0 ? dead : handlerWorker()) as unknown as Worker, 300);
     const crashes: Error[] = [];
     client.onCrash = (e) => crashes.push(e);
     const started = Date.now();

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchGraphParams, BenchGraphResult, BenchParams, BenchResult } from '../../src/protocol/dev-messages';
+import { DEV_REQUESTS, type DevRequestRows } from '../../src/protocol/dev-requests';
+import { REQUESTS } from '../../src/protocol/requests';
 import type { FromWorker } from '../../src/protocol/wire';
-import { createHandler, type LoadedModel } from '../../src/worker/handler/handler';
-import { REQUEST_KINDS } from '../../src/protocol/requests';
+import { createHandler } from '../../src/worker/handler/handler';
+import type { LoadedModel } from '../../src/worker/loaded-model';
 import { fakeLoadedModel, fakeModels } from '../helpers/fake-models';
 
 function harness(info: Parameters<typeof fakeModels>[0] = {}, extra: Partial<LoadedModel> = {}) {
@@ -11,27 +13,36 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}, extra: Partial<Loa
   const benched: BenchParams[] = [];
   const graphs: BenchGraphParams[] = [];
   const loaded = fakeLoadedModel(info, extra);
-  const handle = createHandler({
-    post: (message, transfer) => messages.push({ message, transfer }),
-    capabilities: async () => ({
-      webgpu: false,
-      webgpuUnavailableReason: 'test',
-      adapter: null,
-      crossOriginIsolated: false,
-      wasmThreads: 1,
+  const handle = createHandler<DevRequestRows>(
+    {
+      post: (message, transfer) => messages.push({ message, transfer }),
+      capabilities: async () => ({
+        webgpu: false,
+        webgpuUnavailableReason: 'test',
+        adapter: null,
+        crossOriginIsolated: false,
+        wasmThreads: 1,
+      }),
+      loadModel: async () => loaded,
+      estimateDepth: async (image) => (
+        estimated.push(image.width),
+        {
+          width: image.width,
+          height: image.height,
+          data: Float32Array.from({ length: image.width * image.height }, (_, i) => i % image.width),
+        }
+      ),
+    },
+    // The benchmark's kinds as the dev worker has them, with runners that record what they got.
+    (slot) => ({
+      rows: DEV_REQUESTS,
+      runners: {
+        bench: async (params) => (slot.require(), benched.push(params), {} as BenchResult),
+        benchGraph: async (params) => (slot.require(), graphs.push(params), {} as BenchGraphResult),
+        testHook: async () => ({ done: false }),
+      },
     }),
-    loadModel: async () => loaded,
-    bench: async (_model, params) => (benched.push(params), {} as BenchResult),
-    benchGraph: async (_model, params) => (graphs.push(params), {} as BenchGraphResult),
-    estimateDepth: async (image) => (
-      estimated.push(image.width),
-      {
-        width: image.width,
-        height: image.height,
-        data: Float32Array.from({ length: image.width * image.height }, (_, i) => i % image.width),
-      }
-    ),
-  });
+  );
   /** Any message, well-formed (ToWorker) or not. */
   const send = (message: unknown) => handle(message);
   const until = async (id: number) => {
@@ -456,7 +467,7 @@ describe('fuzz: random and malformed messages', () => {
   it('answers 600 random messages with an error (or a result), never a throw or a hang', async () => {
     const h = harness();
     const r = rng(20261125);
-    const kinds = [...REQUEST_KINDS, 'nope'];
+    const kinds = [...Object.keys(REQUESTS), ...Object.keys(DEV_REQUESTS), 'nope'];
     const expected: number[] = [];
     for (let i = 0; i < 600; i++) {
       const id = 1000 + i;

@@ -97,7 +97,7 @@ describe('the store', () => {
 
   it('job: a compare grid marks its cells as they arrive, for the run that started it', () => {
     const s = store.getState();
-    s.patchJob({ run: 5 });
+    for (let i = 0; i < 5; i++) s.jobCounted();
     const cells = [1.1, 8, 12].map((g) => ({ guidanceScale: g, steps: 20, scheduler: 'pndm' as const }));
     s.compareStarted(settingsFromStore(store.getState(), 'txt2img'), cells);
     s.compareCellArrived(1);

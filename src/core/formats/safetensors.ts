@@ -80,7 +80,6 @@ export function safetensorsHeaderLength(file: string, first: Uint8Array, size: n
   return total;
 }
 
-
 /**
  * Parses the header from the file's first bytes (at least `safetensorsHeaderLength` of them) and
  * checks every entry against the file's size: known dtype, whole-number shape, a byte range that

@@ -9,7 +9,7 @@ import { readEmbedding } from '../../core/networks/embedding';
 import { readLora } from '../../core/networks/lora';
 import type { Models } from '../../core/pipeline/models';
 import { parseSafetensors } from '../../core/formats/safetensors';
-import type { Additions } from '../handler/handler';
+import type { Additions } from '../loaded-model';
 import { createOnnxModels, type OnnxModelSet, type OnnxModelsOptions } from '../runtime/onnx-models';
 import type { ort, OrtWeb } from '../runtime/ort-env';
 import { additionSessions, weightNames, type CheckpointBytes } from '../runtime/safetensors-sessions';

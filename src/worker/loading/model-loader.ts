@@ -16,8 +16,9 @@ import {
 } from '../../protocol/load-plan';
 import { deleteFile, listRecords, writeRecord } from '../../storage/model-cache';
 import type { AdapterInfo, LoadModelParams, Progress } from '../../protocol/messages';
-import { describeAdapter, detectCapabilities, requestAdapter } from '../runtime/capabilities';
-import type { LoadedModel } from '../handler/handler';
+import { describeAdapter, wasmThreads } from '../runtime/capabilities';
+import type { GpuDevice } from '../runtime/gpu-device';
+import type { LoadedModel } from '../loaded-model';
 import { gpuMemory } from '../runtime/gpu-memory';
 import { createOnnxModels, type OnnxModelSet } from '../runtime/onnx-models';
 import { checkpointSessions, type CheckpointBytes, type ComponentBytes } from '../runtime/safetensors-sessions';
@@ -35,61 +36,16 @@ const MAX_FILE_BYTES = 2 ** 31 - 1;
 const WASM_MEMORY_BYTES = 4 * 2 ** 30;
 
 let configured = false;
-let deviceReady: Promise<void> | null = null;
-let device: GPUDevice | null = null;
-let lostReason: string | null = null;
 
-/** Why the GPU device was lost, or null. ORT cannot switch devices, so the page restarts the worker. */
-export function deviceLost(): string | null {
-  return lostReason;
-}
-
-let resolveLost: ((reason: string) => void) | null = null;
-const lostPromise = new Promise<string>((resolve) => (resolveLost = resolve));
-
-/** Resolves when the device is lost (never, while it is fine), so a run stuck on a dead device ends. */
-export function whenDeviceLost(): Promise<string> {
-  return lostPromise;
-}
-
-/** Test hook: destroys the device as a driver reset would. */
-export async function loseDevice(): Promise<boolean> {
-  if (!device) return false;
-  device.destroy();
-  await device.lost;
-  return true;
-}
-
-async function configureRuntime(threads?: number): Promise<void> {
+/** ORT's WASM threads and log level, set once before the first session. */
+function configureRuntime(threads?: number): void {
   if (configured) return;
   pinWasmPaths();
-  const caps = await detectCapabilities();
   // More threads than the page can share memory with would fail; fewer is the caller's choice.
-  ort.env.wasm.numThreads = threads ? Math.min(threads, Math.max(caps.wasmThreads, 1)) : caps.wasmThreads;
+  const available = wasmThreads();
+  ort.env.wasm.numThreads = threads ? Math.min(threads, Math.max(available, 1)) : available;
   ort.env.logLevel = 'error';
   configured = true;
-}
-
-/**
- * Hands ORT a device with the adapter's own buffer limits (the defaults, 256/128 MiB, are the
- * usual cause of failed sessions and black images) and shader-f16 when the adapter has it.
- */
-function prepareDevice(adapter: GPUAdapter): Promise<void> {
-  deviceReady ??= (async () => {
-    device = await adapter.requestDevice({
-      requiredFeatures: adapter.features.has('shader-f16') ? ['shader-f16'] : [],
-      requiredLimits: {
-        maxBufferSize: adapter.limits.maxBufferSize,
-        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      },
-    });
-    void device.lost.then((info) => {
-      lostReason = info.message || (info.reason === 'destroyed' ? 'the device was destroyed' : 'unknown reason');
-      resolveLost?.(lostReason);
-    });
-    ort.env.webgpu.device = device;
-  })();
-  return deviceReady;
 }
 
 /**
@@ -262,19 +218,23 @@ async function checkpointNetworks(
 
 /** The backend a load runs on: WebGPU when an adapter is there (its device made), WASM otherwise. */
 async function chooseBackend(
+  gpu: GpuDevice,
   wanted: LoadModelParams['backend'],
 ): Promise<{ backend: LoadModelParams['backend']; adapter: AdapterInfo | null; fallbackReason: string | null }> {
   if (wanted !== 'webgpu') return { backend: wanted, adapter: null, fallbackReason: null };
-  const gpu = await requestAdapter();
-  if (!gpu) {
+  const adapter = await gpu.adapter();
+  if (!adapter) {
     return {
       backend: 'wasm',
       adapter: null,
       fallbackReason: 'WebGPU is not available in this browser, so the models run on the CPU (WASM), which is slower.',
     };
   }
-  await prepareDevice(gpu);
-  return { backend: 'webgpu', adapter: describeAdapter(gpu), fallbackReason: null };
+  // ORT takes its device once, before its first WebGPU session.
+  const first = !gpu.isOpen;
+  const device = await gpu.open(adapter);
+  if (first) ort.env.webgpu.device = device;
+  return { backend: 'webgpu', adapter: describeAdapter(adapter), fallbackReason: null };
 }
 
 /**
@@ -283,14 +243,15 @@ async function chooseBackend(
  * model adapter, with LoRA rebuilds for checkpoints 6. the cache record.
  */
 export async function loadOrtModel(
+  gpu: GpuDevice,
   params: LoadModelParams,
   onProgress: (progress: Progress) => void,
   signal: AbortSignal,
 ): Promise<LoadedModel> {
   const started = performance.now();
   const { plan } = params;
-  await configureRuntime(params.wasmThreads);
-  const { backend, adapter, fallbackReason } = await chooseBackend(params.backend);
+  configureRuntime(params.wasmThreads);
+  const { backend, adapter, fallbackReason } = await chooseBackend(gpu, params.backend);
   checkFit(plan, backend, adapter);
   await checkQuota(plan);
   const runtime = await ortFor(backend);
@@ -308,7 +269,7 @@ export async function loadOrtModel(
     onProgress,
   });
   // On WebGPU the UNet's output stays on the GPU: the resident loop feeds it to the step graph.
-  const onGpu = backend === 'webgpu' && device !== null;
+  const onGpu = backend === 'webgpu' && gpu.isOpen;
   const unetExtra: ort.InferenceSession.SessionOptions = onGpu ? { preferredOutputLocation: 'gpu-buffer' } : {};
   try {
     const c = plan.components;

@@ -1,13 +1,6 @@
-/** What this browser's GPU offers, asked once per worker. */
+/** What this browser's GPU offers, as the page is told it. */
 import type { AdapterInfo, Capabilities } from '../../protocol/messages';
-
-let adapterPromise: Promise<GPUAdapter | null> | null = null;
-
-export function requestAdapter(): Promise<GPUAdapter | null> {
-  if (!('gpu' in navigator) || !navigator.gpu) return Promise.resolve(null);
-  adapterPromise ??= navigator.gpu.requestAdapter().catch(() => null);
-  return adapterPromise;
-}
+import type { GpuDevice } from './gpu-device';
 
 export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
   const info = adapter.info;
@@ -25,33 +18,29 @@ export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
   };
 }
 
-export async function detectCapabilities(): Promise<Capabilities> {
-  const isolated = globalThis.crossOriginIsolated === true;
-  const wasmThreads = isolated ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1;
+/** WASM threads the page can share memory with (cross-origin isolated), at most 4. */
+export function wasmThreads(): number {
+  return globalThis.crossOriginIsolated === true ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1;
+}
+
+export async function detectCapabilities(gpu: GpuDevice): Promise<Capabilities> {
+  const base = { crossOriginIsolated: globalThis.crossOriginIsolated === true, wasmThreads: wasmThreads() };
   if (!('gpu' in navigator) || !navigator.gpu) {
     return {
+      ...base,
       webgpu: false,
       webgpuUnavailableReason: 'This browser does not expose WebGPU (navigator.gpu is missing).',
       adapter: null,
-      crossOriginIsolated: isolated,
-      wasmThreads,
     };
   }
-  const adapter = await requestAdapter();
+  const adapter = await gpu.adapter();
   if (!adapter) {
     return {
+      ...base,
       webgpu: false,
       webgpuUnavailableReason: 'WebGPU is present but no GPU adapter was granted.',
       adapter: null,
-      crossOriginIsolated: isolated,
-      wasmThreads,
     };
   }
-  return {
-    webgpu: true,
-    webgpuUnavailableReason: null,
-    adapter: describeAdapter(adapter),
-    crossOriginIsolated: isolated,
-    wasmThreads,
-  };
+  return { ...base, webgpu: true, webgpuUnavailableReason: null, adapter: describeAdapter(adapter) };
 }

@@ -1,0 +1,38 @@
+/** generate: one picture in any of the four pipelines, with the run's LoRAs, previews and depth map. */
+import { runPipeline } from '../../core/pipeline/generate';
+import { checkSchedulerFor } from '../../core/schedulers';
+import type { ParsedOf } from '../../protocol/request-row';
+import type { RequestRows } from '../../protocol/requests';
+import type { GenerateResult } from '../../protocol/messages';
+import type { WorkerEnv } from '../handler/env';
+import type { RunContext } from '../handler/kinds';
+import type { ModelSlot } from '../handler/model-slot';
+import { depthResult, estimate } from './estimate-depth';
+import { pipelineOptions } from './pipeline-options';
+
+export const generateRunner =
+  (slot: ModelSlot, env: WorkerEnv) =>
+  async (
+    { request, additions, preview }: ParsedOf<RequestRows['generate']>,
+    ctx: RunContext,
+  ): Promise<GenerateResult> => {
+    const model = await slot.withAdditions(additions, ctx.onProgress);
+    checkSchedulerFor(request.scheduler, model.schedulerConfig, request.steps);
+    const started = performance.now();
+    if (request.mode === 'depth2img' && !request.depth) {
+      ctx.onProgress({ kind: 'pipeline', phase: 'depth', step: 0, totalSteps: request.steps });
+      request.depth = await estimate(request.image, slot, env, ctx);
+    }
+    const output = await runPipeline(model.models, request, pipelineOptions(model, preview, ctx));
+    return {
+      width: output.image.width,
+      height: output.image.height,
+      pixels: output.image.pixels.buffer as ArrayBuffer,
+      seed: request.seed.toString(),
+      truncated: output.truncated,
+      backend: model.result.backend,
+      timings: { ...output.timings, totalMs: performance.now() - started },
+      ...(output.encoderLatents ? { encoderLatents: output.encoderLatents } : {}),
+      ...(output.depth ? { depth: depthResult(output.depth) } : {}),
+    };
+  };
