@@ -6,7 +6,7 @@
 import { ONNX_FLOAT, ONNX_INT32 } from '../onnx/writer';
 import type { ClipTextConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
-import { activation, attention, layerNorm, linear } from './layers';
+import { activation, layerNorm, linear, scaledDotProductAttention } from './layers';
 
 /** float32's lowest value: transformers fills the masked (future) positions of the causal mask with it. */
 const MASKED = -3.4028234663852886e38;
@@ -36,23 +36,21 @@ export function buildClipText(config: ClipTextConfig, weights: WeightSet, option
 
   for (let i = 0; i < config.layers; i++) {
     const at = `encoder.layers.${i}`;
-    const h = layerNorm(g, x, `${at}.layer_norm1`, d, config.eps);
-    const q = linear(g, h, `${at}.self_attn.q_proj`, d, d);
-    const k = linear(g, h, `${at}.self_attn.k_proj`, d, d);
-    const v = linear(g, h, `${at}.self_attn.v_proj`, d, d);
-    const attn = attention(g, q, k, v, heads, headDim, mask);
-    x = g.op('Add', [x, linear(g, attn, `${at}.self_attn.out_proj`, d, d)]);
-    const h2 = layerNorm(g, x, `${at}.layer_norm2`, d, config.eps);
-    const mlp = linear(
-      g,
-      activation(g, linear(g, h2, `${at}.mlp.fc1`, d, config.intermediateSize), config.act),
-      `${at}.mlp.fc2`,
-      config.intermediateSize,
-      d,
-    );
+    const square = { inFeatures: d, outFeatures: d };
+    const h = layerNorm(g, x, `${at}.layer_norm1`, { dim: d, eps: config.eps });
+    const q = linear(g, h, `${at}.self_attn.q_proj`, square);
+    const k = linear(g, h, `${at}.self_attn.k_proj`, square);
+    const v = linear(g, h, `${at}.self_attn.v_proj`, square);
+    const attn = scaledDotProductAttention(g, q, k, v, { heads, headDim, mask });
+    x = g.op('Add', [x, linear(g, attn, `${at}.self_attn.out_proj`, square)]);
+    // CLIPMLP: fc1, the config's activation, fc2.
+    const h2 = layerNorm(g, x, `${at}.layer_norm2`, { dim: d, eps: config.eps });
+    const inner = config.intermediateSize;
+    const fc1 = linear(g, h2, `${at}.mlp.fc1`, { inFeatures: d, outFeatures: inner });
+    const mlp = linear(g, activation(g, fc1, config.act), `${at}.mlp.fc2`, { inFeatures: inner, outFeatures: d });
     x = g.op('Add', [x, mlp]);
   }
-  const last = layerNorm(g, x, 'final_layer_norm', d, config.eps);
+  const last = layerNorm(g, x, 'final_layer_norm', { dim: d, eps: config.eps });
   g.output('last_hidden_state', last, ONNX_FLOAT, ['batch', 'sequence', d]);
 
   // The pooled token: transformers takes the highest id when eos_token_id is the legacy 2 (the

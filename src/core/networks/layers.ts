@@ -1,41 +1,62 @@
 /**
  * torch.nn's layers as ONNX nodes, each reading its weights by the module path diffusers and
- * transformers save them under (`<prefix>.weight`, `<prefix>.bias`).
+ * transformers save them under (`<at>.weight`, `<at>.bias`). The blocks in blocks/ are built from
+ * these; each takes its sizes as named options.
  */
 import type { Graph } from './graph';
 
-/** x·Wᵀ + b for x [..., in] (`rank` dims), W stored [out, in] as torch's Linear keeps it. See LinearForm. */
-export function linear(g: Graph, x: string, prefix: string, inF: number, outF: number, bias = true, rank = 3): string {
-  const weight = g.weight(`${prefix}.weight`, [outF, inF]);
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** torch.nn.Linear's bias (default true). */
+  bias?: boolean;
+  /** The input's rank: [B, N, in] (3, the default) or [B, in] (2). */
+  rank?: 2 | 3;
+}
+
+/** torch.nn.Linear: x·Wᵀ + b, W stored [out, in]. Gemm or MatMul as the graph's LinearForm says. */
+export function linear(g: Graph, x: string, at: string, options: LinearOptions): string {
+  const { inFeatures, outFeatures, bias = true, rank = 3 } = options;
+  const weight = g.weight(`${at}.weight`, [outFeatures, inFeatures]);
   if (g.linearForm === 'gemm') {
-    const flat = rank === 2 ? x : g.op('Reshape', [x, g.ints([-1, inF])]);
-    const inputs = [flat, weight, ...(bias ? [g.weight(`${prefix}.bias`, [outF])] : [])];
+    const flat = rank === 2 ? x : g.op('Reshape', [x, g.ints([-1, inFeatures])]);
+    const inputs = [flat, weight, ...(bias ? [g.weight(`${at}.bias`, [outFeatures])] : [])];
     const y = g.op('Gemm', inputs, [{ name: 'transB', i: 1 }]);
     if (rank === 2) return y;
     const lead = g.op('Shape', [x], [{ name: 'end', i: rank - 1 }]);
-    return g.op('Reshape', [y, g.op('Concat', [lead, g.ints([outF])], [{ name: 'axis', i: 0 }])]);
+    return g.op('Reshape', [y, g.op('Concat', [lead, g.ints([outFeatures])], [{ name: 'axis', i: 0 }])]);
   }
   const y = g.op('MatMul', [x, g.op('Transpose', [weight], [{ name: 'perm', ints: [1, 0] }])]);
-  return bias ? g.op('Add', [y, g.weight(`${prefix}.bias`, [outF])]) : y;
+  return bias ? g.op('Add', [y, g.weight(`${at}.bias`, [outFeatures])]) : y;
 }
 
-export function conv2d(
-  g: Graph,
-  x: string,
-  prefix: string,
-  inC: number,
-  outC: number,
-  kernel: number,
-  options: { stride?: number; pad?: number; bias?: boolean } = {},
-): string {
-  const pad = options.pad ?? (kernel - 1) >> 1;
-  const inputs = [x, g.weight(`${prefix}.weight`, [outC, inC, kernel, kernel])];
-  if (options.bias ?? true) inputs.push(g.weight(`${prefix}.bias`, [outC]));
+export interface ConvOptions {
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride?: number;
+  /** Zero padding on every side (default: (kernel − 1) / 2, "same" for odd kernels). */
+  padding?: number;
+  bias?: boolean;
+}
+
+/** torch.nn.Conv2d. */
+export function conv2d(g: Graph, x: string, at: string, options: ConvOptions): string {
+  const { inChannels, outChannels, kernel, stride = 1, bias = true } = options;
+  const pad = options.padding ?? (kernel - 1) >> 1;
+  const inputs = [x, g.weight(`${at}.weight`, [outChannels, inChannels, kernel, kernel])];
+  if (bias) inputs.push(g.weight(`${at}.bias`, [outChannels]));
   return g.op('Conv', inputs, [
     { name: 'kernel_shape', ints: [kernel, kernel] },
     { name: 'pads', ints: [pad, pad, pad, pad] },
-    { name: 'strides', ints: [options.stride ?? 1, options.stride ?? 1] },
+    { name: 'strides', ints: [stride, stride] },
   ]);
+}
+
+export interface GroupNormOptions {
+  channels: number;
+  groups: number;
+  eps: number;
 }
 
 /**
@@ -43,22 +64,22 @@ export function conv2d(
  * [B, G, C/G·H·W] (the form torch's own exporter writes, which every ORT backend runs), then the
  * per-channel affine.
  */
-export function groupNorm(g: Graph, x: string, prefix: string, channels: number, groups: number, eps: number): string {
+export function groupNorm(g: Graph, x: string, at: string, { channels, groups, eps }: GroupNormOptions): string {
   const grouped = g.op('Reshape', [x, g.ints([0, groups, -1])]);
   const ones = g.floatsConst(new Float32Array(groups).fill(1), [groups]);
   const zeros = g.floatsConst(new Float32Array(groups), [groups]);
   const normed = g.op('InstanceNormalization', [grouped, ones, zeros], [{ name: 'epsilon', f: eps }]);
   const back = g.op('Reshape', [normed, g.op('Shape', [x])]);
-  const scale = g.op('Reshape', [g.weight(`${prefix}.weight`, [channels]), g.ints([channels, 1, 1])]);
-  const shift = g.op('Reshape', [g.weight(`${prefix}.bias`, [channels]), g.ints([channels, 1, 1])]);
+  const scale = g.op('Reshape', [g.weight(`${at}.weight`, [channels]), g.ints([channels, 1, 1])]);
+  const shift = g.op('Reshape', [g.weight(`${at}.bias`, [channels]), g.ints([channels, 1, 1])]);
   return g.op('Add', [g.op('Mul', [back, scale]), shift]);
 }
 
 /** torch.nn.LayerNorm over the last axis. */
-export function layerNorm(g: Graph, x: string, prefix: string, dim: number, eps: number): string {
+export function layerNorm(g: Graph, x: string, at: string, { dim, eps }: { dim: number; eps: number }): string {
   return g.op(
     'LayerNormalization',
-    [x, g.weight(`${prefix}.weight`, [dim]), g.weight(`${prefix}.bias`, [dim])],
+    [x, g.weight(`${at}.weight`, [dim]), g.weight(`${at}.bias`, [dim])],
     [
       { name: 'axis', i: -1 },
       { name: 'epsilon', f: eps },
@@ -96,19 +117,23 @@ export function activation(g: Graph, x: string, name: string): string {
   }
 }
 
+export interface SdpaOptions {
+  heads: number;
+  headDim: number;
+  /** Added to the scores ([N, M], broadcast over batch and heads): a causal mask. */
+  mask?: string;
+}
+
 /**
- * Scaled dot-product attention over [B, N, heads·d] queries and [B, M, heads·d] keys and values:
- * softmax(q·kᵀ/√d + mask)·v per head, back to [B, N, heads·d]. `mask` is added to the scores
- * ([N, M], broadcast over batch and heads).
+ * torch's scaled_dot_product_attention over [B, N, heads·d] queries and [B, M, heads·d] keys and
+ * values: softmax(q·kᵀ/√d + mask)·v per head, back to [B, N, heads·d].
  */
-export function attention(
+export function scaledDotProductAttention(
   g: Graph,
   q: string,
   k: string,
   v: string,
-  heads: number,
-  headDim: number,
-  mask?: string,
+  { heads, headDim, mask }: SdpaOptions,
 ): string {
   const split = g.ints([0, 0, heads, headDim]);
   const qh = g.op('Transpose', [g.op('Reshape', [q, split])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);

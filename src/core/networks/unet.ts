@@ -1,24 +1,15 @@
 /**
- * diffusers' UNet2DConditionModel (SD 1.x/2.x family) as an ONNX graph, module by module as
- * diffusers builds it. Inputs: `sample` [B, in, h, w], `timestep` float32 [1 or B],
- * `encoder_hidden_states` [B, 77, cross], and `timestep_cond` [B, time_cond_proj_dim] for LCM
- * UNets. Output: `out_sample` [B, out, h, w].
+ * diffusers' UNet2DConditionModel (SD 1.x/2.x family) as an ONNX graph, composed of the blocks in
+ * blocks/ in the order diffusers' forward() runs them. Inputs: `sample` [B, in, h, w], `timestep`
+ * float32 [1 or B], `encoder_hidden_states` [B, 77, cross], and `timestep_cond`
+ * [B, time_cond_proj_dim] for LCM UNets. Output: `out_sample` [B, out, h, w].
  */
 import { ONNX_FLOAT } from '../onnx/writer';
+import { timestepEmbedding, timesteps } from './blocks/embeddings';
+import { downBlock2D, midBlock2DCrossAttn, upBlock2D, type Skip, type UnetContext } from './blocks/unet-blocks';
 import type { UnetConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
-import {
-  attention,
-  conv2d,
-  fromTokens,
-  gelu,
-  groupNorm,
-  layerNorm,
-  linear,
-  silu,
-  toTokens,
-  upsampleNearest,
-} from './layers';
+import { conv2d, groupNorm, silu } from './layers';
 
 /** The UNet graph, with how its first convolution takes its input channels. */
 export interface UnetBuildOptions extends GraphOptions {
@@ -31,164 +22,112 @@ export interface UnetBuildOptions extends GraphOptions {
   padInputChannels?: boolean;
 }
 
-/** get_timestep_embedding's frequencies: exp(−ln(10000)·i / (half − shift)). */
-function timestepFrequencies(dim: number, shift: number): Float32Array {
-  const half = dim >> 1;
-  return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / (half - shift)));
+/** conv_in, its input and weight zero-padded to `padded` channels when that differs from the config's. */
+function convIn(g: Graph, sample: string, c: UnetConfig, padded: number): string {
+  const outChannels = c.blockOut[0]!;
+  const k = c.convInKernel;
+  if (padded === c.inChannels) {
+    return conv2d(g, sample, 'conv_in', { inChannels: c.inChannels, outChannels, kernel: k });
+  }
+  const pads = g.ints([0, 0, 0, 0, 0, padded - c.inChannels, 0, 0]);
+  const x = g.op('Pad', [sample, pads]);
+  const w = g.op('Pad', [g.weight('conv_in.weight', [outChannels, c.inChannels, k, k]), pads]);
+  return g.op(
+    'Conv',
+    [x, w, g.weight('conv_in.bias', [outChannels])],
+    [
+      { name: 'kernel_shape', ints: [k, k] },
+      { name: 'pads', ints: new Array<number>(4).fill((k - 1) >> 1) },
+    ],
+  );
 }
 
 export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetBuildOptions = {}): Uint8Array {
   const g = new Graph('UNet2DConditionModel', weights, options);
   const c = config;
   const n = c.blockOut.length;
+  const c0 = c.blockOut[0]!;
   const sample = g.input('sample', ONNX_FLOAT, ['batch', c.inChannels, 'height', 'width']);
   const timestep = g.input('timestep', ONNX_FLOAT, ['timestep_batch']);
   const context = g.input('encoder_hidden_states', ONNX_FLOAT, ['batch', 'sequence', c.crossAttentionDim]);
   const timestepCond = c.timeCondProjDim ? g.input('timestep_cond', ONNX_FLOAT, ['batch', c.timeCondProjDim]) : null;
 
-  // 1. Time: sinusoidal projection (flip_sin_to_cos puts cos first), then TimestepEmbedding.
-  const c0 = c.blockOut[0]!;
+  // 1. Time: the sinusoidal projection, then TimestepEmbedding (with LCM's guidance condition).
   const timeDim = c0 * 4;
-  const args = g.op('Mul', [
-    g.op('Unsqueeze', [timestep, g.ints([1])]),
-    g.floatsConst(timestepFrequencies(c0, c.freqShift), [1, c0 >> 1]),
-  ]);
-  const sin = g.op('Sin', [args]);
-  const cos = g.op('Cos', [args]);
-  let temb = g.op('Concat', c.flipSinToCos ? [cos, sin] : [sin, cos], [{ name: 'axis', i: 1 }]);
-  if (timestepCond)
-    temb = g.op('Add', [temb, linear(g, timestepCond, 'time_embedding.cond_proj', c.timeCondProjDim!, c0, false, 2)]);
-  temb = linear(
-    g,
-    silu(g, linear(g, temb, 'time_embedding.linear_1', c0, timeDim, true, 2)),
-    'time_embedding.linear_2',
-    timeDim,
-    timeDim,
-    true,
-    2,
-  );
-  const tembAct = silu(g, temb);
-
-  const resnet = (x: string, at: string, inC: number, outC: number, scale = 1): string => {
-    let h = conv2d(g, silu(g, groupNorm(g, x, `${at}.norm1`, inC, c.groups, c.eps)), `${at}.conv1`, inC, outC, 3);
-    const t = linear(g, tembAct, `${at}.time_emb_proj`, timeDim, outC, true, 2);
-    h = g.op('Add', [h, g.op('Unsqueeze', [t, g.ints([2, 3])])]);
-    h = conv2d(g, silu(g, groupNorm(g, h, `${at}.norm2`, outC, c.groups, c.eps)), `${at}.conv2`, outC, outC, 3);
-    const skip = inC === outC ? x : conv2d(g, x, `${at}.conv_shortcut`, inC, outC, 1);
-    const sum = g.op('Add', [skip, h]);
-    return scale === 1 ? sum : g.op('Div', [sum, g.scalar(scale)]);
+  const projected = timesteps(g, timestep, { channels: c0, flipSinToCos: c.flipSinToCos, freqShift: c.freqShift });
+  const temb = timestepEmbedding(g, projected, 'time_embedding', {
+    inChannels: c0,
+    timeEmbedDim: timeDim,
+    ...(timestepCond ? { condition: { value: timestepCond, dim: c.timeCondProjDim! } } : {}),
+  });
+  const unet: UnetContext = {
+    temb: { value: silu(g, temb), channels: timeDim },
+    context: { value: context, dim: c.crossAttentionDim },
+    groups: c.groups,
+    eps: c.eps,
+    linearProjection: c.linearProjection,
   };
-
-  const attn = (x: string, ctx: string, at: string, dim: number, ctxDim: number, heads: number): string => {
-    const q = linear(g, x, `${at}.to_q`, dim, dim, false);
-    const k = linear(g, ctx, `${at}.to_k`, ctxDim, dim, false);
-    const v = linear(g, ctx, `${at}.to_v`, ctxDim, dim, false);
-    return linear(g, attention(g, q, k, v, heads, dim / heads), `${at}.to_out.0`, dim, dim);
-  };
-
-  // Transformer2DModel: GroupNorm(eps 1e-6), proj_in, BasicTransformerBlocks, proj_out, residual.
-  const transformer = (x: string, at: string, ch: number, heads: number, layers: number): string => {
-    const normed = groupNorm(g, x, `${at}.norm`, ch, c.groups, 1e-6);
-    let h = c.linearProjection
-      ? linear(g, toTokens(g, normed, ch), `${at}.proj_in`, ch, ch)
-      : toTokens(g, conv2d(g, normed, `${at}.proj_in`, ch, ch, 1), ch);
-    for (let b = 0; b < layers; b++) {
-      const blk = `${at}.transformer_blocks.${b}`;
-      const n1 = layerNorm(g, h, `${blk}.norm1`, ch, 1e-5);
-      h = g.op('Add', [h, attn(n1, n1, `${blk}.attn1`, ch, ch, heads)]);
-      h = g.op('Add', [
-        h,
-        attn(layerNorm(g, h, `${blk}.norm2`, ch, 1e-5), context, `${blk}.attn2`, ch, c.crossAttentionDim, heads),
-      ]);
-      // GEGLU: the projection's first half times gelu of its second half.
-      const inner = ch * 4;
-      const proj = linear(g, layerNorm(g, h, `${blk}.norm3`, ch, 1e-5), `${blk}.ff.net.0.proj`, ch, inner * 2);
-      const [value, gate] = g.opN('Split', [proj, g.ints([inner, inner])], 2, [{ name: 'axis', i: -1 }]);
-      h = g.op('Add', [h, linear(g, g.op('Mul', [value!, gelu(g, gate!)]), `${blk}.ff.net.2`, inner, ch)]);
-    }
-    const out = c.linearProjection
-      ? fromTokens(g, linear(g, h, `${at}.proj_out`, ch, ch), x)
-      : conv2d(g, fromTokens(g, h, x), `${at}.proj_out`, ch, ch, 1);
-    return g.op('Add', [out, x]);
-  };
+  const attentionOf = (type: string, i: number) =>
+    type.startsWith('CrossAttn') ? { heads: c.heads[i]!, transformerLayers: c.transformerLayers[i]! } : null;
 
   // 2. Input convolution (see padInputChannels).
-  let x = sample;
-  let conv = `conv_in`;
-  let inC = c.inChannels;
-  const padded = options.padInputChannels && inC % 4 !== 0 ? inC + (4 - (inC % 4)) : inC;
-  if (padded !== inC) {
-    x = g.op('Pad', [x, g.ints([0, 0, 0, 0, 0, padded - inC, 0, 0])]);
-    const w = g.op('Pad', [
-      g.weight('conv_in.weight', [c0, inC, c.convInKernel, c.convInKernel]),
-      g.ints([0, 0, 0, 0, 0, padded - inC, 0, 0]),
-    ]);
-    const k = c.convInKernel;
-    x = g.op(
-      'Conv',
-      [x, w, g.weight('conv_in.bias', [c0])],
-      [
-        { name: 'kernel_shape', ints: [k, k] },
-        { name: 'pads', ints: new Array<number>(4).fill((k - 1) >> 1) },
-      ],
-    );
-    conv = '';
-    inC = padded;
-  }
-  if (conv) x = conv2d(g, x, conv, inC, c0, c.convInKernel);
+  const padded =
+    options.padInputChannels && c.inChannels % 4 !== 0 ? c.inChannels + 4 - (c.inChannels % 4) : c.inChannels;
+  let x = convIn(g, sample, c, padded);
 
   // 3. Down blocks: every resnet (+ attention) output and every downsample is a skip.
-  const skips: { value: string; channels: number }[] = [{ value: x, channels: c0 }];
+  const skips: Skip[] = [{ value: x, channels: c0 }];
   let channels = c0;
   for (let i = 0; i < n; i++) {
-    const outC = c.blockOut[i]!;
-    for (let j = 0; j < c.layersPerBlock[i]!; j++) {
-      x = resnet(x, `down_blocks.${i}.resnets.${j}`, channels, outC);
-      channels = outC;
-      if (c.down[i] === 'CrossAttnDownBlock2D') {
-        x = transformer(x, `down_blocks.${i}.attentions.${j}`, outC, c.heads[i]!, c.transformerLayers[i]!);
-      }
-      skips.push({ value: x, channels });
-    }
-    if (i < n - 1) {
-      const at = `down_blocks.${i}.downsamplers.0.conv`;
-      if (c.downsamplePadding === 0) x = g.op('Pad', [x, g.ints([0, 0, 0, 0, 0, 0, 1, 1])]);
-      x = conv2d(g, x, at, outC, outC, 3, { stride: 2, pad: c.downsamplePadding });
-      skips.push({ value: x, channels });
-    }
+    const block = downBlock2D(
+      g,
+      x,
+      `down_blocks.${i}`,
+      {
+        inChannels: channels,
+        outChannels: c.blockOut[i]!,
+        layers: c.layersPerBlock[i]!,
+        attention: attentionOf(c.down[i]!, i),
+        downsamplePadding: i < n - 1 ? c.downsamplePadding : null,
+      },
+      unet,
+    );
+    x = block.value;
+    skips.push(...block.skips);
+    channels = c.blockOut[i]!;
   }
 
-  // 4. Mid block: resnet, transformer, resnet.
+  // 4. Mid block.
   if (c.midBlock) {
-    const top = c.blockOut[n - 1]!;
-    x = resnet(x, 'mid_block.resnets.0', top, top, c.midScale);
-    x = transformer(x, 'mid_block.attentions.0', top, c.heads[n - 1]!, c.transformerLayers[n - 1]!);
-    x = resnet(x, 'mid_block.resnets.1', top, top, c.midScale);
+    const attention = { heads: c.heads[n - 1]!, transformerLayers: c.transformerLayers[n - 1]! };
+    x = midBlock2DCrossAttn(g, x, 'mid_block', { channels, attention, outputScaleFactor: c.midScale }, unet);
   }
 
   // 5. Up blocks, in reverse, each resnet taking one skip; upsampling to the next skip's size.
-  const reversed = [...c.blockOut].reverse();
+  const reversed = (list: readonly number[]) => [...list].reverse();
+  const [outs, layers, heads, tLayers] = [c.blockOut, c.layersPerBlock, c.heads, c.transformerLayers].map(reversed);
   for (let i = 0; i < n; i++) {
-    const outC = reversed[i]!;
-    const layers = [...c.layersPerBlock].reverse()[i]! + 1;
-    const heads = [...c.heads].reverse()[i]!;
-    const tLayers = [...c.transformerLayers].reverse()[i]!;
-    for (let j = 0; j < layers; j++) {
-      const skip = skips.pop()!;
-      x = g.op('Concat', [x, skip.value], [{ name: 'axis', i: 1 }]);
-      x = resnet(x, `up_blocks.${i}.resnets.${j}`, channels + skip.channels, outC);
-      channels = outC;
-      if (c.up[i] === 'CrossAttnUpBlock2D') x = transformer(x, `up_blocks.${i}.attentions.${j}`, outC, heads, tLayers);
-    }
-    if (i < n - 1) {
-      x = upsampleNearest(g, x, skips[skips.length - 1]!.value);
-      x = conv2d(g, x, `up_blocks.${i}.upsamplers.0.conv`, outC, outC, 3);
-    }
+    const cross = c.up[i] === 'CrossAttnUpBlock2D';
+    x = upBlock2D(
+      g,
+      x,
+      `up_blocks.${i}`,
+      {
+        inChannels: channels,
+        outChannels: outs![i]!,
+        layers: layers![i]! + 1,
+        attention: cross ? { heads: heads![i]!, transformerLayers: tLayers![i]! } : null,
+        upsample: i < n - 1,
+      },
+      skips,
+      unet,
+    );
+    channels = outs![i]!;
   }
 
   // 6. Output.
-  x = silu(g, groupNorm(g, x, 'conv_norm_out', c0, c.groups, c.eps));
-  x = conv2d(g, x, 'conv_out', c0, c.outChannels, c.convOutKernel);
+  x = silu(g, groupNorm(g, x, 'conv_norm_out', { channels: c0, groups: c.groups, eps: c.eps }));
+  x = conv2d(g, x, 'conv_out', { inChannels: c0, outChannels: c.outChannels, kernel: c.convOutKernel });
   g.output('out_sample', x, ONNX_FLOAT, ['batch', c.outChannels, 'height', 'width']);
   return g.encode();
 }
