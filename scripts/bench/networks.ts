@@ -1,6 +1,6 @@
 /**
  * The networks the app builds from safetensors against the same weights exported to ONNX by torch
- * (scripts/export/export_unet_onnx.py, opset 17, optimum's names), side by side in one run: session
+ * (python/export/export_unet_onnx.py, opset 17, optimum's names), side by side in one run: session
  * creation, UNet step and memory on onnxruntime-node (one fresh process per variant, 3 processes
  * each), WASM and WebGPU (the app's worker). Then a full-size SD 1.5 UNet with random fp16 weights,
  * made here as a safetensors file, loaded on WebGPU and run at 8×8 latents.
@@ -13,7 +13,7 @@ import { readUnetConfig } from '../../src/core/networks/config';
 import { buildUnet } from '../../src/core/networks/unet';
 import { encodeSafetensors, type SafetensorsEntry } from '../../src/core/formats/safetensors';
 import type { BenchGraphParams, BenchGraphResult, Stats } from '../../src/protocol/dev-messages';
-import { openApp } from '../../tests/e2e/browser';
+import { openApp } from '../../tests/e2e/helpers/browser';
 import { stats } from '../../src/worker/dev/bench';
 
 const UNET_DIR = 'tests/fixtures/networks/sd1/unet';
@@ -241,7 +241,7 @@ async function browserSide(fullSize: boolean): Promise<{
 }
 
 export async function networkBench(options: { browser: boolean; fullSize: boolean }) {
-  if (!existsSync(EXPORT)) throw new Error(`${EXPORT} is missing: make it with scripts/export/export_unet_onnx.py`);
+  if (!existsSync(EXPORT)) throw new Error(`${EXPORT} is missing: make it with python/export/export_unet_onnx.py`);
   const node = nodeSide();
   for (const n of node)
     console.log(`node ${n.variant}: create ${n.createMs} ms, run ${n.runMs.median} ms, peak RSS ${n.peakRssBytes}`);

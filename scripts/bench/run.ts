@@ -15,7 +15,7 @@ import { TorchGenerator } from '../../src/core/math/random';
 import { tensor } from '../../src/core/math/tensor';
 import type { BenchResult, Stats } from '../../src/protocol/dev-messages';
 import { loadTinyModels, TINY_DIR } from '../../tests/helpers/node-models';
-import { openApp } from '../../tests/e2e/browser';
+import { openApp } from '../../tests/e2e/helpers/browser';
 import { stats } from '../../src/worker/dev/bench';
 import { convStack } from '../tiny-models/sd-components';
 import { networkBench } from './networks';

@@ -3,7 +3,7 @@ import type { LoraActions } from './lora-actions';
 import { parseLoraTags, type LoraTag } from '../core/prompt/lora-tags';
 import { ValidationError } from '../core/errors';
 import { parseScales, validateCells, type CompareCell } from '../core/pipeline/compare';
-import { SCHEDULER_LABELS, isSchedulerName } from '../core/schedulers';
+import { schedulerLabel, isSchedulerName } from '../core/schedulers';
 import { validateGenerate } from '../core/validate';
 import { cellImage, clearCells, gridImage } from '../canvas/compare-cells';
 import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export';
@@ -13,7 +13,7 @@ import type { GalleryActions } from './gallery-actions';
 import { cellSettings, requestOf, settingsFromStore } from './generation';
 
 export function cellLabel(cell: CompareCell): string {
-  return `CFG ${cell.guidanceScale} · ${cell.steps} steps · ${SCHEDULER_LABELS[cell.scheduler]}`;
+  return `CFG ${cell.guidanceScale} · ${cell.steps} steps · ${schedulerLabel(cell.scheduler)}`;
 }
 
 export type CompareActions = ReturnType<typeof createCompareActions>;

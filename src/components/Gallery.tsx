@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { SCHEDULER_LABELS } from '../core/schedulers';
+import { schedulerLabel } from '../core/schedulers';
 import { MODE_LABELS } from '../core/modes';
 import { entryPng, type GalleryEntry } from '../storage/gallery-db';
 import { useStore } from '../store';
@@ -53,7 +53,7 @@ export function Gallery() {
                 <div className="gallery-prompt">{p.prompt || '(empty prompt)'}</div>
                 <div className="hint">
                   {MODE_LABELS[p.mode]} · seed {p.seed} · CFG {p.guidanceScale} · {p.steps} ×{' '}
-                  {SCHEDULER_LABELS[p.scheduler]} · {p.width}×{p.height}
+                  {schedulerLabel(p.scheduler)} · {p.width}×{p.height}
                   {p.strength !== undefined ? ` · strength ${p.strength}` : ''} · {p.model}
                 </div>
                 <div className="button-row">

@@ -1,5 +1,5 @@
 import { LoraPanel } from './LoraPanel';
-import { SCHEDULER_LABELS } from '../core/schedulers';
+import { schedulerLabel } from '../core/schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore, selectBusy } from '../store';
@@ -208,7 +208,7 @@ export function PromptForm() {
         >
           {SCHEDULER_NAMES.map((name) => (
             <option key={name} value={name}>
-              {SCHEDULER_LABELS[name]}
+              {schedulerLabel(name)}
             </option>
           ))}
         </select>

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { scheduleCurves } from '../core/pipeline/explore';
-import { SCHEDULER_LABELS } from '../core/schedulers';
+import { schedulerLabel } from '../core/schedulers';
 import { useStore } from '../store';
 
 const W = 520;
@@ -42,7 +42,7 @@ export function SchedulePlot() {
         data-testid="schedule-plot"
         viewBox={`0 0 ${W} ${H}`}
         role="img"
-        aria-label={`Noise schedule over ${n} train steps with ${curves.timesteps.length} ${SCHEDULER_LABELS[scheduler]} timesteps marked`}
+        aria-label={`Noise schedule over ${n} train steps with ${curves.timesteps.length} ${schedulerLabel(scheduler)} timesteps marked`}
         data-timesteps={curves.timesteps.join(',')}
       >
         <rect x={M.left} y={M.top} width={PW} height={PH} className="plot-bg" />
@@ -81,7 +81,7 @@ export function SchedulePlot() {
           </span>
         ))}
         <span>
-          <i className="timestep-key" /> {curves.timesteps.length} timesteps of {SCHEDULER_LABELS[scheduler]} at {steps}{' '}
+          <i className="timestep-key" /> {curves.timesteps.length} timesteps of {schedulerLabel(scheduler)} at {steps}{' '}
           steps
         </span>
       </figcaption>

@@ -125,7 +125,7 @@ export const SD_TURBO: ModelManifest = {
 
 const SHAPES_DEFAULTS = { width: 256, height: 256, steps: 20, guidanceScale: 7.5 };
 const SHAPES_NOTE =
-  'Trained by this project (scripts/train) on pictures of one shape on a plain background: circle, square or triangle; ten colours; small or large; nine positions (left, top right, centre…). Prompts it knows look like "a red circle on a blue background" or "a yellow square on a green background, top left". About 3 MB per UNet.';
+  'Trained by this project (python/train) on pictures of one shape on a plain background: circle, square or triangle; ten colours; small or large; nine positions (left, top right, centre…). Prompts it knows look like "a red circle on a blue background" or "a yellow square on a green background, top left". About 3 MB per UNet.';
 
 /**
  * The trained Shapes model in diffusers layout (safetensors, fp16), loaded by the same code as hub
@@ -151,7 +151,7 @@ function shapes(
     kind,
     modes,
     verified: true,
-    verifiedBy: 'trained by scripts/train/train.py; what it draws is checked by tests/e2e/trained-model.test.ts',
+    verifiedBy: 'trained by python/train/train.py; what it draws is checked by tests/e2e/trained-model.test.ts',
     components: {
       format: 'safetensors',
       textEncoder: { config: shared('text_encoder/config.json'), weights: [shared('text_encoder/model.safetensors')] },

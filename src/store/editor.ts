@@ -1,7 +1,6 @@
 /** The editor slice: the image modes' inputs (start image, depth map, mask) as handles and numbers. */
 import type { StateCreator } from 'zustand';
 import type { InitImageInfo } from '../canvas/init-image';
-import type { AppState } from './index';
 
 export interface DepthInfo {
   width: number;
@@ -27,7 +26,7 @@ export interface EditorSlice {
   inputFailed: (message: string | null) => void;
 }
 
-export const createEditorSlice: StateCreator<AppState, [], [], EditorSlice> = (set) => ({
+export const createEditorSlice: StateCreator<EditorSlice, [], [], EditorSlice> = (set) => ({
   initImage: null,
   depth: null,
   maskSaved: true,

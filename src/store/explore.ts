@@ -1,7 +1,6 @@
 /** The explore slice: the pipeline made visible (tokens, the VAE round trip's numbers). */
 import type { StateCreator } from 'zustand';
 import type { TokenView } from '../protocol/messages';
-import type { AppState } from './index';
 
 export interface RoundTripInfo {
   width: number;
@@ -23,7 +22,7 @@ export interface ExploreSlice {
   roundTripShown: (roundTrip: RoundTripInfo | null) => void;
 }
 
-export const createExploreSlice: StateCreator<AppState, [], [], ExploreSlice> = (set) => ({
+export const createExploreSlice: StateCreator<ExploreSlice, [], [], ExploreSlice> = (set) => ({
   tokens: null,
   roundTrip: null,
   tokensShown: (tokens) => set({ tokens }),

@@ -1,7 +1,6 @@
 /** The gallery slice: its entries, newest first (the images themselves are in IndexedDB). */
 import type { StateCreator } from 'zustand';
 import type { GalleryEntry } from '../storage/gallery-db';
-import type { AppState } from './index';
 
 export interface GallerySlice {
   gallery: GalleryEntry[];
@@ -10,7 +9,7 @@ export interface GallerySlice {
   galleryRemoved: (id: GalleryEntry['id']) => void;
 }
 
-export const createGallerySlice: StateCreator<AppState, [], [], GallerySlice> = (set) => ({
+export const createGallerySlice: StateCreator<GallerySlice, [], [], GallerySlice> = (set) => ({
   gallery: [],
   galleryListed: (gallery) => set({ gallery }),
   galleryAdded: (entry) => set((s) => ({ gallery: [entry, ...s.gallery] })),

@@ -6,7 +6,6 @@ import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { PipelinePhase } from '../core/pipeline/options';
 import type { Backend } from '../protocol/messages';
-import type { AppState } from './index';
 
 /**
  * What the app knows of the picture it shows. `run` is what the worker reported for it; a picture
@@ -72,7 +71,7 @@ export interface JobSlice {
 
 const NO_PREVIEWS = { steps: [], totalSteps: 0, shown: null };
 
-export const createJobSlice: StateCreator<AppState, [], [], JobSlice> = (set) => ({
+export const createJobSlice: StateCreator<JobSlice, [], [], JobSlice> = (set) => ({
   job: { run: 0, state: 'idle', phase: null, step: 0, totalSteps: 0, startedAt: null, finishedAt: null, error: null },
   result: null,
   previews: NO_PREVIEWS,

@@ -3,7 +3,6 @@ import type { StateCreator } from 'zustand';
 import type { Capabilities, LoadModelResult } from '../protocol/messages';
 import type { CachedModelRecord } from '../storage/model-cache';
 import type { PredictionType } from '../models/single-file';
-import type { AppState } from './index';
 
 export interface DownloadProgress {
   file: string;
@@ -48,7 +47,7 @@ export interface ModelSlice {
   loraFailed: (message: string | null) => void;
 }
 
-export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
+export const createModelSlice: StateCreator<ModelSlice, [], [], ModelSlice> = (set) => ({
   capabilities: null,
   model: null,
   download: null,

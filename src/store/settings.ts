@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { ModelSlice } from './model';
 import type { SamplingSettings } from '../core/generation-settings';
 import type { SchedulerName } from '../core/schedulers/types';
 import { DEFAULT_STRENGTH, type AppMode, type Mode } from '../core/modes';
@@ -7,7 +8,6 @@ import type { MaskTool } from '../canvas/mask-model';
 import type { ModelManifest } from '../models/manifest';
 import type { Backend, EmbeddingSetting, LoraSetting } from '../protocol/messages';
 import { DEFAULT_MODEL } from '../models/catalog';
-import type { AppState } from './index';
 
 /** What the person set; persisted so a reload keeps it. */
 export interface SettingsSlice extends SamplingSettings {
@@ -90,7 +90,12 @@ export type SettingKey =
   | 'previewKind'
   | 'previewEvery';
 
-export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> = (set) => ({
+export const createSettingsSlice: StateCreator<
+  SettingsSlice & Pick<ModelSlice, 'modelNotice'>,
+  [],
+  [],
+  SettingsSlice
+> = (set) => ({
   prompt: 'a red circle on a blue background',
   negativePrompt: '',
   guidanceScale: DEFAULT_MODEL.defaults.guidanceScale,

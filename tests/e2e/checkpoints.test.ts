@@ -6,36 +6,45 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORK_CASES, NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
-import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { MOCK_HUB_PORT } from '../helpers/mock-hub';
+import { hubFolderUrl, useMockHub } from './helpers/hub';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
-import { canvasPixels, generate, setSettings } from './app';
-import { enterGolden, openOnMockHub } from './golden-input';
-import { BASE_URL, SCREENSHOTS, type Session } from './browser';
+import { canvasPixels, generate, setSettings } from './helpers/app';
+import { enterGolden, openOnMockHub } from './helpers/golden-input';
+import { SCREENSHOTS, type Session } from './helpers/browser';
 import type { BenchResult } from '../../src/protocol/dev-messages';
 
 const FILES = join(process.cwd(), 'test-results', 'files');
 /** Each reference checkpoint as a plain folder of files, through the app's origin. */
-const folderUrl = (name: string) => `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/${name}/`;
+const folderUrl = (name: string) => hubFolderUrl(`fixtures/${name}`);
+
+/** The sd1 checkpoint with a UNet config key the app does not build (SDXL's addition_embed_type). */
+function sdxlLike(): string {
+  const dir = join(FILES, 'sdxl-like');
+  cpSync(`${NETWORKS_DIR}sd1`, dir, { recursive: true });
+  const config = JSON.parse(readFileSync(join(dir, 'unet/config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'unet/config.json'), JSON.stringify({ ...config, addition_embed_type: 'text_time' }));
+  return dir;
+}
 
 describe('diffusers checkpoints by folder URL, networks built in the browser', () => {
-  let hub: MockHub;
+  useMockHub(() => {
+    mkdirSync(FILES, { recursive: true });
+    return {
+      ...Object.fromEntries(NETWORK_CASES.map((n) => [`fixtures/${n}`, `${NETWORKS_DIR}${n}`])),
+      'fixtures/sdxl-like': sdxlLike(),
+    };
+  });
   let session: Session;
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    mkdirSync(FILES, { recursive: true });
-    hub = await startMockHub(
-      Object.fromEntries(NETWORK_CASES.map((n) => [`fixtures/${n}`, `${NETWORKS_DIR}${n}`])),
-      MOCK_HUB_PORT,
-      MOCK_HUB_PATH,
-    );
     // The mock hub is also this page's hub, so checkpoints load by repo id too.
     // With the benchmark's hooks: the WebGPU sd1 run also reads how its loop ran.
     session = await openOnMockHub('&bench');
   });
   afterAll(async () => {
     await session?.close();
-    await hub?.stop();
   });
 
   // WebGPU (SwiftShader here, seconds per step) runs one case per UNet kind: 4- and 5-channel and
@@ -151,19 +160,6 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
 
   it('a config the app does not build is refused by name in the UI, and the app stays usable', async () => {
     const { page } = session;
-    const dir = join(FILES, 'sdxl-like');
-    cpSync(`${NETWORKS_DIR}sd1`, dir, { recursive: true });
-    const config = JSON.parse(readFileSync(join(dir, 'unet/config.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(dir, 'unet/config.json'), JSON.stringify({ ...config, addition_embed_type: 'text_time' }));
-    await hub.stop();
-    hub = await startMockHub(
-      {
-        ...Object.fromEntries(NETWORK_CASES.map((n) => [`fixtures/${n}`, `${NETWORKS_DIR}${n}`])),
-        'fixtures/sdxl-like': dir,
-      },
-      MOCK_HUB_PORT,
-      MOCK_HUB_PATH,
-    );
     await page.getByTestId('mode-txt2img').click();
     await load(folderUrl('sdxl-like'));
     expect(await generate(page)).toBe('error');

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngText } from '../../src/core/formats/png-text';
-import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings } from './app';
-import { openApp, SCREENSHOTS, type Session } from './browser';
+import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings } from './helpers/app';
+import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 const SIZE = 128;
 

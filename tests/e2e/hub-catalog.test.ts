@@ -9,33 +9,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { MODELS_DIR } from '../helpers/node-models';
-import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { useMockHub } from './helpers/hub';
 import { meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
-import { canvasPixels, generate, setSettings } from './app';
-import { SCREENSHOTS, type Session } from './browser';
-import { enterGolden, openOnMockHub } from './golden-input';
+import { canvasPixels, generate, setSettings } from './helpers/app';
+import { SCREENSHOTS, type Session } from './helpers/browser';
+import { enterGolden, openOnMockHub } from './helpers/golden-input';
 
 describe('catalog checkpoints on the hub, chosen in the selector', () => {
-  let hub: MockHub;
+  const hub = useMockHub(() => ({
+    'stable-diffusion-v1-5/stable-diffusion-v1-5': `${NETWORKS_DIR}sd1`,
+    'stable-diffusion-v1-5/stable-diffusion-inpainting': `${NETWORKS_DIR}sd1-inpaint`,
+    'stabilityai/stable-diffusion-2-depth': `${NETWORKS_DIR}sd2-depth`,
+    'Xenova/dpt-hybrid-midas': `${MODELS_DIR}tiny-depth-anything`,
+  }));
   let session: Session;
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    hub = await startMockHub(
-      {
-        'stable-diffusion-v1-5/stable-diffusion-v1-5': `${NETWORKS_DIR}sd1`,
-        'stable-diffusion-v1-5/stable-diffusion-inpainting': `${NETWORKS_DIR}sd1-inpaint`,
-        'stabilityai/stable-diffusion-2-depth': `${NETWORKS_DIR}sd2-depth`,
-        'Xenova/dpt-hybrid-midas': `${MODELS_DIR}tiny-depth-anything`,
-      },
-      MOCK_HUB_PORT,
-      MOCK_HUB_PATH,
-    );
     session = await openOnMockHub();
   });
   afterAll(async () => {
     await session?.close();
-    await hub?.stop();
   });
 
   it('SD 1.5: its licence shown before download; loaded from the listing; diffusers’ image', async () => {

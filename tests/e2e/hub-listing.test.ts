@@ -7,12 +7,12 @@ import { cpSync, mkdirSync, readdirSync, rmSync, truncateSync, writeFileSync, re
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORK_CASES, NETWORKS_DIR } from '../helpers/fixtures';
-import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { useMockHub } from './helpers/hub';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
 import { encodeSafetensors, parseSafetensors } from '../../src/core/formats/safetensors';
-import { canvasPixels, generate, setSettings } from './app';
-import { SCREENSHOTS, type Session } from './browser';
-import { enterGolden, openOnMockHub } from './golden-input';
+import { canvasPixels, generate, setSettings } from './helpers/app';
+import { SCREENSHOTS, type Session } from './helpers/browser';
+import { enterGolden, openOnMockHub } from './helpers/golden-input';
 
 const WORK = join(process.cwd(), 'test-results', 'hub-repos');
 const UNET = 'unet/diffusion_pytorch_model';
@@ -51,28 +51,24 @@ function shard(dir: string): void {
 }
 
 describe('checkpoints by repo id, from the hub’s file listing', () => {
-  let hub: MockHub;
+  const hub = useMockHub(() => ({
+    ...Object.fromEntries(NETWORK_CASES.map((n) => [`fixtures/${n}`, `${NETWORKS_DIR}${n}`])),
+    'fixtures/sd1-fp32': repo('sd1-fp32', 'sd1', (dir) => {
+      for (const part of ['unet', 'vae', 'text_encoder'])
+        for (const f of readdirSync(join(dir, part))) if (f.includes('.fp16.')) rmSync(join(dir, part, f));
+    }),
+    'fixtures/sd1-sharded': repo('sd1-sharded', 'sd1', shard),
+    // A UNet the listing says is 3 GB (a sparse file: nothing is written or read).
+    'fixtures/sd1-huge': repo('sd1-huge', 'sd1', (dir) => truncateSync(join(dir, `${UNET}.fp16.safetensors`), 3e9)),
+  }));
   let session: Session;
-  const repos: Record<string, string> = {};
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    for (const n of NETWORK_CASES) repos[`fixtures/${n}`] = `${NETWORKS_DIR}${n}`;
-    repos['fixtures/sd1-fp32'] = repo('sd1-fp32', 'sd1', (dir) => {
-      for (const part of ['unet', 'vae', 'text_encoder'])
-        for (const f of readdirSync(join(dir, part))) if (f.includes('.fp16.')) rmSync(join(dir, part, f));
-    });
-    repos['fixtures/sd1-sharded'] = repo('sd1-sharded', 'sd1', shard);
-    // A UNet the listing says is 3 GB (a sparse file: nothing is written or read).
-    repos['fixtures/sd1-huge'] = repo('sd1-huge', 'sd1', (dir) =>
-      truncateSync(join(dir, `${UNET}.fp16.safetensors`), 3e9),
-    );
-    hub = await startMockHub(repos, MOCK_HUB_PORT, MOCK_HUB_PATH);
     session = await openOnMockHub();
   });
   afterAll(async () => {
     await session?.close();
-    await hub?.stop();
   });
 
   const add = async (repoId: string) => {
@@ -130,7 +126,7 @@ describe('checkpoints by repo id, from the hub’s file listing', () => {
         expect(meanAbsDiff((await canvasPixels(page)).pixels, golden.image), name).toBeLessThanOrEqual(2);
       }
     } finally {
-      hub = await startMockHub(repos, MOCK_HUB_PORT, MOCK_HUB_PATH);
+      await hub.start();
       await page.getByTestId('models-panel').locator('summary').click();
     }
   });

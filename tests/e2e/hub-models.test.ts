@@ -2,19 +2,17 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS_DIR } from '../helpers/node-models';
-import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
-import { generate, setSettings, stroke } from './app';
-import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
+import { HUB_URL, useMockHub } from './helpers/hub';
+import { generate, setSettings, stroke } from './helpers/app';
+import { BASE_URL, openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 const REPO = 'latent-studio/tiny-sd';
 const MODEL_ID = `hub:${REPO}@main`;
 
 describe('models from a hub (a local mock of huggingface.co)', () => {
-  let hub: MockHub;
+  const hub = useMockHub(() => ({ [REPO]: `${MODELS_DIR}tiny-sd` }));
   let session: Session;
-  /** The hub as the app sees it: through its own origin (see tests/e2e/setup-server.ts). */
-  const HUB = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}`;
-  const start = () => startMockHub({ [REPO]: `${MODELS_DIR}tiny-sd` }, MOCK_HUB_PORT, MOCK_HUB_PATH);
+  const HUB = HUB_URL;
   // Files come from the commit the hub's listing names (the mock's: the sha1 of the repo name).
   const unetUrl = () => `${HUB}/${REPO}/resolve/${createHash('sha1').update(REPO).digest('hex')}/unet/model.onnx`;
 
@@ -60,7 +58,6 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    hub = await start();
     session = await openApp({ url: `${BASE_URL}?hub=${encodeURIComponent(HUB)}&stall=1500` });
     session.page.on('pageerror', (e) => console.error('page error:', e.message));
     await setSettings(session.page, { backend: 'wasm', width: 64, height: 64, steps: 2, prompt: 'a hub model' });
@@ -68,7 +65,6 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
   });
   afterAll(async () => {
     await session?.close();
-    await hub?.stop();
   });
 
   it('picking a model applies its own defaults (SD-Turbo: 1 step, no guidance), with a notice', async () => {
@@ -132,7 +128,7 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
     await setSettings(page, { backend: 'wasm' });
     expect(await page.getByTestId('model').inputValue()).toBe(MODEL_ID);
     expect(await generate(page)).toBe('done');
-    hub = await start();
+    await hub.start();
   });
 
   it('the cache manager deletes the model', async () => {

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePng } from '../helpers/png';
-import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings, stroke } from './app';
-import { openApp, SCREENSHOTS, type Session } from './browser';
+import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings, stroke } from './helpers/app';
+import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 const SIZE = 128;
 const FILES = join(process.cwd(), 'test-results', 'files');

@@ -5,26 +5,25 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../../src/core/formats/safetensors';
 import { NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
-import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { hubFolderUrl, useMockHub } from './helpers/hub';
 import { readJson } from '../helpers/node-models';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
-import { canvasPixels, generate, setRange, setSettings } from './app';
-import { BASE_URL, openApp, SCREENSHOTS, type Session } from './browser';
+import { canvasPixels, generate, setRange, setSettings } from './helpers/app';
+import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 const LORA = `${NETWORKS_DIR}sd1/lora/`;
 const FILES = join(process.cwd(), 'test-results', 'files');
-const SD1 = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/sd1/`;
+const SD1 = hubFolderUrl('fixtures/sd1');
 const image = (run: string) => readTensorFile(`${LORA}${run}.safetensors`).u8('image');
 const plain = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
 
 describe('LoRA in the browser', () => {
-  let hub: MockHub;
+  const hub = useMockHub(() => ({ 'fixtures/sd1': `${NETWORKS_DIR}sd1` }));
   let session: Session;
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     mkdirSync(FILES, { recursive: true });
-    hub = await startMockHub({ 'fixtures/sd1': `${NETWORKS_DIR}sd1` }, MOCK_HUB_PORT, MOCK_HUB_PATH);
     session = await openApp();
     const { page } = session;
     page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -52,7 +51,6 @@ describe('LoRA in the browser', () => {
   });
   afterAll(async () => {
     await session?.close();
-    await hub?.stop();
   });
 
   const result = async () => (await canvasPixels(session.page)).pixels;

@@ -10,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../../src/core/formats/safetensors';
 import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource } from '../../src/core/networks';
 import { NETWORKS_DIR } from '../helpers/fixtures';
-import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { hubFolderUrl, useMockHub } from './helpers/hub';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
 import { readJson } from '../helpers/node-models';
-import { BASE_URL, SCREENSHOTS, type Session } from './browser';
-import { canvasPixels, generate, setSettings } from './app';
-import { enterGolden, openOnMockHub } from './golden-input';
+import { SCREENSHOTS, type Session } from './helpers/browser';
+import { canvasPixels, generate, setSettings } from './helpers/app';
+import { enterGolden, openOnMockHub } from './helpers/golden-input';
 
 const SD1 = `${NETWORKS_DIR}sd1/`;
 const DIR = join(process.cwd(), 'test-results', 'onnx-layouts', 'optimum-sd1');
@@ -61,25 +61,21 @@ function writeOptimumExport(from: string, dir: string): void {
 }
 
 describe('ONNX exports in the tools’ layouts, and folders picked from disk', () => {
-  let hub: MockHub;
+  const hub = useMockHub(() => {
+    writeOptimumExport(SD1, DIR);
+    writeOptimumExport(`${NETWORKS_DIR}sd1-inpaint/`, INPAINT_DIR);
+    return { 'fixtures/optimum-sd1': DIR, 'fixtures/optimum-sd1-inpaint': INPAINT_DIR };
+  });
   let session: Session;
   const golden = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
-  const url = `${BASE_URL.replace(/\/$/, '')}${MOCK_HUB_PATH}/cdn/fixtures/optimum-sd1/`;
+  const url = hubFolderUrl('fixtures/optimum-sd1');
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    writeOptimumExport(SD1, DIR);
-    writeOptimumExport(`${NETWORKS_DIR}sd1-inpaint/`, INPAINT_DIR);
-    hub = await startMockHub(
-      { 'fixtures/optimum-sd1': DIR, 'fixtures/optimum-sd1-inpaint': INPAINT_DIR },
-      MOCK_HUB_PORT,
-      MOCK_HUB_PATH,
-    );
     session = await openOnMockHub();
   });
   afterAll(async () => {
     await session?.close();
-    await hub?.stop();
   });
 
   const expectGolden = async (label: string, g = golden) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchParams, BenchResult } from '../../src/protocol/dev-messages';
-import { BASE_URL, openApp, type Session } from './browser';
+import { BASE_URL, openApp, type Session } from './helpers/browser';
 
 /** The benchmark hook the page has with ?bench: the same worker, model and loop as Generate. */
 async function bench(session: Session, params: BenchParams): Promise<BenchResult> {

@@ -7,12 +7,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORKS_DIR } from '../helpers/fixtures';
-import { MOCK_HUB_PATH, MOCK_HUB_PORT, startMockHub, type MockHub } from '../helpers/mock-hub';
+import { useMockHub } from './helpers/hub';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens, type PipelineGolden } from '../helpers/pipeline-goldens';
 import { encodeSafetensors } from '../../src/core/formats/safetensors';
-import { canvasPixels, generate, setSettings } from './app';
-import { enterGolden, openOnMockHub } from './golden-input';
-import { SCREENSHOTS, type Session } from './browser';
+import { canvasPixels, generate, setSettings } from './helpers/app';
+import { enterGolden, openOnMockHub } from './helpers/golden-input';
+import { SCREENSHOTS, type Session } from './helpers/browser';
 import type { Page } from 'playwright-core';
 
 const FILES = join(process.cwd(), 'test-results', 'files');
@@ -38,22 +38,19 @@ async function drop(page: Page, path: string): Promise<void> {
 }
 
 describe('single-file checkpoints, picked or dropped', () => {
-  let hub: MockHub;
+  const hub = useMockHub(() => ({
+    'fixtures/sd1': `${NETWORKS_DIR}sd1`,
+    'fixtures/sd2-depth': `${NETWORKS_DIR}sd2-depth`,
+  }));
   let session: Session;
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     mkdirSync(FILES, { recursive: true });
-    hub = await startMockHub(
-      { 'fixtures/sd1': `${NETWORKS_DIR}sd1`, 'fixtures/sd2-depth': `${NETWORKS_DIR}sd2-depth` },
-      MOCK_HUB_PORT,
-      MOCK_HUB_PATH,
-    );
     session = await openOnMockHub();
   });
   afterAll(async () => {
     await session?.close();
-    await hub?.stop();
   });
 
   /** The diffusers folder whose configs describe the tiny file (as diffusers' `config=`). */

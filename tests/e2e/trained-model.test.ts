@@ -18,8 +18,8 @@ import {
   type ColourName,
 } from '../helpers/colour-names';
 import { encodePng } from '../helpers/png';
-import { canvasData, canvasPixels, generate, pixelDiff, setRange, setSettings } from './app';
-import { openApp, SCREENSHOTS, type Session } from './browser';
+import { canvasData, canvasPixels, generate, pixelDiff, setRange, setSettings } from './helpers/app';
+import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 const FILES = join(process.cwd(), 'test-results', 'files');
 const SEEDS = ['1', '2', '3', '4'];

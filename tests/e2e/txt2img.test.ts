@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { txt2img } from '../../src/core/pipeline/txt2img';
 import { loadTinyModels } from '../helpers/node-models';
-import { canvasPixels, generate, pixelDiff, rgbStd, setSettings, statusState } from './app';
-import { openApp, SCREENSHOTS, type Session } from './browser';
+import { canvasPixels, generate, pixelDiff, rgbStd, setSettings, statusState } from './helpers/app';
+import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 const SMALL = {
   prompt: 'A painting of a flooble',

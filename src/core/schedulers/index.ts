@@ -12,36 +12,36 @@ export { SCHEDULER_NAMES };
 export type { Scheduler, SchedulerConfigJson, SchedulerName };
 export { noiseScheduleFromConfig, type NoiseSchedule } from './noise-schedule';
 
-const FACTORIES: Record<SchedulerName, (config: SchedulerConfigJson) => Scheduler> = {
-  pndm: (c) => new PndmScheduler(c),
-  ddim: (c) => new DdimScheduler(c),
-  lms: (c) => new LmsScheduler(c),
-  euler: (c) => new EulerScheduler(c),
-  'euler-ancestral': (c) => new EulerAncestralScheduler(c),
-  'dpmpp-2m': (c) => new DpmSolverMultistepScheduler(c),
-  lcm: (c) => new LcmScheduler(c),
+/** One row per scheduler: its diffusers class (`_class_name` in scheduler_config.json), its label, its constructor. */
+interface SchedulerEntry {
+  className: string;
+  label: string;
+  create: (config: SchedulerConfigJson) => Scheduler;
+}
+
+/** The registry: every scheduler in SCHEDULER_NAMES has its row (the contract suite runs each one). */
+export const SCHEDULERS: Record<SchedulerName, SchedulerEntry> = {
+  pndm: { className: 'PNDMScheduler', label: 'PNDM', create: (c) => new PndmScheduler(c) },
+  ddim: { className: 'DDIMScheduler', label: 'DDIM', create: (c) => new DdimScheduler(c) },
+  lms: { className: 'LMSDiscreteScheduler', label: 'LMS', create: (c) => new LmsScheduler(c) },
+  euler: { className: 'EulerDiscreteScheduler', label: 'Euler', create: (c) => new EulerScheduler(c) },
+  'euler-ancestral': {
+    className: 'EulerAncestralDiscreteScheduler',
+    label: 'Euler ancestral',
+    create: (c) => new EulerAncestralScheduler(c),
+  },
+  'dpmpp-2m': {
+    className: 'DPMSolverMultistepScheduler',
+    label: 'DPM++ 2M',
+    create: (c) => new DpmSolverMultistepScheduler(c),
+  },
+  lcm: { className: 'LCMScheduler', label: 'LCM', create: (c) => new LcmScheduler(c) },
 };
 
-/** diffusers class names in `scheduler_config.json` (`_class_name`) and ours. */
-const CLASS_NAMES: Record<string, SchedulerName> = {
-  PNDMScheduler: 'pndm',
-  DDIMScheduler: 'ddim',
-  LMSDiscreteScheduler: 'lms',
-  EulerDiscreteScheduler: 'euler',
-  EulerAncestralDiscreteScheduler: 'euler-ancestral',
-  DPMSolverMultistepScheduler: 'dpmpp-2m',
-  LCMScheduler: 'lcm',
-};
-
-export const SCHEDULER_LABELS: Record<SchedulerName, string> = {
-  pndm: 'PNDM',
-  ddim: 'DDIM',
-  lms: 'LMS',
-  euler: 'Euler',
-  'euler-ancestral': 'Euler ancestral',
-  'dpmpp-2m': 'DPM++ 2M',
-  lcm: 'LCM',
-};
+/** The name people know a scheduler by (A1111's and diffusers' docs). */
+export function schedulerLabel(name: SchedulerName): string {
+  return SCHEDULERS[name].label;
+}
 
 export function isSchedulerName(value: unknown): value is SchedulerName {
   return typeof value === 'string' && (SCHEDULER_NAMES as readonly string[]).includes(value);
@@ -49,7 +49,7 @@ export function isSchedulerName(value: unknown): value is SchedulerName {
 
 /** Builds a scheduler from a diffusers scheduler_config.json object (snake_case, as is). */
 export function createScheduler(name: SchedulerName, config: SchedulerConfigJson): Scheduler {
-  const factory = FACTORIES[name];
+  const factory = SCHEDULERS[name]?.create;
   if (!factory)
     throw new SchedulerError(`Unknown scheduler "${String(name)}". Choose one of ${SCHEDULER_NAMES.join(', ')}.`);
   return factory(config);
@@ -58,7 +58,9 @@ export function createScheduler(name: SchedulerName, config: SchedulerConfigJson
 /** Our name for the config's own `_class_name`, or null when it is a class we do not have. */
 export function schedulerNameForConfig(config: SchedulerConfigJson): SchedulerName | null {
   const className = config['_class_name'];
-  return typeof className === 'string' ? (CLASS_NAMES[className] ?? null) : null;
+  return typeof className === 'string'
+    ? (SCHEDULER_NAMES.find((n) => SCHEDULERS[n].className === className) ?? null)
+    : null;
 }
 
 /**
@@ -126,7 +128,7 @@ export function checkStepsFor(name: SchedulerName, config: SchedulerConfigJson, 
   if (problem === null) return;
   const max = maxStepsFor(name, config, steps);
   throw new ValidationError(
-    `${SCHEDULER_LABELS[name]} runs at most ${max} steps with this model's scheduler config: at ${steps}, ${problem.replace(/\.$/, '')}. Use ${max} steps or fewer, or another scheduler.`,
+    `${schedulerLabel(name)} runs at most ${max} steps with this model's scheduler config: at ${steps}, ${problem.replace(/\.$/, '')}. Use ${max} steps or fewer, or another scheduler.`,
     'steps',
   );
 }
@@ -148,9 +150,9 @@ function samplesZeroSnr(name: SchedulerName, config: SchedulerConfigJson): boole
  */
 function checkZeroSnrFor(name: SchedulerName, config: SchedulerConfigJson): void {
   if (config['rescale_betas_zero_snr'] !== true || samplesZeroSnr(name, config)) return;
-  const takes = SCHEDULER_NAMES.filter((n) => samplesZeroSnr(n, config)).map((n) => SCHEDULER_LABELS[n]);
+  const takes = SCHEDULER_NAMES.filter((n) => samplesZeroSnr(n, config)).map(schedulerLabel);
   throw new ValidationError(
-    `This model was trained on zero-terminal-SNR betas (rescale_betas_zero_snr in its scheduler config), which ${SCHEDULER_LABELS[name]} ignores (as diffusers' does): it would sample a noise schedule the model never saw. Choose ${takes.join(', ')}.`,
+    `This model was trained on zero-terminal-SNR betas (rescale_betas_zero_snr in its scheduler config), which ${schedulerLabel(name)} ignores (as diffusers' does): it would sample a noise schedule the model never saw. Choose ${takes.join(', ')}.`,
     'scheduler',
   );
 }
