@@ -228,7 +228,8 @@ describe('image modes in the browser', () => {
   it('all three modes also run on WebGPU', async () => {
     const { page } = session;
     await startFrom(page, 'img2img');
-    await setSettings(page, { backend: 'webgpu', width: 64, height: 64, steps: 4 });
+    // Two steps: what is checked is that each UNet kind runs on WebGPU, not where it converges.
+    await setSettings(page, { backend: 'webgpu', width: 64, height: 64, steps: 2 });
     for (const [mode, model] of [
       ['img2img', 'tiny-sd'],
       ['inpaint', 'tiny-sd-inpaint'],

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepGraph } from '../../src/core/pipeline/step-graph';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { MODELS_DIR } from '../helpers/node-models';
-import { generate, setSettings, waitForOutcome } from './helpers/app';
+import { generate, setSettings, SMALL_WASM, waitForOutcome } from './helpers/app';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './helpers/browser';
 import { hubFolderUrl, useMockHub } from './helpers/hub';
 import { recordSteps, statusOf, waitForStep } from './helpers/steps';
@@ -36,14 +36,7 @@ describe('faults and recovery', () => {
     await recordSteps(session);
     await session.page.reload();
     await session.page.getByTestId('models-panel').locator('summary').click();
-    await setSettings(session.page, {
-      backend: 'wasm',
-      width: 64,
-      height: 64,
-      steps: 3,
-      prompt: 'a flooble',
-      seed: '1',
-    });
+    await setSettings(session.page, SMALL_WASM);
   });
   afterAll(async () => session?.close());
 

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, setSettings } from './helpers/app';
+import { generate, setSettings, SMALL_WASM } from './helpers/app';
 import { BASE_URL, openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 /**
@@ -31,14 +31,7 @@ describe('state that lasts', () => {
       args: ['--enable-blink-features=ForceEagerMeasureMemory', '--js-flags=--expose-gc'],
     });
     session.page.on('pageerror', (e) => console.error('page error:', e.message));
-    await setSettings(session.page, {
-      backend: 'wasm',
-      width: 64,
-      height: 64,
-      steps: 3,
-      prompt: 'a flooble',
-      seed: '1',
-    });
+    await setSettings(session.page, SMALL_WASM);
   });
   afterAll(async () => session?.close());
 

@@ -290,14 +290,14 @@ describe('the built-in Shapes model draws what it is asked (WASM, as a person cl
     await page.screenshot({ path: `${SCREENSHOTS}/shapes-depth-estimated.png` });
   });
 
-  // SwiftShader takes seconds per step here, so a small picture and few steps, and the 9-channel
+  // SwiftShader takes seconds per step here, so a small picture and two steps, and the 9-channel
   // inpainting UNet only (the 4-channel one shares its builder): WebGPU computes what WASM does.
-  it('WebGPU makes the same picture as WASM (the 9-channel inpainting UNet, 64×64, 4 steps)', async () => {
+  it('WebGPU makes the same picture as WASM (the 9-channel inpainting UNet, 64×64, 2 steps)', async () => {
     const { page } = session;
     const side = 64;
     await page.getByTestId('mode-inpaint').click();
     await expect.poll(() => page.getByTestId('model').inputValue()).toBe('shapes-sd-inpaint');
-    await setSettings(page, { width: side, height: side, steps: 4 });
+    await setSettings(page, { width: side, height: side, steps: 2 });
     const start = picture(side, [30, 70, 220]);
     await page.getByTestId('init-image-input').setInputFiles(writePng('shapes-gpu-start.png', side, start));
     await expect.poll(() => page.getByTestId('init-image-info').textContent()).toMatch(/64×64/);

@@ -1,6 +1,7 @@
 /** Deterministic stand-ins for the ONNX models, recording how the pipeline calls them. */
 import type { ModelInfo, Models } from '../../src/core/pipeline/models';
 import { tensor, type Tensor } from '../../src/core/math/tensor';
+import type { Capabilities } from '../../src/protocol/messages';
 import type { LoadedModel } from '../../src/worker/loaded-model';
 
 export interface UnetCall {
@@ -108,3 +109,12 @@ export function fakeLoadedModel(info: Partial<ModelInfo> = {}, extra: Partial<Lo
     ...extra,
   };
 }
+
+/** What a machine without WebGPU reports, as the fake worker's capabilities. */
+export const NO_GPU: Capabilities = {
+  webgpu: false,
+  webgpuUnavailableReason: 'test',
+  adapter: null,
+  crossOriginIsolated: false,
+  wasmThreads: 1,
+};

@@ -6,6 +6,7 @@ import { createHandler } from '../../src/worker/handler/handler';
 import type { LoadedModel } from '../../src/worker/loaded-model';
 import type { LoadModelParams } from '../../src/protocol/messages';
 import type { FromWorker } from '../../src/protocol/wire';
+import { NO_GPU } from './fake-models';
 
 /**
  * A Worker stand-in: messages to it go to `onMessage`; `reply` sends one back to the page. Both
@@ -50,13 +51,7 @@ export function handlerWorker(
   const worker = new FakeWorker();
   const handle = createHandler({
     post: (message, transfer) => setTimeout(() => worker.reply(message, transfer), 0),
-    capabilities: async () => ({
-      webgpu: false,
-      webgpuUnavailableReason: 'test',
-      adapter: null,
-      crossOriginIsolated: false,
-      wasmThreads: 1,
-    }),
+    capabilities: async () => NO_GPU,
     loadModel: (params) => load(params),
     yieldToEvents: () => new Promise((resolve) => setTimeout(resolve, 0)),
     estimateDepth: async () => ({ width: 1, height: 1, data: new Float32Array(1) }),

@@ -13,6 +13,16 @@ export interface Settings {
   backend?: 'webgpu' | 'wasm';
 }
 
+/** Small and quick on WASM: what the suites that test the app rather than a model start from. */
+export const SMALL_WASM: Settings = {
+  backend: 'wasm',
+  width: 64,
+  height: 64,
+  steps: 3,
+  prompt: 'a flooble',
+  seed: '1',
+};
+
 export async function setSettings(page: Page, s: Settings): Promise<void> {
   if (s.backend) await page.getByTestId('backend').selectOption(s.backend);
   if (s.prompt !== undefined) await page.getByTestId('prompt').fill(s.prompt);

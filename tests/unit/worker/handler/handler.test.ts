@@ -10,7 +10,7 @@ import { REQUESTS } from '../../../../src/protocol/requests';
 import type { FromWorker } from '../../../../src/protocol/wire';
 import { createHandler } from '../../../../src/worker/handler/handler';
 import type { LoadedModel } from '../../../../src/worker/loaded-model';
-import { fakeLoadedModel, fakeModels } from '../../../helpers/fake-models';
+import { fakeLoadedModel, fakeModels, NO_GPU } from '../../../helpers/fake-models';
 
 function harness(info: Parameters<typeof fakeModels>[0] = {}, extra: Partial<LoadedModel> = {}) {
   const messages: { message: FromWorker; transfer: ArrayBuffer[] }[] = [];
@@ -21,13 +21,7 @@ function harness(info: Parameters<typeof fakeModels>[0] = {}, extra: Partial<Loa
   const handle = createHandler<DevRequestRows>(
     {
       post: (message, transfer) => messages.push({ message, transfer }),
-      capabilities: async () => ({
-        webgpu: false,
-        webgpuUnavailableReason: 'test',
-        adapter: null,
-        crossOriginIsolated: false,
-        wasmThreads: 1,
-      }),
+      capabilities: async () => NO_GPU,
       loadModel: async () => loaded,
       estimateDepth: async (image) => (
         estimated.push(image.width),
