@@ -53,7 +53,9 @@ describe('cancel', () => {
     await page.getByTestId('load-model').click();
     await page.getByTestId('mode-compare').click();
     await page.getByTestId('compare-scales').fill('1.1, 8, 12');
-    await setSettings(page, { backend: 'wasm', width: 256, height: 256, steps: 120, seed: '4' });
+    // 40 steps a cell: the first cell done, the second cancelled at its step 20 (at 120 a cell, the
+    // first alone took about 20 s of the test's 30).
+    await setSettings(page, { backend: 'wasm', width: 256, height: 256, steps: 40, seed: '4' });
     await page.getByTestId('generate').click();
     // Into the second cell's steps (each cell reports its own steps from 1).
     await expect

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { centroidOf, colourName, fractionOf, shapeAndBackground, type ColourName } from '../../helpers/colour-names';
 
-/** The colours scripts/train/scenes.py paints with: each must read back as its own name. */
+/** The colours python/train/scenes.py paints with: each must read back as its own name. */
 const PALETTE: Record<ColourName, [number, number, number]> = {
   red: [220, 30, 30],
   orange: [245, 140, 20],

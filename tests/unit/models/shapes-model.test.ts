@@ -1,7 +1,7 @@
 /**
  * The built-in Shapes model (public/models/shapes-sd*), run by the app's pipelines on networks built
  * from its safetensors (onnxruntime-node): the images diffusers' own pipelines made from the same
- * files (tests/fixtures/shapes/, made by scripts/train/goldens.py).
+ * files (tests/fixtures/shapes/, made by python/train/goldens.py).
  */
 import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../../src/core/pipeline/generate';

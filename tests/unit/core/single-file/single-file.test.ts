@@ -230,7 +230,7 @@ describe('a single file becomes a manifest and a load plan', () => {
 
 /**
  * Real checkpoints' layouts (names and shapes of SD 1.5, SD 1.5 inpainting, SD 2.1 and SD 2 depth,
- * checked against diffusers' own single-file loader by scripts/single-file/real_headers.py): read
+ * checked against diffusers' own single-file loader by python/single_file/real_headers.py): read
  * with Stable Diffusion's own head and group counts, they give the official configs, and the
  * app's graphs build from them using every tensor.
  */
