@@ -22,6 +22,7 @@ function CustomModel() {
   const error = useStore((s) => (s.customModelError?.from === 'repo' ? s.customModelError.message : null));
   const custom = useStore((s) => s.customModels);
   const busy = useStore(selectBusy);
+  const adding = useStore((s) => s.addingModel);
   return (
     <div className="custom-model">
       <h3>Add a model</h3>
@@ -44,8 +45,8 @@ function CustomModel() {
           aria-label="Repo id or URL"
           onChange={(e) => setText(e.target.value)}
         />
-        <button type="submit" data-testid="load-model" disabled={busy || text.trim() === ''}>
-          Add and select
+        <button type="submit" data-testid="load-model" disabled={busy || adding || text.trim() === ''}>
+          {adding ? 'Adding…' : 'Add and select'}
         </button>
       </form>
       <label className="file-button">

@@ -220,9 +220,9 @@ export function PromptForm() {
           className="primary"
           data-testid="generate"
           disabled={busy || adding}
-          title="Generate (Ctrl+Enter)"
+          title={adding ? 'Waiting for the model being added' : 'Generate (Ctrl+Enter)'}
         >
-          Generate <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
+          {adding ? 'Adding the model…' : 'Generate'} <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
         </button>
         <button type="button" data-testid="cancel" disabled={!busy} onClick={cancel}>
           Cancel

@@ -25,7 +25,11 @@ describe('faults and recovery', () => {
     const fp16 = join(FILES, 'tiny-fp16');
     cpSync(`${MODELS_DIR}tiny-sd`, fp16, { recursive: true });
     writeFileSync(join(fp16, 'unet/model.onnx'), stepGraph('float16'));
-    return { 'fixtures/sd1-faulty': `${NETWORKS_DIR}sd1`, 'fixtures/tiny-fp16': fp16 };
+    return {
+      'fixtures/sd1-faulty': `${NETWORKS_DIR}sd1`,
+      'fixtures/sd1-slow-index': `${NETWORKS_DIR}sd1`,
+      'fixtures/tiny-fp16': fp16,
+    };
   });
   let session: Session;
 
@@ -116,6 +120,32 @@ describe('faults and recovery', () => {
     hub.clearFaults();
     await page.getByTestId('model').selectOption('tiny-sd');
     expect(await generate(page)).toBe('done');
+  });
+
+  it('Load, then Generate at once: Generate waits for the model being added and runs it, not the one before', async () => {
+    const { page } = session;
+    await page.getByTestId('model').selectOption('tiny-sd');
+    // The repo's index arrives slowly (16 bytes every 40 ms: about a second and a half).
+    hub.setFault('model_index.json', { throttle: 16 });
+    try {
+      const url = SD1_URL.replace('/sd1/', '/sd1-slow-index/');
+      await page.getByTestId('custom-model-input').fill(url);
+      await page.getByTestId('load-model').click();
+      // While the model is being added, Generate cannot be pressed (it ran the previous model before),
+      // and both buttons say why.
+      expect(await page.getByTestId('generate').isDisabled()).toBe(true);
+      expect(await page.getByTestId('generate').textContent()).toMatch(/^Adding the model…/);
+      expect(await page.getByTestId('load-model').textContent()).toBe('Adding…');
+      await page.getByTestId('load-model').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SCREENSHOTS}/adding-model.png`, fullPage: true });
+      const before = hub.requests.length;
+      expect(await generate(page)).toBe('done');
+      expect(await page.getByTestId('model').inputValue()).toBe(`url:${url}`);
+      // The run loaded the new checkpoint's UNet: it ran the model that was being added.
+      expect(hub.requests.slice(before).some((p) => p.includes('sd1-slow-index/unet/'))).toBe(true);
+    } finally {
+      hub.clearFaults();
+    }
   });
 
   it('a worker that exits mid-run without an error is noticed; the run fails with a message and the next one works', async () => {
