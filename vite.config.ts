@@ -49,6 +49,20 @@ export default defineConfig({
         },
       },
       {
+        // The fp16 test bed: WebGPU with shader-f16 in Node (Dawn + Mesa's lavapipe). Sessions take
+        // tens of seconds to create there, so the cases are few and the timeouts long.
+        extends: true,
+        test: {
+          name: 'gpu',
+          include: ['tests/gpu/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/helpers/setup-models.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'e2e',

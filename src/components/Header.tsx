@@ -3,7 +3,7 @@ import { MODE_LABELS } from '../core/modes';
 import { catalog, findModel, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import { suggestedModel } from '../models/suggest';
-import type { Backend } from '../protocol/messages';
+import type { Backend, NetworkPrecision } from '../protocol/messages';
 import { useActions } from './actions';
 
 export function formatBytes(n: number): string {
@@ -127,6 +127,12 @@ export function Header() {
             </button>
           </span>
         ) : null}
+        {model ? (
+          <span data-testid="precision" title="The float type each network computes in">
+            {' '}
+            · computes in {describePrecision(model.precision)}
+          </span>
+        ) : null}
         {model?.fallbackReason ? (
           <span className="notice" data-testid="backend-notice">
             {' '}
@@ -136,4 +142,10 @@ export function Header() {
       </div>
     </header>
   );
+}
+
+/** "float16" when every network computes in one type, else each network's. */
+function describePrecision(p: NetworkPrecision): string {
+  if (p.textEncoder === p.unet && p.unet === p.vae) return p.unet;
+  return `${p.textEncoder} (text encoder), ${p.unet} (UNet), ${p.vae} (VAE)`;
 }

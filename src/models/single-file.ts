@@ -80,7 +80,7 @@ export function manifestFromSingleFile(
     source: from ? from.source : { kind: 'app', baseUrl: import.meta.env.BASE_URL },
     description: `A single-file checkpoint from this computer: ${layout.summary}${from ? `, with the configs of ${from.name}` : ''}. It is read in place; after a reload, pick it again.`,
     licence: 'as its maker says (a file from this computer)',
-    // The graphs compute in float32 whatever the file's dtype (see float32-weights.ts).
+    // The file's tensors are read as they are; the compute type is the backend's (convert-weights.ts).
     dtype: 'fp32',
     kind: layout.kind,
     modes: MODES[layout.kind],

@@ -5,6 +5,7 @@
  */
 import type { SamplingSettings, Timings } from '../core/generation-settings';
 import type { ModelInfo } from '../core/pipeline/models';
+import type { Precision } from '../core/networks/graph';
 import type { PipelinePhase } from '../core/pipeline/options';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
@@ -61,6 +62,13 @@ export interface LoadModelParams {
   wasmThreads?: number;
 }
 
+/** The float type each network computes in. */
+export interface NetworkPrecision {
+  textEncoder: Precision;
+  unet: Precision;
+  vae: Precision;
+}
+
 export interface LoadModelResult {
   modelId: string;
   /** The backend actually in use: WASM when WebGPU was asked for but is unavailable. */
@@ -72,6 +80,11 @@ export interface LoadModelResult {
   /** That config as is, for the explore view's noise-schedule plot. */
   schedulerConfig: SchedulerConfigJson;
   info: ModelInfo;
+  /**
+   * The type each network computes in: float16 on WebGPU with shader-f16 (and for fp16 ONNX
+   * exports), float32 on WASM and on adapters without it.
+   */
+  precision: NetworkPrecision;
   loadMs: number;
   /** Bytes of model files read (downloaded or from the cache). */
   bytes: number;

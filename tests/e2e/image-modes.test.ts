@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodePng } from '../helpers/png';
+import { encodePng } from '../../scripts/node-gpu/png';
 import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings, stroke } from './helpers/app';
 import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 

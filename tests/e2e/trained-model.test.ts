@@ -17,7 +17,7 @@ import {
   shapeAndBackground,
   type ColourName,
 } from '../helpers/colour-names';
-import { encodePng } from '../helpers/png';
+import { encodePng } from '../../scripts/node-gpu/png';
 import { canvasData, canvasPixels, generate, pixelDiff, setRange, setSettings } from './helpers/app';
 import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 

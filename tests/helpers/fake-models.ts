@@ -103,6 +103,7 @@ export function fakeLoadedModel(info: Partial<ModelInfo> = {}, extra: Partial<Lo
       defaultScheduler: 'pndm',
       schedulerConfig,
       info: models.info,
+      precision: { textEncoder: 'float32', unet: 'float32', vae: 'float32' },
       loadMs: 0,
       bytes: 0,
     },

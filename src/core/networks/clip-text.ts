@@ -8,9 +8,6 @@ import type { ClipTextConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
 import { activation, layerNorm, linear, scaledDotProductAttention } from './layers';
 
-/** float32's lowest value: transformers fills the masked (future) positions of the causal mask with it. */
-const MASKED = -3.4028234663852886e38;
-
 export function buildClipText(config: ClipTextConfig, weights: WeightSet, options: GraphOptions = {}): Uint8Array {
   const g = new Graph('CLIPTextModel', weights, options);
   const { hiddenSize: d, heads, maxPositions: p } = config;
@@ -28,11 +25,12 @@ export function buildClipText(config: ClipTextConfig, weights: WeightSet, option
   ]);
   let x = g.op('Add', [tokens, positions]);
 
-  // The causal mask for T tokens is the top-left T×T corner of the largest one.
+  // The causal mask for T tokens is the top-left T×T corner of the largest one; transformers fills
+  // the future positions with the dtype's lowest value.
   const full = new Float32Array(p * p);
-  for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) full[i * p + j] = MASKED;
+  for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) full[i * p + j] = g.lowest;
   const square = g.op('Concat', [length, length], [{ name: 'axis', i: 0 }]);
-  const mask = g.op('Slice', [g.floatsConst(full, [p, p]), g.ints([0, 0]), square, g.ints([0, 1])]);
+  const mask = g.op('Slice', [g.constant(full, [p, p]), g.ints([0, 0]), square, g.ints([0, 1])]);
 
   for (let i = 0; i < config.layers; i++) {
     const at = `encoder.layers.${i}`;
@@ -51,7 +49,7 @@ export function buildClipText(config: ClipTextConfig, weights: WeightSet, option
     x = g.op('Add', [x, mlp]);
   }
   const last = layerNorm(g, x, 'final_layer_norm', { dim: d, eps: config.eps });
-  g.output('last_hidden_state', last, ONNX_FLOAT, ['batch', 'sequence', d]);
+  g.output('last_hidden_state', g.toFloat32(last), ONNX_FLOAT, ['batch', 'sequence', d]);
 
   // The pooled token: transformers takes the highest id when eos_token_id is the legacy 2 (the
   // end token has the highest id in CLIP's vocabulary), else the first end token.
@@ -71,7 +69,7 @@ export function buildClipText(config: ClipTextConfig, weights: WeightSet, option
       { name: 'keepdims', i: 1 },
     ],
   );
-  const pooled = g.op('GatherND', [last, where], [{ name: 'batch_dims', i: 1 }]);
+  const pooled = g.toFloat32(g.op('GatherND', [last, where], [{ name: 'batch_dims', i: 1 }]));
   g.output('pooler_output', pooled, ONNX_FLOAT, ['batch', d]);
   return g.encode();
 }

@@ -292,6 +292,11 @@ export interface VaeConfig {
   quantConv: boolean;
   postQuantConv: boolean;
   scalingFactor: number;
+  /**
+   * diffusers' `force_upcast` (default true): this VAE may overflow in float16, so a float16 decode
+   * that comes out non-finite is done again in float32.
+   */
+  forceUpcast: boolean;
 }
 
 /** diffusers' AutoencoderKL config. */
@@ -312,6 +317,7 @@ export function readVaeConfig(file: string, json: unknown): VaeConfig {
     quantConv: r.bool('use_quant_conv', true),
     postQuantConv: r.bool('use_post_quant_conv', true),
     scalingFactor: r.number('scaling_factor', 0.18215),
+    forceUpcast: r.bool('force_upcast', true),
   };
   config.blockOut.forEach((c, i) => {
     if (c % config.groups !== 0) r.fail('norm_num_groups', `does not divide block_out_channels[${i}] = ${c}.`);
@@ -320,7 +326,7 @@ export function readVaeConfig(file: string, json: unknown): VaeConfig {
   r.mustBe('shift_factor', null, 0);
   r.mustBe('latents_mean', null);
   r.mustBe('latents_std', null);
-  r.ignore('sample_size', 'force_upcast');
+  r.ignore('sample_size');
   r.finish();
   return config;
 }

@@ -80,9 +80,21 @@ const TYPE_OF: Partial<Record<SafetensorsEntry['dtype'], number>> = {
  */
 export type LinearForm = 'matmul' | 'gemm';
 
+/**
+ * The float type a graph computes in. 'float16' is for WebGPU adapters with shader-f16: weights
+ * stay in the file's fp16 bytes and activations are half as large; the places diffusers keeps in
+ * float32 stay float32 (see `groupNorm`, `scaledDotProductAttention`'s `upcast`, `timesteps`).
+ * A graph's inputs and outputs are float32 either way, so the pipeline never sees the difference.
+ */
+export type Precision = 'float32' | 'float16';
+
 export interface GraphOptions {
   linear?: LinearForm;
+  precision?: Precision;
 }
+
+/** The lowest finite value of each compute type (what torch's `finfo(dtype).min` gives for masks). */
+const LOWEST: Record<Precision, number> = { float32: -3.4028234663852886e38, float16: -65504 };
 
 export class Graph {
   private readonly nodes: NodeSpec[] = [];
@@ -96,6 +108,9 @@ export class Graph {
   private count = 0;
 
   readonly linearForm: LinearForm;
+  readonly precision: Precision;
+  /** The ONNX type activations and weights have inside the graph. */
+  readonly computeType: number;
 
   constructor(
     readonly name: string,
@@ -103,6 +118,23 @@ export class Graph {
     options: GraphOptions = {},
   ) {
     this.linearForm = options.linear ?? 'gemm';
+    this.precision = options.precision ?? 'float32';
+    this.computeType = this.precision === 'float16' ? ONNX_FLOAT16 : ONNX_FLOAT;
+  }
+
+  /** The compute type's lowest finite value, for masks. */
+  get lowest(): number {
+    return LOWEST[this.precision];
+  }
+
+  /** A float32 value (a graph input, a float32 island) in the compute type. */
+  toCompute(x: string): string {
+    return this.computeType === ONNX_FLOAT ? x : this.op('Cast', [x], [{ name: 'to', i: this.computeType }]);
+  }
+
+  /** A compute-type value as float32 (graph outputs, statistics, upcast attention scores). */
+  toFloat32(x: string): string {
+    return this.computeType === ONNX_FLOAT ? x : this.op('Cast', [x], [{ name: 'to', i: ONNX_FLOAT }]);
   }
 
   input(name: string, type: number, dims: Dim[]): string {
@@ -143,26 +175,33 @@ export class Graph {
     return name;
   }
 
-  /** A float32 constant (a scalar when dims is []). */
-  floatsConst(values: Float32Array | number[], dims: number[]): string {
+  /** A float constant (a scalar when dims is []): float32 unless `type` says float16. */
+  floatsConst(values: Float32Array | number[], dims: number[], type: number = ONNX_FLOAT): string {
     const small = values.length <= 16;
-    const key = small ? `f:${Array.from(values).join(',')}:${dims.join(',')}` : '';
+    const key = small ? `f${type}:${Array.from(values).join(',')}:${dims.join(',')}` : '';
     const known = small ? this.constants.get(key) : undefined;
     if (known) return known;
-    const name = this.fresh('const_f32');
-    this.floats.push({ name, values, dims });
+    const name = this.fresh(type === ONNX_FLOAT16 ? 'const_f16' : 'const_f32');
+    this.floats.push({ name, values, dims, ...(type === ONNX_FLOAT ? {} : { type }) });
     if (small) this.constants.set(key, name);
     return name;
   }
 
-  scalar(value: number): string {
-    return this.floatsConst([value], []);
+  /** A constant in the compute type. */
+  constant(values: Float32Array | number[], dims: number[]): string {
+    return this.floatsConst(values, dims, this.computeType);
+  }
+
+  /** A scalar in the compute type, or in `type` (float32 islands). */
+  scalar(value: number, type: number = this.computeType): string {
+    return this.floatsConst([value], [], type);
   }
 
   /**
-   * A weight as float32: an external initializer over the tensor's bytes (declared with `shape`,
-   * which must hold the same number of elements as the file's), cast when stored as fp16/bf16.
-   * ORT folds the cast when it creates the session.
+   * A weight in the compute type: an external initializer over the tensor's bytes (declared with
+   * `shape`, which must hold the same number of elements as the file's), cast when stored in
+   * another type. ORT folds such a cast when it creates the session, on the CPU inside its heap,
+   * so the runtime converts files to the compute type first (`convertWeights`) and none is left.
    */
   weight(name: string, shape: number[]): string {
     const key = `${name}:${shape.join(',')}`;
@@ -194,7 +233,7 @@ export class Graph {
       offset: entry.begin,
       length: entry.end - entry.begin,
     });
-    const value = type === ONNX_FLOAT ? raw : this.op('Cast', [raw], [{ name: 'to', i: ONNX_FLOAT }]);
+    const value = type === this.computeType ? raw : this.op('Cast', [raw], [{ name: 'to', i: this.computeType }]);
     this.weightNames.set(key, value);
     return value;
   }

@@ -3,6 +3,7 @@
  * transformers save them under (`<at>.weight`, `<at>.bias`). The blocks in blocks/ are built from
  * these; each takes its sizes as named options.
  */
+import { ONNX_FLOAT } from '../onnx/writer';
 import type { Graph } from './graph';
 
 export interface LinearOptions {
@@ -62,20 +63,24 @@ export interface GroupNormOptions {
 /**
  * torch.nn.GroupNorm on [B, C, H, W]: statistics per group through InstanceNormalization on
  * [B, G, C/G·H·W] (the form torch's own exporter writes, which every ORT backend runs), then the
- * per-channel affine.
+ * per-channel affine. The statistics are float32 in a float16 graph too (torch accumulates them
+ * in float32 for half tensors; a sum of C/G·H·W squares overflows float16 at SD's sizes).
  */
 export function groupNorm(g: Graph, x: string, at: string, { channels, groups, eps }: GroupNormOptions): string {
-  const grouped = g.op('Reshape', [x, g.ints([0, groups, -1])]);
+  const grouped = g.op('Reshape', [g.toFloat32(x), g.ints([0, groups, -1])]);
   const ones = g.floatsConst(new Float32Array(groups).fill(1), [groups]);
   const zeros = g.floatsConst(new Float32Array(groups), [groups]);
   const normed = g.op('InstanceNormalization', [grouped, ones, zeros], [{ name: 'epsilon', f: eps }]);
-  const back = g.op('Reshape', [normed, g.op('Shape', [x])]);
+  const back = g.toCompute(g.op('Reshape', [normed, g.op('Shape', [x])]));
   const scale = g.op('Reshape', [g.weight(`${at}.weight`, [channels]), g.ints([channels, 1, 1])]);
   const shift = g.op('Reshape', [g.weight(`${at}.bias`, [channels]), g.ints([channels, 1, 1])]);
   return g.op('Add', [g.op('Mul', [back, scale]), shift]);
 }
 
-/** torch.nn.LayerNorm over the last axis. */
+/**
+ * torch.nn.LayerNorm over the last axis. ONNX's LayerNormalization computes its statistics in
+ * float32 for float16 inputs (`stash_type` 1, the default), as torch does.
+ */
 export function layerNorm(g: Graph, x: string, at: string, { dim, eps }: { dim: number; eps: number }): string {
   return g.op(
     'LayerNormalization',
@@ -120,8 +125,14 @@ export function activation(g: Graph, x: string, name: string): string {
 export interface SdpaOptions {
   heads: number;
   headDim: number;
-  /** Added to the scores ([N, M], broadcast over batch and heads): a causal mask. */
+  /** Added to the scores ([N, M], broadcast over batch and heads): a causal mask, float32 when `upcast`. */
   mask?: string;
+  /**
+   * Scores and softmax in float32 (diffusers' `upcast_attention`, SD 2.x's UNets, and the VAE's
+   * `upcast_softmax`): SD 2's self-attention scores exceed float16's 65504 and would turn to
+   * Inf/NaN. The probabilities go back to the compute type for the product with the values.
+   */
+  upcast?: boolean;
 }
 
 /**
@@ -133,15 +144,18 @@ export function scaledDotProductAttention(
   q: string,
   k: string,
   v: string,
-  { heads, headDim, mask }: SdpaOptions,
+  { heads, headDim, mask, upcast = false }: SdpaOptions,
 ): string {
   const split = g.ints([0, 0, heads, headDim]);
-  const qh = g.op('Transpose', [g.op('Reshape', [q, split])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-  const kh = g.op('Transpose', [g.op('Reshape', [k, split])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
+  const wide = (x: string) => (upcast ? g.toFloat32(x) : x);
+  const qh = g.op('Transpose', [g.op('Reshape', [wide(q), split])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
+  const kh = g.op('Transpose', [g.op('Reshape', [wide(k), split])], [{ name: 'perm', ints: [0, 2, 3, 1] }]);
   const vh = g.op('Transpose', [g.op('Reshape', [v, split])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
-  let scores = g.op('MatMul', [g.op('Mul', [qh, g.scalar(1 / Math.sqrt(headDim))]), kh]);
+  const scale = upcast ? g.scalar(1 / Math.sqrt(headDim), ONNX_FLOAT) : g.scalar(1 / Math.sqrt(headDim));
+  let scores = g.op('MatMul', [g.op('Mul', [qh, scale]), kh]);
   if (mask) scores = g.op('Add', [scores, mask]);
-  const probs = g.op('Softmax', [scores], [{ name: 'axis', i: -1 }]);
+  const softmax = g.op('Softmax', [scores], [{ name: 'axis', i: -1 }]);
+  const probs = upcast ? g.toCompute(softmax) : softmax;
   const out = g.op('Transpose', [g.op('MatMul', [probs, vh])], [{ name: 'perm', ints: [0, 2, 1, 3] }]);
   return g.op('Reshape', [out, g.ints([0, 0, heads * headDim])]);
 }

@@ -47,10 +47,12 @@ export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetB
   const c = config;
   const n = c.blockOut.length;
   const c0 = c.blockOut[0]!;
-  const sample = g.input('sample', ONNX_FLOAT, ['batch', c.inChannels, 'height', 'width']);
+  const sample = g.toCompute(g.input('sample', ONNX_FLOAT, ['batch', c.inChannels, 'height', 'width']));
   const timestep = g.input('timestep', ONNX_FLOAT, ['timestep_batch']);
-  const context = g.input('encoder_hidden_states', ONNX_FLOAT, ['batch', 'sequence', c.crossAttentionDim]);
-  const timestepCond = c.timeCondProjDim ? g.input('timestep_cond', ONNX_FLOAT, ['batch', c.timeCondProjDim]) : null;
+  const context = g.toCompute(g.input('encoder_hidden_states', ONNX_FLOAT, ['batch', 'sequence', c.crossAttentionDim]));
+  const timestepCond = c.timeCondProjDim
+    ? g.toCompute(g.input('timestep_cond', ONNX_FLOAT, ['batch', c.timeCondProjDim]))
+    : null;
 
   // 1. Time: the sinusoidal projection, then TimestepEmbedding (with LCM's guidance condition).
   const timeDim = c0 * 4;
@@ -66,6 +68,7 @@ export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetB
     groups: c.groups,
     eps: c.eps,
     linearProjection: c.linearProjection,
+    upcastAttention: c.upcastAttention,
   };
   const attentionOf = (type: string, i: number) =>
     type.startsWith('CrossAttn') ? { heads: c.heads[i]!, transformerLayers: c.transformerLayers[i]! } : null;
@@ -128,6 +131,6 @@ export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetB
   // 6. Output.
   x = silu(g, groupNorm(g, x, 'conv_norm_out', { channels: c0, groups: c.groups, eps: c.eps }));
   x = conv2d(g, x, 'conv_out', { inChannels: c0, outChannels: c.outChannels, kernel: c.convOutKernel });
-  g.output('out_sample', x, ONNX_FLOAT, ['batch', c.outChannels, 'height', 'width']);
+  g.output('out_sample', g.toFloat32(x), ONNX_FLOAT, ['batch', c.outChannels, 'height', 'width']);
   return g.encode();
 }

@@ -20,7 +20,7 @@ export function buildVaeEncoder(c: VaeConfig, weights: WeightSet, options: Graph
   const g = new Graph('AutoencoderKL encoder', weights, options);
   const n = c.blockOut.length;
   const latent2 = 2 * c.latentChannels;
-  let x = g.input('sample', ONNX_FLOAT, ['batch', c.inChannels, 'height', 'width']);
+  let x = g.toCompute(g.input('sample', ONNX_FLOAT, ['batch', c.inChannels, 'height', 'width']));
   x = conv2d(g, x, 'encoder.conv_in', { inChannels: c.inChannels, outChannels: c.blockOut[0]!, kernel: 3 });
   let channels = c.blockOut[0]!;
   for (let i = 0; i < n; i++) {
@@ -36,7 +36,7 @@ export function buildVaeEncoder(c: VaeConfig, weights: WeightSet, options: Graph
   x = midBlock2D(g, x, 'encoder.mid_block', { channels, groups: c.groups, attention: c.midAttention });
   x = normOut(g, x, 'encoder', c, channels, latent2);
   if (c.quantConv) x = conv2d(g, x, 'quant_conv', { inChannels: latent2, outChannels: latent2, kernel: 1 });
-  g.output('latent_parameters', x, ONNX_FLOAT, ['batch', latent2, 'latent_height', 'latent_width']);
+  g.output('latent_parameters', g.toFloat32(x), ONNX_FLOAT, ['batch', latent2, 'latent_height', 'latent_width']);
   return g.encode();
 }
 
@@ -44,7 +44,7 @@ export function buildVaeDecoder(c: VaeConfig, weights: WeightSet, options: Graph
   const g = new Graph('AutoencoderKL decoder', weights, options);
   const reversed = [...c.blockOut].reverse();
   const latent = c.latentChannels;
-  let x = g.input('latent_sample', ONNX_FLOAT, ['batch', latent, 'latent_height', 'latent_width']);
+  let x = g.toCompute(g.input('latent_sample', ONNX_FLOAT, ['batch', latent, 'latent_height', 'latent_width']));
   if (c.postQuantConv) x = conv2d(g, x, 'post_quant_conv', { inChannels: latent, outChannels: latent, kernel: 1 });
   let channels = reversed[0]!;
   x = conv2d(g, x, 'decoder.conv_in', { inChannels: latent, outChannels: channels, kernel: 3 });
@@ -60,6 +60,6 @@ export function buildVaeDecoder(c: VaeConfig, weights: WeightSet, options: Graph
     channels = reversed[i]!;
   }
   x = normOut(g, x, 'decoder', c, channels, c.outChannels);
-  g.output('sample', x, ONNX_FLOAT, ['batch', c.outChannels, 'height', 'width']);
+  g.output('sample', g.toFloat32(x), ONNX_FLOAT, ['batch', c.outChannels, 'height', 'width']);
   return g.encode();
 }

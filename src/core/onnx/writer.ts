@@ -3,6 +3,7 @@
  * without a protobuf library in the worker: the fields used are varints, length-delimited
  * messages, strings and raw bytes. Field numbers follow onnx.proto.
  */
+import { float32ToFloat16 } from '../math/float16';
 
 export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
@@ -40,8 +41,11 @@ export interface GraphSpec {
   outputs: { name: string; type: number; dims: Dim[] }[];
   /** int64 constants (shape and index vectors), 1-D unless dims are given. */
   int64s: { name: string; values: number[]; dims?: number[] }[];
-  /** Small float32 constants written into the graph (norm scales, frequency tables, masks). */
-  floats?: { name: string; values: Float32Array | number[]; dims: number[] }[];
+  /**
+   * Small float constants written into the graph (norm scales, frequency tables, masks): float32,
+   * or float16 (rounded to nearest even, as torch's `.half()`) when `type` is ONNX_FLOAT16.
+   */
+  floats?: { name: string; values: Float32Array | number[]; dims: number[]; type?: number }[];
   /** Weights as external data: the graph stays kilobytes, the bytes stay in their file. */
   initializers?: ExternalInitializer[];
   nodes: NodeSpec[];
@@ -185,9 +189,11 @@ export function encodeOnnxModel(spec: GraphSpec): Uint8Array {
     for (const c of spec.floats ?? []) {
       graph.message(5, (t) => {
         for (const d of c.dims) t.int(1, d);
-        t.int(2, ONNX_FLOAT);
+        const half = c.type === ONNX_FLOAT16;
+        t.int(2, half ? ONNX_FLOAT16 : ONNX_FLOAT);
         t.string(8, c.name);
-        t.bytes(9, new Uint8Array(Float32Array.from(c.values).buffer));
+        const data = half ? float32ToFloat16(Float32Array.from(c.values)) : Float32Array.from(c.values);
+        t.bytes(9, new Uint8Array(data.buffer));
       });
     }
     for (const c of spec.initializers ?? []) {

@@ -9,7 +9,9 @@ import { throwIfAborted, type PipelineOptions } from './options';
 async function decodeLatents(models: Models, latents: Tensor): Promise<RgbaImage> {
   if (!allFinite(latents.data)) {
     throw new NumericalError(
-      'The latents became NaN or infinite during denoising, so there is no image to show. The usual causes are fp16 weights overflowing (try the fp32 weights or a smaller size) and a scheduler setting that divides by zero (try another scheduler or fewer steps).',
+      models.info.unetPrecision === 'float16'
+        ? 'The latents became NaN or infinite during denoising, so there is no image to show. The UNet computes in float16 on this GPU, and a value overflowed float16’s range (65504): choose WASM as the backend to compute in float32, or try a smaller size or another scheduler.'
+        : 'The latents became NaN or infinite during denoising, so there is no image to show. The usual causes are fp16 weights overflowing (try the fp32 weights or a smaller size) and a scheduler setting that divides by zero (try another scheduler or fewer steps).',
     );
   }
   const unscaled = tensor(scale(1 / models.info.vaeScalingFactor, latents.data), latents.dims);
@@ -17,7 +19,7 @@ async function decodeLatents(models: Models, latents: Tensor): Promise<RgbaImage
   const [, , height, width] = decoded.dims as [number, number, number, number];
   if (!allFinite(decoded.data)) {
     throw new NumericalError(
-      'The VAE decoder produced NaN or infinite pixels (the known fp16 VAE overflow). Use the fp32 VAE or a smaller size.',
+      'The VAE decoder produced NaN or infinite pixels (the known fp16 VAE overflow), in float32 too where this model allowed it. Use the fp32 VAE, choose WASM as the backend (float32), or a smaller size.',
     );
   }
   const image = chwToRgba(decoded.data, width, height);

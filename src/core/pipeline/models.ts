@@ -1,4 +1,5 @@
 import type { LinearPlan } from '../schedulers/linear-plan';
+import type { Precision } from '../networks/graph';
 import type { Tensor } from '../math/tensor';
 
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
@@ -26,6 +27,8 @@ export interface ModelInfo {
    * `timestep_cond` instead of a second, unconditional UNet call; null for every other UNet.
    */
   guidanceEmbedDim: number | null;
+  /** The UNet's compute type, so a numerical failure can name its cause (absent: float32). */
+  unetPrecision?: Precision;
 }
 
 /**

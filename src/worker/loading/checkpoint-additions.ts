@@ -5,6 +5,7 @@
  */
 import { ModelError } from '../../core/errors';
 import type { LinearForm } from '../../core/networks';
+import type { Precision } from '../../core/networks/graph';
 import { readEmbedding } from '../../core/networks/embedding';
 import { readLora } from '../../core/networks/lora';
 import type { Models } from '../../core/pipeline/models';
@@ -26,7 +27,8 @@ export interface AdditionsBuilder {
 
 export function additionsBuilder(setup: {
   parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>;
-  linear: LinearForm;
+  /** How the loaded graphs were built (linear form, compute type): rebuilt graphs match them. */
+  graph: { linear: LinearForm; precision: Precision };
   runtime: OrtWeb;
   options: SessionOptions;
   unetExtra: SessionOptions;
@@ -35,7 +37,7 @@ export function additionsBuilder(setup: {
   modelOptions: OnnxModelsOptions;
   tokenizer: ClipTokenizer;
 }): AdditionsBuilder {
-  const { parts, linear, runtime, options, unetExtra, plain, plainSessions, modelOptions, tokenizer } = setup;
+  const { parts, graph, runtime, options, unetExtra, plain, plainSessions, modelOptions, tokenizer } = setup;
   let built: Session[] = [];
   const build = async (additions: Additions): Promise<Models> => {
     const modules = { unet: weightNames(parts.unet), text_encoder: weightNames(parts.textEncoder) };
@@ -78,7 +80,7 @@ export function additionsBuilder(setup: {
         built.push(session);
         return session;
       },
-      { padInputChannels: true, linear },
+      { padInputChannels: true, ...graph },
     );
     const names = (ids: ArrayLike<number>) =>
       Array.from(ids, (id) => {

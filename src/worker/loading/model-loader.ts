@@ -25,6 +25,7 @@ import { checkpointSessions, type CheckpointBytes, type ComponentBytes } from '.
 import { readSingleFile } from './single-file';
 import type { Component } from '../../core/single-file/keys';
 import type { LinearForm } from '../../core/networks';
+import type { Precision } from '../../core/networks/graph';
 import { SafetensorsError } from '../../core/formats/safetensors';
 import { modelFiles, parseJson, plannedFiles, type FetchedFile, type ModelFiles } from './model-files';
 import { readModelConfigs } from './model-configs';
@@ -75,8 +76,8 @@ function residentOnGpu(created: ort.InferenceSession[]) {
 
 /** What will not fit, said before anything is downloaded. */
 function checkFit(plan: LoadPlan, backend: 'webgpu' | 'wasm', adapter: AdapterInfo | null): void {
-  // Only an fp16 ONNX graph computes in fp16: a checkpoint's fp16 weights are widened to float32
-  // for the graphs the app builds, so they run on any WebGPU adapter.
+  // An fp16 ONNX graph needs shader-f16. The graphs the app builds from a checkpoint run on any
+  // adapter: float16 where it has shader-f16, float32 (its fp16 weights widened) where not.
   const computesInFp16 = plan.dtype === 'fp16' && plan.components.format === 'onnx';
   if (computesInFp16 && backend === 'webgpu' && adapter && !adapter.shaderF16) {
     throw new ModelError(
@@ -177,7 +178,7 @@ async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Re
 async function checkpointNetworks(
   parts: Record<Component, KeptPart>,
   maker: SessionMaker,
-  linear: LinearForm,
+  graph: { linear: LinearForm; precision: Precision },
   unetExtra: ort.InferenceSession.SessionOptions,
 ) {
   const byPart = { text_encoder: parts.textEncoder, unet: parts.unet, vae_encoder: parts.vae, vae_decoder: parts.vae };
@@ -191,7 +192,7 @@ async function checkpointNetworks(
         return maker.create(part, name, model, external, cached, part === 'unet' ? unetExtra : {});
       },
       // Always pad: WebGPU's Conv needs it for 9-channel UNets, and it changes nothing on WASM.
-      { padInputChannels: true, linear },
+      { padInputChannels: true, ...graph },
     );
     return {
       ...built,
@@ -277,7 +278,21 @@ export async function loadOrtModel(
     let vaeScalingFactor: number | undefined;
     // A checkpoint's text encoder and UNet bytes stay in memory while it is loaded, so LoRAs can be
     // merged (and their strengths changed) without downloading or re-reading anything.
-    let kept: { parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>; linear: LinearForm } | null = null;
+    let kept: {
+      parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>;
+      graph: { linear: LinearForm; precision: Precision };
+    } | null = null;
+    let float32Decoder: (() => Promise<ort.InferenceSession>) | undefined;
+    // float16 wherever WebGPU has shader-f16: half the weights' memory and bandwidth. ONNX exports
+    // compute in the type they were exported in.
+    const precision: Precision =
+      c.format === 'onnx'
+        ? plan.dtype === 'fp16'
+          ? 'float16'
+          : 'float32'
+        : backend === 'webgpu' && adapter?.shaderF16
+          ? 'float16'
+          : 'float32';
     if (c.format === 'onnx') {
       const textEncoder = await maker.onnxSession('text_encoder', c.textEncoder);
       const unet = await maker.onnxSession('unet', c.unet, unetExtra);
@@ -291,15 +306,18 @@ export async function loadOrtModel(
       // equal within the software rasteriser's ±10 %.
       const linear: LinearForm = backend === 'wasm' ? 'matmul' : 'gemm';
       const parts = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
-      const built = await checkpointNetworks(parts, maker, linear, unetExtra);
-      ({ sessions, vaeScalingFactor } = built);
-      kept = { parts: built.kept, linear };
+      const graph = { linear, precision };
+      const built = await checkpointNetworks(parts, maker, graph, unetExtra);
+      ({ sessions, vaeScalingFactor, float32Decoder } = built);
+      kept = { parts: built.kept, graph };
     }
     const modelOptions = {
       tokenize: (text: string) => tokenizer.tokenize(text),
       describeTokens: (ids: ArrayLike<number>) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
       vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
+      unetPrecision: precision,
+      ...(float32Decoder ? { float32Decoder } : {}),
       ...(onGpu ? { resident: residentOnGpu(maker.created) } : {}),
     };
     const models = createOnnxModels(runtime, sessions, modelOptions);
@@ -335,6 +353,7 @@ export async function loadOrtModel(
         defaultScheduler: schedulerNameForConfig(schedulerConfig),
         schedulerConfig,
         info: models.info,
+        precision: { textEncoder: precision, unet: precision, vae: precision },
         loadMs: performance.now() - started,
         bytes: files.bytes(),
       },

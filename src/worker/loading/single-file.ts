@@ -2,13 +2,12 @@
  * An original single-file checkpoint (a File the person picked or dropped) read into the three
  * components a diffusers folder has, a byte range at a time: no buffer ever holds the whole file,
  * so a 4 GB float32 checkpoint loads as shards under 1 GiB per component. Tensors keep their
- * dtype: the graphs compute in float32 either way (see float32-weights.ts), so rounding float32
- * weights to fp16 on the way would lose precision and save no GPU memory.
+ * dtype here; the session builder converts them to the graphs' compute type (convert-weights.ts).
  */
 import { ModelError } from '../../core/errors';
 import { safetensorsPrefix } from '../../core/formats/safetensors';
 import { readSingleFileHeader } from '../../core/single-file/header';
-import { SHARD_BYTES } from '../../core/networks/float32-weights';
+import { SHARD_BYTES } from '../../core/networks/convert-weights';
 import { mapSingleFile, type Component, type MappedTensor } from '../../core/single-file/keys';
 import { describeSingleFile, familyMisfit, singleFileConfigs } from '../../core/single-file/layout';
 import type { ComponentBytes } from '../runtime/safetensors-sessions';

@@ -7,7 +7,8 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { ModelError } from '../../core/errors';
 import type { ModelInfo, Models, TokenizedPrompt } from '../../core/pipeline/models';
-import type { Tensor } from '../../core/math/tensor';
+import { allFinite, type Tensor } from '../../core/math/tensor';
+import type { Precision } from '../../core/networks/graph';
 import { stepGraph, type StepGraphDtype } from '../../core/pipeline/step-graph';
 import { runLinearLoop, type ResidentMemory } from './linear-loop';
 import {
@@ -33,6 +34,13 @@ export interface OnnxModelsOptions {
   describeTokens?: (ids: ArrayLike<number>) => string[];
   specialTokens?: { bos: number; eos: number; pad: number };
   vaeScalingFactor?: number;
+  /** The UNet's compute type (float32 when absent), for the words of a numerical failure. */
+  unetPrecision?: Precision;
+  /**
+   * A float32 VAE decoder, made when a float16 decode comes out non-finite (diffusers'
+   * `force_upcast`: SD's VAEs can overflow float16); absent where there is no such cure.
+   */
+  float32Decoder?: () => Promise<InferenceSession>;
   /**
    * Runs whole denoising loops through the step graph with resident tensors (WebGPU in the app,
    * onnxruntime-node in tests): makes the step graph's session for a UNet dtype, and the memory.
@@ -84,8 +92,11 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
         ? { height: heightDim, width: widthDim }
         : null,
     guidanceEmbedDim: condSpec ? (condDim as number) : null,
+    ...(options.unetPrecision ? { unetPrecision: options.unetPrecision } : {}),
   };
 
+  let decoder = sessions.vaeDecoder;
+  let upcast: Promise<InferenceSession> | null = null;
   const unetRunMs: number[] = [];
   const unetFeeds = (sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor> => {
     const feeds = {
@@ -145,10 +156,17 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     ...(denoiseLinear ? { denoiseLinear } : {}),
 
     async decode(latents) {
-      const out = await sessions.vaeDecoder.run({
-        [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims),
-      });
-      return readOutput(out[decOut]!);
+      const run = async (session: InferenceSession) => {
+        const out = await session.run({ [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims) });
+        return readOutput(out[decOut]!);
+      };
+      const decoded = await run(decoder);
+      if (allFinite(decoded.data) || !options.float32Decoder || decoder !== sessions.vaeDecoder) return decoded;
+      // The float16 decode overflowed: decode again in float32, and keep that decoder for later
+      // runs (a VAE that overflowed once will again at this size).
+      upcast ??= options.float32Decoder();
+      decoder = await upcast;
+      return run(decoder);
     },
 
     ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),

@@ -1,8 +1,9 @@
 /**
  * ONNX Runtime sessions for a diffusers checkpoint: graphs built by the core from each component's
- * config, weights handed over as external data straight from the downloaded safetensors bytes (no
- * copy in JS; WebGPU uploads them to the GPU directly). The same code runs on onnxruntime-web in
- * the worker and onnxruntime-node in the tests.
+ * config, weights handed over as external data straight from the downloaded safetensors bytes when
+ * they already have the graph's compute type (no copy in JS; WebGPU uploads them to the GPU
+ * directly), converted per tensor when not. The same code runs on onnxruntime-web in the worker,
+ * on Dawn in Node (the fp16 test bed, `npm run generate`) and on onnxruntime-node in the tests.
  */
 import type { InferenceSession } from 'onnxruntime-common';
 import { parseSafetensors } from '../../core/formats/safetensors';
@@ -11,10 +12,13 @@ import {
   unetGraph,
   vaeGraphs,
   type ComponentSource,
+  type GraphOptions,
   type LinearForm,
   type UnetConfig,
+  type VaeConfig,
 } from '../../core/networks';
-import { widenToFloat32 } from '../../core/networks/float32-weights';
+import { convertWeights, tensorAsFloat32 } from '../../core/networks/convert-weights';
+import type { Precision } from '../../core/networks/graph';
 import { mergeLoras, type LoraLayer, type LoraTarget } from '../../core/networks/lora';
 import type { OnnxModelSet } from './onnx-models';
 
@@ -40,50 +44,70 @@ export type CreateSession = (
 
 const baseName = (path: string): string => path.split('/').pop() ?? path;
 
-/** A component's graph source and the external data behind it, fp16/bf16 weights widened to float32. */
-export function componentSource(part: ComponentBytes): {
+/** A component's graph source and the external data behind it. */
+interface ComponentWeights {
   source: ComponentSource;
   external: { path: string; data: Uint8Array }[];
-} {
-  const { files, external } = widenToFloat32(
-    part.weights.map((w) => ({
-      file: { header: parseSafetensors(w.path, w.bytes), location: baseName(w.path) },
-      bytes: w.bytes,
-    })),
+}
+
+/** A component's files as downloaded, parsed (LoRA patches are added to these before conversion). */
+function rawComponent(part: ComponentBytes): ComponentWeights {
+  const files = part.weights.map((w) => ({ header: parseSafetensors(w.path, w.bytes), location: baseName(w.path) }));
+  return {
+    source: { configPath: part.configPath, config: part.config, files },
+    external: part.weights.map((w, i) => ({ path: files[i]!.location, data: w.bytes })),
+  };
+}
+
+/** A component's graph source with every weight in `precision`'s type (the bench's path too). */
+export function componentSource(part: ComponentBytes, precision: Precision = 'float32'): ComponentWeights {
+  return inPrecision(rawComponent(part), precision);
+}
+
+/** The component with every weight in the compute type of `precision` (see convertWeights). */
+function inPrecision(part: ComponentWeights, precision: Precision): ComponentWeights {
+  const data = new Map(part.external.map((e) => [e.path, e.data]));
+  const converted = convertWeights(
+    part.source.files.map((file) => ({ file, bytes: data.get(file.location)! })),
+    precision,
   );
-  return { source: { configPath: part.configPath, config: part.config, files }, external };
+  return { source: { ...part.source, files: converted.files }, external: converted.external };
 }
 
 export interface CheckpointSessions {
   sessions: OnnxModelSet;
   vaeScalingFactor: number;
   unetConfig: UnetConfig;
+  vaeConfig: VaeConfig;
+  /** The type every network computes in. */
+  precision: Precision;
+  /**
+   * A float32 VAE decoder from the same bytes, for a float16 decode that overflowed; only for
+   * float16 builds of VAEs whose config says `force_upcast` (diffusers' default).
+   */
+  float32Decoder?: () => Promise<InferenceSession>;
 }
 
 /**
  * Builds every graph before creating any session, so a config the app cannot build is refused
  * before ORT spends time (and memory) on the others.
  */
-/** A component's weight as float32 values (after widening), for merging LoRAs into. */
-function weightReader(
-  part: ReturnType<typeof componentSource>,
-): (name: string) => { values: Float32Array; shape: number[] } {
+/** A component's weight as float32 values (whatever its dtype), for merging LoRAs into. */
+function weightReader(part: ComponentWeights): (name: string) => { values: Float32Array; shape: number[] } {
   const data = new Map(part.external.map((e) => [e.path, e.data]));
   return (name) => {
-    for (const file of part.source.files) {
+    // The last file holding the name wins: a LoRA patch or appended table shadows the original.
+    for (const file of [...part.source.files].reverse()) {
       const entry = file.header.tensors.get(name);
       const bytes = data.get(file.location);
-      if (entry && bytes) {
-        const copy = bytes.slice(entry.begin, entry.end);
-        return { values: new Float32Array(copy.buffer), shape: entry.shape };
-      }
+      if (entry && bytes) return { values: tensorAsFloat32(bytes, entry), shape: entry.shape };
     }
     throw new Error(`no weight ${name}`);
   };
 }
 
 /** Adds the LoRAs' merged weights to a component, shadowing the originals. */
-function withLoras(part: ReturnType<typeof componentSource>, target: LoraTarget, loras: readonly AppliedLora[]): void {
+function withLoras(part: ComponentWeights, target: LoraTarget, loras: readonly AppliedLora[]): void {
   const patch = mergeLoras(loras, target, weightReader(part), `lora-${target}.merged`);
   if (!patch) return;
   part.source.files.push(patch.file);
@@ -95,19 +119,37 @@ export interface AppliedLora {
   scale: number;
 }
 
+/** How the graphs are built: the backend's linear form and input padding, the compute type. */
+export interface BuildOptions {
+  padInputChannels?: boolean;
+  linear?: LinearForm;
+  /** float32 (the default) or float16 (WebGPU with shader-f16). */
+  precision?: Precision;
+}
+
+function graphOptions(options: BuildOptions): GraphOptions {
+  return {
+    ...(options.linear ? { linear: options.linear } : {}),
+    ...(options.precision ? { precision: options.precision } : {}),
+  };
+}
+
 export async function checkpointSessions(
   bytes: CheckpointBytes,
   create: CreateSession,
-  options: { padInputChannels?: boolean; linear?: LinearForm; loras?: readonly AppliedLora[] } = {},
+  options: BuildOptions & { loras?: readonly AppliedLora[] } = {},
 ): Promise<CheckpointSessions> {
-  const text = componentSource(bytes.textEncoder);
-  const unet = componentSource(bytes.unet);
-  const vae = componentSource(bytes.vae);
+  const precision = options.precision ?? 'float32';
+  let text = rawComponent(bytes.textEncoder);
+  let unet = rawComponent(bytes.unet);
   if (options.loras?.length) {
     withLoras(text, 'text_encoder', options.loras);
     withLoras(unet, 'unet', options.loras);
   }
-  const form = options.linear ? { linear: options.linear } : {};
+  text = inPrecision(text, precision);
+  unet = inPrecision(unet, precision);
+  const vae = inPrecision(rawComponent(bytes.vae), precision);
+  const form = graphOptions(options);
   const textModel = textEncoderGraph(text.source, form);
   const unetBuilt = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form });
   const vaeBuilt = vaeGraphs(vae.source, form);
@@ -126,6 +168,20 @@ export async function checkpointSessions(
       sessions: { textEncoder, unet: unetSession, vaeDecoder, vaeEncoder },
       vaeScalingFactor: vaeBuilt.config.scalingFactor,
       unetConfig: unetBuilt.config,
+      vaeConfig: vaeBuilt.config,
+      precision,
+      ...(precision === 'float16' && vaeBuilt.config.forceUpcast
+        ? {
+            float32Decoder: () => {
+              const wide = componentSource(bytes.vae, 'float32');
+              return create(
+                'vae_decoder',
+                vaeGraphs(wide.source, { ...form, precision: 'float32' }).decoder,
+                wide.external,
+              );
+            },
+          }
+        : {}),
     };
   } catch (error) {
     await Promise.all(created.map((s) => s.release().catch(() => undefined)));
@@ -143,13 +199,15 @@ export async function additionSessions(
   bytes: Pick<CheckpointBytes, 'textEncoder' | 'unet'>,
   additions: { loras: readonly AppliedLora[]; embeddingRows: Float32Array; embeddingCount: number },
   create: CreateSession,
-  options: { padInputChannels?: boolean; linear?: LinearForm } = {},
+  options: BuildOptions = {},
 ): Promise<{ textEncoder: InferenceSession; unet: InferenceSession | null }> {
   const { loras, embeddingRows, embeddingCount } = additions;
-  const text = componentSource(bytes.textEncoder);
+  const precision = options.precision ?? 'float32';
+  let text = rawComponent(bytes.textEncoder);
   withLoras(text, 'text_encoder', loras);
   if (embeddingCount > 0) appendTokens(text, embeddingRows, embeddingCount);
-  const form = options.linear ? { linear: options.linear } : {};
+  text = inPrecision(text, precision);
+  const form = graphOptions(options);
   const textEncoder = await create(
     'text_encoder',
     textEncoderGraph(text.source, { ...form, extraTokens: embeddingCount }),
@@ -157,10 +215,11 @@ export async function additionSessions(
   );
   if (!loras.some((l) => l.layers.some((x) => x.target === 'unet'))) return { textEncoder, unet: null };
   try {
-    const unet = componentSource(bytes.unet);
+    const unet = rawComponent(bytes.unet);
     withLoras(unet, 'unet', loras);
-    const model = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form }).model;
-    return { textEncoder, unet: await create('unet', model, unet.external) };
+    const converted = inPrecision(unet, precision);
+    const model = unetGraph(converted.source, { padInputChannels: options.padInputChannels ?? false, ...form }).model;
+    return { textEncoder, unet: await create('unet', model, converted.external) };
   } catch (error) {
     await textEncoder.release();
     throw error;
@@ -168,7 +227,7 @@ export async function additionSessions(
 }
 
 /** The token table with `count` rows appended, shadowing the original (textual inversion). */
-function appendTokens(part: ReturnType<typeof componentSource>, rows: Float32Array, count: number): void {
+function appendTokens(part: ComponentWeights, rows: Float32Array, count: number): void {
   const name = ['text_model.embeddings.token_embedding.weight', 'embeddings.token_embedding.weight'].find((n) =>
     part.source.files.some((f) => f.header.tensors.has(n)),
   );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { rgbToRgba, type PipelineGolden } from '../../helpers/pipeline-goldens';
-import { encodePng } from '../../helpers/png';
+import { encodePng } from '../../../scripts/node-gpu/png';
 import { setRange, setSettings } from './app';
 import { BASE_URL, openApp, type Session } from './browser';
 import { HUB_URL } from './hub';

@@ -22,6 +22,7 @@ const loaded = (modelId: string): LoadModelResult => ({
   defaultScheduler: 'pndm',
   schedulerConfig: {},
   info: fakeModels().info,
+  precision: { textEncoder: 'float32', unet: 'float32', vae: 'float32' },
   loadMs: 1,
   bytes: 2,
 });

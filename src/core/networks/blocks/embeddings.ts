@@ -15,7 +15,11 @@ export interface TimestepsOptions {
   freqShift: number;
 }
 
-/** diffusers' Timesteps: the timestep [B] as a sinusoidal embedding [B, channels]. */
+/**
+ * diffusers' Timesteps: the timestep [B] (float32) as a sinusoidal embedding [B, channels],
+ * computed in float32 (timesteps up to 999 times the frequencies lose whole periods in float16)
+ * and then given the compute type, as diffusers casts `t_emb` to the sample's dtype.
+ */
 export function timesteps(g: Graph, timestep: string, { channels, flipSinToCos, freqShift }: TimestepsOptions): string {
   const args = g.op('Mul', [
     g.op('Unsqueeze', [timestep, g.ints([1])]),
@@ -23,7 +27,7 @@ export function timesteps(g: Graph, timestep: string, { channels, flipSinToCos, 
   ]);
   const sin = g.op('Sin', [args]);
   const cos = g.op('Cos', [args]);
-  return g.op('Concat', flipSinToCos ? [cos, sin] : [sin, cos], [{ name: 'axis', i: 1 }]);
+  return g.toCompute(g.op('Concat', flipSinToCos ? [cos, sin] : [sin, cos], [{ name: 'axis', i: 1 }]));
 }
 
 export interface TimestepEmbeddingOptions {

@@ -25,16 +25,19 @@ export interface TransformerBlockOptions {
   heads: number;
   /** The text embeddings cross-attention reads. */
   context: { value: string; dim: number };
+  /** diffusers' `upcast_attention` (SD 2.x): scores and softmax in float32. */
+  upcast: boolean;
 }
 
 /** diffusers' BasicTransformerBlock: self-attention, cross-attention, feed-forward; each after a LayerNorm, each residual. */
 export function basicTransformerBlock(g: Graph, x: string, at: string, options: TransformerBlockOptions): string {
-  const { dim, heads, context } = options;
+  const { dim, heads, context, upcast } = options;
   const dimHead = dim / heads;
   const norm = (value: string, name: string) => layerNorm(g, value, `${at}.${name}`, { dim, eps: LAYER_NORM_EPS });
   const n1 = norm(x, 'norm1');
-  let h = g.op('Add', [x, attention(g, n1, `${at}.attn1`, { queryDim: dim, heads, dimHead })]);
-  h = g.op('Add', [h, attention(g, norm(h, 'norm2'), `${at}.attn2`, { queryDim: dim, heads, dimHead, context })]);
+  let h = g.op('Add', [x, attention(g, n1, `${at}.attn1`, { queryDim: dim, heads, dimHead, upcast })]);
+  const cross = { queryDim: dim, heads, dimHead, context, upcast };
+  h = g.op('Add', [h, attention(g, norm(h, 'norm2'), `${at}.attn2`, cross)]);
   return g.op('Add', [h, feedForward(g, norm(h, 'norm3'), `${at}.ff`, { dim })]);
 }
 
@@ -46,11 +49,12 @@ export interface Transformer2DOptions {
   /** SD 2.x's use_linear_projection: proj_in/proj_out are Linear on tokens, not 1×1 convolutions. */
   linearProjection: boolean;
   context: { value: string; dim: number };
+  upcast: boolean;
 }
 
 /** diffusers' Transformer2DModel on a [B, C, H, W] input: GroupNorm, proj_in, the blocks, proj_out, residual. */
 export function transformer2DModel(g: Graph, x: string, at: string, options: Transformer2DOptions): string {
-  const { channels, heads, layers, groups, linearProjection, context } = options;
+  const { channels, heads, layers, groups, linearProjection, context, upcast } = options;
   const square = { inFeatures: channels, outFeatures: channels };
   const pointwise = { inChannels: channels, outChannels: channels, kernel: 1 };
   const normed = groupNorm(g, x, `${at}.norm`, { channels, groups, eps: GROUP_NORM_EPS });
@@ -58,7 +62,7 @@ export function transformer2DModel(g: Graph, x: string, at: string, options: Tra
     ? linear(g, toTokens(g, normed, channels), `${at}.proj_in`, square)
     : toTokens(g, conv2d(g, normed, `${at}.proj_in`, pointwise), channels);
   for (let b = 0; b < layers; b++) {
-    h = basicTransformerBlock(g, h, `${at}.transformer_blocks.${b}`, { dim: channels, heads, context });
+    h = basicTransformerBlock(g, h, `${at}.transformer_blocks.${b}`, { dim: channels, heads, context, upcast });
   }
   const out = linearProjection
     ? fromTokens(g, linear(g, h, `${at}.proj_out`, square), x)

@@ -16,6 +16,7 @@ export interface UnetContext {
   groups: number;
   eps: number;
   linearProjection: boolean;
+  upcastAttention: boolean;
 }
 
 /** A value the down path keeps for the up path, and its channels. */
@@ -130,5 +131,6 @@ function transformer(g: Graph, x: string, at: string, channels: number, a: Block
     groups: unet.groups,
     linearProjection: unet.linearProjection,
     context: unet.context,
+    upcast: unet.upcastAttention,
   });
 }

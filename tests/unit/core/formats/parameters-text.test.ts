@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatParameters, parseParameters } from '../../../../src/core/formats/parameters-text';
 import type { GenerationSettings } from '../../../../src/core/generation-settings';
 import { addPngText, crc32, readPngText } from '../../../../src/core/formats/png-text';
-import { encodePng } from '../../../helpers/png';
+import { encodePng } from '../../../../scripts/node-gpu/png';
 
 const params: GenerationSettings = {
   prompt: 'A painting of a flooble',

@@ -7,7 +7,9 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, parseSafetensors, type SafetensorsInput } from '../../../../src/core/formats/safetensors';
 import { textEncoderGraph, unetGraph, vaeGraphs, type ComponentSource } from '../../../../src/core/networks';
-import { widenToFloat32 } from '../../../../src/core/networks/float32-weights';
+import { convertWeights } from '../../../../src/core/networks/convert-weights';
+import { float32ToFloat16 } from '../../../../src/core/math/float16';
+import { onnxUsesFloat16 } from '../../../../src/core/onnx/reader';
 import { NETWORK_CASES, NETWORKS_DIR, readTensorFile, type TensorFile } from '../../../helpers/fixtures';
 import { normRelativeError } from '../../../helpers/goldens';
 import { readJson } from '../../../helpers/node-models';
@@ -142,7 +144,7 @@ describe('weights in other forms', () => {
 
   it("fp16 weights widened to float32 shards give the Cast graph's outputs; float32 files are not copied", async () => {
     const { source, bytes } = load('sd1', 'unet', true);
-    const widened = widenToFloat32([{ file: source.files[0]!, bytes }], 1 << 20);
+    const widened = convertWeights([{ file: source.files[0]!, bytes }], 'float32', 1 << 20);
     expect(widened.files.length).toBeGreaterThan(2);
     expect(widened.external.every((e) => e.data.length <= 1 << 20)).toBe(true);
     expect(widened.files.every((f) => [...f.header.tensors.values()].every((e) => e.dtype === 'F32'))).toBe(true);
@@ -156,7 +158,7 @@ describe('weights in other forms', () => {
     const out = output(await s.run(feeds), 'out_sample');
     expect(normRelativeError(out, io0.floats('unet_fp16w.out_sample'))).toBeLessThan(1e-4);
     const plain = load('sd1', 'unet', false);
-    const same = widenToFloat32([{ file: plain.source.files[0]!, bytes: plain.bytes }]);
+    const same = convertWeights([{ file: plain.source.files[0]!, bytes: plain.bytes }], 'float32');
     expect(same.external[0]!.data).toBe(plain.bytes);
   });
 
@@ -186,5 +188,29 @@ describe('weights in other forms', () => {
     const { model } = unetGraph(source);
     expect(model.length).toBeLessThan(100_000);
     expect(source.files[0]!.header.size).toBeGreaterThan(3_000_000);
+  });
+});
+
+describe('float16 graphs', () => {
+  it('take an fp16 file as it is (no copy) and narrow float32 files as torch’s .half() does', () => {
+    const half = load('sd1', 'unet', true);
+    const same = convertWeights([{ file: half.source.files[0]!, bytes: half.bytes }], 'float16');
+    expect(same.external[0]!.data).toBe(half.bytes);
+    const graph = unetGraph({ ...half.source, files: same.files }, { precision: 'float16' }).model;
+    expect(onnxUsesFloat16(graph)).toBe(true);
+
+    const full = load('sd1', 'unet', false);
+    const narrowed = convertWeights([{ file: full.source.files[0]!, bytes: full.bytes }], 'float16');
+    const entry = narrowed.files[0]!.header.tensors.get('conv_in.weight')!;
+    expect(entry.dtype).toBe('F16');
+    const bits = new Uint16Array(narrowed.external[0]!.data.slice(entry.begin, entry.end).buffer);
+    const source = full.source.files[0]!.header.tensors.get('conv_in.weight')!;
+    const values = new Float32Array(full.bytes.slice(source.begin, source.end).buffer);
+    expect(Array.from(bits)).toEqual(Array.from(float32ToFloat16(values)));
+    // The fp16 variant file holds torch's .half() of the same weights: bit for bit the same.
+    const fileEntry = half.source.files[0]!.header.tensors.get('conv_in.weight')!;
+    expect(Array.from(bits)).toEqual(
+      Array.from(new Uint16Array(half.bytes.slice(fileEntry.begin, fileEntry.end).buffer)),
+    );
   });
 });

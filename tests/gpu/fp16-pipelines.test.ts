@@ -1,0 +1,90 @@
+/**
+ * diffusers' pipeline runs (pipelines/*.json) made in float16 on the test bed through
+ * `npm run generate`'s own loader, within 3/255 mean of diffusers' float32 image; and the command
+ * itself: its JSON line, its PNG with the parameters chunk, its exit code and message on bad input.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readPngText } from '../../src/core/formats/png-text';
+import { runPipeline } from '../../src/core/pipeline/generate';
+import { loadNodeModel, type LoadedNodeModel } from '../../scripts/generate/load-model';
+import { decodePng } from '../../scripts/node-gpu/png';
+import { NETWORKS_DIR, type NetworkCase } from '../helpers/fixtures';
+import { goldenRequest, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
+import { testBed } from '../helpers/test-bed';
+
+/** Every case: all seven runs take about a minute on lavapipe, sessions included. */
+const CASES: NetworkCase[] = ['sd1', 'sd1-inpaint', 'sd2-depth', 'lcm'];
+
+describe.each(CASES)('%s pipelines in float16 on WebGPU', (name) => {
+  let model: LoadedNodeModel;
+  beforeAll(async () => {
+    const bed = await testBed();
+    model = await loadNodeModel(`${NETWORKS_DIR}${name}`, { ort: bed.ort, create: bed.session, precision: 'float16' });
+    expect(model.precision.unet).toBe('float16');
+  }, 300_000);
+
+  it.each(pipelineGoldens(name).map((g) => [g.run, g] as const))(
+    '%s within 3/255 of diffusers',
+    async (_run, golden) => {
+      const result = await runPipeline(model.models, goldenRequest(golden), { schedulerConfig: model.schedulerConfig });
+      const mean = meanAbsDiff(result.image.pixels, golden.image);
+      console.log(`${name}/${golden.run}: fp16 on lavapipe ${mean.toFixed(3)}/255 mean from diffusers`);
+      expect(mean).toBeLessThanOrEqual(3);
+    },
+  );
+});
+
+const run = promisify(execFile);
+const generate = (args: string[]) =>
+  run('npx', ['tsx', 'scripts/generate/main.ts', ...args], { env: { ...process.env, LATENT_LAVAPIPE: '1' } });
+
+describe('npm run generate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'generate-'));
+  const sd1 = `${NETWORKS_DIR}sd1`;
+  const settings = `${sd1}/pipelines/txt2img-default.json`;
+
+  it('writes the PNG with its parameters and prints one JSON line', async () => {
+    const out = join(dir, 'a.png');
+    const { stdout } = await generate(['--model', sd1, '--settings', settings, '--out', out, '--backend', 'wasm']);
+    const line = JSON.parse(stdout.trim()) as { precision: { unet: string }; timings: { denoiseMs: number } };
+    expect(line.precision.unet).toBe('float32');
+    expect(line.timings.denoiseMs).toBeGreaterThan(0);
+    const bytes = new Uint8Array(readFileSync(out));
+    expect(readPngText(bytes).get('parameters')).toContain('Steps: 6, Sampler: PNDM, CFG scale: 7.5, Seed: 1012');
+    const golden = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
+    // onnxruntime-web's WASM in float32: measured 0.059/255 mean from diffusers.
+    expect(meanAbsDiff(decodePng(bytes, out).rgba, golden.image)).toBeLessThanOrEqual(0.1);
+  }, 120_000);
+
+  it.each([
+    ['a missing model folder', ['--model', join(dir, 'nowhere')], /nowhere does not exist/],
+    ['an unknown scheduler', ['--settings', 'bad-scheduler'], /Scheduler must be one of/],
+    ['fp16 on WASM', ['--backend', 'wasm', '--precision', 'fp16'], /needs --backend webgpu/],
+  ])(
+    '%s exits 1 with the reason',
+    async (_what, change, message) => {
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ prompt: 'x', num_inference_steps: 2, seed: 1, scheduler: 'plms' }));
+      const args = {
+        '--model': sd1,
+        '--settings': settings,
+        '--out': join(dir, 'b.png'),
+        '--backend': 'wasm',
+      } as Record<string, string>;
+      for (let i = 0; i < change.length; i += 2)
+        args[change[i]!] = change[i + 1] === 'bad-scheduler' ? bad : change[i + 1]!;
+      const failed = await generate(Object.entries(args).flat()).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.code).toBe(1);
+      expect(failed?.stderr).toMatch(message);
+    },
+    120_000,
+  );
+});
