@@ -8,10 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { preview } from 'vite';
-import { WeightSet, type WeightFile } from '../../src/core/networks';
-import { readUnetConfig } from '../../src/core/networks/config';
-import { buildUnet } from '../../src/core/networks/unet';
-import { encodeSafetensors, type SafetensorsEntry } from '../../src/core/formats/safetensors';
+import { fullSizeUnet, SD15_UNET } from './full-size';
 import type { BenchGraphParams, BenchGraphResult, Stats } from '../../src/protocol/dev-messages';
 import { openApp } from '../../tests/e2e/helpers/browser';
 import { stats } from '../../src/worker/dev/bench';
@@ -60,80 +57,6 @@ function nodeSide() {
       rssWithFilesBytes: median(r.map((x) => x.rssWithFilesBytes)),
     };
   });
-}
-
-/** A weight set that makes up each tensor the graph asks for (fp16, the shape it expects). */
-class RecordingWeights extends WeightSet {
-  readonly shapes = new Map<string, number[]>();
-  private readonly file: WeightFile = {
-    header: { file: 'recorded', dataStart: 0, size: 0, tensors: new Map(), metadata: {} },
-    location: 'recorded',
-  };
-
-  constructor() {
-    super([]);
-  }
-
-  override resolve(name: string, shape: number[]): { entry: SafetensorsEntry; file: WeightFile } {
-    this.shapes.set(name, shape);
-    const bytes = shape.reduce((a, b) => a * b, 1) * 2;
-    return { entry: { name, dtype: 'F16', shape, begin: 0, end: bytes }, file: this.file };
-  }
-}
-
-/** SD 1.5's unet/config.json, key for key. */
-const SD15_UNET = {
-  _class_name: 'UNet2DConditionModel',
-  act_fn: 'silu',
-  attention_head_dim: 8,
-  block_out_channels: [320, 640, 1280, 1280],
-  center_input_sample: false,
-  cross_attention_dim: 768,
-  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-  downsample_padding: 1,
-  flip_sin_to_cos: true,
-  freq_shift: 0,
-  in_channels: 4,
-  layers_per_block: 2,
-  mid_block_scale_factor: 1,
-  norm_eps: 1e-5,
-  norm_num_groups: 32,
-  out_channels: 4,
-  sample_size: 64,
-  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-};
-
-/** Random fp16 weights (about N(0, 0.02)) for every tensor SD 1.5's UNet has, as one safetensors file. */
-function fullSizeUnet(): { bytes: Uint8Array; params: number } {
-  const config = readUnetConfig('unet/config.json', SD15_UNET);
-  const recorder = new RecordingWeights();
-  buildUnet(config, recorder);
-  // A block of random halves, repeated at shifting offsets: random enough for timing, fast to make.
-  const block = new Uint16Array(1 << 20);
-  let seed = 12345;
-  for (let i = 0; i < block.length; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const u = (seed >>> 8) / 2 ** 24 - 0.5;
-    // 0.02·u as fp16: sign, exponent around 2^-7, random mantissa.
-    const mag = Math.abs(u) * 0.04;
-    const e = Math.max(0, Math.min(30, Math.floor(Math.log2(mag || 1e-8)) + 15));
-    const m = Math.floor((mag / 2 ** (e - 15) - 1) * 1024) & 0x3ff;
-    block[i] = (u < 0 ? 0x8000 : 0) | (e << 10) | m;
-  }
-  const blockBytes = new Uint8Array(block.buffer);
-  let params = 0;
-  let shift = 0;
-  const tensors = [...recorder.shapes].map(([name, shape]) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    params += n;
-    const data = new Uint8Array(n * 2);
-    for (let at = 0; at < data.length; at += blockBytes.length - shift) {
-      data.set(blockBytes.subarray(shift, Math.min(blockBytes.length, shift + data.length - at)), at);
-    }
-    shift = (shift + 4098) % 65536;
-    return { name, dtype: 'F16' as const, shape, data };
-  });
-  return { bytes: encodeSafetensors(tensors), params };
 }
 
 type BrowserRow = BenchGraphResult & { variant: string; label: string; jsBytes: number | null };
