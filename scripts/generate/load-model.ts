@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InferenceSession } from 'onnxruntime-common';
 import { ModelError } from '../../src/core/errors';
+import { SD_SCHEDULER_CONFIG } from '../../src/core/schedulers/sd-scheduler';
 import type { Precision } from '../../src/core/networks/graph';
 import type { Models } from '../../src/core/pipeline/models';
 import { readSingleFile } from '../../src/worker/loading/single-file';
@@ -108,18 +109,6 @@ async function tokenizerFor(source: Source | null) {
   return createClipTokenizer(bundled, config);
 }
 
-/** SD 1.x's scheduler file, for single files without a folder beside them (the app's default too). */
-const SD_SCHEDULER = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-};
-
 export async function loadNodeModel(where: string, runtime: NodeSessions): Promise<LoadedNodeModel> {
   const isUrl = /^https?:\/\//.test(where);
   if (!isUrl && !existsSync(where)) throw new ModelError(`${where} does not exist.`);
@@ -134,7 +123,7 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
   const schedulerConfig =
     source && (await source.has('scheduler/scheduler_config.json'))
       ? ((await json(source, 'scheduler/scheduler_config.json')) as Record<string, unknown>)
-      : SD_SCHEDULER;
+      : { ...SD_SCHEDULER_CONFIG };
 
   // An ONNX export: its graphs as they are, computing in the type they were exported in.
   if (source && (await source.has('unet/model.onnx'))) {
