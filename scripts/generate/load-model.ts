@@ -182,7 +182,7 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
       ...modelOptions,
       vaeScalingFactor: built.vaeScalingFactor,
       unetPrecision: p,
-      ...(built.float32Decoder ? { float32Decoder: built.float32Decoder } : {}),
+      ...(built.float32Vae ? { float32Vae: built.float32Vae } : {}),
     }),
     schedulerConfig,
     precision: { textEncoder: p, unet: p, vae: p },

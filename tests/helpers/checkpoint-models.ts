@@ -1,8 +1,7 @@
 /** A diffusers checkpoint folder on onnxruntime-node, through the worker's own session builder. */
 import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { Models } from '../../src/core/pipeline/models';
-import { createOnnxModels } from '../../src/worker/runtime/onnx-models';
+import { createOnnxModels, type OnnxModels } from '../../src/worker/runtime/onnx-models';
 import { checkpointSessions, type ComponentBytes } from '../../src/worker/runtime/safetensors-sessions';
 import { createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { parseSafetensors } from '../../src/core/formats/safetensors';
@@ -34,7 +33,7 @@ export async function loadCheckpoint(
     /** An original single-file checkpoint holding the weights, the folder giving only the configs. */
     singleFile?: string;
   } = {},
-): Promise<{ models: Models; schedulerConfig: Record<string, unknown> }> {
+): Promise<{ models: OnnxModels; schedulerConfig: Record<string, unknown> }> {
   const variant = options.fp16 ? '.fp16' : '';
   const shared = options.shared ?? dir;
   let textEncoder = component(shared, 'text_encoder', [`model${variant}.safetensors`]);

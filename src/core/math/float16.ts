@@ -40,8 +40,13 @@ export function fromHalf(bits: number): number {
 
 export function float32ToFloat16(data: Float32Array): Uint16Array {
   const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = toHalf(data[i]!);
+  narrowToHalves(data, out);
   return out;
+}
+
+/** float32 → float16 bits into `out`, rounded to nearest even: bit-equal to torch's `.half()`. */
+export function narrowToHalves(data: Float32Array, out: Uint16Array): void {
+  for (let i = 0; i < data.length; i++) out[i] = toHalf(data[i]!);
 }
 
 export function float16ToFloat32(data: Uint16Array): Float32Array {

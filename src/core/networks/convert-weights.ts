@@ -10,7 +10,7 @@
  * with std::bad_alloc. Converted here, the shards go to the GPU as external data directly.
  */
 import { bfloat16ToFloat32, type SafetensorsEntry, type SafetensorsHeader } from '../formats/safetensors';
-import { toHalf, widenHalves } from '../math/float16';
+import { narrowToHalves, widenHalves } from '../math/float16';
 import type { Precision, WeightFile } from './graph';
 
 /** Under Chrome's ~2 GiB per ArrayBuffer, and small enough to allocate on a fragmented heap. */
@@ -41,11 +41,6 @@ export function tensorAsFloat32(bytes: Uint8Array, e: SafetensorsEntry): Float32
   const out = new Float32Array(count);
   widenHalves(halves, out);
   return out;
-}
-
-/** float32 → float16 bits, rounded to nearest even: bit-equal to torch's `.half()`. */
-function narrowInto(values: Float32Array, out: Uint16Array): void {
-  for (let i = 0; i < values.length; i++) out[i] = toHalf(values[i]!);
 }
 
 /**
@@ -88,16 +83,12 @@ export function convertWeights(
       let at = 0;
       for (const e of shard.entries) {
         const length = size(e);
-        if (!FLOATS.has(e.dtype)) {
+        if (!FLOATS.has(e.dtype) || e.dtype === target) {
           data.set(bytes.subarray(e.begin, e.end), at);
-        } else if (e.dtype === target) {
-          data.set(bytes.subarray(e.begin, e.end), at);
-        } else if (target === 'F32') {
-          const values = tensorAsFloat32(bytes, e);
-          new Float32Array(data.buffer, at, values.length).set(values);
         } else {
           const values = tensorAsFloat32(bytes, e);
-          narrowInto(values, new Uint16Array(data.buffer, at, values.length));
+          if (target === 'F32') new Float32Array(data.buffer, at, values.length).set(values);
+          else narrowToHalves(values, new Uint16Array(data.buffer, at, values.length));
         }
         tensors.set(e.name, { ...e, dtype: FLOATS.has(e.dtype) ? target : e.dtype, begin: at, end: at + length });
         at += align(length);

@@ -3,10 +3,10 @@
  * ONNX exports differ: some VAE encoders output a latent already sampled (`latent_sample`, 4
  * channels), others the distribution's mean and log-variance (`latent_parameters`, 8 channels).
  */
-import { ModelError } from '../errors';
+import { ModelError, NumericalError } from '../errors';
 import { rgbaToChw, type RgbaImage } from '../image/rgba';
 import type { TorchGenerator } from '../math/random';
-import { tensor } from '../math/tensor';
+import { allFinite, tensor } from '../math/tensor';
 import type { Models } from './models';
 
 /**
@@ -44,6 +44,11 @@ export async function encodeImageLatents(
     throw new ModelError('This model has no VAE encoder (vae_encoder/model.onnx), so it cannot start from an image.');
   }
   const out = await models.encode(tensor(image.data, [1, 3, image.height, image.width]));
+  if (!allFinite(out.data)) {
+    throw new NumericalError(
+      'The VAE encoder produced NaN or infinite latents from the start image (the known fp16 VAE overflow), in float32 too where this model allowed it. Use the fp32 VAE, choose WASM as the backend (float32), or a smaller size.',
+    );
+  }
   const channels = models.info.latentChannels;
   const plane = (image.height / 8) * (image.width / 8);
   const scaling = models.info.vaeScalingFactor;

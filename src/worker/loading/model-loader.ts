@@ -20,7 +20,7 @@ import { describeAdapter, wasmThreads } from '../runtime/capabilities';
 import type { GpuDevice } from '../runtime/gpu-device';
 import type { LoadedModel } from '../loaded-model';
 import { gpuMemory } from '../runtime/gpu-memory';
-import { createOnnxModels, type OnnxModelSet } from '../runtime/onnx-models';
+import { createOnnxModels, type OnnxModelSet, type VaePart } from '../runtime/onnx-models';
 import { checkpointSessions, type CheckpointBytes, type ComponentBytes } from '../runtime/safetensors-sessions';
 import { readSingleFile } from './single-file';
 import type { Component } from '../../core/single-file/keys';
@@ -282,7 +282,7 @@ export async function loadOrtModel(
       parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>;
       graph: { linear: LinearForm; precision: Precision };
     } | null = null;
-    let float32Decoder: (() => Promise<ort.InferenceSession>) | undefined;
+    let float32Vae: ((part: VaePart) => Promise<ort.InferenceSession>) | undefined;
     // float16 wherever WebGPU has shader-f16: half the weights' memory and bandwidth. ONNX exports
     // compute in the type they were exported in.
     const precision: Precision =
@@ -308,7 +308,7 @@ export async function loadOrtModel(
       const parts = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
       const graph = { linear, precision };
       const built = await checkpointNetworks(parts, maker, graph, unetExtra);
-      ({ sessions, vaeScalingFactor, float32Decoder } = built);
+      ({ sessions, vaeScalingFactor, float32Vae } = built);
       kept = { parts: built.kept, graph };
     }
     const modelOptions = {
@@ -317,7 +317,7 @@ export async function loadOrtModel(
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
       vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
       unetPrecision: precision,
-      ...(float32Decoder ? { float32Decoder } : {}),
+      ...(float32Vae ? { float32Vae } : {}),
       ...(onGpu ? { resident: residentOnGpu(maker.created) } : {}),
     };
     const models = createOnnxModels(runtime, sessions, modelOptions);

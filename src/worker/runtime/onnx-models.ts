@@ -29,6 +29,27 @@ export interface OnnxModelSet {
   vaeEncoder?: InferenceSession;
 }
 
+export type VaePart = 'vae_decoder' | 'vae_encoder';
+
+/**
+ * Runs a VAE session; the first time its output is not finite, it is replaced by its float32 build
+ * (kept for later runs: a VAE that overflowed once will again at this size) and the call repeated.
+ */
+function upcastOnOverflow(
+  first: InferenceSession,
+  float32: (() => Promise<InferenceSession>) | undefined,
+): (run: (session: InferenceSession) => Promise<Tensor>) => Promise<Tensor> {
+  let current = first;
+  let wide: Promise<InferenceSession> | null = null;
+  return async (run) => {
+    const out = await run(current);
+    if (allFinite(out.data) || !float32 || current !== first) return out;
+    wide ??= float32();
+    current = await wide;
+    return run(current);
+  };
+}
+
 export interface OnnxModelsOptions {
   tokenize: (text: string) => Promise<TokenizedPrompt> | TokenizedPrompt;
   describeTokens?: (ids: ArrayLike<number>) => string[];
@@ -37,10 +58,11 @@ export interface OnnxModelsOptions {
   /** The UNet's compute type (float32 when absent), for the words of a numerical failure. */
   unetPrecision?: Precision;
   /**
-   * A float32 VAE decoder, made when a float16 decode comes out non-finite (diffusers'
-   * `force_upcast`: SD's VAEs can overflow float16); absent where there is no such cure.
+   * The VAE's decoder or encoder built in float32, made the first time its float16 build gives a
+   * non-finite output (diffusers' `force_upcast`: SD's VAEs can overflow float16); absent where
+   * there is no such cure.
    */
-  float32Decoder?: () => Promise<InferenceSession>;
+  float32Vae?: (part: VaePart) => Promise<InferenceSession>;
   /**
    * Runs whole denoising loops through the step graph with resident tensors (WebGPU in the app,
    * onnxruntime-node in tests): makes the step graph's session for a UNet dtype, and the memory.
@@ -95,8 +117,9 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     ...(options.unetPrecision ? { unetPrecision: options.unetPrecision } : {}),
   };
 
-  let decoder = sessions.vaeDecoder;
-  let upcast: Promise<InferenceSession> | null = null;
+  const makeFloat32 = options.float32Vae;
+  const float32 = (part: VaePart) => (makeFloat32 ? () => makeFloat32(part) : undefined);
+  const decodeWith = upcastOnOverflow(sessions.vaeDecoder, float32('vae_decoder'));
   const unetRunMs: number[] = [];
   const unetFeeds = (sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor> => {
     const feeds = {
@@ -160,16 +183,10 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
         const out = await session.run({ [latentSpec.name]: floatInput(ort, latentSpec, latents.data, latents.dims) });
         return readOutput(out[decOut]!);
       };
-      const decoded = await run(decoder);
-      if (allFinite(decoded.data) || !options.float32Decoder || decoder !== sessions.vaeDecoder) return decoded;
-      // The float16 decode overflowed: decode again in float32, and keep that decoder for later
-      // runs (a VAE that overflowed once will again at this size).
-      upcast ??= options.float32Decoder();
-      decoder = await upcast;
-      return run(decoder);
+      return decodeWith(run);
     },
 
-    ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder) } : {}),
+    ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder, float32('vae_encoder')) } : {}),
   };
 }
 
@@ -212,11 +229,17 @@ function linearLoop(
   };
 }
 
-function encoderFor(ort: OrtModule, session: InferenceSession): (image: Tensor) => Promise<Tensor> {
+function encoderFor(
+  ort: OrtModule,
+  session: InferenceSession,
+  float32: (() => Promise<InferenceSession>) | undefined,
+): (image: Tensor) => Promise<Tensor> {
   const spec = findInput(inputSpecs(session), 'VAE encoder', ['sample']);
   const outName = pickOutput(session, 'VAE encoder', ['latent_sample', 'latent_parameters']);
-  return async (image) => {
-    const out = await session.run({ [spec.name]: floatInput(ort, spec, image.data, image.dims) });
-    return readOutput(out[outName]!);
-  };
+  const encodeWith = upcastOnOverflow(session, float32);
+  return (image) =>
+    encodeWith(async (s) => {
+      const out = await s.run({ [spec.name]: floatInput(ort, spec, image.data, image.dims) });
+      return readOutput(out[outName]!);
+    });
 }

@@ -20,7 +20,7 @@ import {
 import { convertWeights, tensorAsFloat32 } from '../../core/networks/convert-weights';
 import type { Precision } from '../../core/networks/graph';
 import { mergeLoras, type LoraLayer, type LoraTarget } from '../../core/networks/lora';
-import type { OnnxModelSet } from './onnx-models';
+import type { OnnxModelSet, VaePart } from './onnx-models';
 
 /** A component as downloaded: its config and its weight files' bytes. */
 export interface ComponentBytes {
@@ -82,10 +82,10 @@ export interface CheckpointSessions {
   /** The type every network computes in. */
   precision: Precision;
   /**
-   * A float32 VAE decoder from the same bytes, for a float16 decode that overflowed; only for
-   * float16 builds of VAEs whose config says `force_upcast` (diffusers' default).
+   * The VAE decoder or encoder in float32 from the same bytes, for a float16 run that overflowed;
+   * only for float16 builds of VAEs whose config says `force_upcast` (diffusers' default).
    */
-  float32Decoder?: () => Promise<InferenceSession>;
+  float32Vae?: (part: VaePart) => Promise<InferenceSession>;
 }
 
 /**
@@ -172,13 +172,10 @@ export async function checkpointSessions(
       precision,
       ...(precision === 'float16' && vaeBuilt.config.forceUpcast
         ? {
-            float32Decoder: () => {
+            float32Vae: (part: VaePart) => {
               const wide = componentSource(bytes.vae, 'float32');
-              return create(
-                'vae_decoder',
-                vaeGraphs(wide.source, { ...form, precision: 'float32' }).decoder,
-                wide.external,
-              );
+              const graphs = vaeGraphs(wide.source, { ...form, precision: 'float32' });
+              return create(part, part === 'vae_decoder' ? graphs.decoder : graphs.encoder, wide.external);
             },
           }
         : {}),
