@@ -120,6 +120,8 @@ describe('the built-in Shapes model draws what it is asked (WASM, as a person cl
       expect(fractionOf(image, 'red', CENTRE)).toBeGreaterThan(0.8);
       // The first run took the model's own scheduler (DDIM: it refuses the page's default PNDM).
       expect(await page.getByTestId('scheduler').inputValue()).toBe('ddim');
+      // WASM computes in float32, and the header says so.
+      expect(await page.getByTestId('precision').textContent()).toMatch(/computes in float32/);
       if (seed === '1') await page.screenshot({ path: `${SCREENSHOTS}/shapes-red-circle.png` });
     }
   });
@@ -309,6 +311,10 @@ describe('the built-in Shapes model draws what it is asked (WASM, as a person cl
     };
     const wasm = await make('wasm');
     const diff = pixelDiff(await make('webgpu'), wasm);
+    // SwiftShader has no shader-f16: the checkpoint's graphs compute in float32 on WebGPU too.
+    expect(await page.getByTestId('gpu-info').textContent()).toMatch(/shader-f16 no/);
+    expect(await page.getByTestId('precision').textContent()).toMatch(/computes in float32/);
+    await page.locator('header').screenshot({ path: `${SCREENSHOTS}/header-webgpu-precision.png` });
     console.info(`Shapes inpaint, WebGPU vs WASM: mean ${diff.mean.toFixed(4)}/255, max ${diff.max}/255`);
     expect(diff.mean).toBeLessThanOrEqual(2);
     await setSettings(page, { backend: 'wasm', width: 256, height: 256, steps: 20 });
