@@ -90,6 +90,8 @@ export interface NodeSessions {
   create: (model: Uint8Array, externalData: { path: string; data: Uint8Array }[]) => Promise<InferenceSession>;
   /** The compute type of graphs built from checkpoints. */
   precision: Precision;
+  /** WebGPU: the adapter's maxStorageBufferBindingSize, which run sizes are checked against. */
+  maxBindingBytes?: number;
 }
 
 export interface LoadedNodeModel {
@@ -175,6 +177,7 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
   const built = await checkpointSessions(parts, (_part, model, external) => runtime.create(model, external), {
     padInputChannels: true,
     precision: runtime.precision,
+    ...(runtime.maxBindingBytes ? { maxBindingBytes: runtime.maxBindingBytes } : {}),
   });
   const p = built.precision;
   return {
@@ -183,6 +186,7 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
       vaeScalingFactor: built.vaeScalingFactor,
       unetPrecision: p,
       ...(built.float32Vae ? { float32Vae: built.float32Vae } : {}),
+      ...(built.checkSize ? { checkSize: built.checkSize } : {}),
     }),
     schedulerConfig,
     precision: { textEncoder: p, unet: p, vae: p },

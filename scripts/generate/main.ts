@@ -55,7 +55,12 @@ async function sessionsFor(backend: string, precision: string): Promise<{ runtim
   const chosen: Precision = precision === 'fp32' ? 'float32' : f16 ? 'float16' : 'float32';
   return {
     adapter: [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' · '),
-    runtime: { ort: gpu.ort, precision: chosen, create: gpu.session },
+    runtime: {
+      ort: gpu.ort,
+      precision: chosen,
+      create: gpu.session,
+      maxBindingBytes: gpu.adapter.maxStorageBufferBindingSize,
+    },
   };
 }
 

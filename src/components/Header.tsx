@@ -1,16 +1,11 @@
 import { useStore, selectCapabilities, selectModel, selectBusy } from '../store';
 import { MODE_LABELS } from '../core/modes';
+import { formatBytes } from '../core/format-bytes';
 import { catalog, findModel, whyNot } from '../models/catalog';
 import type { ModelManifest } from '../models/manifest';
 import { suggestedModel } from '../models/suggest';
 import type { Backend, NetworkPrecision } from '../protocol/messages';
 import { useActions } from './actions';
-
-export function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
-  if (n >= 2 ** 20) return `${Math.round(n / 2 ** 20)} MiB`;
-  return `${Math.max(1, Math.round(n / 1024))} KiB`;
-}
 
 /** Name, size, whether it is cached, and its modes: what a person needs to pick a model. */
 function optionLabel(m: ModelManifest, cached: boolean): string {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { catalog, findModel } from '../models/catalog';
 import { selectBusy, useStore } from '../store';
-import { formatBytes } from './Header';
+import { formatBytes } from '../core/format-bytes';
 import { useActions } from './actions';
 
 /** Why a model was not added, beside the control that was used (repo field or file picker: one at a time). */

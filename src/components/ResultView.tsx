@@ -5,7 +5,7 @@ import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
 import { MODE_LABELS } from '../core/modes';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
 import type { DownloadProgress } from '../store/model';
-import { formatBytes } from './Header';
+import { formatBytes } from '../core/format-bytes';
 import { useActions } from './actions';
 
 function useElapsed(startedAt: number | null, finishedAt: number | null, live: boolean): number {

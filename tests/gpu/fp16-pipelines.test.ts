@@ -39,6 +39,26 @@ describe.each(CASES)('%s pipelines in float16 on WebGPU', (name) => {
   );
 });
 
+describe('sizes past one buffer binding', () => {
+  it('are refused before anything runs, with the tensor and the limit in words', async () => {
+    const bed = await testBed();
+    const limit = bed.adapter.maxStorageBufferBindingSize;
+    const model = await loadNodeModel(`${NETWORKS_DIR}sd1`, {
+      ort: bed.ort,
+      create: bed.session,
+      precision: 'float16',
+      maxBindingBytes: limit,
+    });
+    const golden = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
+    // 1024×1024: the UNet's self-attention scores at 128×128 latents are 2·8·16384² float16 = 8 GiB,
+    // past lavapipe's 128 MiB (run anyway, the VAE decoder alone came out 1.19 max relative off).
+    const big = { ...goldenRequest(golden), width: 1024, height: 1024 };
+    await expect(runPipeline(model.models, big, { schedulerConfig: model.schedulerConfig })).rejects.toThrow(
+      /^At 1024×1024, the UNet's attention scores at 128×128 latents would be one 8\.0 GiB tensor, more than this GPU binds at once \(128 MiB, its maxStorageBufferBindingSize\)/,
+    );
+  }, 300_000);
+});
+
 const run = promisify(execFile);
 const generate = (args: string[]) =>
   run('npx', ['tsx', 'scripts/generate/main.ts', ...args], { env: { ...process.env, LATENT_LAVAPIPE: '1' } });

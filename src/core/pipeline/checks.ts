@@ -1,5 +1,6 @@
 /** What a model allows, checked before a run starts: its UNet's input channels and its latent size. */
 import { ValidationError } from '../errors';
+import { usesGuidance } from './guidance';
 import type { Models } from './models';
 
 const UNET_CHANNELS_FOR: Record<'txt2img' | 'img2img' | 'depth2img', number> = { txt2img: 4, img2img: 4, depth2img: 5 };
@@ -27,8 +28,15 @@ export function requireUnetChannels(models: Models, mode: 'txt2img' | 'img2img' 
   );
 }
 
-/** The latent size for an image size, checked against a fixed-size export. */
-export function latentShape(models: Models, width: number, height: number): [number, number, number, number] {
+/**
+ * The latent size for an image size, checked against a fixed-size export and against what the
+ * runtime can hold at that size (`Models.checkSize`: one GPU buffer binding).
+ */
+export function latentShape(
+  models: Models,
+  { width, height, guidanceScale }: { width: number; height: number; guidanceScale: number },
+  encodes: boolean,
+): [number, number, number, number] {
   const h = height / 8;
   const w = width / 8;
   const fixed = models.info.fixedLatentSize;
@@ -38,5 +46,8 @@ export function latentShape(models: Models, width: number, height: number): [num
       'width',
     );
   }
+  // Guidance runs the prompt and the negative prompt as one UNet batch where the UNet takes one.
+  const guided = usesGuidance(guidanceScale) && models.info.guidanceEmbedDim === null;
+  models.checkSize?.({ width, height, unetBatch: guided && models.info.unetBatch !== 1 ? 2 : 1, encodes });
   return [1, models.info.latentChannels, h, w];
 }

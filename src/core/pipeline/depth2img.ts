@@ -25,7 +25,7 @@ export async function depth2img(
   // 1. Check inputs.
   requireUnetChannels(models, 'depth2img');
   if (!params.depth) throw new ValidationError('depth2img needs a depth map: estimate one or upload one.', 'depth');
-  const shape = latentShape(models, params.width, params.height);
+  const shape = latentShape(models, params, true);
   throwIfAborted(options.signal);
 
   // 2. Encode the prompt.

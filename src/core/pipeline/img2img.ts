@@ -63,7 +63,7 @@ export async function img2img(
 ): Promise<GenerationResult> {
   // 1. Check inputs.
   requireUnetChannels(models, 'img2img');
-  const shape = latentShape(models, params.width, params.height);
+  const shape = latentShape(models, params, true);
   throwIfAborted(options.signal);
 
   // 2. Encode the prompt.

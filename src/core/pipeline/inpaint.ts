@@ -78,7 +78,7 @@ export async function inpaint(
 ): Promise<GenerationResult> {
   // 1. Check inputs.
   requireUnetChannels(models, 'inpaint');
-  const shape = latentShape(models, params.width, params.height);
+  const shape = latentShape(models, params, true);
   throwIfAborted(options.signal);
   const nineChannel = models.info.unetInChannels === 9;
 

@@ -1,5 +1,6 @@
 import type { LinearPlan } from '../schedulers/linear-plan';
 import type { Precision } from '../networks/graph';
+import type { SizeQuery } from '../networks/tensor-sizes';
 import type { Tensor } from '../math/tensor';
 
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
@@ -61,6 +62,11 @@ export interface Models {
    * between steps), for a schedule given as linear steps. Absent where the plain loop is as fast.
    */
   denoiseLinear?: (job: LinearDenoiseJob) => Promise<Tensor>;
+  /**
+   * Throws, saying why, when a run at this size would make a tensor the runtime cannot hold
+   * (WebGPU: larger than one buffer binding, where results come out wrong without an error).
+   */
+  checkSize?(query: SizeQuery): void;
 }
 
 export interface LinearDenoiseJob {

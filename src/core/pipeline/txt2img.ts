@@ -20,7 +20,7 @@ export async function txt2img(
 ): Promise<GenerationResult> {
   // 1. Check inputs: validated by the caller (validateTxt2Img); the model adds its own rules.
   requireUnetChannels(models, 'txt2img');
-  latentShape(models, params.width, params.height);
+  latentShape(models, params, false);
   throwIfAborted(options.signal);
 
   // 2. Encode the prompt (and the negative prompt when guided).
@@ -38,7 +38,7 @@ export async function txt2imgFromEmbeddings(
   options: PipelineOptions,
   encodeMs = 0,
 ): Promise<GenerationResult> {
-  const shape = latentShape(models, params.width, params.height);
+  const shape = latentShape(models, params, false);
 
   // 3. Timesteps.
   const setUp = (): Scheduler => {

@@ -26,6 +26,7 @@ import { readSingleFile } from './single-file';
 import type { Component } from '../../core/single-file/keys';
 import type { LinearForm } from '../../core/networks';
 import type { Precision } from '../../core/networks/graph';
+import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { SafetensorsError } from '../../core/formats/safetensors';
 import { modelFiles, parseJson, plannedFiles, type FetchedFile, type ModelFiles } from './model-files';
 import { readModelConfigs } from './model-configs';
@@ -178,7 +179,7 @@ async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Re
 async function checkpointNetworks(
   parts: Record<Component, KeptPart>,
   maker: SessionMaker,
-  graph: { linear: LinearForm; precision: Precision },
+  graph: { linear: LinearForm; precision: Precision; maxBindingBytes?: number },
   unetExtra: ort.InferenceSession.SessionOptions,
 ) {
   const byPart = { text_encoder: parts.textEncoder, unet: parts.unet, vae_encoder: parts.vae, vae_decoder: parts.vae };
@@ -283,6 +284,7 @@ export async function loadOrtModel(
       graph: { linear: LinearForm; precision: Precision };
     } | null = null;
     let float32Vae: ((part: VaePart) => Promise<ort.InferenceSession>) | undefined;
+    let checkSize: ((query: SizeQuery) => void) | undefined;
     // float16 wherever WebGPU has shader-f16: half the weights' memory and bandwidth. ONNX exports
     // compute in the type they were exported in.
     const precision: Precision =
@@ -307,8 +309,9 @@ export async function loadOrtModel(
       const linear: LinearForm = backend === 'wasm' ? 'matmul' : 'gemm';
       const parts = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
       const graph = { linear, precision };
-      const built = await checkpointNetworks(parts, maker, graph, unetExtra);
-      ({ sessions, vaeScalingFactor, float32Vae } = built);
+      const binding = backend === 'webgpu' && adapter ? { maxBindingBytes: adapter.maxStorageBufferBindingSize } : {};
+      const built = await checkpointNetworks(parts, maker, { ...graph, ...binding }, unetExtra);
+      ({ sessions, vaeScalingFactor, float32Vae, checkSize } = built);
       kept = { parts: built.kept, graph };
     }
     const modelOptions = {
@@ -318,6 +321,7 @@ export async function loadOrtModel(
       vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
       unetPrecision: precision,
       ...(float32Vae ? { float32Vae } : {}),
+      ...(checkSize ? { checkSize } : {}),
       ...(onGpu ? { resident: residentOnGpu(maker.created) } : {}),
     };
     const models = createOnnxModels(runtime, sessions, modelOptions);

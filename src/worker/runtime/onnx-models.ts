@@ -9,6 +9,7 @@ import { ModelError } from '../../core/errors';
 import type { ModelInfo, Models, TokenizedPrompt } from '../../core/pipeline/models';
 import { allFinite, type Tensor } from '../../core/math/tensor';
 import type { Precision } from '../../core/networks/graph';
+import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { stepGraph, type StepGraphDtype } from '../../core/pipeline/step-graph';
 import { runLinearLoop, type ResidentMemory } from './linear-loop';
 import {
@@ -63,6 +64,8 @@ export interface OnnxModelsOptions {
    * there is no such cure.
    */
   float32Vae?: (part: VaePart) => Promise<InferenceSession>;
+  /** What the runtime can hold at a size (see `Models.checkSize`). */
+  checkSize?: (query: SizeQuery) => void;
   /**
    * Runs whole denoising loops through the step graph with resident tensors (WebGPU in the app,
    * onnxruntime-node in tests): makes the step graph's session for a UNet dtype, and the memory.
@@ -177,6 +180,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     },
 
     ...(denoiseLinear ? { denoiseLinear } : {}),
+    ...(options.checkSize ? { checkSize: options.checkSize } : {}),
 
     async decode(latents) {
       const run = async (session: InferenceSession) => {

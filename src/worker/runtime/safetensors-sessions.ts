@@ -19,6 +19,7 @@ import {
 } from '../../core/networks';
 import { convertWeights, tensorAsFloat32 } from '../../core/networks/convert-weights';
 import type { Precision } from '../../core/networks/graph';
+import { bindingCheck, type SizeQuery } from '../../core/networks/tensor-sizes';
 import { mergeLoras, type LoraLayer, type LoraTarget } from '../../core/networks/lora';
 import type { OnnxModelSet, VaePart } from './onnx-models';
 
@@ -81,6 +82,8 @@ export interface CheckpointSessions {
   vaeConfig: VaeConfig;
   /** The type every network computes in. */
   precision: Precision;
+  /** Refuses sizes whose largest tensor would not fit one GPU buffer binding (WebGPU only). */
+  checkSize?: (query: SizeQuery) => void;
   /**
    * The VAE decoder or encoder in float32 from the same bytes, for a float16 run that overflowed;
    * only for float16 builds of VAEs whose config says `force_upcast` (diffusers' default).
@@ -125,6 +128,8 @@ export interface BuildOptions {
   linear?: LinearForm;
   /** float32 (the default) or float16 (WebGPU with shader-f16). */
   precision?: Precision;
+  /** WebGPU: the adapter's maxStorageBufferBindingSize, which sizes are checked against. */
+  maxBindingBytes?: number;
 }
 
 function graphOptions(options: BuildOptions): GraphOptions {
@@ -170,6 +175,14 @@ export async function checkpointSessions(
       unetConfig: unetBuilt.config,
       vaeConfig: vaeBuilt.config,
       precision,
+      ...(options.maxBindingBytes
+        ? {
+            checkSize: bindingCheck(
+              { unet: unetBuilt.config, vae: vaeBuilt.config, precision },
+              options.maxBindingBytes,
+            ),
+          }
+        : {}),
       ...(precision === 'float16' && vaeBuilt.config.forceUpcast
         ? {
             float32Vae: (part: VaePart) => {
