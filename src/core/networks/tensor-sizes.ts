@@ -65,7 +65,7 @@ function vaeTensors(c: VaeConfig, height: number, width: number, part: 'decoder'
 export interface SizeQuery {
   width: number;
   height: number;
-  /** Images per UNet call: 2 when guidance runs both prompts as one batch. */
+  /** Images per UNet call: 2 when guidance runs both prompts as one batch, 0 when no UNet runs. */
   unetBatch: number;
   /** Image modes run the VAE encoder too. */
   encodes: boolean;

@@ -41,6 +41,7 @@ export interface RoundTrip {
 
 /** Image → VAE encoder (posterior mean when the export gives one) → latents → VAE decoder → image. */
 export async function vaeRoundTrip(models: Models, image: RgbaImage): Promise<RoundTrip> {
+  models.checkSize?.({ width: image.width, height: image.height, unetBatch: 0, encodes: true });
   const { latents } = await encodeImageLatents(models, toChw(image), new TorchGenerator(0), 'mean');
   const channels = models.info.latentChannels;
   const latentWidth = image.width / 8;

@@ -48,3 +48,13 @@ describe('largestTensor', () => {
     );
   });
 });
+
+describe('a VAE round trip (no UNet)', () => {
+  it('is sized by the VAE alone', () => {
+    const q = { width: 512, height: 512, unetBatch: 0, encodes: true };
+    expect(largestTensor({ unet, vae, precision: 'float16' }, q)).toEqual({
+      what: "the VAE decoder's activations at 512×512",
+      bytes: 256 * 512 * 512 * 4,
+    });
+  });
+});
