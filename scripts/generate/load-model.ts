@@ -16,6 +16,8 @@ import { createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { createOnnxModels, type OnnxModelSet } from '../../src/worker/runtime/onnx-models';
 import { checkpointSessions, type ComponentBytes } from '../../src/worker/runtime/safetensors-sessions';
 import type { OrtWeb } from '../node-gpu/runtime';
+import { graphForm } from '../../src/worker/runtime/graph-form';
+import type { Backend } from '../../src/protocol/messages';
 
 const BUNDLED_TOKENIZER = fileURLToPath(new URL('../../public/tokenizers/clip/', import.meta.url));
 
@@ -88,7 +90,8 @@ export interface NodeSessions {
   ort: OrtWeb;
   /** A session from a graph (or ONNX file) and its external data. */
   create: (model: Uint8Array, externalData: { path: string; data: Uint8Array }[]) => Promise<InferenceSession>;
-  /** The compute type of graphs built from checkpoints. */
+  /** The backend and the compute type of graphs built from checkpoints (see graphForm). */
+  backend: Backend;
   precision: Precision;
   /** WebGPU: the adapter's maxStorageBufferBindingSize, which run sizes are checked against. */
   maxBindingBytes?: number;
@@ -176,7 +179,7 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
   }
   const built = await checkpointSessions(parts, (_part, model, external) => runtime.create(model, external), {
     padInputChannels: true,
-    precision: runtime.precision,
+    ...graphForm(runtime.backend, runtime.precision),
     ...(runtime.maxBindingBytes ? { maxBindingBytes: runtime.maxBindingBytes } : {}),
   });
   const p = built.precision;

@@ -34,6 +34,7 @@ async function sessionsFor(backend: string, precision: string): Promise<{ runtim
       adapter: 'wasm',
       runtime: {
         ort,
+        backend: 'wasm',
         precision: 'float32',
         create: (model, externalData) =>
           ort.InferenceSession.create(model, {
@@ -57,6 +58,7 @@ async function sessionsFor(backend: string, precision: string): Promise<{ runtim
     adapter: [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' · '),
     runtime: {
       ort: gpu.ort,
+      backend: 'webgpu',
       precision: chosen,
       create: gpu.session,
       maxBindingBytes: gpu.adapter.maxStorageBufferBindingSize,

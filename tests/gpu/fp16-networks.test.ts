@@ -1,14 +1,16 @@
 /**
  * On the test bed (WebGPU with shader-f16: Dawn + lavapipe), every reference network built in
  * float16 equals diffusers' float16 computation (io-fp16.safetensors) within 1e-2 of ‖b‖∞, and the
- * attention-overflow case stays finite where plain float16 scores would give Inf/NaN.
+ * attention-overflow case stays finite where plain float16 scores would give Inf/NaN. The float32
+ * form WebGPU adapters without shader-f16 get (with its fused kernels) equals diffusers' float32.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Tensor } from 'onnxruntime-common';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { textEncoderGraph, unetGraph, vaeGraphs } from '../../src/core/networks';
+import { graphForm } from '../../src/worker/runtime/graph-form';
 import { componentSource } from '../../src/worker/runtime/safetensors-sessions';
-import { NETWORK_CASES, NETWORKS_DIR, readTensorFile } from '../helpers/fixtures';
+import { NETWORK_CASES, NETWORKS_DIR, readTensorFile, type TensorFile } from '../helpers/fixtures';
 import { normRelativeError } from '../helpers/goldens';
 import { readJson } from '../helpers/node-models';
 import { testBed } from '../helpers/test-bed';
@@ -16,17 +18,19 @@ import type { NodeGpu } from '../../scripts/node-gpu/runtime';
 
 const WEIGHTS = { text_encoder: 'model', unet: 'diffusion_pytorch_model', vae: 'diffusion_pytorch_model' } as const;
 
-/** A component in float16 the app's way: the fp16 variant where the case has one, else narrowed. */
-function component(name: string, part: keyof typeof WEIGHTS) {
+/** A component in float16 the app's way (the fp16 variant where the case has one, else narrowed); float32 from the float32 file. */
+function component(name: string, part: keyof typeof WEIGHTS, precision: 'float16' | 'float32' = 'float16') {
   const dir = `${NETWORKS_DIR}${name}/${part}/`;
-  const file = [`${WEIGHTS[part]}.fp16.safetensors`, `${WEIGHTS[part]}.safetensors`].find((f) => existsSync(dir + f))!;
+  const variants = [`${WEIGHTS[part]}.fp16.safetensors`, `${WEIGHTS[part]}.safetensors`];
+  if (precision === 'float32') variants.reverse();
+  const file = variants.find((f) => existsSync(dir + f))!;
   return componentSource(
     {
       configPath: `${part}/config.json`,
       config: readJson(`${dir}config.json`),
       weights: [{ path: `${part}/${file}`, bytes: new Uint8Array(readFileSync(dir + file)) }],
     },
-    'float16',
+    precision,
   );
 }
 
@@ -47,6 +51,25 @@ beforeAll(async () => {
 }, 60_000);
 
 const floats = (t: Tensor | undefined) => t!.data as Float32Array;
+
+/** One UNet call with a case's recorded inputs (`io.safetensors`), on the test bed. */
+async function runUnet(
+  built: ReturnType<typeof unetGraph>,
+  external: { path: string; data: Uint8Array }[],
+  io: TensorFile,
+): Promise<Float32Array> {
+  const f32 = (key: string) => new bed.ort.Tensor('float32', io.floats(key), io.shape(key));
+  const s = await bed.session(built.model, external);
+  const feeds: Record<string, Tensor> = {
+    sample: f32('unet.sample'),
+    timestep: f32('unet.timestep'),
+    encoder_hidden_states: f32('unet.encoder_hidden_states'),
+  };
+  if (built.config.timeCondProjDim) feeds['timestep_cond'] = f32('unet.timestep_cond');
+  const out = floats((await s.run(feeds))['out_sample']);
+  await s.release();
+  return out;
+}
 const allFinite = (a: Float32Array) => a.every((v) => Number.isFinite(v));
 
 describe.each(NETWORK_CASES)('%s in float16 on WebGPU against diffusers float16', (name) => {
@@ -65,16 +88,7 @@ describe.each(NETWORK_CASES)('%s in float16 on WebGPU against diffusers float16'
 
   it('UNet2DConditionModel', async () => {
     const { source, external } = component(name, 'unet');
-    const { model, config } = unetGraph(source, { precision: 'float16', padInputChannels: true });
-    const s = await bed.session(model, external);
-    const feeds: Record<string, Tensor> = {
-      sample: f32('unet.sample'),
-      timestep: f32('unet.timestep'),
-      encoder_hidden_states: f32('unet.encoder_hidden_states'),
-    };
-    if (config.timeCondProjDim) feeds['timestep_cond'] = f32('unet.timestep_cond');
-    const out = floats((await s.run(feeds))['out_sample']);
-    await s.release();
+    const out = await runUnet(unetGraph(source, { precision: 'float16', padInputChannels: true }), external, io);
     expect(normRelativeError(out, io16.floats('unet.out_sample'))).toBeLessThan(UNET_BOUND);
   });
 
@@ -113,5 +127,19 @@ describe('sd2-upcast: attention scores past float16’s range', () => {
     // be Inf there. (The graph without upcast stays finite on lavapipe: WGSL leaves an f32 → f16
     // conversion out of range to the implementation, and lavapipe clamps; real GPUs give Inf.)
     expect(Number(io16.header.metadata['peak_attention_score'])).toBeGreaterThan(65504);
+  });
+});
+
+describe('the float32 WebGPU form against diffusers float32', () => {
+  it.each(['sd1', 'lcm'] as const)('%s UNet with BiasSplitGelu', async (name) => {
+    const io = readTensorFile(`${NETWORKS_DIR}${name}/io.safetensors`);
+    const form = graphForm('webgpu', 'float32');
+    expect(form.fused).toContain('BiasSplitGelu');
+    const { source, external } = component(name, 'unet', 'float32');
+    const built = unetGraph(source, { ...form, padInputChannels: true });
+    expect(Buffer.from(built.model).includes('BiasSplitGelu')).toBe(true);
+    const out = await runUnet(built, external, io);
+    // The plain float32 graph is 3.4e-6 from diffusers on lavapipe.
+    expect(normRelativeError(out, io.floats('unet.out_sample'))).toBeLessThan(1e-4);
   });
 });

@@ -24,7 +24,12 @@ describe.each(CASES)('%s pipelines in float16 on WebGPU', (name) => {
   let model: LoadedNodeModel;
   beforeAll(async () => {
     const bed = await testBed();
-    model = await loadNodeModel(`${NETWORKS_DIR}${name}`, { ort: bed.ort, create: bed.session, precision: 'float16' });
+    model = await loadNodeModel(`${NETWORKS_DIR}${name}`, {
+      ort: bed.ort,
+      create: bed.session,
+      backend: 'webgpu',
+      precision: 'float16',
+    });
     expect(model.precision.unet).toBe('float16');
   }, 300_000);
 
@@ -46,6 +51,7 @@ describe('sizes past one buffer binding', () => {
     const model = await loadNodeModel(`${NETWORKS_DIR}sd1`, {
       ort: bed.ort,
       create: bed.session,
+      backend: 'webgpu',
       precision: 'float16',
       maxBindingBytes: limit,
     });

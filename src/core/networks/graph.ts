@@ -88,10 +88,21 @@ export type LinearForm = 'matmul' | 'gemm';
  */
 export type Precision = 'float32' | 'float16';
 
+/**
+ * onnxruntime contrib operators a graph may use in place of the plain ONNX it would otherwise
+ * write. Which ones a backend gets is decided by measurement (see worker/runtime/fused-kernels.ts):
+ * WASM has none of them, and each WebGPU kernel must first equal the plain graph there.
+ */
+export type FusedKernel = 'BiasSplitGelu';
+
 export interface GraphOptions {
   linear?: LinearForm;
   precision?: Precision;
+  fused?: readonly FusedKernel[];
 }
+
+/** Every choice of how a loaded model's graphs are built, kept to rebuild them (LoRA, embeddings). */
+export type GraphForm = Required<GraphOptions>;
 
 /** The lowest finite value of each compute type (what torch's `finfo(dtype).min` gives for masks). */
 const LOWEST: Record<Precision, number> = { float32: -3.4028234663852886e38, float16: -65504 };
@@ -111,6 +122,7 @@ export class Graph {
   readonly precision: Precision;
   /** The ONNX type activations and weights have inside the graph. */
   readonly computeType: number;
+  private readonly fused: ReadonlySet<FusedKernel>;
 
   constructor(
     readonly name: string,
@@ -120,6 +132,12 @@ export class Graph {
     this.linearForm = options.linear ?? 'gemm';
     this.precision = options.precision ?? 'float32';
     this.computeType = this.precision === 'float16' ? ONNX_FLOAT16 : ONNX_FLOAT;
+    this.fused = new Set(options.fused ?? []);
+  }
+
+  /** Whether this graph may use the contrib operator `kernel`. */
+  uses(kernel: FusedKernel): boolean {
+    return this.fused.has(kernel);
   }
 
   /** The compute type's lowest finite value, for masks. */
@@ -157,10 +175,15 @@ export class Graph {
     return this.opN(op, inputs, 1, attrs)[0]!;
   }
 
-  opN(op: string, inputs: string[], outputs: number, attrs: Attr[] = []): string[] {
+  opN(op: string, inputs: string[], outputs: number, attrs: Attr[] = [], domain?: string): string[] {
     const names = Array.from({ length: outputs }, () => this.fresh(op));
-    this.nodes.push({ op, inputs, outputs: names, ...(attrs.length ? { attrs } : {}) });
+    this.nodes.push({ op, inputs, outputs: names, ...(attrs.length ? { attrs } : {}), ...(domain ? { domain } : {}) });
     return names;
+  }
+
+  /** One of onnxruntime's contrib operators (domain `com.microsoft`), e.g. its fused attention. */
+  contribOp(op: string, inputs: string[], attrs: Attr[] = [], outputs = 1): string[] {
+    return this.opN(op, inputs, outputs, attrs, 'com.microsoft');
   }
 
   /** An int64 constant, shared between the nodes that use the same values. */

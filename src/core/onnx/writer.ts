@@ -33,6 +33,8 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   attrs?: Attr[];
+  /** An operator set other than ONNX's own (onnxruntime's contrib ops are `com.microsoft`, version 1). */
+  domain?: string;
 }
 
 export interface GraphSpec {
@@ -156,6 +158,7 @@ export function encodeOnnxModel(spec: GraphSpec): Uint8Array {
         for (const output of node.outputs) n.string(2, output);
         n.string(3, node.outputs[0]!);
         n.string(4, node.op);
+        if (node.domain) n.string(7, node.domain);
         for (const a of node.attrs ?? []) {
           n.message(5, (attr) => {
             attr.string(1, a.name);
@@ -219,5 +222,11 @@ export function encodeOnnxModel(spec: GraphSpec): Uint8Array {
     opset.string(1, '');
     opset.int(2, spec.opset);
   });
+  for (const domain of new Set(spec.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))) {
+    model.message(8, (opset) => {
+      opset.string(1, domain);
+      opset.int(2, 1);
+    });
+  }
   return model.finish();
 }

@@ -4,8 +4,7 @@
  * nothing. The sessions of the last build are released when the next replaces them.
  */
 import { ModelError } from '../../core/errors';
-import type { LinearForm } from '../../core/networks';
-import type { Precision } from '../../core/networks/graph';
+import type { GraphForm } from '../../core/networks/graph';
 import { readEmbedding } from '../../core/networks/embedding';
 import { readLora } from '../../core/networks/lora';
 import type { Models } from '../../core/pipeline/models';
@@ -27,8 +26,8 @@ export interface AdditionsBuilder {
 
 export function additionsBuilder(setup: {
   parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>;
-  /** How the loaded graphs were built (linear form, compute type): rebuilt graphs match them. */
-  graph: { linear: LinearForm; precision: Precision };
+  /** How the loaded graphs were built (linear form, compute type, kernels): rebuilt graphs match them. */
+  graph: GraphForm;
   runtime: OrtWeb;
   options: SessionOptions;
   unetExtra: SessionOptions;

@@ -24,14 +24,14 @@ import { createOnnxModels, type OnnxModelSet, type VaePart } from '../runtime/on
 import { checkpointSessions, type CheckpointBytes, type ComponentBytes } from '../runtime/safetensors-sessions';
 import { readSingleFile } from './single-file';
 import type { Component } from '../../core/single-file/keys';
-import type { LinearForm } from '../../core/networks';
-import type { Precision } from '../../core/networks/graph';
+import type { GraphForm, Precision } from '../../core/networks/graph';
 import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { SafetensorsError } from '../../core/formats/safetensors';
 import { modelFiles, parseJson, plannedFiles, type FetchedFile, type ModelFiles } from './model-files';
 import { readModelConfigs } from './model-configs';
 import { sessionMaker, type SessionMaker } from '../runtime/ort-sessions';
 import { additionsBuilder } from './checkpoint-additions';
+import { graphForm } from '../runtime/graph-form';
 
 /** Chrome cannot allocate one ArrayBuffer much past 2 GiB; the WASM heap stops at 4 GiB. */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
@@ -179,7 +179,7 @@ async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Re
 async function checkpointNetworks(
   parts: Record<Component, KeptPart>,
   maker: SessionMaker,
-  graph: { linear: LinearForm; precision: Precision; maxBindingBytes?: number },
+  graph: GraphForm & { maxBindingBytes?: number },
   unetExtra: ort.InferenceSession.SessionOptions,
 ) {
   const byPart = { text_encoder: parts.textEncoder, unet: parts.unet, vae_encoder: parts.vae, vae_decoder: parts.vae };
@@ -281,7 +281,7 @@ export async function loadOrtModel(
     // merged (and their strengths changed) without downloading or re-reading anything.
     let kept: {
       parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>;
-      graph: { linear: LinearForm; precision: Precision };
+      graph: GraphForm;
     } | null = null;
     let float32Vae: ((part: VaePart) => Promise<ort.InferenceSession>) | undefined;
     let checkSize: ((query: SizeQuery) => void) | undefined;
@@ -302,13 +302,8 @@ export async function loadOrtModel(
       const vaeEncoder = c.vaeEncoder ? await maker.onnxSession('vae_encoder', c.vaeEncoder) : undefined;
       sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
     } else {
-      // WASM: MatMul was 2–11 % faster than Gemm in three bench runs (the folded transposed copies
-      // fit its heap for any model WASM can hold). WebGPU: Gemm reads the weights as stored, so
-      // nothing is folded into a copy on the CPU on the way to the GPU; step times there were
-      // equal within the software rasteriser's ±10 %.
-      const linear: LinearForm = backend === 'wasm' ? 'matmul' : 'gemm';
       const parts = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
-      const graph = { linear, precision };
+      const graph = graphForm(backend, precision);
       const binding = backend === 'webgpu' && adapter ? { maxBindingBytes: adapter.maxStorageBufferBindingSize } : {};
       const built = await checkpointNetworks(parts, maker, { ...graph, ...binding }, unetExtra);
       ({ sessions, vaeScalingFactor, float32Vae, checkSize } = built);

@@ -18,7 +18,7 @@ import {
   type VaeConfig,
 } from '../../core/networks';
 import { convertWeights, tensorAsFloat32 } from '../../core/networks/convert-weights';
-import type { Precision } from '../../core/networks/graph';
+import type { FusedKernel, Precision } from '../../core/networks/graph';
 import { bindingCheck, type SizeQuery } from '../../core/networks/tensor-sizes';
 import { mergeLoras, type LoraLayer, type LoraTarget } from '../../core/networks/lora';
 import type { OnnxModelSet, VaePart } from './onnx-models';
@@ -128,6 +128,8 @@ export interface BuildOptions {
   linear?: LinearForm;
   /** float32 (the default) or float16 (WebGPU with shader-f16). */
   precision?: Precision;
+  /** Contrib kernels the backend runs right and faster (see fused-kernels.ts). */
+  fused?: readonly FusedKernel[];
   /** WebGPU: the adapter's maxStorageBufferBindingSize, which sizes are checked against. */
   maxBindingBytes?: number;
 }
@@ -136,6 +138,7 @@ function graphOptions(options: BuildOptions): GraphOptions {
   return {
     ...(options.linear ? { linear: options.linear } : {}),
     ...(options.precision ? { precision: options.precision } : {}),
+    ...(options.fused ? { fused: options.fused } : {}),
   };
 }
 

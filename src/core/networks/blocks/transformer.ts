@@ -15,7 +15,15 @@ export function feedForward(
   { dim, mult = 4 }: { dim: number; mult?: number },
 ): string {
   const inner = dim * mult;
-  const proj = linear(g, x, `${at}.net.0.proj`, { inFeatures: dim, outFeatures: inner * 2 });
+  const projAt = `${at}.net.0.proj`;
+  if (g.uses('BiasSplitGelu')) {
+    // The bias, the split and the GELU in one kernel: the projection's output is the widest tensor
+    // of the block (2·inner channels), so it is read once instead of three times.
+    const proj = linear(g, x, projAt, { inFeatures: dim, outFeatures: inner * 2, bias: false });
+    const [gated] = g.contribOp('BiasSplitGelu', [proj, g.weight(`${projAt}.bias`, [inner * 2])]);
+    return linear(g, gated!, `${at}.net.2`, { inFeatures: inner, outFeatures: dim });
+  }
+  const proj = linear(g, x, projAt, { inFeatures: dim, outFeatures: inner * 2 });
   const [value, gate] = g.opN('Split', [proj, g.ints([inner, inner])], 2, [{ name: 'axis', i: -1 }]);
   return linear(g, g.op('Mul', [value!, gelu(g, gate!)]), `${at}.net.2`, { inFeatures: inner, outFeatures: dim });
 }
