@@ -14,8 +14,12 @@ export interface NodeGpu {
   ort: OrtWeb;
   device: GPUDevice;
   adapter: AdapterInfo;
-  /** A session on WebGPU from a graph and its external data. */
-  session: (model: Uint8Array, externalData: { path: string; data: Uint8Array }[]) => Promise<InferenceSession>;
+  /** A session on WebGPU from a graph and its external data (and any further options). */
+  session: (
+    model: Uint8Array,
+    externalData: { path: string; data: Uint8Array }[],
+    extra?: InferenceSession.SessionOptions,
+  ) => Promise<InferenceSession>;
 }
 
 export async function openNodeGpu(options: { icd?: string } = {}): Promise<NodeGpu> {
@@ -40,8 +44,9 @@ export async function openNodeGpu(options: { icd?: string } = {}): Promise<NodeG
     ort: ortWebGpu,
     device,
     adapter: describeAdapter(adapter),
-    session: (model, externalData) =>
+    session: (model, externalData, extra = {}) =>
       ortWebGpu.InferenceSession.create(model, {
+        ...extra,
         executionProviders: ['webgpu'],
         graphOptimizationLevel: 'all',
         // Shape arithmetic placed on the CPU is expected; ORT would warn about it on every session.
