@@ -10,7 +10,7 @@ import { downloadBlob, fileName, pngWithParameters } from '../canvas/png-export'
 import type { AppStore } from '../store';
 import type { WorkerSession } from './worker-session';
 import type { GalleryActions } from './gallery-actions';
-import { cellSettings, requestOf, settingsFromStore } from './generation';
+import { cellSettings, requestOf, seedForRun, settingsFromStore } from './generation';
 
 export function cellLabel(cell: CompareCell): string {
   return `CFG ${cell.guidanceScale} · ${cell.steps} steps · ${schedulerLabel(cell.scheduler)}`;
@@ -64,7 +64,10 @@ export function createCompareActions({
   async function runCompare(): Promise<void> {
     const s = store.getState();
     let cells: CompareCell[];
-    const base = requestOf(settingsFromStore(s, 'txt2img'));
+    // One seed for the whole grid (−1 drawn once): every cell starts from the same noise.
+    const seed = seedForRun(s.seed);
+    const gridSettings = () => ({ ...settingsFromStore(store.getState(), 'txt2img'), seed });
+    const base = requestOf(gridSettings());
     let tags: LoraTag[] = [];
     try {
       ({ prompt: base.prompt, tags } = parseLoraTags(base.prompt));
@@ -75,20 +78,26 @@ export function createCompareActions({
       return;
     }
     clearCells();
-    s.compareStarted(settingsFromStore(s, 'txt2img'), cells);
+    s.compareStarted(gridSettings(), cells);
     await session.runJob(cells[0]!.steps, async (signal) => {
       // Until the person picks a scheduler, the cells take the model's own, known once it has loaded.
       const scheduler = session.schedulerForRun();
       if (scheduler !== base.scheduler) {
         base.scheduler = scheduler;
         cells = compareCells();
-        store.getState().compareStarted(settingsFromStore(store.getState(), 'txt2img'), cells);
+        store.getState().compareStarted(gridSettings(), cells);
       }
       await session.client.request(
         'compare',
         { ...base, cells, loras: await loras.lorasForRun(tags), embeddings: await loras.embeddingsForRun() },
         { signal, onProgress: session.onProgress },
       );
+      // Every cell goes to the history too, each with its own guidance, steps and scheduler.
+      const grid = gridSettings();
+      for (const [i, cell] of cells.entries()) {
+        const image = cellImage(i);
+        if (image) await gallery.saveToGallery(image, cellSettings(grid, cell));
+      }
     });
   }
 
@@ -118,9 +127,9 @@ export function createCompareActions({
     s.setSetting('steps', cell.steps);
     s.setSetting('scheduler', cell.scheduler);
     s.modeChosen('txt2img', null, null);
-    const { settings } = gallery.showAsResult(image, cellSettings(s.compare.settings, cell));
+    // The cell is in the history already (every cell goes there when the grid is done).
+    gallery.showAsResult(image, cellSettings(s.compare.settings, cell));
     s.say(`Opened ${cellLabel(cell)}.`);
-    void gallery.saveToGallery(image, settings);
   }
 
   return { compareCells, runCompare, exportGrid, openCell };

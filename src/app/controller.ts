@@ -6,14 +6,14 @@
 import { pipelineMode } from '../core/modes';
 import { randomSeed } from '../core/math/random';
 import { parseLoraTags, withLoraTags, type LoraTag } from '../core/prompt/lora-tags';
-import { validateGenerate } from '../core/validate';
+import { validateBatchCount, validateGenerate } from '../core/validate';
 import { clearPreviews } from '../canvas/previews';
 import { showImage } from '../canvas/result-surface';
 import type { GenerateParams } from '../protocol/messages';
 import type { AppStore } from '../store';
 import type { CompareActions } from './compare-actions';
 import type { GalleryActions } from './gallery-actions';
-import { requestOf, resultRecord, settingsFromStore } from './generation';
+import { batchSeeds, requestOf, resultRecord, seedForRun, settingsFromStore } from './generation';
 import type { ImageActions } from './image-actions';
 import type { LoraActions } from './lora-actions';
 import type { ModelActions } from './model-actions';
@@ -41,9 +41,10 @@ export function createGenerateActions(deps: {
     s.jobCounted();
     if (s.mode === 'compare') return compare.runCompare();
     const mode = pipelineMode(s.mode);
-    const settings = settingsFromStore(s, mode);
+    const settings = { ...settingsFromStore(s, mode), seed: seedForRun(s.seed) };
     let request: GenerateParams;
     let tags: LoraTag[] = [];
+    let seeds: string[];
     try {
       // <lora:name:w> tags set strengths and leave the text the tokenizer sees.
       let prompt: string;
@@ -53,6 +54,8 @@ export function createGenerateActions(deps: {
       validateGenerate({ ...request, mode: 'txt2img' });
       Object.assign(request, images.buildImageInputs(mode, request.width, request.height));
       validateGenerate({ ...request });
+      // Explore shows one run's pipeline: a batch is for the picture modes.
+      seeds = batchSeeds(request.seed, s.mode === 'explore' ? 1 : validateBatchCount(s.batchCount));
       // Explore always shows the steps; elsewhere previews are the person's choice.
       if (s.livePreview || s.mode === 'explore') {
         request.preview = { every: Math.max(1, Math.round(s.previewEvery)), kind: s.previewKind };
@@ -67,20 +70,29 @@ export function createGenerateActions(deps: {
       request.scheduler = session.schedulerForRun();
       request.loras = await loras.lorasForRun(tags);
       request.embeddings = await loras.embeddingsForRun();
-      const result = await session.client.request('generate', request, { signal, onProgress: session.onProgress });
-      const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
-      // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
-      const record = resultRecord(
-        { ...settings, scheduler: request.scheduler, prompt: withLoraTags(s.prompt, request.loras) },
-        result,
-      );
-      // In the gallery before it is shown, so a crash or reload right after cannot lose it.
-      await gallery.saveToGallery(image, record.settings);
-      showImage(image);
-      if (result.depth) {
-        images.showDepthResult(result.depth, request.depth ? (s.depth?.source ?? 'uploaded') : 'estimated');
+      for (const [i, seed] of seeds.entries()) {
+        if (seeds.length > 1) store.getState().say(`Picture ${i + 1} of ${seeds.length} (seed ${seed})…`);
+        const result = await session.client.request(
+          'generate',
+          { ...request, seed },
+          { signal, onProgress: session.onProgress },
+        );
+        const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
+        // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
+        const record = resultRecord(
+          { ...settings, scheduler: request.scheduler, prompt: withLoraTags(s.prompt, request.loras) },
+          result,
+        );
+        // In the gallery before it is shown, so a crash or reload right after cannot lose it.
+        await gallery.saveToGallery(image, record.settings);
+        showImage(image);
+        if (result.depth) {
+          images.showDepthResult(result.depth, request.depth ? (s.depth?.source ?? 'uploaded') : 'estimated');
+        }
+        store.getState().resultShown(record);
       }
-      store.getState().resultShown(record);
+      if (seeds.length > 1)
+        store.getState().say(`Made ${seeds.length} pictures, seeds ${seeds[0]} to ${seeds.at(-1)}.`);
     });
   }
 

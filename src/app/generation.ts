@@ -4,6 +4,7 @@
  * result record the page shows and the gallery keeps.
  */
 import type { GenerationSettings, SamplingSettings } from '../core/generation-settings';
+import { MAX_SEED, randomSeed } from '../core/math/random';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { Mode } from '../core/modes';
 import type { GenerateParams, GenerateResult } from '../protocol/messages';
@@ -27,6 +28,20 @@ export function settingsFromStore(s: StoredSettings, mode: Mode): GenerationSett
     mode,
     ...(mode !== 'txt2img' ? { strength: s.strength[mode] } : {}),
   };
+}
+
+/**
+ * The seed a run starts from: A1111's −1 is a new random seed each Generate (the one used is shown
+ * with the result and kept in its record); anything else is the seed as typed, checked later.
+ */
+export function seedForRun(typed: string, random: () => bigint = randomSeed): string {
+  return typed.trim() === '-1' ? random().toString() : typed;
+}
+
+/** The seeds of a batch, as A1111 makes them: seed, seed + 1, … (wrapping past 2^64 − 1 to 0). */
+export function batchSeeds(first: string, count: number): string[] {
+  const base = BigInt(first.trim());
+  return Array.from({ length: count }, (_, i) => ((base + BigInt(i)) % (MAX_SEED + 1n)).toString());
 }
 
 /** The worker's request for these settings; the image inputs (picture, mask, depth) are added by the caller. */

@@ -1,7 +1,7 @@
 import { useStore } from '../store';
 import { Field } from './Field';
 
-type NumericSetting = 'guidanceScale' | 'steps' | 'width' | 'height';
+type NumericSetting = 'guidanceScale' | 'steps' | 'width' | 'height' | 'batchCount';
 
 interface Props {
   setting: NumericSetting;

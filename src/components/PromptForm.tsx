@@ -172,7 +172,11 @@ export function PromptForm() {
           <NumberSetting setting="steps" id="steps" label="Steps" min={1} max={1000} />
         </div>
       )}
-      <Field label="Seed" htmlFor="seed" hint="The same seed and settings give the same image.">
+      <Field
+        label="Seed"
+        htmlFor="seed"
+        hint="The same seed and settings give the same image; −1 picks a new one each time."
+      >
         <div className="with-button">
           <input
             id="seed"
@@ -213,6 +217,16 @@ export function PromptForm() {
           ))}
         </select>
       </Field>
+      {mode === 'compare' || mode === 'explore' ? null : (
+        <NumberSetting
+          setting="batchCount"
+          id="batch-count"
+          label="Batch count"
+          hint="Pictures per Generate, one after another: seed, seed + 1, …"
+          min={1}
+          max={16}
+        />
+      )}
       {mode === 'compare' || mode === 'explore' ? null : <LivePreviewToggle />}
       <div className="actions">
         <button

@@ -193,7 +193,7 @@ export function ResultView() {
         <div className="result-meta">
           <span data-testid="result-mode" data-mode={result.settings.mode}>
             {MODE_LABELS[result.settings.mode]} · {result.settings.width}×{result.settings.height} · seed{' '}
-            <code>{result.settings.seed}</code>
+            <code data-testid="result-seed">{result.settings.seed}</code>
           </span>
           {result.encoderLatents ? (
             <span data-testid="encoder-latents">Start latents: {ENCODER_LATENTS_LABEL[result.encoderLatents]}</span>

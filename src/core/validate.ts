@@ -52,6 +52,16 @@ export function validateSteps(value: unknown): number {
   return value;
 }
 
+/** A1111's batch count: up to 16 pictures, one after another, per Generate. */
+export const MAX_BATCH_COUNT = 16;
+
+export function validateBatchCount(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BATCH_COUNT) {
+    throw new ValidationError(`Batch count must be a whole number from 1 to ${MAX_BATCH_COUNT}.`, 'batchCount');
+  }
+  return value;
+}
+
 export function validateGuidance(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new ValidationError('Guidance scale must be a number.', 'guidanceScale');

@@ -26,6 +26,8 @@ export interface SettingsSlice extends SamplingSettings {
   /** compare: an optional second axis and its values ("10, 20" steps or "pndm, euler"). */
   compareAxis: 'none' | 'steps' | 'scheduler';
   compareAxisValues: string;
+  /** Pictures one Generate makes, one after another, with seeds seed, seed + 1, … (A1111's batch count). */
+  batchCount: number;
   /** Live previews while generating (off by default: the VAE preview costs a decode per preview). */
   livePreview: boolean;
   previewKind: 'vae' | 'fast';
@@ -88,7 +90,8 @@ export type SettingKey =
   | 'compareAxisValues'
   | 'livePreview'
   | 'previewKind'
-  | 'previewEvery';
+  | 'previewEvery'
+  | 'batchCount';
 
 export const createSettingsSlice: StateCreator<
   SettingsSlice & Pick<ModelSlice, 'modelNotice'>,
@@ -114,6 +117,7 @@ export const createSettingsSlice: StateCreator<
   compareScales: '1.1, 8, 12',
   compareAxis: 'none',
   compareAxisValues: '',
+  batchCount: 1,
   livePreview: false,
   previewKind: 'vae',
   previewEvery: 2,
@@ -176,6 +180,7 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'compareScales',
   'compareAxis',
   'compareAxisValues',
+  'batchCount',
   'livePreview',
   'previewKind',
   'previewEvery',

@@ -30,7 +30,11 @@ describe('compare, explore and the gallery in the browser', () => {
     const { page } = session;
     await page.getByTestId('mode-compare').click();
     expect(await page.getByTestId('compare-scales').inputValue()).toBe('1.1, 8, 12');
+    const gallery = page.getByTestId('gallery');
+    const before = Number(await gallery.getAttribute('data-count'));
     expect(await generate(page)).toBe('done');
+    // Every cell is in the history, without opening it.
+    await expect.poll(async () => Number(await gallery.getAttribute('data-count'))).toBe(before + 3);
     const cells = page.getByTestId('compare-cell');
     expect(await cells.count()).toBe(3);
     const images: Buffer[] = [];
@@ -139,12 +143,43 @@ describe('compare, explore and the gallery in the browser', () => {
     expect(pixelDiff((await canvasPixels(page)).pixels, final).max).toBe(0);
   });
 
+  it('seed −1 makes a new seed each Generate, shown with the result; batch count 3 adds three pictures', async () => {
+    const { page } = session;
+    const gallery = page.getByTestId('gallery');
+    await page.getByTestId('mode-txt2img').click();
+    await setSettings(page, { seed: '-1', steps: 4 });
+    const shownSeed = async () => (await page.getByTestId('result-seed').textContent())?.trim() ?? '';
+    expect(await generate(page)).toBe('done');
+    const first = await shownSeed();
+    expect(first).toMatch(/^\d+$/);
+    expect(await generate(page)).toBe('done');
+    expect(await shownSeed()).toMatch(/^\d+$/);
+    expect(await shownSeed()).not.toBe(first);
+    expect(await page.getByTestId('seed').inputValue()).toBe('-1');
+
+    await setSettings(page, { seed: '500' });
+    await page.getByTestId('batch-count').fill('3');
+    const before = Number(await gallery.getAttribute('data-count'));
+    expect(await generate(page)).toBe('done');
+    await expect.poll(async () => Number(await gallery.getAttribute('data-count'))).toBe(before + 3);
+    const seeds = await page
+      .getByTestId('gallery-item')
+      .evaluateAll((items) => items.slice(0, 3).map((i) => i.getAttribute('data-seed')));
+    expect(seeds).toEqual(['502', '501', '500']);
+    expect(await shownSeed()).toBe('502');
+    expect(await page.getByTestId('notice').textContent()).toMatch(/Made 3 pictures, seeds 500 to 502/);
+    await page.screenshot({ path: `${SCREENSHOTS}/batch-count.png`, fullPage: true });
+    await page.getByTestId('batch-count').fill('1');
+    await setSettings(page, { seed: '1234', steps: 8 });
+  });
+
   it('keeps the gallery across a reload; a downloaded PNG dropped back restores prompt and seed', async () => {
     const { page } = session;
     const gallery = page.getByTestId('gallery');
-    // Pictures of its own when the tests before made none (they leave txt2img, a compare cell, explore).
+    // The newest picture its own (seed 1234), and at least three in all.
     await page.getByTestId('mode-txt2img').click();
-    while (Number(await gallery.getAttribute('data-count')) < 3) expect(await generate(page)).toBe('done');
+    do expect(await generate(page)).toBe('done');
+    while (Number(await gallery.getAttribute('data-count')) < 3);
     const before = Number(await gallery.getAttribute('data-count'));
     expect(before).toBeGreaterThanOrEqual(3);
     await page.reload();

@@ -114,6 +114,38 @@ describe('the worker session', () => {
     expect(h.store.getState().result?.settings.scheduler).toBe('euler');
   });
 
+  it('seed −1 runs with a new seed each time, shown with the result, and the field stays −1', async () => {
+    const h = page();
+    small(h);
+    h.store.getState().setSetting('seed', '-1');
+    await h.actions.run.generate();
+    const first = h.store.getState().result?.settings.seed;
+    expect(first).toMatch(/^\d+$/);
+    await h.actions.run.generate();
+    expect(h.store.getState().result?.settings.seed).toMatch(/^\d+$/);
+    expect(h.store.getState().result?.settings.seed).not.toBe(first);
+    expect(h.store.getState().seed).toBe('-1');
+  });
+
+  it('a batch count of 3 makes three pictures with seeds seed, seed + 1, seed + 2', async () => {
+    const h = page();
+    small(h);
+    h.store.getState().setSetting('seed', '7');
+    h.store.getState().setSetting('batchCount', 3);
+    const seeds: string[] = [];
+    h.store.subscribe((s, before) => {
+      if (s.result && s.result !== before.result) seeds.push(s.result.settings.seed);
+    });
+    await h.actions.run.generate();
+    expect(h.store.getState().job.error).toBeNull();
+    expect(seeds).toEqual(['7', '8', '9']);
+    expect(h.store.getState().notice).toMatch(/Made 3 pictures, seeds 7 to 9/);
+    h.store.getState().setSetting('batchCount', 17);
+    await h.actions.run.generate();
+    expect(h.store.getState().job.error).toMatchObject({ field: 'batchCount' });
+    expect(h.store.getState().job.error?.message).toMatch(/Batch count must be a whole number from 1 to 16/);
+  });
+
   it('a bad setting is refused before anything runs, and nothing is loaded', async () => {
     const h = page();
     small(h);
