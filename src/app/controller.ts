@@ -7,6 +7,7 @@ import { pipelineMode } from '../core/modes';
 import { randomSeed } from '../core/math/random';
 import { parseLoraTags, withLoraTags, type LoraTag } from '../core/prompt/lora-tags';
 import { validateBatchCount, validateGenerate } from '../core/validate';
+import { checkKarras } from '../core/schedulers';
 import { clearPreviews } from '../canvas/previews';
 import { showImage } from '../canvas/result-surface';
 import type { GenerateParams } from '../protocol/messages';
@@ -54,6 +55,7 @@ export function createGenerateActions(deps: {
       validateGenerate({ ...request, mode: 'txt2img' });
       Object.assign(request, images.buildImageInputs(mode, request.width, request.height));
       validateGenerate({ ...request });
+      checkKarras(request.scheduler, request.karras ?? false);
       // Explore shows one run's pipeline: a batch is for the picture modes.
       seeds = batchSeeds(request.seed, s.mode === 'explore' ? 1 : validateBatchCount(s.batchCount));
       // Explore always shows the steps; elsewhere previews are the person's choice.

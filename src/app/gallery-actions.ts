@@ -74,6 +74,8 @@ export function createGalleryActions({ store }: { store: AppStore }) {
     if (p.steps !== undefined) s.setSetting('steps', p.steps);
     if (p.guidanceScale !== undefined) s.setSetting('guidanceScale', p.guidanceScale);
     if (p.scheduler !== undefined) s.setSetting('scheduler', p.scheduler);
+    // A picture's record says Karras only when it was on: a scheduler named without it runs without.
+    if (p.scheduler !== undefined) s.setSetting('karras', p.karras ?? false);
     if (p.width !== undefined) s.setSetting('width', p.width);
     if (p.height !== undefined) s.setSetting('height', p.height);
     const known = p.model !== undefined && findModel(p.model, s.customModels) !== undefined;

@@ -11,7 +11,7 @@ import type { GenerateParams, GenerateResult } from '../protocol/messages';
 import type { ResultRecord } from '../store/job';
 import type { SettingsSlice } from '../store/settings';
 
-type StoredSettings = SamplingSettings & Pick<SettingsSlice, 'modelId' | 'strength'>;
+type StoredSettings = SamplingSettings & Pick<SettingsSlice, 'modelId' | 'strength' | 'karras'>;
 
 /** The settings a run in `mode` takes from what the person set (the image modes' strength included). */
 export function settingsFromStore(s: StoredSettings, mode: Mode): GenerationSettings {
@@ -24,6 +24,7 @@ export function settingsFromStore(s: StoredSettings, mode: Mode): GenerationSett
     width: s.width,
     height: s.height,
     scheduler: s.scheduler,
+    ...(s.karras ? { karras: true } : {}),
     model: s.modelId,
     mode,
     ...(mode !== 'txt2img' ? { strength: s.strength[mode] } : {}),

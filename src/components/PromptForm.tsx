@@ -1,5 +1,5 @@
 import { LoraPanel } from './LoraPanel';
-import { schedulerLabel } from '../core/schedulers';
+import { karrasLabels, schedulerLabel } from '../core/schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore, selectBusy } from '../store';
@@ -61,6 +61,25 @@ function CompareSettings() {
         )}
       </div>
     </>
+  );
+}
+
+/** A1111's "… Karras" samplers: diffusers' use_karras_sigmas, for the schedulers that read it. */
+function KarrasToggle() {
+  const karras = useStore((s) => s.karras);
+  const setSetting = useStore((s) => s.setSetting);
+  const invalid = useStore((s) => s.job.error?.field === 'karras');
+  return (
+    <label className="inline" title={`Karras sigmas (${karrasLabels()})`}>
+      <input
+        data-testid="karras"
+        type="checkbox"
+        checked={karras}
+        aria-invalid={invalid || undefined}
+        onChange={(e) => setSetting('karras', e.target.checked)}
+      />
+      <span>Karras sigmas ({karrasLabels()})</span>
+    </label>
   );
 }
 
@@ -217,6 +236,7 @@ export function PromptForm() {
           ))}
         </select>
       </Field>
+      <KarrasToggle />
       {mode === 'compare' || mode === 'explore' ? null : (
         <NumberSetting
           setting="batchCount"

@@ -17,6 +17,11 @@ export interface SamplingSettings {
   width: number;
   height: number;
   scheduler: SchedulerName;
+  /**
+   * Karras sigmas (diffusers' `use_karras_sigmas`, A1111's "… Karras" samplers) for the schedulers
+   * that have them; absent or false runs the model's own scheduler config.
+   */
+  karras?: boolean;
 }
 
 export interface GenerationSettings extends SamplingSettings {

@@ -21,6 +21,8 @@ export interface Txt2ImgParams {
   width: number;
   height: number;
   scheduler: SchedulerName;
+  /** Karras sigmas (see SamplingSettings.karras); only ever true here. */
+  karras?: true;
 }
 
 function nearestMultipleOf8(value: number): number {
@@ -109,7 +111,13 @@ export function validateTxt2Img(params: Record<string, unknown>): Txt2ImgParams 
     width: validateSize(params['width'], 'width'),
     height: validateSize(params['height'], 'height'),
     scheduler: validateScheduler(params['scheduler']),
+    ...(validateKarras(params['karras']) ? { karras: true as const } : {}),
   };
+}
+
+export function validateKarras(value: unknown): boolean {
+  if (value === undefined || typeof value === 'boolean') return value ?? false;
+  throw new ValidationError('karras must be true or false.', 'karras');
 }
 
 export interface Img2ImgParams extends Txt2ImgParams {

@@ -26,6 +26,8 @@ export interface SettingsSlice extends SamplingSettings {
   /** compare: an optional second axis and its values ("10, 20" steps or "pndm, euler"). */
   compareAxis: 'none' | 'steps' | 'scheduler';
   compareAxisValues: string;
+  /** Karras sigmas for the schedulers that have them (see SamplingSettings.karras). */
+  karras: boolean;
   /** Pictures one Generate makes, one after another, with seeds seed, seed + 1, … (A1111's batch count). */
   batchCount: number;
   /** Live previews while generating (off by default: the VAE preview costs a decode per preview). */
@@ -91,7 +93,8 @@ export type SettingKey =
   | 'livePreview'
   | 'previewKind'
   | 'previewEvery'
-  | 'batchCount';
+  | 'batchCount'
+  | 'karras';
 
 export const createSettingsSlice: StateCreator<
   SettingsSlice & Pick<ModelSlice, 'modelNotice'>,
@@ -118,6 +121,7 @@ export const createSettingsSlice: StateCreator<
   compareAxis: 'none',
   compareAxisValues: '',
   batchCount: 1,
+  karras: false,
   livePreview: false,
   previewKind: 'vae',
   previewEvery: 2,
@@ -181,6 +185,7 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'compareAxis',
   'compareAxisValues',
   'batchCount',
+  'karras',
   'livePreview',
   'previewKind',
   'previewEvery',

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngText } from '../../src/core/formats/png-text';
-import { canvasData, canvasPixels, generate, pixelDiff, rgbStd, setRange, setSettings } from './helpers/app';
+import { canvasData, canvasPixels, dropPng, generate, pixelDiff, rgbStd, setRange, setSettings } from './helpers/app';
 import { openApp, SCREENSHOTS, type Session } from './helpers/browser';
 
 const SIZE = 128;
@@ -173,6 +173,34 @@ describe('compare, explore and the gallery in the browser', () => {
     await setSettings(page, { seed: '1234', steps: 8 });
   });
 
+  it('Karras: DPM++ 2M Karras makes another picture, written in its PNG and restored when dropped back', async () => {
+    const { page } = session;
+    await page.getByTestId('mode-txt2img').click();
+    await setSettings(page, { seed: '77', steps: 6, scheduler: 'dpmpp-2m' });
+    expect(await generate(page)).toBe('done');
+    const plain = (await canvasPixels(page)).pixels;
+    await page.getByTestId('karras').check();
+    expect(await generate(page)).toBe('done');
+    expect(pixelDiff((await canvasPixels(page)).pixels, plain).mean).toBeGreaterThan(0.5);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    const bytes = new Uint8Array(readFileSync(await download.path()));
+    expect(readPngText(bytes).get('parameters')).toMatch(/Sampler: DPM\+\+ 2M Karras,/);
+
+    // Off again and another scheduler; the dropped picture puts both back.
+    await page.getByTestId('karras').uncheck();
+    await setSettings(page, { scheduler: 'euler' });
+    await dropPng(page, bytes, 'karras.png');
+    await expect.poll(() => page.getByTestId('scheduler').inputValue()).toBe('dpmpp-2m');
+    expect(await page.getByTestId('karras').isChecked()).toBe(true);
+
+    // A scheduler without Karras sigmas is refused in words, next to nothing run.
+    await setSettings(page, { scheduler: 'pndm' });
+    expect(await generate(page)).toBe('error');
+    expect(await page.getByTestId('error').textContent()).toMatch(/PNDM has no Karras sigmas/);
+    await page.getByTestId('karras').uncheck();
+    await setSettings(page, { seed: '1234', steps: 8 });
+  });
+
   it('keeps the gallery across a reload; a downloaded PNG dropped back restores prompt and seed', async () => {
     const { page } = session;
     const gallery = page.getByTestId('gallery');
@@ -203,11 +231,7 @@ describe('compare, explore and the gallery in the browser', () => {
     );
 
     await setSettings(page, { prompt: 'something else', seed: '99' });
-    await page.evaluate((data) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(data)], 'from-gallery.png', { type: 'image/png' }));
-      document.querySelector('main')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
-    }, Array.from(bytes));
+    await dropPng(page, bytes, 'from-gallery.png');
     await expect.poll(() => page.getByTestId('prompt').inputValue()).toBe('A painting of a flooble');
     expect(await page.getByTestId('seed').inputValue()).toBe('1234');
     expect(await page.getByTestId('notice').textContent()).toMatch(/Settings restored from "from-gallery.png"/);

@@ -3,9 +3,12 @@
  *   <prompt>
  *   Negative prompt: <negative>
  *   Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: tiny-sd
- * Extra keys this app adds: Denoising strength (as A1111), Mode.
+ * Karras sigmas are written as A1111 before 1.9 did ("Sampler: DPM++ 2M Karras") and read in both
+ * that form and the later "Schedule type: Karras". Extra keys this app adds: Denoising strength
+ * (as A1111), Mode.
  */
 import type { GenerationSettings } from '../generation-settings';
+import { SCHEDULERS } from '../schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/types';
 import { MODES, type Mode } from '../modes';
 
@@ -23,7 +26,7 @@ const SAMPLER_NAMES: Record<SchedulerName, string> = {
 export function formatParameters(p: GenerationSettings): string {
   const fields: [string, string][] = [
     ['Steps', String(p.steps)],
-    ['Sampler', SAMPLER_NAMES[p.scheduler]],
+    ['Sampler', `${SAMPLER_NAMES[p.scheduler]}${p.karras ? ' Karras' : ''}`],
     ['CFG scale', String(p.guidanceScale)],
     ['Seed', p.seed],
     ['Size', `${p.width}x${p.height}`],
@@ -116,6 +119,9 @@ export function parseParameters(text: string): ParsedParameters | null {
   const sampler = fields.get('Sampler');
   const scheduler = sampler ? schedulerFromSampler(sampler) : undefined;
   if (scheduler) out.scheduler = scheduler;
+  // "Sampler: DPM++ 2M Karras" (A1111 before 1.9), or "Schedule type: Karras" beside the sampler (since).
+  const karras = / karras$/i.test(sampler ?? '') || /^karras$/i.test(fields.get('Schedule type') ?? '');
+  if (karras && scheduler && SCHEDULERS[scheduler].karras) out.karras = true;
   const model = fields.get('Model');
   if (model) out.model = model;
   const strength = num('Denoising strength');

@@ -16,26 +16,30 @@ export { noiseScheduleFromConfig, type NoiseSchedule } from './noise-schedule';
 interface SchedulerEntry {
   className: string;
   label: string;
+  /** Whether the diffusers class reads `use_karras_sigmas`. */
+  karras: boolean;
   create: (config: SchedulerConfigJson) => Scheduler;
 }
 
 /** The registry: every scheduler in SCHEDULER_NAMES has its row (the contract suite runs each one). */
 export const SCHEDULERS: Record<SchedulerName, SchedulerEntry> = {
-  pndm: { className: 'PNDMScheduler', label: 'PNDM', create: (c) => new PndmScheduler(c) },
-  ddim: { className: 'DDIMScheduler', label: 'DDIM', create: (c) => new DdimScheduler(c) },
-  lms: { className: 'LMSDiscreteScheduler', label: 'LMS', create: (c) => new LmsScheduler(c) },
-  euler: { className: 'EulerDiscreteScheduler', label: 'Euler', create: (c) => new EulerScheduler(c) },
+  pndm: { className: 'PNDMScheduler', label: 'PNDM', karras: false, create: (c) => new PndmScheduler(c) },
+  ddim: { className: 'DDIMScheduler', label: 'DDIM', karras: false, create: (c) => new DdimScheduler(c) },
+  lms: { className: 'LMSDiscreteScheduler', label: 'LMS', karras: true, create: (c) => new LmsScheduler(c) },
+  euler: { className: 'EulerDiscreteScheduler', label: 'Euler', karras: true, create: (c) => new EulerScheduler(c) },
   'euler-ancestral': {
     className: 'EulerAncestralDiscreteScheduler',
     label: 'Euler ancestral',
+    karras: false,
     create: (c) => new EulerAncestralScheduler(c),
   },
   'dpmpp-2m': {
     className: 'DPMSolverMultistepScheduler',
     label: 'DPM++ 2M',
+    karras: true,
     create: (c) => new DpmSolverMultistepScheduler(c),
   },
-  lcm: { className: 'LCMScheduler', label: 'LCM', create: (c) => new LcmScheduler(c) },
+  lcm: { className: 'LCMScheduler', label: 'LCM', karras: false, create: (c) => new LcmScheduler(c) },
 };
 
 /** The name people know a scheduler by (A1111's and diffusers' docs). */
@@ -53,6 +57,36 @@ export function createScheduler(name: SchedulerName, config: SchedulerConfigJson
   if (!factory)
     throw new SchedulerError(`Unknown scheduler "${String(name)}". Choose one of ${SCHEDULER_NAMES.join(', ')}.`);
   return factory(config);
+}
+
+/** The schedulers that have Karras sigmas, by label, for messages. */
+export function karrasLabels(): string {
+  return SCHEDULER_NAMES.filter((n) => SCHEDULERS[n].karras)
+    .map(schedulerLabel)
+    .join(', ');
+}
+
+/**
+ * The scheduler config a run uses: the model's own, with Karras sigmas when asked for (A1111's
+ * "DPM++ 2M Karras" is diffusers' DPMSolverMultistepScheduler with `use_karras_sigmas`).
+ */
+export function runSchedulerConfig(
+  name: SchedulerName,
+  config: SchedulerConfigJson,
+  karras: boolean,
+): SchedulerConfigJson {
+  checkKarras(name, karras);
+  return karras ? { ...config, use_karras_sigmas: true } : config;
+}
+
+/** Refuses Karras sigmas for a scheduler whose diffusers class has none, saying which have them. */
+export function checkKarras(name: SchedulerName, karras: boolean): void {
+  if (karras && !SCHEDULERS[name].karras) {
+    throw new ValidationError(
+      `${schedulerLabel(name)} has no Karras sigmas. Karras works with ${karrasLabels()}; pick one of those or turn Karras off.`,
+      'karras',
+    );
+  }
 }
 
 /** Our name for the config's own `_class_name`, or null when it is a class we do not have. */

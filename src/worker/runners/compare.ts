@@ -1,6 +1,6 @@
 /** compare: one prompt and seed over several cells, each sent as progress as soon as it is done. */
 import { compareGrid } from '../../core/pipeline/compare';
-import { checkSchedulerFor } from '../../core/schedulers';
+import { checkSchedulerFor, runSchedulerConfig } from '../../core/schedulers';
 import type { ParsedOf } from '../../protocol/request-row';
 import type { RequestRows } from '../../protocol/requests';
 import type { RunContext } from '../handler/kinds';
@@ -15,10 +15,15 @@ export const compareRunner =
   ): Promise<{ cells: number; totalMs: number }> => {
     // Every cell's scheduler is checked before the first one runs.
     const before = slot.require();
-    for (const cell of cells) checkSchedulerFor(cell.scheduler, before.schedulerConfig, cell.steps);
+    const karras = request.karras ?? false;
+    for (const cell of cells) {
+      checkSchedulerFor(cell.scheduler, runSchedulerConfig(cell.scheduler, before.schedulerConfig, karras), cell.steps);
+    }
     const model = await slot.withAdditions(additions, ctx.onProgress);
     const started = performance.now();
-    await compareGrid(model.models, request, cells, pipelineOptions(model, preview, ctx), (index, r) =>
+    // Every cell's scheduler has Karras sigmas when asked for (checked above), so one config serves all.
+    const config = runSchedulerConfig(cells[0]!.scheduler, model.schedulerConfig, karras);
+    await compareGrid(model.models, request, cells, pipelineOptions(model, preview, ctx, config), (index, r) =>
       ctx.onProgress({
         kind: 'cell',
         index,

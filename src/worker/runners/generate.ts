@@ -1,6 +1,6 @@
 /** generate: one picture in any of the four pipelines, with the run's LoRAs, previews and depth map. */
 import { runPipeline } from '../../core/pipeline/generate';
-import { checkSchedulerFor } from '../../core/schedulers';
+import { checkSchedulerFor, runSchedulerConfig } from '../../core/schedulers';
 import type { ParsedOf } from '../../protocol/request-row';
 import type { RequestRows } from '../../protocol/requests';
 import type { GenerateResult } from '../../protocol/messages';
@@ -17,13 +17,14 @@ export const generateRunner =
     ctx: RunContext,
   ): Promise<GenerateResult> => {
     const model = await slot.withAdditions(additions, ctx.onProgress);
-    checkSchedulerFor(request.scheduler, model.schedulerConfig, request.steps);
+    const config = runSchedulerConfig(request.scheduler, model.schedulerConfig, request.karras ?? false);
+    checkSchedulerFor(request.scheduler, config, request.steps);
     const started = performance.now();
     if (request.mode === 'depth2img' && !request.depth) {
       ctx.onProgress({ kind: 'pipeline', phase: 'depth', step: 0, totalSteps: request.steps });
       request.depth = await estimate(request.image, slot, env, ctx);
     }
-    const output = await runPipeline(model.models, request, pipelineOptions(model, preview, ctx));
+    const output = await runPipeline(model.models, request, pipelineOptions(model, preview, ctx, config));
     return {
       width: output.image.width,
       height: output.image.height,

@@ -4,6 +4,7 @@ import { scale, tensor, type Tensor } from '../../core/math/tensor';
 import type { Models } from '../../core/pipeline/models';
 import type { PipelineOptions } from '../../core/pipeline/options';
 import { latentsToRgbFast } from '../../core/pipeline/preview';
+import type { SchedulerConfigJson } from '../../core/schedulers';
 import type { PreviewRequest } from '../../protocol/messages';
 import type { RunContext } from '../handler/kinds';
 import type { LoadedModel } from '../loaded-model';
@@ -16,10 +17,16 @@ async function previewImage(models: Models, x0: Tensor, kind: PreviewRequest['ki
   return chwToRgba(decoded.data, width, height);
 }
 
-export function pipelineOptions(model: LoadedModel, preview: PreviewRequest | null, ctx: RunContext): PipelineOptions {
+/** `schedulerConfig`: the run's (see runSchedulerConfig), the model's own by default. */
+export function pipelineOptions(
+  model: LoadedModel,
+  preview: PreviewRequest | null,
+  ctx: RunContext,
+  schedulerConfig: SchedulerConfigJson = model.schedulerConfig,
+): PipelineOptions {
   const { onProgress } = ctx;
   return {
-    schedulerConfig: model.schedulerConfig,
+    schedulerConfig,
     signal: ctx.signal,
     onProgress: (p) => onProgress({ kind: 'pipeline', ...p }),
     ...(preview

@@ -35,6 +35,18 @@ export async function setSettings(page: Page, s: Settings): Promise<void> {
   if (s.scheduler !== undefined) await page.getByTestId('scheduler').selectOption(s.scheduler);
 }
 
+/** Drops a PNG on the page as a person dragging a file from their desktop would. */
+export async function dropPng(page: Page, bytes: Uint8Array, name: string): Promise<void> {
+  await page.evaluate(
+    ({ data, name }) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], name, { type: 'image/png' }));
+      document.querySelector('main')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
+    },
+    { data: Array.from(bytes), name },
+  );
+}
+
 export async function statusState(page: Page): Promise<string | null> {
   return page.getByTestId('status').getAttribute('data-state');
 }

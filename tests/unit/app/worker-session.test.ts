@@ -146,6 +146,23 @@ describe('the worker session', () => {
     expect(h.store.getState().job.error?.message).toMatch(/Batch count must be a whole number from 1 to 16/);
   });
 
+  it('Karras runs with the schedulers that have it and is refused by name with one that has not', async () => {
+    const h = page();
+    small(h);
+    h.store.getState().setSetting('karras', true);
+    h.store.getState().setSetting('scheduler', 'pndm');
+    await h.actions.run.generate();
+    expect(h.store.getState().job.error).toMatchObject({ field: 'karras' });
+    expect(h.store.getState().job.error?.message).toMatch(
+      /^PNDM has no Karras sigmas\. Karras works with LMS, Euler, DPM\+\+ 2M/,
+    );
+    expect(h.loads).toEqual([]);
+    h.store.getState().setSetting('scheduler', 'dpmpp-2m');
+    await h.actions.run.generate();
+    expect(h.store.getState().job.error).toBeNull();
+    expect(h.store.getState().result?.settings).toMatchObject({ scheduler: 'dpmpp-2m', karras: true });
+  });
+
   it('a bad setting is refused before anything runs, and nothing is loaded', async () => {
     const h = page();
     small(h);

@@ -82,6 +82,7 @@ describe('PNG text chunks', () => {
       negativePrompt: 'lowres, bad anatomy',
       steps: 28,
       scheduler: 'dpmpp-2m',
+      karras: true,
       guidanceScale: 7,
       seed: '1234567890',
       width: 512,
@@ -110,6 +111,22 @@ describe('parameter text', () => {
     expect(text).not.toMatch(/Negative prompt/);
     expect(text).toMatch(/Model: "my, model"/);
     expect(parseParameters(text)).toEqual(img2img);
+  });
+
+  it('writes Karras as A1111 names the sampler, and reads both of its forms', () => {
+    const karras: GenerationSettings = { ...params, scheduler: 'dpmpp-2m', karras: true };
+    const text = formatParameters(karras);
+    expect(text).toMatch(/Sampler: DPM\+\+ 2M Karras,/);
+    expect(parseParameters(text)).toEqual(karras);
+    // A1111 1.9 and later: the schedule type as its own field.
+    const later = parseParameters('a cat\nSteps: 20, Sampler: Euler, Schedule type: Karras, CFG scale: 7, Seed: 1');
+    expect(later).toMatchObject({ scheduler: 'euler', karras: true });
+    expect(parseParameters('a cat\nSteps: 20, Sampler: LMS, CFG scale: 7, Seed: 1')?.karras).toBeUndefined();
+    // Euler ancestral has no Karras sigmas in diffusers: the sampler is read, Karras is not.
+    expect(parseParameters('a cat\nSteps: 20, Sampler: Euler a Karras, Seed: 1')).toMatchObject({
+      scheduler: 'euler-ancestral',
+    });
+    expect(parseParameters('a cat\nSteps: 20, Sampler: Euler a Karras, Seed: 1')?.karras).toBeUndefined();
   });
 
   it('returns null for text without a settings line', () => {
