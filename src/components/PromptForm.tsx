@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { LoraPanel } from './LoraPanel';
 import { karrasLabels, schedulerLabel } from '../core/schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
@@ -64,6 +65,25 @@ function CompareSettings() {
   );
 }
 
+/**
+ * Why the last Generate did not make a picture, beside the button and scrolled into view: that is
+ * where the eye is after pressing it (the result area's box may be off screen). It goes when the
+ * setting at fault is fixed (see jobAfterFix) or the next run starts.
+ */
+function GenerateMessage() {
+  const error = useStore((s) => (s.job.state === 'error' ? s.job.error : null));
+  const ref = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest' });
+  }, [error]);
+  if (!error) return null;
+  return (
+    <p ref={ref} className="generate-error" data-testid="generate-error" data-field={error.field ?? ''}>
+      {error.message}
+    </p>
+  );
+}
+
 /** A1111's "… Karras" samplers: diffusers' use_karras_sigmas, for the schedulers that read it. */
 function KarrasToggle() {
   const karras = useStore((s) => s.karras);
@@ -125,6 +145,7 @@ export function PromptForm() {
       scheduler: st.scheduler,
       schedulerChosen: st.schedulerChosen,
       setSetting: st.setSetting,
+      sizeSwapped: st.sizeSwapped,
     })),
   );
   const busy = useStore(selectBusy);
@@ -214,6 +235,16 @@ export function PromptForm() {
       </Field>
       <div className="row">
         <NumberSetting setting="width" id="width" label="Width" min={64} max={2048} step={8} list="sizes" />
+        <button
+          type="button"
+          className="ghost swap-size"
+          data-testid="swap-size"
+          title="Swap width and height"
+          aria-label="Swap width and height"
+          onClick={s.sizeSwapped}
+        >
+          ⇄
+        </button>
         <NumberSetting setting="height" id="height" label="Height" min={64} max={2048} step={8} list="sizes" />
         <datalist id="sizes">
           {SIZES.map((v) => (
@@ -262,6 +293,7 @@ export function PromptForm() {
           Cancel
         </button>
       </div>
+      <GenerateMessage />
     </form>
   );
 }

@@ -100,6 +100,31 @@ export function validateScheduler(value: unknown): SchedulerName {
   return value;
 }
 
+/**
+ * Whether a setting's new value passes the check that refused it (the page clears that error as
+ * soon as it does, without a run). Settings without a check of their own count as fixed once
+ * changed: the next run checks them again.
+ */
+export function settingPasses(field: string, value: unknown): boolean {
+  const checks: Record<string, (v: unknown) => unknown> = {
+    width: (v) => validateSize(v, 'width'),
+    height: (v) => validateSize(v, 'height'),
+    steps: validateSteps,
+    guidanceScale: validateGuidance,
+    // −1 is A1111's "random", drawn at Generate.
+    seed: (v) => (typeof v === 'string' && v.trim() === '-1' ? 0 : validateSeed(v)),
+    batchCount: validateBatchCount,
+  };
+  const check = checks[field];
+  if (!check) return true;
+  try {
+    check(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Checks every txt2img parameter; throws a ValidationError naming the first one at fault. */
 export function validateTxt2Img(params: Record<string, unknown>): Txt2ImgParams {
   return {

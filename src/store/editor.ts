@@ -1,6 +1,7 @@
 /** The editor slice: the image modes' inputs (start image, depth map, mask) as handles and numbers. */
 import type { StateCreator } from 'zustand';
 import type { InitImageInfo } from '../canvas/init-image';
+import { jobAfterFix, type JobSlice } from './job';
 
 export interface DepthInfo {
   width: number;
@@ -26,13 +27,19 @@ export interface EditorSlice {
   inputFailed: (message: string | null) => void;
 }
 
-export const createEditorSlice: StateCreator<EditorSlice, [], [], EditorSlice> = (set) => ({
+export const createEditorSlice: StateCreator<EditorSlice & Pick<JobSlice, 'job'>, [], [], EditorSlice> = (set) => ({
   initImage: null,
   depth: null,
   maskSaved: true,
   inputError: null,
   initImageChanged: (initImage, depthStale) =>
-    set({ initImage, inputError: null, ...(depthStale ? { depth: null } : {}) }),
+    set((s) => ({
+      initImage,
+      inputError: null,
+      ...(depthStale ? { depth: null } : {}),
+      // "Choose a start image first" is answered by choosing one.
+      ...(initImage ? jobAfterFix(s.job, 'image', initImage) : {}),
+    })),
   depthChanged: (depth) => set({ depth }),
   maskSaveChanged: (maskSaved) => set({ maskSaved }),
   inputFailed: (inputError) => set({ inputError }),

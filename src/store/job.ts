@@ -1,6 +1,7 @@
 /** The job slice: the run in progress or last finished, the picture it made, its previews and grid. */
 import type { StateCreator } from 'zustand';
 import type { SerializedError } from '../core/errors';
+import { settingPasses } from '../core/validate';
 import type { GenerationSettings, Timings } from '../core/generation-settings';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
@@ -134,3 +135,12 @@ export const createJobSlice: StateCreator<JobSlice, [], [], JobSlice> = (set) =>
         : {},
     ),
 });
+
+/**
+ * The job with its error cleared when it was about `field` and the new `value` passes that field's
+ * check (see settingPasses): a fixed setting takes its message away without a run.
+ */
+export function jobAfterFix(job: Job, field: string, value: unknown): Partial<Pick<JobSlice, 'job'>> {
+  if (job.state !== 'error' || job.error?.field !== field || !settingPasses(field, value)) return {};
+  return { job: { ...job, state: 'idle', error: null } };
+}

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { ModelSlice } from './model';
+import { jobAfterFix, type JobSlice } from './job';
 import type { SamplingSettings } from '../core/generation-settings';
 import type { SchedulerName } from '../core/schedulers/types';
 import { DEFAULT_STRENGTH, type AppMode, type Mode } from '../core/modes';
@@ -51,6 +52,8 @@ export interface SettingsSlice extends SamplingSettings {
   embeddings: EmbeddingSetting[];
   setSetting: <K extends SettingKey>(key: K, value: SettingsSlice[K]) => void;
   setStrength: (mode: Exclude<Mode, 'txt2img'>, strength: number) => void;
+  /** Width and height trade places (portrait ↔ landscape). */
+  sizeSwapped: () => void;
   /** A mode, and the model to run it with when the current one cannot (`notice` says why). */
   modeChosen: (mode: AppMode, modelId: string | null, notice: string | null) => void;
   /** A model's own defaults for steps, guidance and size. */
@@ -97,7 +100,7 @@ export type SettingKey =
   | 'karras';
 
 export const createSettingsSlice: StateCreator<
-  SettingsSlice & Pick<ModelSlice, 'modelNotice'>,
+  SettingsSlice & Pick<ModelSlice, 'modelNotice'> & Pick<JobSlice, 'job'>,
   [],
   [],
   SettingsSlice
@@ -134,15 +137,27 @@ export const createSettingsSlice: StateCreator<
   loras: [],
   embeddings: [],
   setSetting: (key, value) =>
-    set(() =>
-      key === 'scheduler'
+    set((s) => ({
+      ...(key === 'scheduler'
         ? { scheduler: value as SchedulerName, schedulerChosen: true }
         : key === 'backend'
           ? { backend: value as Backend, backendChosen: true }
-          : { [key]: value },
-    ),
-  setStrength: (mode, strength) => set((s) => ({ strength: { ...s.strength, [mode]: strength } })),
-  modeChosen: (mode, modelId, modelNotice) => set({ mode, modelNotice, ...(modelId ? { modelId } : {}) }),
+          : { [key]: value }),
+      ...jobAfterFix(s.job, key, value),
+    })),
+  sizeSwapped: () => set((s) => ({ width: s.height, height: s.width })),
+  setStrength: (mode, strength) =>
+    set((s) => ({ strength: { ...s.strength, [mode]: strength }, ...jobAfterFix(s.job, 'strength', strength) })),
+  modeChosen: (mode, modelId, modelNotice) =>
+    set((s) => ({
+      mode,
+      modelNotice,
+      ...(modelId ? { modelId } : {}),
+      // A refused setting belongs to the mode it was refused in; it does not follow into another.
+      ...(s.job.state === 'error' && s.job.error?.field !== undefined
+        ? { job: { ...s.job, state: 'idle' as const, error: null } }
+        : {}),
+    })),
   defaultsApplied: ({ steps, guidanceScale, width, height }) => set({ steps, guidanceScale, width, height }),
   backendDetected: (backend) => set({ backend }),
   schedulerDefaulted: (scheduler) => set({ scheduler }),

@@ -76,6 +76,44 @@ describe('faults and recovery', () => {
     expect(await generate(page)).toBe('done');
   });
 
+  it('says why beside Generate, in view, and takes the message away once the cause is fixed', async () => {
+    const { page } = session;
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    // No start image in this profile: img2img refuses, and the reason is where the eye is.
+    await page.getByTestId('mode-img2img').click();
+    expect(await generate(page)).toBe('error');
+    const message = page.getByTestId('generate-error');
+    expect(await message.textContent()).toMatch(/This mode starts from an image: choose a file/);
+    const box = (await message.boundingBox())!;
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height).toBeLessThanOrEqual(1000);
+    await page.screenshot({ path: `${SCREENSHOTS}/error-beside-generate.png` });
+    // It does not follow into another mode.
+    await page.getByTestId('mode-txt2img').click();
+    expect(await message.count()).toBe(0);
+
+    // A wrong width: the message stays while the width is still wrong, and goes once it is right.
+    await setSettings(page, { width: 250 });
+    expect(await generate(page)).toBe('error');
+    expect(await message.textContent()).toMatch(/Width must be a multiple of 8/);
+    await setSettings(page, { width: 252 });
+    expect(await message.count()).toBe(1);
+    await setSettings(page, { width: 256 });
+    expect(await message.count()).toBe(0);
+    expect(await page.getByTestId('error').count()).toBe(0);
+    expect(await page.getByTestId('width').getAttribute('aria-invalid')).toBeNull();
+    // The swap button trades width and height.
+    await setSettings(page, { width: 128, height: 64 });
+    await page.getByTestId('swap-size').click();
+    expect([await page.getByTestId('width').inputValue(), await page.getByTestId('height').inputValue()]).toEqual([
+      '64',
+      '128',
+    ]);
+    await page.locator('.controls').screenshot({ path: `${SCREENSHOTS}/size-swap.png` });
+    await setSettings(page, { width: 64, height: 64 });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it('a killed worker is noticed, restarted, and the next generation works', async () => {
     const { page } = session;
     await page.evaluate(() =>

@@ -144,3 +144,39 @@ describe('the store', () => {
     expect(createAppStore(() => storage).getState().prompt).toBe('kept');
   });
 });
+
+describe('an error about one setting', () => {
+  const refuse = (field: string, message: string) =>
+    store.getState().jobRefused({ name: 'ValidationError', message, field });
+
+  it('goes as soon as that setting passes its check, without a run', () => {
+    refuse('width', 'Width must be a multiple of 8 (…); the nearest is 248.');
+    store.getState().setSetting('width', 250);
+    expect(store.getState().job).toMatchObject({ state: 'error', error: { field: 'width' } });
+    // Another setting changing leaves it: its cause is still there.
+    store.getState().setSetting('height', 256);
+    expect(store.getState().job.state).toBe('error');
+    store.getState().setSetting('width', 256);
+    expect(store.getState().job).toMatchObject({ state: 'idle', error: null });
+  });
+
+  it('seed −1 passes; a missing start image is answered by choosing one', () => {
+    refuse('seed', 'Seed must be a whole number …');
+    store.getState().setSetting('seed', '-1');
+    expect(store.getState().job.error).toBeNull();
+    refuse('image', 'This mode starts from an image: choose one first.');
+    store.getState().initImageChanged(null, false);
+    expect(store.getState().job.error).not.toBeNull();
+    store.getState().initImageChanged({ name: 'a.png', width: 64, height: 64, version: 1 }, false);
+    expect(store.getState().job.error).toBeNull();
+  });
+});
+
+describe('the size', () => {
+  it('swaps width and height in one action', () => {
+    store.getState().setSetting('width', 768);
+    store.getState().setSetting('height', 512);
+    store.getState().sizeSwapped();
+    expect([store.getState().width, store.getState().height]).toEqual([512, 768]);
+  });
+});
