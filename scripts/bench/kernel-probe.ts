@@ -4,7 +4,7 @@
  * without it, at SD 1.5's shapes. Per kernel and shape: the fused and the plain graph on WebGPU,
  * both against float32 numbers from onnxruntime-node's CPU (‖a−b‖∞/‖b‖∞ and the mean relative
  * difference), and the median ms of each. The kernels the builders use are chosen from these
- * figures (see `FUSED_KERNELS` in src/core/networks/graph.ts). LATENT_LAVAPIPE=1 pins lavapipe.
+ * figures (see src/worker/runtime/graph-form.ts). LATENT_LAVAPIPE=1 pins lavapipe.
  */
 import { parseArgs } from 'node:util';
 import * as ortNode from 'onnxruntime-node';

@@ -215,7 +215,7 @@ export function PromptForm() {
       <Field
         label="Seed"
         htmlFor="seed"
-        hint="The same seed and settings give the same image; −1 picks a new one each time."
+        hint="The same seed and settings give the same image; -1 picks a new one each time."
       >
         <div className="with-button">
           <input

@@ -144,3 +144,9 @@ export function jobAfterFix(job: Job, field: string, value: unknown): Partial<Pi
   if (job.state !== 'error' || job.error?.field !== field || !settingPasses(field, value)) return {};
   return { job: { ...job, state: 'idle', error: null } };
 }
+
+/** The job without an error about a setting (one from the worker, a crash say, stays). */
+export function jobWithoutSettingError(job: Job): Partial<Pick<JobSlice, 'job'>> {
+  if (job.state !== 'error' || job.error?.field === undefined) return {};
+  return { job: { ...job, state: 'idle', error: null } };
+}

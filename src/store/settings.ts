@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { ModelSlice } from './model';
-import { jobAfterFix, type JobSlice } from './job';
+import { jobAfterFix, jobWithoutSettingError, type JobSlice } from './job';
 import type { SamplingSettings } from '../core/generation-settings';
 import type { SchedulerName } from '../core/schedulers/types';
 import { DEFAULT_STRENGTH, type AppMode, type Mode } from '../core/modes';
@@ -154,9 +154,7 @@ export const createSettingsSlice: StateCreator<
       modelNotice,
       ...(modelId ? { modelId } : {}),
       // A refused setting belongs to the mode it was refused in; it does not follow into another.
-      ...(s.job.state === 'error' && s.job.error?.field !== undefined
-        ? { job: { ...s.job, state: 'idle' as const, error: null } }
-        : {}),
+      ...jobWithoutSettingError(s.job),
     })),
   defaultsApplied: ({ steps, guidanceScale, width, height }) => set({ steps, guidanceScale, width, height }),
   backendDetected: (backend) => set({ backend }),

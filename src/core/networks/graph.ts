@@ -90,7 +90,7 @@ export type Precision = 'float32' | 'float16';
 
 /**
  * onnxruntime contrib operators a graph may use in place of the plain ONNX it would otherwise
- * write. Which ones a backend gets is decided by measurement (see worker/runtime/fused-kernels.ts):
+ * write. Which ones a backend gets is decided by measurement (see worker/runtime/graph-form.ts):
  * WASM has none of them, and each WebGPU kernel must first equal the plain graph there.
  */
 export type FusedKernel = 'BiasSplitGelu';
@@ -181,7 +181,7 @@ export class Graph {
     return names;
   }
 
-  /** One of onnxruntime's contrib operators (domain `com.microsoft`), e.g. its fused attention. */
+  /** One of onnxruntime's contrib operators (domain `com.microsoft`), e.g. BiasSplitGelu. */
   contribOp(op: string, inputs: string[], attrs: Attr[] = [], outputs = 1): string[] {
     return this.opN(op, inputs, outputs, attrs, 'com.microsoft');
   }

@@ -128,7 +128,7 @@ export interface BuildOptions {
   linear?: LinearForm;
   /** float32 (the default) or float16 (WebGPU with shader-f16). */
   precision?: Precision;
-  /** Contrib kernels the backend runs right and faster (see fused-kernels.ts). */
+  /** Contrib kernels the backend runs right and faster (see graph-form.ts). */
   fused?: readonly FusedKernel[];
   /** WebGPU: the adapter's maxStorageBufferBindingSize, which sizes are checked against. */
   maxBindingBytes?: number;
