@@ -66,7 +66,11 @@ export function createCompareActions({
     let cells: CompareCell[];
     // One seed for the whole grid (−1 drawn once): every cell starts from the same noise.
     const seed = seedForRun(s.seed);
-    const gridSettings = () => ({ ...settingsFromStore(store.getState(), 'txt2img'), seed });
+    // A grid compares plain txt2img runs: hires fix is not part of it.
+    const gridSettings = () => {
+      const { hires: _hires, ...grid } = settingsFromStore(store.getState(), 'txt2img');
+      return { ...grid, seed };
+    };
     const base = requestOf(gridSettings());
     let tags: LoraTag[] = [];
     try {

@@ -30,6 +30,7 @@ export function createExploreActions({
       const { prompt, tags } = parseLoraTags(text);
       const view = await session.client.request('tokenize', {
         text: prompt,
+        promptSyntax: store.getState().promptSyntax,
         loras: await loras.lorasForRun(tags),
         embeddings: await loras.embeddingsForRun(),
       });

@@ -76,6 +76,16 @@ export function createGalleryActions({ store }: { store: AppStore }) {
     if (p.scheduler !== undefined) s.setSetting('scheduler', p.scheduler);
     // A picture's record says Karras only when it was on: a scheduler named without it runs without.
     if (p.scheduler !== undefined) s.setSetting('karras', p.karras ?? false);
+    // What a picture's text does not name was at its tool's default: A1111's syntax, clip skip 1, no hires fix.
+    s.setSetting('promptSyntax', p.promptSyntax ?? 'a1111');
+    s.setSetting('clipSkip', p.clipSkip ?? 1);
+    if ((p.mode ?? 'txt2img') === 'txt2img') s.setSetting('hiresFix', p.hires !== undefined);
+    if (p.hires) {
+      s.setSetting('hiresScale', p.hires.scale);
+      s.setSetting('hiresSteps', p.hires.steps);
+      s.setSetting('hiresDenoise', p.hires.denoise);
+      s.setSetting('hiresUpscaler', p.hires.upscaler);
+    }
     if (p.width !== undefined) s.setSetting('width', p.width);
     if (p.height !== undefined) s.setSetting('height', p.height);
     const known = p.model !== undefined && findModel(p.model, s.customModels) !== undefined;
@@ -98,7 +108,8 @@ export function createGalleryActions({ store }: { store: AppStore }) {
       missing.length > 0
         ? `; add the LoRA file${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} to use ${missing.length > 1 ? 'them' : 'it'}`
         : '';
-    say(`Settings restored from ${source}${unknownModel}${missingLoras}.`);
+    const skipped = p.notRestored?.length ? ` Not restored: ${p.notRestored.join('; ')}.` : '';
+    say(`Settings restored from ${source}${unknownModel}${missingLoras}.${skipped}`);
   }
 
   function reuseSettings(entry: GalleryEntry): void {

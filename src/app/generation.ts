@@ -11,7 +11,20 @@ import type { GenerateParams, GenerateResult } from '../protocol/messages';
 import type { ResultRecord } from '../store/job';
 import type { SettingsSlice } from '../store/settings';
 
-type StoredSettings = SamplingSettings & Pick<SettingsSlice, 'modelId' | 'strength' | 'karras'>;
+type StoredSettings = SamplingSettings &
+  Pick<
+    SettingsSlice,
+    | 'modelId'
+    | 'strength'
+    | 'karras'
+    | 'promptSyntax'
+    | 'clipSkip'
+    | 'hiresFix'
+    | 'hiresScale'
+    | 'hiresSteps'
+    | 'hiresDenoise'
+    | 'hiresUpscaler'
+  >;
 
 /** The settings a run in `mode` takes from what the person set (the image modes' strength included). */
 export function settingsFromStore(s: StoredSettings, mode: Mode): GenerationSettings {
@@ -25,9 +38,14 @@ export function settingsFromStore(s: StoredSettings, mode: Mode): GenerationSett
     height: s.height,
     scheduler: s.scheduler,
     ...(s.karras ? { karras: true } : {}),
+    ...(s.promptSyntax === 'plain' ? { promptSyntax: 'plain' } : {}),
+    ...(s.clipSkip !== 1 ? { clipSkip: s.clipSkip } : {}),
     model: s.modelId,
     mode,
     ...(mode !== 'txt2img' ? { strength: s.strength[mode] } : {}),
+    ...(mode === 'txt2img' && s.hiresFix
+      ? { hires: { scale: s.hiresScale, steps: s.hiresSteps, denoise: s.hiresDenoise, upscaler: s.hiresUpscaler } }
+      : {}),
   };
 }
 
@@ -60,7 +78,12 @@ export function cellSettings(grid: GenerationSettings, cell: CompareCell): Gener
 export function resultRecord(settings: GenerationSettings, result: GenerateResult): ResultRecord {
   const { totalMs, ...timings } = result.timings;
   return {
-    settings: { ...settings, seed: result.seed, width: result.width, height: result.height },
+    // Hires fix's picture is larger than the set size, which is what its record keeps (as A1111's Size).
+    settings: {
+      ...settings,
+      seed: result.seed,
+      ...(settings.hires ? {} : { width: result.width, height: result.height }),
+    },
     encoderLatents: result.encoderLatents ?? null,
     truncated: result.truncated,
     run: { backend: result.backend, totalMs, timings },

@@ -51,9 +51,8 @@ export interface SessionDeps {
 export type WorkerSession = ReturnType<typeof createWorkerSession>;
 
 function toSerialized(error: unknown): SerializedError {
-  if (error instanceof RemoteError && error.field !== undefined)
-    return { name: error.name, message: error.message, field: error.field };
-  return serializeError(error);
+  const plain = serializeError(error);
+  return error instanceof RemoteError && error.field !== undefined ? { ...plain, field: error.field } : plain;
 }
 
 export function createWorkerSession({

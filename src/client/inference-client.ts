@@ -17,7 +17,7 @@ export class WorkerCrashedError extends LatentStudioError {
 export class RemoteError extends LatentStudioError {
   readonly field: string | undefined;
   constructor(error: SerializedError) {
-    super(error.message);
+    super(error.message, error.detail);
     this.name = error.name;
     this.field = error.field;
   }

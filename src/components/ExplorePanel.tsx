@@ -3,7 +3,33 @@ import { paintCanvas } from '../canvas/paint';
 import { onRoundTripChange, roundTripImages } from '../canvas/round-trip';
 import { selectBusy, useStore } from '../store';
 import { SchedulePlot } from './SchedulePlot';
+import type { TokenChunkView, TokenView } from '../protocol/messages';
 import { useActions } from './actions';
+
+/** One 77-token window: start, words (with their weight where it is not 1), end, padding. */
+function TokenChunk({ chunk, view, index }: { chunk: TokenChunkView; view: TokenView; index: number }) {
+  return (
+    <ol className="token-list" data-testid="token-list" data-chunk={index}>
+      {chunk.ids.slice(0, Math.min(77, chunk.used + 2)).map((id, i) => {
+        const kind =
+          i === 0 && id === view.bosId ? 'start' : i === chunk.used - 1 ? 'end' : i >= chunk.used ? 'pad' : 'word';
+        const weight = chunk.weights[i] ?? 1;
+        return (
+          <li key={i} className={`token ${kind}`} title={`position ${i}${weight !== 1 ? `, weight ${weight}` : ''}`}>
+            <span className="token-text">{chunk.tokens[i]}</span>
+            <span className="token-id">{id}</span>
+            {weight !== 1 ? (
+              <span className={`token-weight ${weight > 1 ? 'up' : 'down'}`} data-testid="token-weight">
+                ×{weight.toFixed(2)}
+              </span>
+            ) : null}
+          </li>
+        );
+      })}
+      {chunk.used + 2 < 77 ? <li className="token pad more">… {77 - chunk.used - 2} more padding</li> : null}
+    </ol>
+  );
+}
 
 function Tokens() {
   const {
@@ -11,13 +37,14 @@ function Tokens() {
   } = useActions();
   const tokens = useStore((s) => s.tokens);
   const prompt = useStore((s) => s.prompt);
+  const syntax = useStore((s) => s.promptSyntax);
   const modelLoaded = useStore((s) => s.model !== null);
   // Follows the prompt as it is typed, once a model (and so its tokenizer) is loaded.
   useEffect(() => {
     if (!modelLoaded) return;
     const timer = setTimeout(() => void tokenizePrompt(), 250);
     return () => clearTimeout(timer);
-  }, [prompt, modelLoaded, tokenizePrompt]);
+  }, [prompt, syntax, modelLoaded, tokenizePrompt]);
   if (!tokens) {
     return (
       <button type="button" data-testid="explore-tokenize" onClick={() => void tokenizePrompt()}>
@@ -25,36 +52,22 @@ function Tokens() {
       </button>
     );
   }
-  const used = tokens.ids.slice(0, tokens.used);
+  const { chunks } = tokens;
+  const padding = tokens.padId === tokens.eosId ? '<|endoftext|>' : `id ${tokens.padId}`;
   return (
     <div className="tokens">
-      <div className="hint">
-        “{tokens.text}” → {tokens.used} of 77 tokens used, {77 - tokens.used} padding (
-        {tokens.padId === tokens.eosId ? '<|endoftext|>' : `id ${tokens.padId}`})
+      <div className="hint" data-testid="token-summary">
+        {chunks.length === 1
+          ? `“${tokens.text}” → ${chunks[0]!.used} of 77 tokens used, ${77 - chunks[0]!.used} padding (${padding})`
+          : `“${tokens.text}” → ${chunks.length} chunks of 77 tokens (A1111's long prompts), encoded one by one and joined: the UNet sees ${77 * chunks.length} tokens of context`}
       </div>
-      <ol className="token-list" data-testid="token-list">
-        {tokens.ids.slice(0, Math.min(77, tokens.used + 2)).map((id, i) => {
-          const kind =
-            i === 0 && id === tokens.bosId
-              ? 'start'
-              : i === tokens.used - 1
-                ? 'end'
-                : i >= tokens.used
-                  ? 'pad'
-                  : 'word';
-          return (
-            <li key={i} className={`token ${kind}`} title={`position ${i}`}>
-              <span className="token-text">{tokens.tokens[i]}</span>
-              <span className="token-id">{id}</span>
-            </li>
-          );
-        })}
-        {tokens.used + 2 < 77 ? <li className="token pad more">… {77 - tokens.used - 2} more padding</li> : null}
-      </ol>
+      {chunks.map((chunk, k) => (
+        <TokenChunk key={k} chunk={chunk} view={tokens} index={k} />
+      ))}
       <div className="field">
         <label htmlFor="token-ids">Ids up to the end token</label>
         <output id="token-ids" data-testid="token-ids" className="mono">
-          {used.join(', ')}
+          {chunks.map((c) => c.ids.slice(0, c.used).join(', ')).join(' | ')}
         </output>
       </div>
       {tokens.truncated ? (
@@ -123,8 +136,9 @@ export function ExplorePanel() {
     <section className="explore" aria-label="Explore the pipeline" data-testid="explore">
       <h2>1 · Tokens</h2>
       <p className="hint">
-        The CLIP tokenizer turns the prompt into at most 77 ids: a start token, the words ({'</w>'} marks a word end),
-        an end token, then padding.
+        The CLIP tokenizer turns the prompt into 77 ids: a start token, the words ({'</w>'} marks a word end), an end
+        token, then padding. With A1111's prompt syntax, a weighted word shows its weight, and a prompt past 75 tokens
+        (or with BREAK) becomes several 77-token chunks.
       </p>
       <Tokens />
       <h2>2 · Noise schedule</h2>

@@ -1,7 +1,16 @@
 import { useStore } from '../store';
 import { Field } from './Field';
 
-type NumericSetting = 'guidanceScale' | 'steps' | 'width' | 'height' | 'batchCount';
+type NumericSetting =
+  | 'guidanceScale'
+  | 'steps'
+  | 'width'
+  | 'height'
+  | 'batchCount'
+  | 'clipSkip'
+  | 'hiresScale'
+  | 'hiresSteps'
+  | 'hiresDenoise';
 
 interface Props {
   setting: NumericSetting;

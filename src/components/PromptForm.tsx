@@ -5,7 +5,11 @@ import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore, selectBusy } from '../store';
 import { Field } from './Field';
+import { ErrorDetail } from './ErrorDetail';
 import { NumberSetting } from './NumberSetting';
+import { isPromptSyntax } from '../core/prompt/syntax';
+import { isHiresUpscaler } from '../core/generation-settings';
+import { hiresSize } from '../core/validate';
 import { useActions } from './actions';
 
 const SIZES = [256, 320, 384, 448, 512, 576, 640, 768];
@@ -72,15 +76,16 @@ function CompareSettings() {
  */
 function GenerateMessage() {
   const error = useStore((s) => (s.job.state === 'error' ? s.job.error : null));
-  const ref = useRef<HTMLParagraphElement>(null);
+  const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     ref.current?.scrollIntoView({ block: 'nearest' });
   }, [error]);
   if (!error) return null;
   return (
-    <p ref={ref} className="generate-error" data-testid="generate-error" data-field={error.field ?? ''}>
-      {error.message}
-    </p>
+    <div ref={ref} className="generate-error" data-testid="generate-error" data-field={error.field ?? ''}>
+      <p>{error.message}</p>
+      <ErrorDetail detail={error.detail} />
+    </div>
   );
 }
 
@@ -100,6 +105,106 @@ function KarrasToggle() {
       />
       <span>Karras sigmas ({karrasLabels()})</span>
     </label>
+  );
+}
+
+/** How the prompt is read (A1111's weights, BREAK and long prompts, or plain text) and clip skip. */
+function PromptSyntaxSettings() {
+  const syntax = useStore((s) => s.promptSyntax);
+  const setSetting = useStore((s) => s.setSetting);
+  return (
+    <div className="row">
+      <Field
+        label="Prompt syntax"
+        htmlFor="prompt-syntax"
+        hint={
+          syntax === 'a1111'
+            ? '(word:1.3), [word], BREAK; long prompts in 75-token chunks.'
+            : 'Literal text, cut at 77 tokens (diffusers).'
+        }
+      >
+        <select
+          id="prompt-syntax"
+          data-testid="prompt-syntax"
+          value={syntax}
+          onChange={(e) => setSetting('promptSyntax', isPromptSyntax(e.target.value) ? e.target.value : 'a1111')}
+        >
+          <option value="a1111">A1111</option>
+          <option value="plain">plain</option>
+        </select>
+      </Field>
+      <NumberSetting
+        setting="clipSkip"
+        id="clip-skip"
+        label="Clip skip"
+        hint="1 is the last layer; 2 the one before."
+        min={1}
+        max={12}
+      />
+    </div>
+  );
+}
+
+/** A1111's hires fix (txt2img): the picture made at the set size, upscaled, then refined by img2img. */
+function HiresFixSettings() {
+  const on = useStore((s) => s.hiresFix);
+  const upscaler = useStore((s) => s.hiresUpscaler);
+  const size = useStore(useShallow((s) => ({ width: s.width, height: s.height, scale: s.hiresScale })));
+  const setSetting = useStore((s) => s.setSetting);
+  const target = Number.isFinite(size.scale) ? hiresSize(size, size.scale) : null;
+  return (
+    <fieldset className="hires">
+      <label className="inline">
+        <input
+          data-testid="hires-fix"
+          type="checkbox"
+          checked={on}
+          onChange={(e) => setSetting('hiresFix', e.target.checked)}
+        />
+        <span>
+          Hires fix
+          {on && target ? ` → ${target.width}×${target.height}` : ''}
+        </span>
+      </label>
+      {on ? (
+        <>
+          <div className="row">
+            <Field label="Upscaler" htmlFor="hires-upscaler">
+              <select
+                id="hires-upscaler"
+                data-testid="hires-upscaler"
+                value={upscaler}
+                onChange={(e) =>
+                  setSetting('hiresUpscaler', isHiresUpscaler(e.target.value) ? e.target.value : 'latent')
+                }
+              >
+                <option value="latent">Latent</option>
+                <option value="lanczos">Lanczos</option>
+              </select>
+            </Field>
+            <NumberSetting setting="hiresScale" id="hires-scale" label="Upscale by" min={1} max={4} step={0.05} />
+          </div>
+          <div className="row">
+            <NumberSetting
+              setting="hiresSteps"
+              id="hires-steps"
+              label="Hires steps"
+              hint="0: as many as the first pass."
+              min={0}
+              max={150}
+            />
+            <NumberSetting
+              setting="hiresDenoise"
+              id="hires-denoise"
+              label="Denoising strength"
+              min={0}
+              max={1}
+              step={0.05}
+            />
+          </div>
+        </>
+      ) : null}
+    </fieldset>
   );
 }
 
@@ -268,6 +373,8 @@ export function PromptForm() {
         </select>
       </Field>
       <KarrasToggle />
+      <PromptSyntaxSettings />
+      {mode === 'txt2img' ? <HiresFixSettings /> : null}
       {mode === 'compare' || mode === 'explore' ? null : (
         <NumberSetting
           setting="batchCount"

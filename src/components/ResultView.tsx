@@ -7,6 +7,7 @@ import { useStore, selectDownload, selectJob, selectResult } from '../store';
 import type { DownloadProgress } from '../store/model';
 import { formatBytes } from '../core/format-bytes';
 import { useActions } from './actions';
+import { ErrorDetail } from './ErrorDetail';
 
 function useElapsed(startedAt: number | null, finishedAt: number | null, live: boolean): number {
   const [now, setNow] = useState(() => performance.now());
@@ -128,6 +129,7 @@ export function ErrorBox() {
     <div className="error" data-testid="error" role="alert" data-name={error.name}>
       <strong>{error.name === 'ValidationError' ? 'Check your settings' : 'Generation failed'}</strong>
       <p>{error.message}</p>
+      <ErrorDetail detail={error.detail} />
     </div>
   );
 }
@@ -192,7 +194,8 @@ export function ResultView() {
       {result ? (
         <div className="result-meta">
           <span data-testid="result-mode" data-mode={result.settings.mode}>
-            {MODE_LABELS[result.settings.mode]} · {result.settings.width}×{result.settings.height} · seed{' '}
+            {MODE_LABELS[result.settings.mode]} · {result.settings.width}×{result.settings.height}
+            {result.settings.hires ? ` → hires fix ×${result.settings.hires.scale}` : ''} · seed{' '}
             <code data-testid="result-seed">{result.settings.seed}</code>
           </span>
           {result.encoderLatents ? (

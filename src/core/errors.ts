@@ -6,6 +6,13 @@
 export class LatentStudioError extends Error {
   // Names are spelled out: minifiers rename classes, and the name is what crosses the worker boundary.
   override name = 'LatentStudioError';
+  constructor(
+    message: string,
+    /** The technical reason, for those who ask (the page shows it one click away from the message). */
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Input a person gave that the pipeline cannot use as is. */
@@ -15,8 +22,9 @@ export class ValidationError extends LatentStudioError {
     message: string,
     /** The parameter at fault, so the UI can point at its control. */
     readonly field?: string,
+    detail?: string,
   ) {
-    super(message);
+    super(message, detail);
   }
 }
 
@@ -52,14 +60,20 @@ export interface SerializedError {
   name: string;
   message: string;
   field?: string;
+  /** The technical reason behind a message in plain words. */
+  detail?: string;
 }
 
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof ValidationError && error.field !== undefined) {
-    return { name: error.name, message: error.message, field: error.field };
-  }
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const field = error instanceof ValidationError ? error.field : undefined;
+  const detail = error instanceof LatentStudioError ? error.detail : undefined;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(field !== undefined ? { field } : {}),
+    ...(detail !== undefined ? { detail } : {}),
+  };
 }
 
 export function isCancelled(error: unknown): boolean {

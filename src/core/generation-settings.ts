@@ -5,6 +5,7 @@
  */
 import type { SchedulerName } from './schedulers/types';
 import type { Mode } from './modes';
+import type { PromptSyntax } from './prompt/syntax';
 
 /** What every mode sets: the prompt, guidance, steps, seed, size and scheduler. */
 export interface SamplingSettings {
@@ -22,6 +23,29 @@ export interface SamplingSettings {
    * that have them; absent or false runs the model's own scheduler config.
    */
   karras?: boolean;
+  /** How the prompt is read (see PromptSyntax); absent: A1111's syntax, the default. */
+  promptSyntax?: PromptSyntax;
+  /** A1111's clip skip: 1 (absent) is the text encoder's last layer, 2 the one before, … */
+  clipSkip?: number;
+}
+
+/** How A1111's hires fix upscales the first pass: its latents resized (bilinear), or the picture with Lanczos. */
+export const HIRES_UPSCALERS = ['latent', 'lanczos'] as const;
+export type HiresUpscaler = (typeof HIRES_UPSCALERS)[number];
+
+export function isHiresUpscaler(value: unknown): value is HiresUpscaler {
+  return HIRES_UPSCALERS.some((u) => u === value);
+}
+
+/**
+ * A1111's hires fix: txt2img at the set size, upscaled by `scale`, then img2img at `denoise` with
+ * the same seed for `steps` steps (0: as many as the first pass).
+ */
+export interface HiresSettings {
+  scale: number;
+  steps: number;
+  denoise: number;
+  upscaler: HiresUpscaler;
 }
 
 export interface GenerationSettings extends SamplingSettings {
@@ -30,6 +54,8 @@ export interface GenerationSettings extends SamplingSettings {
   mode: Mode;
   /** Image modes: how far from the start image the run went (0..1). */
   strength?: number;
+  /** txt2img with A1111's hires fix: the picture is `scale` times the set width and height. */
+  hires?: HiresSettings;
 }
 
 /** How long a picture's phases took, in milliseconds. */

@@ -5,6 +5,8 @@ import type { RgbaImage } from './image/rgba';
 import { bytesToPlane, type Plane } from './image/planes';
 import { MAX_SEED } from './math/random';
 import { isSchedulerName, SCHEDULER_NAMES, type SchedulerName } from './schedulers';
+import { HIRES_UPSCALERS, isHiresUpscaler, type HiresSettings } from './generation-settings';
+import { isPromptSyntax, PROMPT_SYNTAXES, type PromptSyntax } from './prompt/syntax';
 
 export const MIN_SIZE = 64;
 export const MAX_SIZE = 2048;
@@ -23,6 +25,10 @@ export interface Txt2ImgParams {
   scheduler: SchedulerName;
   /** Karras sigmas (see SamplingSettings.karras); only ever true here. */
   karras?: true;
+  /** Present only when the prompt is read literally (A1111's syntax is the default). */
+  promptSyntax?: 'plain';
+  /** A1111's clip skip, present only from 2 up. */
+  clipSkip?: number;
 }
 
 function nearestMultipleOf8(value: number): number {
@@ -114,6 +120,7 @@ export function settingPasses(field: string, value: unknown): boolean {
     // −1 is A1111's "random", drawn at Generate.
     seed: (v) => (typeof v === 'string' && v.trim() === '-1' ? 0 : validateSeed(v)),
     batchCount: validateBatchCount,
+    clipSkip: validateClipSkip,
   };
   const check = checks[field];
   if (!check) return true;
@@ -137,7 +144,33 @@ export function validateTxt2Img(params: Record<string, unknown>): Txt2ImgParams 
     height: validateSize(params['height'], 'height'),
     scheduler: validateScheduler(params['scheduler']),
     ...(validateKarras(params['karras']) ? { karras: true as const } : {}),
+    ...(validatePromptSyntax(params['promptSyntax']) === 'plain' ? { promptSyntax: 'plain' as const } : {}),
+    ...clipSkipParam(validateClipSkip(params['clipSkip'])),
   };
+}
+
+export function validatePromptSyntax(value: unknown): PromptSyntax {
+  if (value === undefined) return 'a1111';
+  if (isPromptSyntax(value)) return value;
+  throw new ValidationError(`Prompt syntax must be one of ${PROMPT_SYNTAXES.join(', ')}.`, 'promptSyntax');
+}
+
+/** A1111's clip skip slider: 1 (the last layer) to 12. */
+export const MAX_CLIP_SKIP = 12;
+
+export function validateClipSkip(value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_CLIP_SKIP) {
+    throw new ValidationError(
+      `Clip skip must be a whole number from 1 (the last layer) to ${MAX_CLIP_SKIP}.`,
+      'clipSkip',
+    );
+  }
+  return value;
+}
+
+function clipSkipParam(clipSkip: number): { clipSkip?: number } {
+  return clipSkip > 1 ? { clipSkip } : {};
 }
 
 export function validateKarras(value: unknown): boolean {
@@ -163,8 +196,13 @@ export interface Depth2ImgParams extends Img2ImgParams {
   depth: Plane | null;
 }
 
+/** txt2img, with A1111's hires fix when `hires` is there. */
+export interface Txt2ImgRequest extends Txt2ImgParams {
+  hires?: HiresSettings;
+}
+
 export type GenerationRequest =
-  | ({ mode: 'txt2img' } & Txt2ImgParams)
+  | ({ mode: 'txt2img' } & Txt2ImgRequest)
   | ({ mode: 'img2img' } & Img2ImgParams)
   | ({ mode: 'inpaint' } & InpaintParams)
   | ({ mode: 'depth2img' } & Depth2ImgParams);
@@ -232,7 +270,10 @@ export function validateGenerate(params: Record<string, unknown>): GenerationReq
   const mode = params['mode'] ?? 'txt2img';
   if (!isMode(mode)) throw new ValidationError(`Mode must be one of ${MODES.join(', ')}.`, 'mode');
   const base = validateTxt2Img(params);
-  if (mode === 'txt2img') return { mode, ...base };
+  if (mode === 'txt2img') {
+    const hires = validateHires(params['hires'], base);
+    return { mode, ...base, ...(hires ? { hires } : {}) };
+  }
   const m = mode;
   const strength = validateStrength(params['strength'] ?? DEFAULT_STRENGTH[m], base.steps);
   const image = validateImage(params['image'], base.width, base.height);
@@ -248,4 +289,56 @@ export function validateGenerate(params: Record<string, unknown>): GenerationReq
       ? null
       : validatePlane(params['depth'], 'depth', 'The depth map');
   return { mode: m, ...base, strength, image, depth };
+}
+
+/** A1111's hires fix limits: an upscale of 1 to 4 and up to 150 second-pass steps (0: the first pass's). */
+export const MAX_HIRES_SCALE = 4;
+export const MAX_HIRES_STEPS = 150;
+
+/** The picture hires fix makes: the set size times the scale, down to a multiple of 8 (as A1111). */
+export function hiresSize(size: { width: number; height: number }, scale: number): { width: number; height: number } {
+  return { width: Math.floor((size.width * scale) / 8) * 8, height: Math.floor((size.height * scale) / 8) * 8 };
+}
+
+/** Checks hires fix's settings against the first pass's; null when it is off. */
+export function validateHires(
+  value: unknown,
+  base: Pick<Txt2ImgParams, 'width' | 'height' | 'steps'>,
+): HiresSettings | null {
+  if (value === undefined || value === null) return null;
+  if (!isRecord(value)) throw new ValidationError('Hires fix settings are damaged.', 'hiresScale');
+  const { scale, steps, denoise, upscaler } = value;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 1 || scale > MAX_HIRES_SCALE) {
+    throw new ValidationError(`Hires upscale must be between 1 and ${MAX_HIRES_SCALE}.`, 'hiresScale');
+  }
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 0 || steps > MAX_HIRES_STEPS) {
+    throw new ValidationError(
+      `Hires steps must be a whole number from 0 (as many as the first pass) to ${MAX_HIRES_STEPS}.`,
+      'hiresSteps',
+    );
+  }
+  if (typeof denoise !== 'number' || Number.isNaN(denoise) || denoise <= 0 || denoise > 1) {
+    throw new ValidationError(
+      'Hires denoising strength must be above 0 and at most 1 (0.7 is usual for the latent upscaler).',
+      'hiresDenoise',
+    );
+  }
+  const secondSteps = steps === 0 ? base.steps : steps;
+  if (Math.trunc(secondSteps * denoise) < 1) {
+    throw new ValidationError(
+      `Hires denoising strength ${denoise} with ${secondSteps} steps leaves no step for the second pass (steps × strength must be at least 1).`,
+      'hiresDenoise',
+    );
+  }
+  if (!isHiresUpscaler(upscaler)) {
+    throw new ValidationError(`Hires upscaler must be one of ${HIRES_UPSCALERS.join(', ')}.`, 'hiresUpscaler');
+  }
+  const size = hiresSize(base, scale);
+  if (size.width > MAX_SIZE || size.height > MAX_SIZE) {
+    throw new ValidationError(
+      `Hires fix would make ${size.width}×${size.height}, past the ${MAX_SIZE}-pixel limit: lower the upscale or the size.`,
+      'hiresScale',
+    );
+  }
+  return { scale, steps, denoise, upscaler };
 }

@@ -3,7 +3,7 @@
  * params and result, and the progress a request reports. The kinds themselves are rows in
  * requests.ts; the envelopes that carry them (ids, cancel, errors) are in wire.ts.
  */
-import type { SamplingSettings, Timings } from '../core/generation-settings';
+import type { HiresSettings, SamplingSettings, Timings } from '../core/generation-settings';
 import type { ModelInfo } from '../core/pipeline/models';
 import type { Precision } from '../core/networks/graph';
 import type { PipelinePhase } from '../core/pipeline/options';
@@ -114,6 +114,8 @@ export interface WireDepth {
 export interface GenerateParams extends SamplingSettings {
   /** txt2img when absent. */
   mode?: Mode;
+  /** txt2img: A1111's hires fix. */
+  hires?: HiresSettings;
   /** Image modes: how far from the start image to go (0..1). */
   strength?: number;
   /** Image modes: the start image at exactly width×height. */
@@ -152,14 +154,21 @@ export interface CompareParams extends GenerateParams {
   cells: CompareCell[];
 }
 
-/** One prompt as the loaded model's tokenizer sees it. */
-export interface TokenView {
+/** One 77-token window of a prompt. */
+export interface TokenChunkView {
   /** All 77 ids, padding included. */
   ids: number[];
   /** The token string of each id. */
   tokens: string[];
+  /** Each token's emphasis (A1111's syntax; all 1 in plain mode). */
+  weights: number[];
   /** Ids up to and including the first end token. */
   used: number;
+}
+
+/** One prompt as the loaded model's tokenizer sees it: one chunk, or several with A1111's syntax. */
+export interface TokenView {
+  chunks: TokenChunkView[];
   truncated: string;
   bosId: number;
   eosId: number;

@@ -9,7 +9,14 @@ import { isRecord, type JsonObject } from '../core/json';
 import { parseSafetensors, type SafetensorsHeader } from '../core/formats/safetensors';
 import type { RgbaImage } from '../core/image/rgba';
 import { validateCells } from '../core/pipeline/compare';
-import { validateGenerate, validateImage, validatePrompt, validateTxt2Img } from '../core/validate';
+import {
+  validateGenerate,
+  validateImage,
+  validatePrompt,
+  validatePromptSyntax,
+  validateTxt2Img,
+} from '../core/validate';
+import type { PromptSyntax } from '../core/prompt/syntax';
 import type {
   Capabilities,
   CompareParams,
@@ -183,8 +190,15 @@ export const REQUESTS = {
     sends: imageInputs,
   }),
   /** With the LoRAs and embeddings of a run, so embedding trigger words show as their own tokens. */
-  tokenize: row<{ text: string; loras?: LoraSetting[]; embeddings?: EmbeddingSetting[] }, TokenView>()({
-    parse: (params) => ({ text: validatePrompt(params['text'], 'prompt'), additions: parseAdditions(params) }),
+  tokenize: row<
+    { text: string; promptSyntax?: PromptSyntax; loras?: LoraSetting[]; embeddings?: EmbeddingSetting[] },
+    TokenView
+  >()({
+    parse: (params) => ({
+      text: validatePrompt(params['text'], 'prompt'),
+      syntax: validatePromptSyntax(params['promptSyntax']),
+      additions: parseAdditions(params),
+    }),
   }),
   vaeRoundTrip: row<{ image: WireImage }, RoundTripResult>()({
     parse: parseRoundTrip,

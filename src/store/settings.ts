@@ -1,7 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { ModelSlice } from './model';
 import { jobAfterFix, jobWithoutSettingError, type JobSlice } from './job';
-import type { SamplingSettings } from '../core/generation-settings';
+import type { HiresUpscaler, SamplingSettings } from '../core/generation-settings';
+import type { PromptSyntax } from '../core/prompt/syntax';
 import type { SchedulerName } from '../core/schedulers/types';
 import { DEFAULT_STRENGTH, type AppMode, type Mode } from '../core/modes';
 import type { ResizeMode } from '../canvas/init-image';
@@ -29,6 +30,16 @@ export interface SettingsSlice extends SamplingSettings {
   compareAxisValues: string;
   /** Karras sigmas for the schedulers that have them (see SamplingSettings.karras). */
   karras: boolean;
+  promptSyntax: PromptSyntax;
+  /** A1111's clip skip (1: the last layer). */
+  clipSkip: number;
+  /** txt2img: A1111's hires fix, and its settings (kept while it is off). */
+  hiresFix: boolean;
+  hiresScale: number;
+  /** 0: as many as the first pass. */
+  hiresSteps: number;
+  hiresDenoise: number;
+  hiresUpscaler: HiresUpscaler;
   /** Pictures one Generate makes, one after another, with seeds seed, seed + 1, … (A1111's batch count). */
   batchCount: number;
   /** Live previews while generating (off by default: the VAE preview costs a decode per preview). */
@@ -97,7 +108,14 @@ export type SettingKey =
   | 'previewKind'
   | 'previewEvery'
   | 'batchCount'
-  | 'karras';
+  | 'karras'
+  | 'promptSyntax'
+  | 'clipSkip'
+  | 'hiresFix'
+  | 'hiresScale'
+  | 'hiresSteps'
+  | 'hiresDenoise'
+  | 'hiresUpscaler';
 
 export const createSettingsSlice: StateCreator<
   SettingsSlice & Pick<ModelSlice, 'modelNotice'> & Pick<JobSlice, 'job'>,
@@ -125,6 +143,13 @@ export const createSettingsSlice: StateCreator<
   compareAxisValues: '',
   batchCount: 1,
   karras: false,
+  promptSyntax: 'a1111',
+  clipSkip: 1,
+  hiresFix: false,
+  hiresScale: 2,
+  hiresSteps: 0,
+  hiresDenoise: 0.7,
+  hiresUpscaler: 'latent',
   livePreview: false,
   previewKind: 'vae',
   previewEvery: 2,
@@ -199,6 +224,13 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'compareAxisValues',
   'batchCount',
   'karras',
+  'promptSyntax',
+  'clipSkip',
+  'hiresFix',
+  'hiresScale',
+  'hiresSteps',
+  'hiresDenoise',
+  'hiresUpscaler',
   'livePreview',
   'previewKind',
   'previewEvery',

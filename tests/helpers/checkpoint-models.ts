@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { createOnnxModels, type OnnxModels } from '../../src/worker/runtime/onnx-models';
 import { checkpointSessions, type ComponentBytes } from '../../src/worker/runtime/safetensors-sessions';
-import { createClipTokenizer } from '../../src/worker/loading/tokenizer';
+import { chunkTokenizerOf, createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { parseSafetensors } from '../../src/core/formats/safetensors';
 import { readLora } from '../../src/core/networks/lora';
 import { MODELS_DIR, readJson } from './node-models';
@@ -65,6 +65,7 @@ export async function loadCheckpoint(
   );
   const models = createOnnxModels(ort, sessions, {
     tokenize: (text) => tokenizer.tokenize(text),
+    chunkTokenizer: chunkTokenizerOf(tokenizer),
     describeTokens: (ids) => tokenizer.tokenStrings(ids),
     specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
     vaeScalingFactor,

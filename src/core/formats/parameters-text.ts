@@ -4,10 +4,12 @@
  *   Negative prompt: <negative>
  *   Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: tiny-sd
  * Karras sigmas are written as A1111 before 1.9 did ("Sampler: DPM++ 2M Karras") and read in both
- * that form and the later "Schedule type: Karras". Extra keys this app adds: Denoising strength
- * (as A1111), Mode.
+ * that form and the later "Schedule type: Karras". Clip skip and hires fix ("Hires upscale",
+ * "Hires steps", "Hires upscaler", "Denoising strength") as A1111 writes them. Extra keys this app
+ * adds: Denoising strength of the image modes (as A1111's img2img), Mode, and "Prompt syntax: plain"
+ * for a prompt read literally. Reading says which fields it could not restore.
  */
-import type { GenerationSettings } from '../generation-settings';
+import type { GenerationSettings, HiresUpscaler } from '../generation-settings';
 import { SCHEDULERS } from '../schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/types';
 import { MODES, type Mode } from '../modes';
@@ -32,7 +34,14 @@ export function formatParameters(p: GenerationSettings): string {
     ['Size', `${p.width}x${p.height}`],
     ['Model', p.model],
   ];
+  if (p.clipSkip !== undefined && p.clipSkip > 1) fields.push(['Clip skip', String(p.clipSkip)]);
   if (p.mode !== 'txt2img' && p.strength !== undefined) fields.push(['Denoising strength', String(p.strength)]);
+  if (p.mode === 'txt2img' && p.hires) {
+    fields.push(['Denoising strength', String(p.hires.denoise)], ['Hires upscale', String(p.hires.scale)]);
+    if (p.hires.steps > 0) fields.push(['Hires steps', String(p.hires.steps)]);
+    fields.push(['Hires upscaler', UPSCALER_NAMES[p.hires.upscaler]]);
+  }
+  if (p.promptSyntax === 'plain') fields.push(['Prompt syntax', 'plain']);
   fields.push(['Mode', p.mode]);
   const lines = [p.prompt];
   if (p.negativePrompt) lines.push(`Negative prompt: ${p.negativePrompt}`);
@@ -63,8 +72,20 @@ function parseFields(line: string): Map<string, string> {
   return out;
 }
 
-/** What could be read; fields another tool did not write are absent. */
-export type ParsedParameters = Partial<GenerationSettings> & { prompt: string; negativePrompt: string };
+/**
+ * What could be read; fields another tool did not write are absent. `notRestored` names, as the
+ * text has them, the fields this app cannot apply (or applied only in part, saying how).
+ */
+export type ParsedParameters = Partial<GenerationSettings> & {
+  prompt: string;
+  negativePrompt: string;
+  notRestored?: string[];
+};
+
+const UPSCALER_NAMES: Record<HiresUpscaler, string> = { latent: 'Latent', lanczos: 'Lanczos' };
+
+/** Fields that describe a picture rather than set anything (hashes, versions): nothing to restore. */
+const INFORMATIONAL = /^(Model hash|VAE hash|Version|Lora hashes|TI hashes|Hashes|Emphasis)$/i;
 
 function schedulerFromSampler(name: string): SchedulerName | undefined {
   const lower = name.toLowerCase();
@@ -100,8 +121,15 @@ export function parseParameters(text: string): ParsedParameters | null {
           .trim();
   const fields = parseFields(lines.slice(settingsIndex).join(', '));
   const out: ParsedParameters = { prompt, negativePrompt };
-  const num = (key: string): number | undefined => {
+  const used = new Set<string>();
+  const notes: string[] = [];
+  const get = (key: string): string | undefined => {
     const v = fields.get(key);
+    if (v !== undefined) used.add(key);
+    return v;
+  };
+  const num = (key: string): number | undefined => {
+    const v = get(key);
     const n = v === undefined ? Number.NaN : Number(v);
     return Number.isFinite(n) ? n : undefined;
   };
@@ -109,24 +137,46 @@ export function parseParameters(text: string): ParsedParameters | null {
   if (steps !== undefined) out.steps = steps;
   const cfg = num('CFG scale');
   if (cfg !== undefined) out.guidanceScale = cfg;
-  const seed = fields.get('Seed');
+  const seed = get('Seed');
   if (seed !== undefined && /^\d+$/.test(seed)) out.seed = seed;
-  const size = /^(\d+)x(\d+)$/.exec(fields.get('Size') ?? '');
+  const size = /^(\d+)x(\d+)$/.exec(get('Size') ?? '');
   if (size) {
     out.width = Number(size[1]);
     out.height = Number(size[2]);
   }
-  const sampler = fields.get('Sampler');
+  const sampler = get('Sampler');
   const scheduler = sampler ? schedulerFromSampler(sampler) : undefined;
   if (scheduler) out.scheduler = scheduler;
+  else if (sampler) notes.push(`Sampler: ${sampler} (not available here)`);
   // "Sampler: DPM++ 2M Karras" (A1111 before 1.9), or "Schedule type: Karras" beside the sampler (since).
-  const karras = / karras$/i.test(sampler ?? '') || /^karras$/i.test(fields.get('Schedule type') ?? '');
+  const scheduleType = get('Schedule type');
+  const karras = / karras$/i.test(sampler ?? '') || /^karras$/i.test(scheduleType ?? '');
   if (karras && scheduler && SCHEDULERS[scheduler].karras) out.karras = true;
-  const model = fields.get('Model');
+  else if (karras && scheduler) notes.push(`Karras (${SAMPLER_NAMES[scheduler]} has no Karras sigmas here)`);
+  if (scheduleType && !/^(karras|automatic)$/i.test(scheduleType)) notes.push(`Schedule type: ${scheduleType}`);
+  const model = get('Model');
   if (model) out.model = model;
-  const strength = num('Denoising strength');
-  if (strength !== undefined) out.strength = strength;
-  const mode = fields.get('Mode');
+  const mode = get('Mode');
   if (mode && (MODES as readonly string[]).includes(mode)) out.mode = mode as Mode;
+  const clipSkip = num('Clip skip');
+  if (clipSkip !== undefined && Number.isInteger(clipSkip) && clipSkip >= 1) {
+    if (clipSkip > 1) out.clipSkip = clipSkip;
+  } else if (fields.has('Clip skip')) notes.push(`Clip skip: ${fields.get('Clip skip')}`);
+  if (get('Prompt syntax') === 'plain') out.promptSyntax = 'plain';
+  const strength = num('Denoising strength');
+  const hiresScale = num('Hires upscale');
+  if (hiresScale !== undefined && (out.mode ?? 'txt2img') === 'txt2img') {
+    // In a txt2img picture, A1111's "Denoising strength" is hires fix's.
+    const upscalerName = get('Hires upscaler') ?? 'Latent';
+    const upscaler = /^latent/i.test(upscalerName) ? 'latent' : 'lanczos';
+    if (!/^(latent|lanczos)$/i.test(upscalerName)) {
+      notes.push(`Hires upscaler: ${upscalerName} (${UPSCALER_NAMES[upscaler]} used here)`);
+    }
+    out.hires = { scale: hiresScale, steps: num('Hires steps') ?? 0, denoise: strength ?? 0.7, upscaler };
+  } else if (strength !== undefined) out.strength = strength;
+  for (const key of fields.keys()) {
+    if (!used.has(key) && !INFORMATIONAL.test(key)) notes.push(`${key}: ${fields.get(key)}`);
+  }
+  if (notes.length > 0) out.notRestored = notes;
   return out;
 }

@@ -1,12 +1,17 @@
 /**
  * transformers' CLIPTextModel as an ONNX graph: token + position embeddings, pre-norm encoder
  * layers with causal self-attention, the final layer norm. Inputs `input_ids` int32 [B, T];
- * outputs `last_hidden_state` [B, T, hidden] and `pooler_output` [B, hidden].
+ * outputs `last_hidden_state` [B, T, hidden], `pooler_output` [B, hidden] and `layer_states`
+ * [layers, B, T, hidden]: every layer's output through the final norm, for clip skip (diffusers'
+ * `final_layer_norm(hidden_states[-(clip_skip + 1)])`), at the cost of one more layer norm over
+ * the stacked layers, small beside the layers themselves.
  */
 import { ONNX_FLOAT, ONNX_INT32 } from '../onnx/writer';
 import type { ClipTextConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
 import { activation, layerNorm, linear, scaledDotProductAttention } from './layers';
+
+export const LAYER_STATES = 'layer_states';
 
 export function buildClipText(config: ClipTextConfig, weights: WeightSet, options: GraphOptions = {}): Uint8Array {
   const g = new Graph('CLIPTextModel', weights, options);
@@ -32,6 +37,7 @@ export function buildClipText(config: ClipTextConfig, weights: WeightSet, option
   const square = g.op('Concat', [length, length], [{ name: 'axis', i: 0 }]);
   const mask = g.op('Slice', [g.constant(full, [p, p]), g.ints([0, 0]), square, g.ints([0, 1])]);
 
+  const layerOutputs: string[] = [];
   for (let i = 0; i < config.layers; i++) {
     const at = `encoder.layers.${i}`;
     const square = { inFeatures: d, outFeatures: d };
@@ -47,9 +53,13 @@ export function buildClipText(config: ClipTextConfig, weights: WeightSet, option
     const fc1 = linear(g, h2, `${at}.mlp.fc1`, { inFeatures: d, outFeatures: inner });
     const mlp = linear(g, activation(g, fc1, config.act), `${at}.mlp.fc2`, { inFeatures: inner, outFeatures: d });
     x = g.op('Add', [x, mlp]);
+    layerOutputs.push(g.op('Unsqueeze', [x, g.ints([0])]));
   }
   const last = layerNorm(g, x, 'final_layer_norm', { dim: d, eps: config.eps });
   g.output('last_hidden_state', g.toFloat32(last), ONNX_FLOAT, ['batch', 'sequence', d]);
+  const stacked = layerOutputs.length === 1 ? layerOutputs[0]! : g.op('Concat', layerOutputs, [{ name: 'axis', i: 0 }]);
+  const states = layerNorm(g, stacked, 'final_layer_norm', { dim: d, eps: config.eps });
+  g.output(LAYER_STATES, g.toFloat32(states), ONNX_FLOAT, [config.layers, 'batch', 'sequence', d]);
 
   // The pooled token: transformers takes the highest id when eos_token_id is the legacy 2 (the
   // end token has the highest id in CLIP's vocabulary), else the first end token.

@@ -72,7 +72,7 @@ export async function compareGrid(
   const largest = Math.max(...cells.map((c) => c.guidanceScale));
   const mark = performance.now();
   options.onProgress?.({ phase: 'encode', step: 0, totalSteps: cells[0]?.steps ?? 0 });
-  const full = await encodePrompt(models, base.prompt, base.negativePrompt, largest);
+  const full = await encodePrompt(models, { ...base, guidanceScale: largest });
   const encodeMs = performance.now() - mark;
   for (const [index, cell] of cells.entries()) {
     throwIfAborted(options.signal);

@@ -32,7 +32,7 @@ export async function depth2img(
   let mark = performance.now();
   const { scheduler, timesteps } = strengthSchedule(params, options.schedulerConfig);
   options.onProgress?.({ phase: 'encode', step: 0, totalSteps: timesteps.length });
-  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
+  const embeddings = await encodePrompt(models, params);
   const encodeMs = performance.now() - mark;
 
   // 3. The depth map at latent size; 4. preprocess the image; 5. timesteps for the strength (above).

@@ -1,5 +1,6 @@
 import type { GenerationRequest } from '../validate';
 import { depth2img } from './depth2img';
+import { hiresFix } from './hires';
 import { img2img } from './img2img';
 import { inpaint } from './inpaint';
 import type { Models } from './models';
@@ -14,7 +15,9 @@ export function runPipeline(
 ): Promise<GenerationResult> {
   switch (request.mode) {
     case 'txt2img':
-      return txt2img(models, request, options);
+      return request.hires
+        ? hiresFix(models, { ...request, hires: request.hires }, options)
+        : txt2img(models, request, options);
     case 'img2img':
       return img2img(models, request, options);
     case 'inpaint':

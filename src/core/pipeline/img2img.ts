@@ -70,7 +70,7 @@ export async function img2img(
   let mark = performance.now();
   const { timesteps, scheduler, twin } = strengthSchedule(params, options.schedulerConfig);
   options.onProgress?.({ phase: 'encode', step: 0, totalSteps: timesteps.length });
-  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
+  const embeddings = await encodePrompt(models, params);
   const encodeMs = performance.now() - mark;
 
   // 3. Preprocess the image (RGBA → CHW in [−1, 1]); 4. timesteps for the strength (above).

@@ -87,7 +87,7 @@ export async function inpaint(
   const schedule = strengthSchedule(params, options.schedulerConfig);
   const { scheduler, timesteps } = schedule;
   options.onProgress?.({ phase: 'encode', step: 0, totalSteps: timesteps.length });
-  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
+  const embeddings = await encodePrompt(models, params);
   const encodeMs = performance.now() - mark;
 
   // 3. Timesteps for the strength (above); 4. preprocess the image and the mask.

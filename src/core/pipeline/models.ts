@@ -2,6 +2,7 @@ import type { LinearPlan } from '../schedulers/linear-plan';
 import type { Precision } from '../networks/graph';
 import type { SizeQuery } from '../networks/tensor-sizes';
 import type { Tensor } from '../math/tensor';
+import type { ChunkTokenizer } from '../prompt/chunks';
 
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
 export interface TokenizedPrompt {
@@ -28,6 +29,10 @@ export interface ModelInfo {
    * `timestep_cond` instead of a second, unconditional UNet call; null for every other UNet.
    */
   guidanceEmbedDim: number | null;
+  /** The text length the UNet takes when its export fixes one (77); absent when any length goes. */
+  fixedTextLength?: number;
+  /** The text encoder's layers, the most clip skip can leave out (absent: clip skip not offered). */
+  textLayers?: number;
   /** The UNet's compute type, so a numerical failure can name its cause (absent: float32). */
   unetPrecision?: Precision;
 }
@@ -43,8 +48,13 @@ export interface Models {
   describeTokens?(ids: ArrayLike<number>): string[];
   /** The tokenizer's start, end and padding ids. */
   readonly specialTokens?: { bos: number; eos: number; pad: number };
-  /** [1, 77] ids → [1, 77, hidden]. */
-  encodeText(ids: Int32Array): Promise<Tensor>;
+  /** The tokenizer piece by piece, for A1111's prompt syntax (absent: prompts are plain text). */
+  readonly chunkTokenizer?: ChunkTokenizer;
+  /**
+   * [1, 77] ids → [1, 77, hidden]. `clipSkip` (A1111's numbering: 1 is the last layer, 2 the one
+   * before, as diffusers' `clip_skip` 1) takes an earlier layer's output through the final norm.
+   */
+  encodeText(ids: Int32Array, clipSkip?: number): Promise<Tensor>;
   /**
    * The noise prediction for `sample` [batch, c, h, w] at timestep `t`; `timestepCond` [1, dim] is
    * the guidance embedding of an LCM UNet (see `guidanceEmbedDim`), shared by the batch.

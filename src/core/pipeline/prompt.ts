@@ -1,5 +1,10 @@
 /** Step "encode the prompt" of every pipeline: the text embeddings guidance needs, made once per run. */
+import { ValidationError } from '../errors';
 import { tensor, type Tensor } from '../math/tensor';
+import { parsePromptAttention } from '../prompt/attention';
+import { CHUNK_LENGTH, CHUNK_TOKENS, emptyChunk, promptChunks, type PromptChunk } from '../prompt/chunks';
+import { applyEmphasis } from '../prompt/emphasis';
+import type { PromptSyntax } from '../prompt/syntax';
 import { guidanceScaleEmbedding, usesGuidance } from './guidance';
 import type { Models, TokenizedPrompt } from './models';
 
@@ -12,32 +17,59 @@ export interface PromptEmbeddings {
   /** Reused every step for the batch-2 latent input, so the loop allocates no latent-sized pair. */
   pair?: Float32Array;
   truncated: string;
+  /** How many 77-token chunks the text is (1 unless A1111's syntax made a long prompt longer). */
+  chunks: number;
   /** An LCM UNet's guidance embedding [1, dim] (its guidance instead of an unconditional half). */
   timestepCond?: Tensor;
 }
 
+/** What encoding the prompt takes from a run's parameters. */
+export interface PromptSettings {
+  prompt: string;
+  negativePrompt: string;
+  guidanceScale: number;
+  /** 'plain' reads the prompt as literal text cut at 77 tokens, as diffusers does; absent: A1111's syntax. */
+  promptSyntax?: PromptSyntax;
+  /** A1111's clip skip (2 and up; absent: the last layer). */
+  clipSkip?: number;
+}
+
 /** Tokenize and encode the prompt, and the negative prompt when guided. */
-export async function encodePrompt(
-  models: Models,
-  prompt: string,
-  negativePrompt: string,
-  guidanceScale: number,
-): Promise<PromptEmbeddings> {
-  const positive: TokenizedPrompt = await models.tokenize(prompt);
-  const cond = await models.encodeText(positive.ids);
+export async function encodePrompt(models: Models, settings: PromptSettings): Promise<PromptEmbeddings> {
+  const { prompt, negativePrompt, guidanceScale, clipSkip } = settings;
+  checkClipSkip(models, clipSkip);
+  const chunked = settings.promptSyntax !== 'plain' && models.chunkTokenizer;
   // An LCM UNet was distilled with guidance built in: one call with the scale's embedding, and no
   // negative prompt, as LatentConsistencyModelPipeline.
   const embedDim = models.info.guidanceEmbedDim;
-  if (embedDim)
-    return withGuidanceEmbedding(
-      models,
-      { cond, uncond: null, batched: null, truncated: positive.truncated },
-      guidanceScale,
-    );
   // diffusers encodes "" when there is no negative prompt.
-  const uncond = usesGuidance(guidanceScale)
-    ? await models.encodeText((await models.tokenize(negativePrompt)).ids)
-    : null;
+  const guided = !embedDim && usesGuidance(guidanceScale);
+  let cond: Tensor;
+  let uncond: Tensor | null = null;
+  let truncated = '';
+  let chunks = 1;
+  if (chunked) {
+    const tokenizer = chunked;
+    const positive = promptChunks(parsePromptAttention(prompt), tokenizer);
+    const negative = guided ? promptChunks(parsePromptAttention(negativePrompt), tokenizer) : [];
+    // Both halves of a guided step take one context length: the shorter is padded with empty
+    // chunks, the encoding of an empty prompt (A1111's "pad prompt/negative prompt").
+    chunks = Math.max(positive.length, negative.length);
+    const padded = (list: PromptChunk[]) => [
+      ...list,
+      ...Array.from({ length: chunks - list.length }, () => emptyChunk(tokenizer)),
+    ];
+    checkTextLength(models, chunks);
+    cond = await encodeChunks(models, padded(positive), clipSkip);
+    if (guided) uncond = await encodeChunks(models, padded(negative), clipSkip);
+  } else {
+    const positive: TokenizedPrompt = await models.tokenize(prompt);
+    cond = await models.encodeText(positive.ids, clipSkip);
+    truncated = positive.truncated;
+    if (guided) uncond = await models.encodeText((await models.tokenize(negativePrompt)).ids, clipSkip);
+  }
+  if (embedDim)
+    return withGuidanceEmbedding(models, { cond, uncond: null, batched: null, truncated, chunks }, guidanceScale);
   // A batch-2 export takes [uncond; cond] (or [cond; cond] unguided); a batch-1 export takes the halves apart.
   const batch = models.info.unetBatch;
   const batched = uncond
@@ -47,18 +79,87 @@ export async function encodePrompt(
     : batch === 2
       ? concatBatch(cond, cond)
       : null;
-  return { cond, uncond, batched, truncated: positive.truncated };
+  return { cond, uncond, batched, truncated, chunks };
+}
+
+/** One prompt as the text encoder will see it: its 77-token windows with each token's weight. */
+export interface PromptTokens {
+  chunks: PromptChunk[];
+  /** What plain mode cut past 77 tokens ('' when nothing, and always with A1111's syntax). */
+  truncated: string;
+}
+
+/** The prompt's tokens as encodePrompt reads them (for the explore view). */
+export async function promptTokens(
+  models: Models,
+  text: string,
+  syntax: PromptSyntax = 'a1111',
+): Promise<PromptTokens> {
+  if (syntax === 'a1111' && models.chunkTokenizer) {
+    return { chunks: promptChunks(parsePromptAttention(text), models.chunkTokenizer), truncated: '' };
+  }
+  const { ids, used, truncated } = await models.tokenize(text);
+  return { chunks: [{ ids, weights: new Float32Array(ids.length).fill(1), tokens: used - 2 }], truncated };
+}
+
+/** Each chunk encoded on its own with its emphasis, then all of them one after another: [1, 77·n, hidden]. */
+async function encodeChunks(
+  models: Models,
+  chunks: readonly PromptChunk[],
+  clipSkip: number | undefined,
+): Promise<Tensor> {
+  const parts: Tensor[] = [];
+  for (const chunk of chunks) parts.push(applyEmphasis(await models.encodeText(chunk.ids, clipSkip), chunk.weights));
+  if (parts.length === 1) return parts[0]!;
+  const hidden = parts[0]!.dims[2]!;
+  const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return tensor(data, [1, data.length / hidden, hidden]);
+}
+
+/** An export that fixes its text length at 77 cannot take a longer prompt: said before any encoding. */
+function checkTextLength(models: Models, chunks: number): void {
+  const fixed = models.info.fixedTextLength;
+  if (fixed !== undefined && chunks * CHUNK_LENGTH > fixed) {
+    throw new ValidationError(
+      `This model's UNet was exported for ${fixed} tokens of text, and the prompt needs ${chunks} chunks of ${CHUNK_LENGTH}. ` +
+        `Shorten it to ${CHUNK_TOKENS} tokens, or set prompt syntax to plain, which cuts it at the limit.`,
+      'prompt',
+    );
+  }
+}
+
+function checkClipSkip(models: Models, clipSkip: number | undefined): void {
+  if (clipSkip === undefined || clipSkip <= 1) return;
+  const layers = models.info.textLayers;
+  if (layers === undefined) {
+    throw new ValidationError(
+      "Clip skip needs the text encoder's inner layers, which this model's ONNX export does not give. Set clip skip to 1, or load the model as safetensors.",
+      'clipSkip',
+    );
+  }
+  if (clipSkip > layers) {
+    throw new ValidationError(
+      `Clip skip ${clipSkip} is more than this text encoder's ${layers} layers; use 1 to ${layers}.`,
+      'clipSkip',
+    );
+  }
 }
 
 /** The embeddings of an LCM UNet for one guidance scale: the conditional half with the scale's embedding. */
 function withGuidanceEmbedding(models: Models, embeddings: PromptEmbeddings, guidanceScale: number): PromptEmbeddings {
   const dim = models.info.guidanceEmbedDim!;
-  const { cond, truncated } = embeddings;
+  const { cond, truncated, chunks } = embeddings;
   return {
     cond,
     uncond: null,
     batched: models.info.unetBatch === 2 ? concatBatch(cond, cond) : null,
     truncated,
+    chunks,
     timestepCond: tensor(guidanceScaleEmbedding(guidanceScale, dim), [1, dim]),
   };
 }
@@ -88,5 +189,5 @@ export function embeddingsForGuidance(models: Models, full: PromptEmbeddings, gu
   if (models.info.guidanceEmbedDim) return withGuidanceEmbedding(models, full, guidanceScale);
   if (usesGuidance(guidanceScale) || !full.uncond) return full;
   const batched = models.info.unetBatch === 2 ? concatBatch(full.cond, full.cond) : null;
-  return { cond: full.cond, uncond: null, batched, truncated: full.truncated };
+  return { cond: full.cond, uncond: null, batched, truncated: full.truncated, chunks: full.chunks };
 }

@@ -4,7 +4,7 @@
  */
 import { TorchGenerator } from '../math/random';
 import { createScheduler, type Scheduler } from '../schedulers';
-import { scale, tensor } from '../math/tensor';
+import { scale, tensor, type Tensor } from '../math/tensor';
 import type { Txt2ImgParams } from '../validate';
 import { latentShape, requireUnetChannels } from './checks';
 import { decodeStep } from './decode';
@@ -26,7 +26,7 @@ export async function txt2img(
   // 2. Encode the prompt (and the negative prompt when guided).
   const mark = performance.now();
   options.onProgress?.({ phase: 'encode', step: 0, totalSteps: params.steps });
-  const embeddings = await encodePrompt(models, params.prompt, params.negativePrompt, params.guidanceScale);
+  const embeddings = await encodePrompt(models, params);
   return txt2imgFromEmbeddings(models, params, embeddings, options, performance.now() - mark);
 }
 
@@ -38,6 +38,20 @@ export async function txt2imgFromEmbeddings(
   options: PipelineOptions,
   encodeMs = 0,
 ): Promise<GenerationResult> {
+  const { latents, denoiseMs } = await txt2imgLatents(models, params, embeddings, options);
+
+  // 6. Decode.
+  const { image, decodeMs } = await decodeStep(models, latents, options, params.steps);
+  return { image, truncated: embeddings.truncated, timings: { encodeMs, denoiseMs, decodeMs } };
+}
+
+/** Steps 3–5 of txt2img: the denoised latents, not yet decoded (hires fix upscales them). */
+export async function txt2imgLatents(
+  models: Models,
+  params: Txt2ImgParams,
+  embeddings: PromptEmbeddings,
+  options: PipelineOptions,
+): Promise<{ latents: Tensor; denoiseMs: number }> {
   const shape = latentShape(models, params, false);
 
   // 3. Timesteps.
@@ -66,9 +80,5 @@ export async function txt2imgFromEmbeddings(
     options,
     twin: setUp,
   });
-  const denoiseMs = performance.now() - mark;
-
-  // 6. Decode.
-  const { image, decodeMs } = await decodeStep(models, latents, options, params.steps);
-  return { image, truncated: embeddings.truncated, timings: { encodeMs, denoiseMs, decodeMs } };
+  return { latents, denoiseMs: performance.now() - mark };
 }

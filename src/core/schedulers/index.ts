@@ -162,8 +162,9 @@ export function checkStepsFor(name: SchedulerName, config: SchedulerConfigJson, 
   if (problem === null) return;
   const max = maxStepsFor(name, config, steps);
   throw new ValidationError(
-    `${schedulerLabel(name)} runs at most ${max} steps with this model's scheduler config: at ${steps}, ${problem.replace(/\.$/, '')}. Use ${max} steps or fewer, or another scheduler.`,
+    `${schedulerLabel(name)} runs at most ${max} steps with this model. Use ${max} steps or fewer, or another scheduler.`,
     'steps',
+    `With this model's scheduler config, at ${steps} steps ${problem.replace(/\.$/, '')}.`,
   );
 }
 
@@ -186,8 +187,9 @@ function checkZeroSnrFor(name: SchedulerName, config: SchedulerConfigJson): void
   if (config['rescale_betas_zero_snr'] !== true || samplesZeroSnr(name, config)) return;
   const takes = SCHEDULER_NAMES.filter((n) => samplesZeroSnr(n, config)).map(schedulerLabel);
   throw new ValidationError(
-    `This model was trained on zero-terminal-SNR betas (rescale_betas_zero_snr in its scheduler config), which ${schedulerLabel(name)} ignores (as diffusers' does): it would sample a noise schedule the model never saw. Choose ${takes.join(', ')}.`,
+    `This model only works with ${takes.join(', ')}. Choose one of them as the scheduler.`,
     'scheduler',
+    `It was trained on zero-terminal-SNR betas (rescale_betas_zero_snr in its scheduler config), which ${schedulerLabel(name)} ignores (as diffusers' does): it would sample a noise schedule the model never saw.`,
   );
 }
 

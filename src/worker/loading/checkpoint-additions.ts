@@ -13,7 +13,7 @@ import type { Additions } from '../loaded-model';
 import { createOnnxModels, type OnnxModelSet, type OnnxModelsOptions } from '../runtime/onnx-models';
 import type { ort, OrtWeb } from '../runtime/ort-env';
 import { additionSessions, weightNames, type CheckpointBytes } from '../runtime/safetensors-sessions';
-import type { AddedTokens, ClipTokenizer } from './tokenizer';
+import { chunkTokenizerOf, type AddedTokens, type ClipTokenizer } from './tokenizer';
 
 type Session = ort.InferenceSession;
 type SessionOptions = ort.InferenceSession.SessionOptions;
@@ -91,7 +91,12 @@ export function additionsBuilder(setup: {
     return createOnnxModels(
       runtime,
       { ...plainSessions, textEncoder: made.textEncoder, ...(made.unet ? { unet: made.unet } : {}) },
-      { ...modelOptions, tokenize: (text) => tokenizer.tokenize(text, added), describeTokens: names },
+      {
+        ...modelOptions,
+        tokenize: (text) => tokenizer.tokenize(text, added),
+        chunkTokenizer: chunkTokenizerOf(tokenizer, added),
+        describeTokens: names,
+      },
     );
   };
   return { build, sessions: () => built };

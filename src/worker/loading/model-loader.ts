@@ -29,6 +29,7 @@ import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { SafetensorsError } from '../../core/formats/safetensors';
 import { modelFiles, parseJson, plannedFiles, type FetchedFile, type ModelFiles } from './model-files';
 import { readModelConfigs } from './model-configs';
+import { chunkTokenizerOf } from './tokenizer';
 import { sessionMaker, type SessionMaker } from '../runtime/ort-sessions';
 import { additionsBuilder } from './checkpoint-additions';
 import { graphForm } from '../runtime/graph-form';
@@ -311,6 +312,7 @@ export async function loadOrtModel(
     }
     const modelOptions = {
       tokenize: (text: string) => tokenizer.tokenize(text),
+      chunkTokenizer: chunkTokenizerOf(tokenizer),
       describeTokens: (ids: ArrayLike<number>) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
       vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,

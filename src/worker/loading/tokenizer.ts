@@ -5,6 +5,7 @@
  */
 import { CLIPTokenizer } from '@huggingface/transformers';
 import type { TokenizedPrompt } from '../../core/pipeline/models';
+import type { ChunkTokenizer } from '../../core/prompt/chunks';
 
 export const MAX_TOKENS = 77;
 
@@ -16,6 +17,10 @@ export interface AddedTokens {
 
 export interface ClipTokenizer {
   tokenize(text: string, added?: readonly AddedTokens[]): TokenizedPrompt;
+  /** A piece of text's ids without start or end token: one group per token, a trigger's ids as one. */
+  groups(text: string, added?: readonly AddedTokens[]): number[][];
+  /** The id of "," as a word of its own (A1111's chunking moves words after it), null if none. */
+  readonly commaId: number | null;
   /** Token strings for ids, for the explore view. */
   tokenStrings(ids: ArrayLike<number>): string[];
   readonly padId: number;
@@ -31,11 +36,14 @@ export function createClipTokenizer(tokenizerJson: object, tokenizerConfig: Reco
   /**
    * The text split at the trigger words (as a tokenizer splits at added tokens), each piece encoded
    * alone and each trigger replaced by its vectors' ids, as diffusers' load_textual_inversion makes
-   * "<tok>" into "<tok> <tok>_1 …" added tokens.
+   * "<tok>" into "<tok> <tok>_1 …" added tokens. No start or end token.
    */
-  const withAdded = (text: string, added: readonly AddedTokens[]): number[] => {
+  const pieces = (text: string, added: readonly AddedTokens[]): number[][] => {
+    const words = (piece: string) =>
+      piece.trim() ? tokenizer.encode(piece, { add_special_tokens: false }).map((id) => [Number(id)]) : [];
+    if (added.length === 0) return words(text);
     const triggers = [...added].sort((a, b) => b.trigger.length - a.trigger.length);
-    const out: number[] = [bosId];
+    const out: number[][] = [];
     let rest = text;
     while (rest.length > 0) {
       let at = -1;
@@ -47,19 +55,25 @@ export function createClipTokenizer(tokenizerJson: object, tokenizerConfig: Reco
           hit = t;
         }
       }
-      const piece = hit ? rest.slice(0, at) : rest;
-      if (piece.trim()) out.push(...tokenizer.encode(piece, { add_special_tokens: false }).map(Number));
+      out.push(...words(hit ? rest.slice(0, at) : rest));
       if (!hit) break;
-      out.push(...hit.ids);
+      out.push([...hit.ids]);
       rest = rest.slice(at + hit.trigger.length);
     }
-    out.push(eosId);
     return out;
   };
+  const withAdded = (text: string, added: readonly AddedTokens[]): number[] => [
+    bosId,
+    ...pieces(text, added).flat(),
+    eosId,
+  ];
+  const comma = tokenizer.encode(',', { add_special_tokens: false });
   return {
     padId,
     bosId,
     eosId,
+    commaId: comma.length === 1 ? Number(comma[0]) : null,
+    groups: (text, added = []) => pieces(text, added),
     tokenize(text: string, added: readonly AddedTokens[] = []): TokenizedPrompt {
       const full = added.length === 0 ? tokenizer.encode(text) : withAdded(text, added);
       const ids = new Int32Array(MAX_TOKENS).fill(padId);
@@ -76,5 +90,16 @@ export function createClipTokenizer(tokenizerJson: object, tokenizerConfig: Reco
     tokenStrings(ids) {
       return Array.from(ids, (id) => tokenizer._tokenizer.id_to_token(Number(id)) ?? '');
     },
+  };
+}
+
+/** What A1111's chunking needs of a tokenizer, with the run's trigger words. */
+export function chunkTokenizerOf(tokenizer: ClipTokenizer, added: readonly AddedTokens[] = []): ChunkTokenizer {
+  return {
+    groups: (text) => tokenizer.groups(text, added),
+    bos: tokenizer.bosId,
+    eos: tokenizer.eosId,
+    pad: tokenizer.padId,
+    comma: tokenizer.commaId,
   };
 }

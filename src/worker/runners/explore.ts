@@ -1,6 +1,8 @@
 /** The explore view's kinds: the prompt as the tokenizer sees it, and a VAE round trip of a picture. */
 import type { RgbaImage } from '../../core/image/rgba';
 import { vaeRoundTrip } from '../../core/pipeline/explore';
+import { promptTokens } from '../../core/pipeline/prompt';
+import type { PromptSyntax } from '../../core/prompt/syntax';
 import type { RoundTripResult, TokenView } from '../../protocol/messages';
 import type { WantedAdditions } from '../../protocol/requests';
 import type { RunContext } from '../handler/kinds';
@@ -11,17 +13,25 @@ const CLIP_SPECIAL = { bos: 49406, eos: 49407, pad: 49407 };
 
 export const tokenizeRunner =
   (slot: ModelSlot) =>
-  async ({ text, additions }: { text: string; additions: WantedAdditions }, ctx: RunContext): Promise<TokenView> => {
+  async (
+    { text, syntax, additions }: { text: string; syntax: PromptSyntax; additions: WantedAdditions },
+    ctx: RunContext,
+  ): Promise<TokenView> => {
     // With the run's embeddings, so their trigger words show as their own tokens.
     const { models } = await slot.withAdditions(additions, ctx.onProgress);
-    const tokenized = await models.tokenize(text);
-    const ids = Array.from(tokenized.ids);
+    const { chunks, truncated } = await promptTokens(models, text, syntax);
     const special = models.specialTokens ?? CLIP_SPECIAL;
     return {
-      ids,
-      tokens: models.describeTokens?.(ids) ?? ids.map(String),
-      used: tokenized.used,
-      truncated: tokenized.truncated,
+      chunks: chunks.map((chunk) => {
+        const ids = Array.from(chunk.ids);
+        return {
+          ids,
+          tokens: models.describeTokens?.(ids) ?? ids.map(String),
+          weights: Array.from(chunk.weights),
+          used: chunk.tokens + 2,
+        };
+      }),
+      truncated,
       bosId: special.bos,
       eosId: special.eos,
       padId: special.pad,

@@ -7,6 +7,8 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { ModelError } from '../../core/errors';
 import type { ModelInfo, Models, TokenizedPrompt } from '../../core/pipeline/models';
+import type { ChunkTokenizer } from '../../core/prompt/chunks';
+import { LAYER_STATES } from '../../core/networks/clip-text';
 import { allFinite, type Tensor } from '../../core/math/tensor';
 import type { Precision } from '../../core/networks/graph';
 import type { SizeQuery } from '../../core/networks/tensor-sizes';
@@ -54,6 +56,8 @@ function upcastOnOverflow(
 export interface OnnxModelsOptions {
   tokenize: (text: string) => Promise<TokenizedPrompt> | TokenizedPrompt;
   describeTokens?: (ids: ArrayLike<number>) => string[];
+  /** The tokenizer piece by piece, for A1111's prompt syntax. */
+  chunkTokenizer?: ChunkTokenizer;
   specialTokens?: { bos: number; eos: number; pad: number };
   vaeScalingFactor?: number;
   /** The UNet's compute type (float32 when absent), for the words of a numerical failure. */
@@ -89,6 +93,9 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
   const textSpecs = inputSpecs(sessions.textEncoder);
   const idsSpec = findInput(textSpecs, 'text encoder', ['input_ids']);
   const textOut = pickOutput(sessions.textEncoder, 'text encoder', ['last_hidden_state']);
+  // Graphs built here also give every layer's output through the final norm, for clip skip.
+  const layerStates = sessions.textEncoder.outputNames.includes(LAYER_STATES) ? LAYER_STATES : null;
+  const textLayers = layerStates ? textLayerCount(sessions.textEncoder) : undefined;
 
   const unetSpecs = inputSpecs(sessions.unet);
   const sampleSpec = findInput(unetSpecs, 'UNet', ['sample']);
@@ -106,6 +113,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
   const decOut = pickOutput(sessions.vaeDecoder, 'VAE decoder', ['sample']);
 
   const [batchDim, channelDim, heightDim, widthDim] = sampleSpec.shape;
+  const textLength = hiddenSpec.shape[1];
   const unetBatch: ModelInfo['unetBatch'] = batchDim === 1 ? 1 : batchDim === 2 ? 2 : 'any';
   const info: ModelInfo = {
     vaeScalingFactor: options.vaeScalingFactor ?? 0.18215,
@@ -117,6 +125,8 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
         ? { height: heightDim, width: widthDim }
         : null,
     guidanceEmbedDim: condSpec ? (condDim as number) : null,
+    ...(typeof textLength === 'number' && textLength > 0 ? { fixedTextLength: textLength } : {}),
+    ...(textLayers !== undefined ? { textLayers } : {}),
     ...(options.unetPrecision ? { unetPrecision: options.unetPrecision } : {}),
   };
 
@@ -150,9 +160,10 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     info,
     tokenize: async (text) => options.tokenize(text),
     ...(options.describeTokens ? { describeTokens: options.describeTokens } : {}),
+    ...(options.chunkTokenizer ? { chunkTokenizer: options.chunkTokenizer } : {}),
     ...(options.specialTokens ? { specialTokens: options.specialTokens } : {}),
 
-    async encodeText(ids) {
+    async encodeText(ids, clipSkip) {
       const dims = [1, ids.length];
       const input =
         idsSpec.type === 'int64'
@@ -162,8 +173,21 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
               dims,
             )
           : new ort.Tensor('int32', ids, dims);
-      const out = await sessions.textEncoder.run({ [idsSpec.name]: input });
-      return readOutput(out[textOut]!);
+      if (clipSkip === undefined || clipSkip <= 1) {
+        const out = await sessions.textEncoder.run({ [idsSpec.name]: input }, [textOut]);
+        return readOutput(out[textOut]!);
+      }
+      if (!layerStates || textLayers === undefined || clipSkip > textLayers) {
+        throw new ModelError(`This text encoder cannot skip ${clipSkip - 1} of its last layers.`);
+      }
+      // [layers, 1, T, hidden]: clip skip n is layer (layers − n), as diffusers' hidden_states[−(n)]…
+      const out = await readOutput(
+        (await sessions.textEncoder.run({ [idsSpec.name]: input }, [layerStates]))[layerStates]!,
+      );
+      const [, , length, hidden] = out.dims as [number, number, number, number];
+      const size = length * hidden;
+      const layer = textLayers - clipSkip;
+      return { data: out.data.slice(layer * size, (layer + 1) * size), dims: [1, length, hidden] };
     },
 
     unetRunMs,
@@ -246,4 +270,11 @@ function encoderFor(
       const out = await s.run({ [spec.name]: floatInput(ort, spec, image.data, image.dims) });
       return readOutput(out[outName]!);
     });
+}
+
+/** The text encoder's layer count, from its layer_states output's first dimension. */
+function textLayerCount(session: InferenceSession): number | undefined {
+  const meta = session.outputMetadata.find((m) => m.name === LAYER_STATES);
+  const first = meta?.isTensor ? meta.shape[0] : undefined;
+  return typeof first === 'number' && first > 0 ? first : undefined;
 }

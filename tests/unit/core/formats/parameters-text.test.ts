@@ -129,6 +129,50 @@ describe('parameter text', () => {
     expect(parseParameters('a cat\nSteps: 20, Sampler: Euler a Karras, Seed: 1')?.karras).toBeUndefined();
   });
 
+  it('writes and reads clip skip, hires fix and plain prompt syntax as A1111 names them', () => {
+    const hires: GenerationSettings = {
+      ...params,
+      clipSkip: 2,
+      promptSyntax: 'plain',
+      hires: { scale: 2, steps: 10, denoise: 0.55, upscaler: 'lanczos' },
+    };
+    const text = formatParameters(hires);
+    expect(text).toMatch(
+      /Clip skip: 2, Denoising strength: 0.55, Hires upscale: 2, Hires steps: 10, Hires upscaler: Lanczos, Prompt syntax: plain, Mode: txt2img$/,
+    );
+    expect(parseParameters(text)).toEqual(hires);
+    // Hires steps 0 (as many as the first pass) is left out, as A1111 does.
+    const zero = formatParameters({ ...params, hires: { scale: 1.5, steps: 0, denoise: 0.7, upscaler: 'latent' } });
+    expect(zero).not.toMatch(/Hires steps/);
+    expect(parseParameters(zero)?.hires).toEqual({ scale: 1.5, steps: 0, denoise: 0.7, upscaler: 'latent' });
+  });
+
+  it("restores an A1111 picture's Karras, clip skip and hires, and names what it cannot restore", () => {
+    const parsed = parseParameters(
+      'a cat\nSteps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 5, Size: 512x512, Model hash: abc, ' +
+        'Denoising strength: 0.45, Clip skip: 2, Hires upscale: 2, Hires steps: 12, Hires upscaler: R-ESRGAN 4x+, ' +
+        'ADetailer model: face_yolov8n.pt, Version: v1.9.4',
+    );
+    expect(parsed).toMatchObject({
+      scheduler: 'dpmpp-2m',
+      karras: true,
+      clipSkip: 2,
+      hires: { scale: 2, steps: 12, denoise: 0.45, upscaler: 'lanczos' },
+    });
+    expect(parsed?.strength).toBeUndefined();
+    expect(parsed?.notRestored).toEqual([
+      'Hires upscaler: R-ESRGAN 4x+ (Lanczos used here)',
+      'ADetailer model: face_yolov8n.pt',
+    ]);
+    // A Karras sampler diffusers has no Karras sigmas for is said, not dropped in silence.
+    expect(parseParameters('a cat\nSteps: 20, Sampler: Euler a Karras, Seed: 1')?.notRestored).toEqual([
+      'Karras (Euler a has no Karras sigmas here)',
+    ]);
+    expect(parseParameters('a cat\nSteps: 20, Sampler: UniPC, Seed: 1')?.notRestored).toEqual([
+      'Sampler: UniPC (not available here)',
+    ]);
+  });
+
   it('returns null for text without a settings line', () => {
     expect(parseParameters('just a caption')).toBeNull();
   });

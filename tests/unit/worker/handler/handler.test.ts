@@ -280,8 +280,11 @@ describe('compare, tokens and previews through the protocol', () => {
     h.send({ type: 'request', id: 2, kind: 'tokenize', params: { text: 'abc' } });
     const reply = (await h.until(2)).message;
     if (reply.type !== 'result' || reply.kind !== 'tokenize') throw new Error('no tokens');
-    expect(reply.result.ids.slice(0, 3)).toEqual([49406, 3, 49407]);
-    expect(reply.result.ids).toHaveLength(77);
+    const [chunk, ...more] = reply.result.chunks;
+    expect(more).toEqual([]);
+    expect(chunk!.ids.slice(0, 3)).toEqual([49406, 3, 49407]);
+    expect(chunk!.ids).toHaveLength(77);
+    expect(chunk!.weights.every((w) => w === 1)).toBe(true);
   });
 });
 
