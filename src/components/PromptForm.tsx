@@ -1,9 +1,9 @@
 import { useEffect, useRef } from 'react';
 import { LoraPanel } from './LoraPanel';
-import { karrasLabels, schedulerLabel } from '../core/schedulers';
-import { SCHEDULER_NAMES, type SchedulerName } from '../core/schedulers/types';
+import { isSchedulerName, karrasLabels, schedulerLabel } from '../core/schedulers';
+import { SCHEDULER_NAMES } from '../core/schedulers/types';
 import { useShallow } from 'zustand/react/shallow';
-import { useStore, selectBusy } from '../store';
+import { useStore, selectBusy, selectSchedulerShown } from '../store';
 import { Field } from './Field';
 import { ErrorDetail } from './ErrorDetail';
 import { NumberSetting } from './NumberSetting';
@@ -86,6 +86,43 @@ function GenerateMessage() {
       <p>{error.message}</p>
       <ErrorDetail detail={error.detail} />
     </div>
+  );
+}
+
+/**
+ * The scheduler: the person's choice, or the selected model's own, named as soon as it is known
+ * (before loading for the app's own models, once loaded for the others). "Model default" goes back
+ * to the model's own.
+ */
+function SchedulerSelect({ invalid }: { invalid: true | undefined }) {
+  const shown = useStore(selectSchedulerShown);
+  const chosen = useStore((s) => s.schedulerChosen);
+  const setSetting = useStore((s) => s.setSetting);
+  const unchoose = useStore((s) => s.schedulerUnchosen);
+  const own = chosen ? null : shown;
+  return (
+    <Field label="Scheduler" htmlFor="scheduler" hint={chosen ? undefined : "The model's own default."}>
+      <select
+        id="scheduler"
+        data-testid="scheduler"
+        aria-invalid={invalid}
+        value={shown ?? ''}
+        onChange={(e) => {
+          const value = e.target.value;
+          if (isSchedulerName(value)) setSetting('scheduler', value);
+          else unchoose();
+        }}
+      >
+        {shown === null ? <option value="">Model default (named once it loads)</option> : null}
+        {shown !== null && chosen ? <option value="">Model default</option> : null}
+        {SCHEDULER_NAMES.map((name) => (
+          <option key={name} value={name}>
+            {schedulerLabel(name)}
+            {name === own ? ' (model default)' : ''}
+          </option>
+        ))}
+      </select>
+    </Field>
   );
 }
 
@@ -247,8 +284,6 @@ export function PromptForm() {
       prompt: st.prompt,
       negativePrompt: st.negativePrompt,
       seed: st.seed,
-      scheduler: st.scheduler,
-      schedulerChosen: st.schedulerChosen,
       setSetting: st.setSetting,
       sizeSwapped: st.sizeSwapped,
     })),
@@ -357,21 +392,7 @@ export function PromptForm() {
           ))}
         </datalist>
       </div>
-      <Field label="Scheduler" htmlFor="scheduler" hint={s.schedulerChosen ? undefined : "The model's own default."}>
-        <select
-          id="scheduler"
-          data-testid="scheduler"
-          aria-invalid={invalid('scheduler')}
-          value={s.scheduler}
-          onChange={(e) => s.setSetting('scheduler', e.target.value as SchedulerName)}
-        >
-          {SCHEDULER_NAMES.map((name) => (
-            <option key={name} value={name}>
-              {schedulerLabel(name)}
-            </option>
-          ))}
-        </select>
-      </Field>
+      <SchedulerSelect invalid={invalid('scheduler')} />
       <KarrasToggle />
       <PromptSyntaxSettings />
       {mode === 'txt2img' ? <HiresFixSettings /> : null}

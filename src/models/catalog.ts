@@ -1,6 +1,8 @@
 /** The models the app offers: built-in tiny models, verified hub models, and the person's own. */
 import { MODE_LABELS, type AppMode } from '../core/modes';
 import type { ModelManifest } from './manifest';
+import { schedulerNameForConfig } from '../core/schedulers';
+import type { SchedulerName } from '../core/schedulers/types';
 import { HUB_CHECKPOINTS } from './hub-catalog';
 
 /** A catalog entry is a manifest: data describing the model's files and what it can do. */
@@ -38,6 +40,7 @@ function tiny(
       vaeEncoder: { path: 'vae_encoder/model.onnx' },
     },
     scheduler: { path: 'scheduler/scheduler_config.json' },
+    defaultScheduler: 'pndm',
     tokenizer: { dir: 'tokenizer/', hasTokenizerJson: true },
     vaeConfigPath: 'vae_decoder/config.json',
     nativeSize: 512,
@@ -159,6 +162,7 @@ function shapes(
       vae: { config: shared('vae/config.json'), weights: [shared('vae/diffusion_pytorch_model.safetensors')] },
     },
     scheduler: { path: shared('scheduler/scheduler_config.json') },
+    defaultScheduler: 'ddim',
     tokenizer: { dir: shared('tokenizer/'), hasTokenizerJson: true },
     vaeConfigPath: shared('vae/config.json'),
     nativeSize: 256,
@@ -240,6 +244,12 @@ export const DEFAULT_MODEL = SHAPES_MODEL;
 
 export function findModel(id: string, custom: readonly ModelManifest[]): CatalogModel | undefined {
   return catalog(custom).find((m) => m.id === id);
+}
+
+/** The scheduler a model's config names, when known before it loads (else null). */
+export function knownDefaultScheduler(model: CatalogModel): SchedulerName | null {
+  if ('config' in model.scheduler) return schedulerNameForConfig(model.scheduler.config);
+  return model.defaultScheduler ?? null;
 }
 
 export function supportsMode(model: CatalogModel, mode: AppMode): boolean {

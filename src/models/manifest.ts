@@ -4,7 +4,7 @@
  * or a single file's header). Types only: how one is planned, read or listed lives beside it.
  */
 import type { AppMode } from '../core/modes';
-import type { SchedulerConfigJson } from '../core/schedulers/types';
+import type { SchedulerConfigJson, SchedulerName } from '../core/schedulers/types';
 import type { DepthEstimatorSource } from '../protocol/messages';
 
 /** A file's size and SHA-256 as a listing gives them (checked against what arrives). */
@@ -80,6 +80,11 @@ export interface ModelManifest {
   components: ManifestComponents;
   /** scheduler_config.json path, or the config itself when the repo has none. */
   scheduler: { path: string } | { config: SchedulerConfigJson };
+  /**
+   * The scheduler its config names, where known before loading (the app's own models; a unit test
+   * checks it against their files), so the page can show it before the first run.
+   */
+  defaultScheduler?: SchedulerName;
   tokenizer: { dir: string; hasTokenizerJson: boolean };
   /** SD 2.x pads with "!" (id 0), SD 1.x with <|endoftext|>; from the repo's tokenizer config when absent. */
   padToken?: string;

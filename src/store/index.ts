@@ -4,7 +4,8 @@
  */
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { createJSONStorage, persist, type StateStorage } from 'zustand/middleware';
-import { DEFAULT_MODEL } from '../models/catalog';
+import { DEFAULT_MODEL, findModel, knownDefaultScheduler } from '../models/catalog';
+import type { SchedulerName } from '../core/schedulers/types';
 import type { ModelManifest } from '../models/manifest';
 import { createEditorSlice, type EditorSlice } from './editor';
 import { createExploreSlice, type ExploreSlice } from './explore';
@@ -59,6 +60,17 @@ export const useStore = createAppStore(() => localStorage);
 export const selectJob = (s: AppState) => s.job;
 export const selectBusy = (s: AppState) => s.job.state === 'loading' || s.job.state === 'generating';
 export const selectModel = (s: AppState) => s.model;
+
+/**
+ * The scheduler the next run takes, as the select shows it: the person's choice, else the selected
+ * model's own (from the loaded model, or its manifest before loading); null while that is unknown.
+ */
+export const selectSchedulerShown = (s: AppState): SchedulerName | null => {
+  if (s.schedulerChosen) return s.scheduler;
+  if (s.model && s.model.modelId === s.modelId) return s.model.defaultScheduler ?? s.scheduler;
+  const manifest = findModel(s.modelId, s.customModels);
+  return manifest ? knownDefaultScheduler(manifest) : null;
+};
 export const selectCapabilities = (s: AppState) => s.capabilities;
 export const selectResult = (s: AppState) => s.result;
 export const selectDownload = (s: AppState) => s.download;

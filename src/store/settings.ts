@@ -72,6 +72,8 @@ export interface SettingsSlice extends SamplingSettings {
   /** What the app picks until the person does (the faster backend, the model's own scheduler). */
   backendDetected: (backend: Backend) => void;
   schedulerDefaulted: (scheduler: SchedulerName) => void;
+  /** Back to the model's own scheduler (the person's choice forgotten). */
+  schedulerUnchosen: () => void;
   customModelAdded: (model: ModelManifest) => void;
   /** Removed; the default model is selected if it was this one. */
   customModelRemoved: (id: string, fallbackId: string) => void;
@@ -184,6 +186,7 @@ export const createSettingsSlice: StateCreator<
   defaultsApplied: ({ steps, guidanceScale, width, height }) => set({ steps, guidanceScale, width, height }),
   backendDetected: (backend) => set({ backend }),
   schedulerDefaulted: (scheduler) => set({ scheduler }),
+  schedulerUnchosen: () => set({ schedulerChosen: false }),
   customModelAdded: (model) =>
     set((s) => ({ customModels: [...s.customModels.filter((m) => m.id !== model.id), model] })),
   customModelRemoved: (id, fallbackId) =>

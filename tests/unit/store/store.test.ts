@@ -1,6 +1,8 @@
 /** The store's slices and their named actions, each test on a fresh store of its own. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createAppStore } from '../../../src/store';
+import { readFileSync } from 'node:fs';
+import { createAppStore, selectSchedulerShown } from '../../../src/store';
+import { schedulerNameForConfig } from '../../../src/core/schedulers';
 import type { LoadModelResult } from '../../../src/protocol/messages';
 import { DEFAULT_MODEL, findModel } from '../../../src/models/catalog';
 import { settingsFromStore, resultRecord } from '../../../src/app/generation';
@@ -178,5 +180,36 @@ describe('the size', () => {
     store.getState().setSetting('height', 512);
     store.getState().sizeSwapped();
     expect([store.getState().width, store.getState().height]).toEqual([512, 768]);
+  });
+});
+
+describe('the scheduler the select shows', () => {
+  it("is the selected model's own before any run, where its files are known, and null where not", () => {
+    store.getState().setSetting('modelId', 'shapes-sd');
+    expect(selectSchedulerShown(store.getState())).toBe('ddim');
+    store.getState().setSetting('modelId', 'tiny-sd');
+    expect(selectSchedulerShown(store.getState())).toBe('pndm');
+    // A hub checkpoint's scheduler config is read when it loads.
+    store.getState().setSetting('modelId', 'sd15');
+    expect(selectSchedulerShown(store.getState())).toBeNull();
+    store.getState().modelLoaded({ ...loaded('sd15'), defaultScheduler: 'euler' });
+    expect(selectSchedulerShown(store.getState())).toBe('euler');
+  });
+
+  it("is the person's choice once made, and the model's own again after 'Model default'", () => {
+    store.getState().setSetting('modelId', 'shapes-sd');
+    store.getState().setSetting('scheduler', 'euler');
+    expect(selectSchedulerShown(store.getState())).toBe('euler');
+    store.getState().schedulerUnchosen();
+    expect(selectSchedulerShown(store.getState())).toBe('ddim');
+  });
+
+  it("names the app's own models' schedulers as their files do", () => {
+    for (const id of ['tiny-sd', 'tiny-sd-inpaint', 'tiny-sd-depth', 'shapes-sd', 'shapes-sd-inpaint']) {
+      const manifest = findModel(id, [])!;
+      const path = 'path' in manifest.scheduler ? manifest.scheduler.path : '';
+      const config = JSON.parse(readFileSync(`public/models/${id}/${path}`, 'utf8')) as Record<string, unknown>;
+      expect(manifest.defaultScheduler).toBe(schedulerNameForConfig(config));
+    }
   });
 });
