@@ -1,5 +1,6 @@
 /** Models the person adds (repo id, URL) and the cache manager's actions. */
-import { serializeError } from '../core/errors';
+import { ModelError, serializeError } from '../core/errors';
+import { unreachableMessage } from '../models/reach';
 import { DEFAULT_MODEL, findModel } from '../models/catalog';
 import { connectRefusal } from '../models/origins';
 import type { ModelManifest, ModelSource } from '../models/manifest';
@@ -96,7 +97,7 @@ export function createModelActions({ store, page, loras }: { store: AppStore; pa
       try {
         response = await fetch(url);
       } catch (error) {
-        throw new Error(`Could not reach ${new URL(url).origin}: ${serializeError(error).message}`, { cause: error });
+        throw new ModelError(unreachableMessage(url), `model_index.json: ${serializeError(error).message}`);
       }
       if (response.status === 404 || response.status === 401) {
         throw new Error(

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { imageMode } from '../core/modes';
+import { ActionBar } from './ActionBar';
 import { CompareGrid } from './CompareGrid';
 import { ExplorePanel } from './ExplorePanel';
 import { Gallery } from './Gallery';
@@ -75,7 +76,10 @@ export function App() {
       <ModeTabs />
       <Notice />
       <main className={`panes ${middle ? 'with-input' : ''}`} data-mode={mode}>
-        <PromptForm />
+        <div className="left">
+          <PromptForm />
+          <ActionBar />
+        </div>
         {middle}
         {mode === 'compare' ? <CompareGrid /> : <ResultView />}
       </main>

@@ -12,7 +12,8 @@ function optionLabel(m: ModelManifest, cached: boolean): string {
   const where = m.source.kind === 'app' ? 'built in' : cached ? 'cached' : 'download';
   const size = m.approxBytes ? formatBytes(m.approxBytes) : 'size unknown';
   const unverified = m.verified ? '' : ' · unverified';
-  return `${m.name} · ${size} · ${where} · ${m.modes.map((x) => MODE_LABELS[x]).join(', ')}${unverified}`;
+  // Short enough to be read whole in the select, on a phone too; the modes are in the description.
+  return `${m.name} · ${size} · ${where}${unverified}`;
 }
 
 /** What the selected model is and its licence, before anything is downloaded. */
@@ -23,7 +24,7 @@ function ModelAbout() {
   if (!current) return null;
   return (
     <p className="model-about hint" data-testid="model-description">
-      {current.description} Licence: {current.licence}.
+      {current.description} Modes: {current.modes.map((x) => MODE_LABELS[x]).join(', ')}. Licence: {current.licence}.
     </p>
   );
 }

@@ -1,12 +1,12 @@
-import { useEffect, useRef } from 'react';
 import { LoraPanel } from './LoraPanel';
 import { isSchedulerName, karrasLabels, schedulerLabel } from '../core/schedulers';
 import { SCHEDULER_NAMES } from '../core/schedulers/types';
 import { useShallow } from 'zustand/react/shallow';
-import { useStore, selectBusy, selectSchedulerShown } from '../store';
+import { useStore, selectSchedulerShown } from '../store';
 import { Field } from './Field';
-import { ErrorDetail } from './ErrorDetail';
 import { NumberSetting } from './NumberSetting';
+import { findModel } from '../models/catalog';
+import { ASPECT_RATIOS, aspectSize } from '../app/aspect';
 import { isPromptSyntax } from '../core/prompt/syntax';
 import { isHiresUpscaler } from '../core/generation-settings';
 import { hiresSize } from '../core/validate';
@@ -70,26 +70,6 @@ function CompareSettings() {
 }
 
 /**
- * Why the last Generate did not make a picture, beside the button and scrolled into view: that is
- * where the eye is after pressing it (the result area's box may be off screen). It goes when the
- * setting at fault is fixed (see jobAfterFix) or the next run starts.
- */
-function GenerateMessage() {
-  const error = useStore((s) => (s.job.state === 'error' ? s.job.error : null));
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    ref.current?.scrollIntoView({ block: 'nearest' });
-  }, [error]);
-  if (!error) return null;
-  return (
-    <div ref={ref} className="generate-error" data-testid="generate-error" data-field={error.field ?? ''}>
-      <p>{error.message}</p>
-      <ErrorDetail detail={error.detail} />
-    </div>
-  );
-}
-
-/**
  * The scheduler: the person's choice, or the selected model's own, named as soon as it is known
  * (before loading for the app's own models, once loaded for the others). "Model default" goes back
  * to the model's own.
@@ -142,6 +122,37 @@ function KarrasToggle() {
       />
       <span>Karras sigmas ({karrasLabels()})</span>
     </label>
+  );
+}
+
+/** Sizes of common aspect ratios at the selected model's native size, in the current orientation. */
+function AspectPresets() {
+  const native = useStore((s) => findModel(s.modelId, s.customModels)?.nativeSize ?? 512);
+  const portrait = useStore((s) => s.height > s.width);
+  const setSetting = useStore((s) => s.setSetting);
+  return (
+    <div className="aspect-presets" data-testid="aspect-presets" role="group" aria-label="Aspect ratio">
+      <span className="hint">Aspect</span>
+      {ASPECT_RATIOS.map((ratio) => {
+        const size = aspectSize(native, ratio);
+        const [width, height] = portrait ? [size.height, size.width] : [size.width, size.height];
+        const label = portrait ? `${ratio[1]}:${ratio[0]}` : `${ratio[0]}:${ratio[1]}`;
+        return (
+          <button
+            key={label}
+            type="button"
+            className="ghost"
+            title={`${width}×${height}`}
+            onClick={() => {
+              setSetting('width', width);
+              setSetting('height', height);
+            }}
+          >
+            {label}
+          </button>
+        );
+      })}
+    </div>
   );
 }
 
@@ -275,9 +286,12 @@ function LivePreviewToggle() {
   );
 }
 
+/** The form's id: the action bar's Generate submits it from outside (see ActionBar). */
+export const CONTROLS_FORM = 'controls';
+
 export function PromptForm() {
   const {
-    run: { cancel, generate, newSeed },
+    run: { generate, newSeed },
   } = useActions();
   const s = useStore(
     useShallow((st) => ({
@@ -288,9 +302,6 @@ export function PromptForm() {
       sizeSwapped: st.sizeSwapped,
     })),
   );
-  const busy = useStore(selectBusy);
-  // A model being added (Load pressed) is what Generate will run: it waits for it.
-  const adding = useStore((s) => s.addingModel);
   const mode = useStore((st) => st.mode);
   const errorField = useStore((st) => st.job.error?.field);
   // An LCM UNet takes guidance as an embedding: its pipeline has no unconditional half to steer.
@@ -299,6 +310,7 @@ export function PromptForm() {
 
   return (
     <form
+      id={CONTROLS_FORM}
       className="controls"
       // Our own checks explain what is wrong and offer the nearest valid value; the browser's bubbles do not.
       noValidate
@@ -392,6 +404,7 @@ export function PromptForm() {
           ))}
         </datalist>
       </div>
+      <AspectPresets />
       <SchedulerSelect invalid={invalid('scheduler')} />
       <KarrasToggle />
       <PromptSyntaxSettings />
@@ -407,21 +420,6 @@ export function PromptForm() {
         />
       )}
       {mode === 'compare' || mode === 'explore' ? null : <LivePreviewToggle />}
-      <div className="actions">
-        <button
-          type="submit"
-          className="primary"
-          data-testid="generate"
-          disabled={busy || adding}
-          title={adding ? 'Waiting for the model being added' : 'Generate (Ctrl+Enter)'}
-        >
-          {adding ? 'Adding the model…' : 'Generate'} <kbd>Ctrl</kbd>+<kbd>Enter</kbd>
-        </button>
-        <button type="button" data-testid="cancel" disabled={!busy} onClick={cancel}>
-          Cancel
-        </button>
-      </div>
-      <GenerateMessage />
     </form>
   );
 }

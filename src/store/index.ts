@@ -40,6 +40,7 @@ export function createAppStore(storage: () => StateStorage): UseBoundStore<Store
         storage: createJSONStorage(storage),
         partialize: (state) => ({
           ...Object.fromEntries(PERSISTED_SETTINGS.map((k) => [k, state[k]])),
+          lastWorkingModelId: state.lastWorkingModelId,
           // A picked folder's blob: URLs and a picked checkpoint file end with the visit.
           customModels: state.customModels.filter((m) => !pickedThisVisit(m)),
           ...(state.customModels.some((m) => m.id === state.modelId && pickedThisVisit(m))

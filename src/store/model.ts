@@ -21,6 +21,8 @@ export interface ModelSlice {
   capabilities: Capabilities | null;
   /** The model loaded in the worker (null: none, or it must be loaded again). */
   model: LoadModelResult | null;
+  /** The last model that loaded, to go back to when another fails (offline, a host down). */
+  lastWorkingModelId: string | null;
   download: DownloadProgress | null;
   /** Models in Cache Storage, and the site's storage use against its quota. */
   cachedModels: CachedModelRecord[];
@@ -50,6 +52,7 @@ export interface ModelSlice {
 export const createModelSlice: StateCreator<ModelSlice, [], [], ModelSlice> = (set) => ({
   capabilities: null,
   model: null,
+  lastWorkingModelId: null,
   download: null,
   cachedModels: [],
   storage: null,
@@ -60,7 +63,7 @@ export const createModelSlice: StateCreator<ModelSlice, [], [], ModelSlice> = (s
   checkpointChoice: { prediction: 'epsilon', configsFrom: null },
   checkpointChoiceChanged: (choice) => set((s) => ({ checkpointChoice: { ...s.checkpointChoice, ...choice } })),
   capabilitiesFound: (capabilities) => set({ capabilities }),
-  modelLoaded: (model) => set({ model, download: null }),
+  modelLoaded: (model) => set({ model, download: null, lastWorkingModelId: model.modelId }),
   modelForgotten: () => set({ model: null }),
   downloadProgressed: (download) => set({ download }),
   cacheListed: (cachedModels, storage) => set({ cachedModels, storage }),

@@ -67,6 +67,8 @@ export interface SettingsSlice extends SamplingSettings {
   sizeSwapped: () => void;
   /** A mode, and the model to run it with when the current one cannot (`notice` says why). */
   modeChosen: (mode: AppMode, modelId: string | null, notice: string | null) => void;
+  /** Back to a model that worked after the selected one failed: its failure is no longer the news. */
+  modelChosenAfterFailure: (modelId: string) => void;
   /** A model's own defaults for steps, guidance and size. */
   defaultsApplied: (d: { steps: number; guidanceScale: number; width: number; height: number }) => void;
   /** What the app picks until the person does (the faster backend, the model's own scheduler). */
@@ -183,6 +185,8 @@ export const createSettingsSlice: StateCreator<
       // A refused setting belongs to the mode it was refused in; it does not follow into another.
       ...jobWithoutSettingError(s.job),
     })),
+  modelChosenAfterFailure: (modelId) =>
+    set((s) => ({ modelId, job: s.job.state === 'error' ? { ...s.job, state: 'idle', error: null } : s.job })),
   defaultsApplied: ({ steps, guidanceScale, width, height }) => set({ steps, guidanceScale, width, height }),
   backendDetected: (backend) => set({ backend }),
   schedulerDefaulted: (scheduler) => set({ scheduler }),

@@ -114,8 +114,12 @@ describe('compare, explore and the gallery in the browser', () => {
       '999',
     ]);
     expect((await plot.getAttribute('data-timesteps'))!.split(',')).toHaveLength(9); // PNDM: 8 steps + 1
+    // Past 75 tokens A1111's syntax (the default) makes chunks; plain mode shows what CLIP drops.
     await setSettings(page, { prompt: 'a long prompt ' + 'word '.repeat(90) });
+    await expect.poll(() => page.getByTestId('token-summary').textContent()).toMatch(/2 chunks of 77 tokens/);
+    await page.getByTestId('prompt-syntax').selectOption('plain');
     await expect.poll(() => page.getByTestId('token-truncated').textContent()).toMatch(/drops: “.*word/);
+    await page.getByTestId('prompt-syntax').selectOption('a1111');
     await setSettings(page, { prompt: 'A painting of a flooble' });
 
     // The round trip takes the last result: one of its own when the tests before left none.

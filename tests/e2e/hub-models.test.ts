@@ -70,9 +70,12 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
   it('picking a model applies its own defaults (SD-Turbo: 1 step, no guidance), with a notice', async () => {
     const { page } = session;
     expect(await page.getByTestId('model').locator('option[value="sd-turbo"]').textContent()).toMatch(
-      /SD-Turbo \(fp16, about 2.4 GB\) · 2.3 GiB · download · Text → image, Compare, Explore/,
+      /^SD-Turbo \(fp16, about 2.4 GB\) · 2.3 GiB · download$/,
     );
     await page.getByTestId('model').selectOption('sd-turbo');
+    expect(await page.getByTestId('model-description').textContent()).toMatch(
+      /Modes: Text → image, Compare, Explore\./,
+    );
     expect(await page.getByTestId('steps').inputValue()).toBe('1');
     expect(await page.getByTestId('guidance-scale').inputValue()).toBe('0');
     expect(await page.getByTestId('notice').textContent()).toMatch(/its defaults are 1 step, guidance 0, 512×512/);
@@ -232,8 +235,9 @@ describe('models from a hub (a local mock of huggingface.co)', () => {
     await expect.poll(() => page.getByTestId('model').inputValue()).toBe('local:tiny-sd-inpaint');
     // Its model_index.json names an inpainting pipeline: the app switches to inpaint when asked for it.
     expect(await page.getByTestId('model').locator('option:checked').textContent()).toMatch(
-      /tiny-sd-inpaint \(local folder\).*Inpaint/,
+      /tiny-sd-inpaint \(local folder\)/,
     );
+    expect(await page.getByTestId('model-description').textContent()).toMatch(/Modes: Inpaint\./);
     await page.getByTestId('mode-inpaint').click();
     await page.getByTestId('model').selectOption('local:tiny-sd-inpaint');
     await page.getByTestId('use-result').click();

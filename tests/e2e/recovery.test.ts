@@ -68,10 +68,14 @@ describe('faults and recovery', () => {
     // Empty prompt: allowed, as in diffusers.
     await setSettings(page, { prompt: '' });
     expect(await generate(page)).toBe('done');
-    // Over 77 tokens: generated, and what CLIP cut is shown.
+    // Over 77 tokens: in chunks with A1111's syntax (nothing cut); read plainly, what CLIP cut is shown.
     await setSettings(page, { prompt: `a ${'very '.repeat(100)}long prompt about a flooble` });
     expect(await generate(page)).toBe('done');
+    expect(await page.locator('.result-meta').textContent()).not.toMatch(/Cut past/);
+    await page.getByTestId('prompt-syntax').selectOption('plain');
+    expect(await generate(page)).toBe('done');
     expect(await page.locator('.result-meta').textContent()).toMatch(/Cut past CLIP's 77 tokens: “.*flooble”/);
+    await page.getByTestId('prompt-syntax').selectOption('a1111');
     await setSettings(page, { prompt: 'a flooble' });
     expect(await generate(page)).toBe('done');
   });

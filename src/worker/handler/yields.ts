@@ -15,7 +15,7 @@ export function withYields(m: Models, yieldNow: () => Promise<void>, cancelled: 
   return {
     ...m,
     tokenize: m.tokenize.bind(m),
-    encodeText: async (ids) => (await pause(), m.encodeText(ids)),
+    encodeText: async (ids, clipSkip) => (await pause(), m.encodeText(ids, clipSkip)),
     unet: async (sample, t, text, cond) => (await pause(), m.unet(sample, t, text, cond)),
     decode: async (latents) => (await pause(), m.decode(latents)),
     ...(m.encode ? { encode: async (image: Tensor) => (await pause(), m.encode!(image)) } : {}),

@@ -9,6 +9,7 @@ import { cacheKey, type FileRef } from '../../protocol/load-plan';
 import { Fp16Writer } from '../../core/formats/safetensors-fp16';
 import { cachedFile, putFile } from '../../storage/model-cache';
 import { isAllowedHost, notAllowedMessage } from '../../models/origins';
+import { hostAnswerMessage, unreachableMessage } from '../../models/reach';
 
 export interface DownloadOptions {
   signal: AbortSignal;
@@ -153,7 +154,7 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
         if (options.signal.aborted) throw new CancelledError();
         if (request.stalled())
           throw new ModelError(`The download of ${ref.path} stalled: no data for ${Math.round(stallMs / 1000)} s.`);
-        throw new ModelError(`Could not download ${ref.path}: ${describe(error)}.`);
+        throw new ModelError(unreachableMessage(ref.url), `${ref.path}: ${describe(error)}.`);
       }
       // A redirect to a host outside the policy is refused before its body is read.
       if (options.hosts && response.url && !isAllowedHost(response.url, options.hosts, selfOrigin())) {
@@ -176,7 +177,7 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
         throw new ModelError(
           response.status === 404
             ? `${ref.path} was not found on the server (404): check the repo id and revision.`
-            : `Could not download ${ref.path}: the server answered ${response.status}.`,
+            : hostAnswerMessage(ref.url, response, ref.path),
         );
       }
       if (!resuming) {

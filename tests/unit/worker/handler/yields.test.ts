@@ -1,0 +1,27 @@
+/** withYields: every network call takes its turn of the event loop and passes its arguments through. */
+import { describe, expect, it } from 'vitest';
+import { withYields } from '../../../../src/worker/handler/yields';
+import { fakeModels } from '../../../helpers/fake-models';
+
+describe('withYields', () => {
+  it('passes clip skip through to the text encoder, and stops a cancelled job before the call', async () => {
+    const models = fakeModels();
+    const seen: (number | undefined)[] = [];
+    const base = {
+      ...models,
+      encodeText: async (ids: Int32Array, clipSkip?: number) => (seen.push(clipSkip), models.encodeText(ids)),
+    };
+    let cancelled = false;
+    const wrapped = withYields(
+      base,
+      async () => undefined,
+      () => cancelled,
+    );
+    await wrapped.encodeText(new Int32Array(77), 2);
+    await wrapped.encodeText(new Int32Array(77));
+    expect(seen).toEqual([2, undefined]);
+    cancelled = true;
+    await expect(wrapped.encodeText(new Int32Array(77), 2)).rejects.toThrow('Cancelled');
+    expect(seen).toHaveLength(2);
+  });
+});
