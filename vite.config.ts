@@ -2,6 +2,7 @@ import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { contentSecurityPolicy } from './csp.config.ts';
+import { SITE_POLICY_META } from './src/models/safety-checker.ts';
 
 /** Cross-origin isolation lets onnxruntime-web's WASM backend use threads (SharedArrayBuffer). */
 const isolation = {
@@ -20,10 +21,29 @@ function cspMeta(policy: string): Plugin {
   };
 }
 
+/**
+ * A site that hosts the app for others can require the safety checker: build with
+ * LATENT_STUDIO_REQUIRE_SAFETY_CHECKER=true (or set this meta tag's content to "true" in the built
+ * index.html). The page reads the tag; the worker then runs the checker on every picture.
+ */
+function sitePolicyMeta(): Plugin {
+  const required = /^(1|true|yes)$/i.test(process.env['LATENT_STUDIO_REQUIRE_SAFETY_CHECKER'] ?? '');
+  return {
+    name: 'latent-studio-site-policy',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { name: SITE_POLICY_META, content: String(required) },
+        injectTo: 'head',
+      },
+    ],
+  };
+}
+
 const policy = contentSecurityPolicy();
 
 export default defineConfig({
-  plugins: [react(), cspMeta(policy)],
+  plugins: [react(), cspMeta(policy), sitePolicyMeta()],
   server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
   preview: {
     host: '127.0.0.1',

@@ -10,6 +10,7 @@ import { InferenceClient, DEFAULT_SILENCE_MS } from './client/inference-client';
 import { ActionsContext } from './components/actions';
 import { App } from './components/App';
 import { hubUrl, stallTimeout } from './models/hub';
+import { SITE_POLICY_META, siteRequiresSafetyChecker } from './models/safety-checker';
 import { DEV_WORKER_NAME, devFlags } from './protocol/dev-flags';
 import { useStore } from './store';
 import './styles.css';
@@ -37,6 +38,9 @@ const actions = createActions({
     stallMs: stallTimeout(),
     wasmThreads: dev?.threads ?? null,
     persistStorage: () => void navigator.storage?.persist?.().catch(() => false),
+    requireSafetyChecker: siteRequiresSafetyChecker(
+      document.querySelector(`meta[name="${SITE_POLICY_META}"]`)?.getAttribute('content'),
+    ),
   },
 });
 

@@ -8,6 +8,8 @@ import { WeightSet, type WeightFile } from '../../src/core/networks';
 import { readUnetConfig, readVaeConfig } from '../../src/core/networks/config';
 import { buildUnet } from '../../src/core/networks/unet';
 import { buildVaeDecoder } from '../../src/core/networks/vae';
+import { buildClipVision } from '../../src/core/networks/clip-vision';
+import { readSafetyCheckerConfig } from '../../src/core/networks/config';
 
 /** A weight set that makes up each tensor the graph asks for (fp16, the shape it expects). */
 class RecordingWeights extends WeightSet {
@@ -76,6 +78,42 @@ export function fullSizeUnet(): { bytes: Uint8Array; params: number } {
 export function fullSizeVaeDecoder(): { bytes: Uint8Array; params: number } {
   const recorder = new RecordingWeights();
   buildVaeDecoder(readVaeConfig('vae/config.json', SD15_VAE), recorder);
+  return randomHalves(recorder);
+}
+
+/** SD 1.5's safety checker (CLIP ViT-L/14's vision tower): the keys of its config.json that shape it. */
+export const SD15_SAFETY_CHECKER = {
+  architectures: ['StableDiffusionSafetyChecker'],
+  model_type: 'clip',
+  projection_dim: 768,
+  vision_config: {
+    hidden_size: 1024,
+    intermediate_size: 4096,
+    num_attention_heads: 16,
+    num_hidden_layers: 24,
+    patch_size: 14,
+    image_size: 224,
+    hidden_act: 'quick_gelu',
+  },
+};
+
+/** SD 1.5's feature_extractor/preprocessor_config.json (the older CLIPFeatureExtractor form), key for key. */
+export const SD15_FEATURE_EXTRACTOR = {
+  crop_size: 224,
+  do_center_crop: true,
+  do_normalize: true,
+  do_resize: true,
+  feature_extractor_type: 'CLIPFeatureExtractor',
+  image_mean: [0.48145466, 0.4578275, 0.40821073],
+  image_std: [0.26862954, 0.26130258, 0.27577711],
+  resample: 3,
+  size: 224,
+};
+
+/** The same for SD 1.5's safety checker's vision tower and projection. */
+export function fullSizeSafetyChecker(): { bytes: Uint8Array; params: number } {
+  const recorder = new RecordingWeights();
+  buildClipVision(readSafetyCheckerConfig('safety_checker/config.json', SD15_SAFETY_CHECKER), recorder);
   return randomHalves(recorder);
 }
 

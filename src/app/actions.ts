@@ -61,6 +61,7 @@ export function createActions({ client, store, confirm, page, pictures = canvasP
    * defaults, then the worker is asked what this machine offers.
    */
   function start(linkedModel: string | null): Promise<void> {
+    if (page.requireSafetyChecker) store.getState().safetyRequiredBySite();
     if (linkedModel !== null) {
       if (findModel(linkedModel, store.getState().customModels)) choice.chooseModel(linkedModel, { announce: false });
       else store.getState().say(`This link asks for a model "${linkedModel}" that this app does not have.`);

@@ -93,7 +93,13 @@ export function createCompareActions({
       }
       await session.client.request(
         'compare',
-        { ...base, cells, loras: await loras.lorasForRun(tags), embeddings: await loras.embeddingsForRun() },
+        {
+          ...base,
+          cells,
+          loras: await loras.lorasForRun(tags),
+          embeddings: await loras.embeddingsForRun(),
+          safetyChecker: session.safetyWanted(),
+        },
         { signal, onProgress: session.onProgress },
       );
       // Every cell goes to the history too, each with its own guidance, steps and scheduler.

@@ -9,7 +9,7 @@ import { parseLoraTags, withLoraTags, type LoraTag } from '../core/prompt/lora-t
 import { validateBatchCount, validateGenerate } from '../core/validate';
 import { checkKarras } from '../core/schedulers';
 import { clearPreviews } from '../canvas/previews';
-import { showImage } from '../canvas/result-surface';
+import { clearResult, showImage } from '../canvas/result-surface';
 import type { GenerateParams } from '../protocol/messages';
 import type { AppStore } from '../store';
 import type { CompareActions } from './compare-actions';
@@ -72,6 +72,7 @@ export function createGenerateActions(deps: {
       request.scheduler = session.schedulerForRun();
       request.loras = await loras.lorasForRun(tags);
       request.embeddings = await loras.embeddingsForRun();
+      request.safetyChecker = session.safetyWanted();
       for (const [i, seed] of seeds.entries()) {
         if (seeds.length > 1) store.getState().say(`Picture ${i + 1} of ${seeds.length} (seed ${seed})…`);
         const result = await session.client.request(
@@ -79,12 +80,21 @@ export function createGenerateActions(deps: {
           { ...request, seed },
           { signal, onProgress: session.onProgress },
         );
-        const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
         // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
         const record = resultRecord(
           { ...settings, scheduler: request.scheduler, prompt: withLoraTags(s.prompt, request.loras) },
           result,
         );
+        if (result.safety?.flagged) {
+          // Not drawn, not kept, not downloadable: the result area says why instead. Its previews
+          // (estimates of the same picture) go too.
+          clearResult();
+          clearPreviews();
+          store.getState().previewsCleared();
+          store.getState().resultShown(record);
+          continue;
+        }
+        const image = new ImageData(new Uint8ClampedArray(result.pixels), result.width, result.height);
         // In the gallery before it is shown, so a crash or reload right after cannot lose it.
         await gallery.saveToGallery(image, record.settings);
         showImage(image);

@@ -87,6 +87,7 @@ export function resultRecord(settings: GenerationSettings, result: GenerateResul
     encoderLatents: result.encoderLatents ?? null,
     truncated: result.truncated,
     run: { backend: result.backend, totalMs, timings },
+    ...(result.safety ? { safety: result.safety } : {}),
   };
 }
 

@@ -94,10 +94,17 @@ export function createModelActions({ store, page, loras }: { store: AppStore; pa
       const refusal = connectRefusal(url, page.origin);
       if (refusal) throw new Error(refusal);
       let response: Response;
+      // Only the hub's redirects (to its CDNs) are followed: a folder URL that redirects is named.
+      const noRedirect: RequestInit = source.kind === 'hub' ? {} : { redirect: 'manual' };
       try {
-        response = await fetch(url);
+        response = await fetch(url, noRedirect);
       } catch (error) {
         throw new ModelError(unreachableMessage(url), `model_index.json: ${serializeError(error).message}`);
+      }
+      if (response.type === 'opaqueredirect') {
+        throw new ModelError(
+          `${url} answered with a redirect, which this app does not follow for hosts other than the hub. Give the folder's final address.`,
+        );
       }
       if (response.status === 404 || response.status === 401) {
         throw new Error(
@@ -125,7 +132,9 @@ export function createModelActions({ store, page, loras }: { store: AppStore; pa
     const found = new Set<string>();
     await Promise.all(
       LAYOUT_PROBES.map(async (path) => {
-        const response = await fetch(fileUrl(source, page.hub(), path), { method: 'HEAD' }).catch(() => null);
+        const response = await fetch(fileUrl(source, page.hub(), path), { method: 'HEAD', redirect: 'manual' }).catch(
+          () => null,
+        );
         if (response?.ok) found.add(path);
       }),
     );

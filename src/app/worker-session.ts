@@ -11,7 +11,8 @@ import { RemoteError, type InferenceClient } from '../client/inference-client';
 import { findModel } from '../models/catalog';
 import { fetchListing, withListing } from '../models/hub-listing';
 import type { ModelManifest } from '../models/manifest';
-import { planLoad } from '../models/plan-load';
+import { planLoad, type PlannedSafety } from '../models/plan-load';
+import { plannedChecker, siteCheckerFiles, SITE_SAFETY_CHECKER } from '../models/safety-checker';
 import type { LoadModelResult, Progress } from '../protocol/messages';
 import type { AppStore } from '../store';
 
@@ -33,6 +34,8 @@ export interface PageContext {
   wasmThreads: number | null;
   /** Asks the browser to keep downloaded models under storage pressure (page only; workers cannot ask). */
   persistStorage(): void;
+  /** The site requires the safety checker (its page's setting, see README). */
+  requireSafetyChecker: boolean;
 }
 
 export interface SessionDeps {
@@ -67,6 +70,8 @@ export function createWorkerSession({
   /** The run in progress, if any: its abort handle. */
   let running: AbortController | null = null;
   let loadingModel: Promise<LoadModelResult> | null = null;
+  /** The loaded model was loaded with its safety checker off (so it may have one not loaded). */
+  let loadedWithoutChecker = false;
   let initialized: Promise<void> | null = null;
   /** Catalog entries on the hub, with the hub's listing applied, once per visit. */
   const listedEntries = new Map<string, Promise<ModelManifest>>();
@@ -101,8 +106,10 @@ export function createWorkerSession({
       pictures.preview(progress.step, progress.pixels, progress.width, progress.height);
       s.previewArrived(progress.step, progress.totalSteps);
     } else if (progress.kind === 'cell') {
-      pictures.cell(progress.index, progress.pixels, progress.width, progress.height);
-      s.compareCellArrived(progress.index);
+      // A cell the safety checker flagged came without its picture: there is nothing to draw.
+      const flagged = progress.safety?.flagged === true;
+      if (!flagged) pictures.cell(progress.index, progress.pixels, progress.width, progress.height);
+      s.compareCellArrived(progress.index, flagged);
     }
   }
 
@@ -171,6 +178,12 @@ export function createWorkerSession({
     return store.getState().scheduler;
   }
 
+  /** Whether the selected model's safety checker runs: the site requires it, or the person left it on. */
+  function safetyWanted(): boolean {
+    const s = store.getState();
+    return page.requireSafetyChecker || !s.safetyCheckerOff.includes(s.modelId);
+  }
+
   /** Loads the selected model on the selected backend unless it is already loaded. */
   async function ensureModel(signal?: AbortSignal): Promise<LoadModelResult> {
     // A Generate pressed before detection finished must not load on a backend about to be replaced.
@@ -179,7 +192,11 @@ export function createWorkerSession({
     const entry = findModel(modelId, customModels);
     if (!entry)
       throw new RemoteError({ name: 'ValidationError', message: `Unknown model "${modelId}".`, field: 'model' });
-    if (model && model.modelId === modelId && (model.backend === backend || model.fallbackReason)) return model;
+    const wantChecker = safetyWanted();
+    // A model loaded while its checker was off is loaded again when it is turned on (its files are cached).
+    const checkerMissing = wantChecker && !model?.safetyChecker && loadedWithoutChecker;
+    if (model && model.modelId === modelId && (model.backend === backend || model.fallbackReason) && !checkerMissing)
+      return model;
     if (loadingModel) return loadingModel;
     const s = store.getState();
     // A load outside a run (explore's tokens, a depth estimate) gives the job back as it was when it ends.
@@ -192,16 +209,30 @@ export function createWorkerSession({
     if (entry.source.kind !== 'app') page.persistStorage();
     const hub = hubFor(entry);
     loadingModel = listed(entry, hub)
-      .then((resolved) =>
-        client.request(
+      .then(async (resolved) => {
+        const checker = plannedChecker(resolved, wantChecker, page.requireSafetyChecker);
+        const safety: PlannedSafety =
+          checker === 'site'
+            ? {
+                checker,
+                files: siteCheckerFiles(
+                  await fetchListing(hub, SITE_SAFETY_CHECKER.repo, SITE_SAFETY_CHECKER.revision),
+                ),
+              }
+            : checker === 'model'
+              ? { checker }
+              : null;
+        loadedWithoutChecker = !wantChecker;
+        return client.request(
           'loadModel',
           {
             modelId,
             plan: {
-              ...planLoad(resolved, hub, page.origin),
+              ...planLoad(resolved, hub, page.origin, safety),
               ...(page.stallMs ? { stallMs: page.stallMs } : {}),
             },
             backend,
+            ...(page.requireSafetyChecker ? { requireSafetyChecker: true } : {}),
             ...(entry.depthEstimator
               ? {
                   depthEstimator:
@@ -213,8 +244,8 @@ export function createWorkerSession({
             ...(page.wasmThreads ? { wasmThreads: page.wasmThreads } : {}),
           },
           { onProgress, ...(signal ? { signal } : {}) },
-        ),
-      )
+        );
+      })
       .then((loaded) => {
         store.getState().modelLoaded(loaded);
         schedulerForRun(); // the select shows the model's own at once
@@ -270,6 +301,7 @@ export function createWorkerSession({
     initialize,
     ensureModel,
     schedulerForRun,
+    safetyWanted,
     failBeforeStart,
     runJob,
     onProgress,

@@ -14,6 +14,11 @@ export function showImage(image: ImageData): void {
   surfaces.set('result', image);
 }
 
+/** No result on the surface (a picture the safety checker flagged is not drawn, and the last one goes). */
+export function clearResult(): void {
+  surfaces.set('result', null);
+}
+
 export function hasResult(): boolean {
   return surfaces.get('result') !== null;
 }

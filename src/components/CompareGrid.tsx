@@ -26,11 +26,22 @@ function Cell({ index }: { index: number }) {
       data-steps={cell.steps}
       data-scheduler={cell.scheduler}
       data-done={cell.done}
+      data-flagged={cell.flagged === true}
     >
       <figcaption>{label}</figcaption>
-      <canvas ref={ref} aria-label={label} />
+      <canvas ref={ref} aria-label={label} hidden={cell.flagged === true} />
       {cell.done ? null : <div className="placeholder">waiting…</div>}
-      <button type="button" data-testid="compare-open" disabled={!cell.done} onClick={() => openCell(index)}>
+      {cell.flagged ? (
+        <div className="placeholder notice" data-testid="cell-flagged">
+          Flagged by the safety checker: not shown or kept.
+        </div>
+      ) : null}
+      <button
+        type="button"
+        data-testid="compare-open"
+        disabled={!cell.done || cell.flagged === true}
+        onClick={() => openCell(index)}
+      >
         Open as result
       </button>
     </figure>

@@ -156,6 +156,38 @@ function AspectPresets() {
   );
 }
 
+/**
+ * The model's safety checker, on by default where the model ships one; off by choice per model
+ * (remembered), shown on and locked where the site requires it.
+ */
+function SafetyCheckerSetting() {
+  const modelId = useStore((s) => s.modelId);
+  const required = useStore((s) => s.safetyRequired);
+  const off = useStore((s) => s.safetyCheckerOff.includes(s.modelId));
+  const has = useStore(
+    (s) =>
+      findModel(s.modelId, s.customModels)?.safetyChecker !== undefined ||
+      (s.model?.modelId === s.modelId && s.model.safetyChecker !== null),
+  );
+  const toggle = useStore((s) => s.safetyCheckerToggled);
+  if (!has && !required && !off) return null;
+  return (
+    <label
+      className="inline"
+      title={required ? 'This site requires the safety checker for every model.' : 'For this model; remembered.'}
+    >
+      <input
+        data-testid="safety-checker"
+        type="checkbox"
+        checked={required || !off}
+        disabled={required}
+        onChange={(e) => toggle(modelId, e.target.checked)}
+      />
+      <span>Safety checker{required ? ' (required by this site)' : ' for this model'}</span>
+    </label>
+  );
+}
+
 /** How the prompt is read (A1111's weights, BREAK and long prompts, or plain text) and clip skip. */
 function PromptSyntaxSettings() {
   const syntax = useStore((s) => s.promptSyntax);
@@ -407,6 +439,7 @@ export function PromptForm() {
       <AspectPresets />
       <SchedulerSelect invalid={invalid('scheduler')} />
       <KarrasToggle />
+      <SafetyCheckerSetting />
       <PromptSyntaxSettings />
       {mode === 'txt2img' ? <HiresFixSettings /> : null}
       {mode === 'compare' || mode === 'explore' ? null : (

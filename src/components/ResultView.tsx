@@ -5,6 +5,7 @@ import { ENCODER_LATENTS_LABEL } from '../core/pipeline/image-latents';
 import { MODE_LABELS } from '../core/modes';
 import { useStore, selectDownload, selectJob, selectResult } from '../store';
 import type { DownloadProgress } from '../store/model';
+import type { SafetyReport } from '../protocol/messages';
 import { formatBytes } from '../core/format-bytes';
 import { useActions } from './actions';
 import { ErrorDetail } from './ErrorDetail';
@@ -167,12 +168,33 @@ function PreviewScrubber() {
   );
 }
 
+/** What a flagged picture leaves: which check flagged it, and where the checker is turned off. */
+function SafetyFlagged({ report, required }: { report: SafetyReport; required: boolean }) {
+  const concepts = report.badConcepts.map((i) => `concept ${i + 1}`).join(', ');
+  const special = report.specialCare.length > 0 ? ` (after a special-care match, which makes it stricter)` : '';
+  const whose =
+    report.source === 'site'
+      ? "Stable Diffusion's safety checker, which this site requires,"
+      : "This model's safety checker";
+  return (
+    <div className="notice safety-flagged" data-testid="safety-flagged" role="status">
+      {whose} flagged the picture ({concepts} of its {report.concepts}
+      {special}), so it is not shown, kept in the history or downloadable.{' '}
+      {required
+        ? 'This site requires the checker.'
+        : 'The checker can be turned off for this model in the settings (Safety checker).'}
+    </div>
+  );
+}
+
 export function ResultView() {
   const {
     gallery: { downloadResult },
   } = useActions();
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const result = useStore(selectResult);
+  const required = useStore((s) => s.safetyRequired);
+  const flagged = result?.safety?.flagged ? result.safety : null;
   useEffect(() => {
     registerResultCanvas(canvasRef.current);
     return () => registerResultCanvas(null);
@@ -182,7 +204,8 @@ export function ResultView() {
     <section className="result" aria-label="Result">
       <StatusLine />
       <ErrorBox />
-      <div className={`canvas-frame ${result ? 'has-image' : ''}`}>
+      {flagged ? <SafetyFlagged report={flagged} required={required} /> : null}
+      <div className={`canvas-frame ${result && !flagged ? 'has-image' : ''}`} hidden={flagged !== null}>
         <canvas
           ref={canvasRef}
           data-testid="result-canvas"
@@ -208,7 +231,19 @@ export function ResultView() {
             </span>
           ) : null}
           {result.truncated ? <span className="notice">Cut past CLIP's 77 tokens: “{result.truncated}”</span> : null}
-          <button type="button" data-testid="download" onClick={() => void downloadResult()}>
+          {result.safety && !result.safety.flagged ? (
+            <span data-testid="safety-checked">
+              {result.safety.source === 'site'
+                ? "Checked by the site's safety checker"
+                : 'Checked by the safety checker'}
+            </span>
+          ) : null}
+          <button
+            type="button"
+            data-testid="download"
+            disabled={flagged !== null}
+            onClick={() => void downloadResult()}
+          >
             Download PNG
           </button>
         </div>

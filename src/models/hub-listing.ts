@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../core/errors';
 import { isRecord } from '../core/json';
-import type { CheckpointPart, ListedFile, ModelManifest } from './manifest';
+import type { SafetyCheckerFiles, CheckpointPart, ListedFile, ModelManifest } from './manifest';
 
 /** A file as the listing has it. */
 export type RepoFile = ListedFile;
@@ -132,11 +132,13 @@ export function withListing(manifest: ModelManifest, listing: RepoListing): Mode
     };
     components = { ...c, textEncoder: choose(c.textEncoder), unet: choose(c.unet), vae: choose(c.vae) };
   }
+  const safetyChecker = listedSafetyChecker(manifest, listing);
   const source = manifest.source;
   return {
     ...manifest,
     source: source.kind === 'hub' && listing.sha ? { ...source, revision: listing.sha } : source,
     components,
+    ...(safetyChecker ? { safetyChecker } : {}),
     files: Object.fromEntries(listing.files),
     ...(bytes > 0 ? { approxBytes: Math.round(bytes) } : {}),
     ...(converted
@@ -144,5 +146,34 @@ export function withListing(manifest: ModelManifest, listing: RepoListing): Mode
           description: `${manifest.description} The repo has float32 weights only: they are converted to fp16 as they download, which halves what this browser keeps (the networks still compute in float32).`,
         }
       : {}),
+  };
+}
+
+/**
+ * A checkpoint's safety checker as its repo has it: the one its model_index.json names, or for a
+ * catalog entry (whose index is not read) the repo's own `safety_checker/` and
+ * `feature_extractor/` folders; its weights chosen as the networks' are (fp16 preferred).
+ */
+export function listedSafetyChecker(manifest: ModelManifest, listing: RepoListing): SafetyCheckerFiles | undefined {
+  if (manifest.components.format !== 'safetensors') return manifest.safetyChecker;
+  const preprocessor = manifest.safetyChecker?.preprocessor ?? 'feature_extractor/preprocessor_config.json';
+  if (
+    !manifest.safetyChecker &&
+    !(listing.files.has('safety_checker/config.json') && listing.files.has(preprocessor))
+  ) {
+    return undefined;
+  }
+  const chosen = chooseWeights(listing, 'safety_checker', 'model');
+  if (!chosen) return manifest.safetyChecker;
+  const bytes = chosen.files.reduce((s, f) => s + (listing.files.get(f)?.size ?? 0), 0) / (chosen.convert ? 2 : 1);
+  return {
+    part: {
+      config: 'safety_checker/config.json',
+      weights: chosen.files.length === 1 ? chosen.files : [],
+      ...(chosen.files.length > 1 ? { shards: chosen.files } : {}),
+      ...(chosen.convert ? { convert: true } : {}),
+    },
+    preprocessor,
+    ...(bytes > 0 ? { bytes: Math.round(bytes) } : {}),
   };
 }

@@ -33,6 +33,14 @@ export interface CheckpointPart {
   convert?: boolean;
 }
 
+/** A safety checker's files, relative to the root of the repo they are in. */
+export interface SafetyCheckerFiles {
+  part: CheckpointPart;
+  preprocessor: string;
+  /** Its weights' download, when a listing says (shown before downloading). */
+  bytes?: number;
+}
+
 export type ManifestComponents =
   | {
       format: 'onnx';
@@ -85,6 +93,11 @@ export interface ModelManifest {
    * checks it against their files), so the page can show it before the first run.
    */
   defaultScheduler?: SchedulerName;
+  /**
+   * Its safety checker (diffusers' StableDiffusionSafetyChecker: `safety_checker/` and the CLIP
+   * preprocessing in `feature_extractor/`), where its model_index.json or its repo's files have one.
+   */
+  safetyChecker?: SafetyCheckerFiles;
   tokenizer: { dir: string; hasTokenizerJson: boolean };
   /** SD 2.x pads with "!" (id 0), SD 1.x with <|endoftext|>; from the repo's tokenizer config when absent. */
   padToken?: string;

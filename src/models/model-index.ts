@@ -100,10 +100,16 @@ export function manifestFromModelIndex(
         vaeDecoder: file('vae_decoder'),
         ...(hasComponent(index, 'vae_encoder') ? { vaeEncoder: file('vae_encoder') } : {}),
       };
+  // diffusers runs the checker its index names (an ONNX export's own checker graph is not run here).
+  const safetyChecker =
+    checkpoint && hasComponent(index, 'safety_checker')
+      ? { part: part('safety_checker', 'model'), preprocessor: 'feature_extractor/preprocessor_config.json' }
+      : null;
   const manifest: ModelManifest = {
     id,
     name,
     source,
+    ...(safetyChecker ? { safetyChecker } : {}),
     description: `Loaded from its model_index.json (${className || 'unknown pipeline'}${checkpoint ? ', safetensors: the app builds its networks' : ''}).`,
     licence: 'see the repository',
     dtype,

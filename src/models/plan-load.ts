@@ -2,12 +2,23 @@
  * A manifest made into the worker's load plan: every file's URL resolved, with what to check
  * (listed sizes and SHA-256), what to convert and which hosts files may come from.
  */
-import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from '../protocol/load-plan';
-import type { CheckpointPart, ManifestFile, ModelManifest, ModelSource } from './manifest';
+import type {
+  CheckpointPartRef,
+  FileRef,
+  LoadPlan,
+  OnnxFileRef,
+  PlanComponents,
+  SafetyCheckerPlan,
+} from '../protocol/load-plan';
+import type { CheckpointPart, ManifestFile, ModelManifest, ModelSource, SafetyCheckerFiles } from './manifest';
+import { SITE_SAFETY_CHECKER } from './safety-checker';
 import { modelHosts } from './origins';
 import { fileUrl } from './urls';
 
-export function planLoad(manifest: ModelManifest, hub: string, origin: string): LoadPlan {
+/** The checker a load takes (see plannedChecker): the model's own, or the site's with its files. */
+export type PlannedSafety = { checker: 'model' } | { checker: 'site'; files: SafetyCheckerFiles } | null;
+
+export function planLoad(manifest: ModelManifest, hub: string, origin: string, safety: PlannedSafety = null): LoadPlan {
   const source = resolveSource(manifest.source, origin);
   const url = (path: string) => fileUrl(source, hub, path);
   // A picked folder has what it has: a file it lacks is known missing, not fetched.
@@ -77,13 +88,38 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string): 
               ? { textEncoder: plain(c.configs.textEncoder), unet: plain(c.configs.unet), vae: plain(c.configs.vae) }
               : null,
           };
+  const site = { kind: 'hub' as const, repo: SITE_SAFETY_CHECKER.repo, revision: SITE_SAFETY_CHECKER.revision };
+  const siteFile = (path: string, convert?: boolean): FileRef => ({
+    url: fileUrl(site, hub, path),
+    path: `${SITE_SAFETY_CHECKER.repo}/${path}`,
+    ...(convert ? { convert: 'fp16' as const } : {}),
+  });
+  const safetyChecker: SafetyCheckerPlan | undefined =
+    safety?.checker === 'model' && manifest.safetyChecker
+      ? {
+          part: part(manifest.safetyChecker.part),
+          preprocessor: plain(manifest.safetyChecker.preprocessor),
+          source: 'model',
+        }
+      : safety?.checker === 'site'
+        ? {
+            part: {
+              config: siteFile(safety.files.part.config),
+              weights: safety.files.part.weights.map((w) => siteFile(w, safety.files.part.convert)),
+            },
+            preprocessor: siteFile(safety.files.preprocessor),
+            source: 'site',
+          }
+        : undefined;
   return {
     modelId: manifest.id,
     name: manifest.name,
+    ...(safetyChecker ? { safetyChecker } : {}),
     // A picked file's few config files are not worth a cache record of their own.
     cache: (manifest.source.kind === 'hub' || manifest.source.kind === 'url') && c.format !== 'single-file',
     // The hub's hosts, and a folder URL's own origin: the person chose it by typing it.
     hosts: [...modelHosts(hub), ...(source.kind === 'url' ? [new URL(source.baseUrl).origin] : [])],
+    redirectHosts: modelHosts(hub),
     components,
     scheduler: 'config' in manifest.scheduler ? { config: manifest.scheduler.config } : plain(manifest.scheduler.path),
     ...(manifest.tokenizer.hasTokenizerJson ? { tokenizerJson: plain(`${dir}tokenizer.json`) } : {}),

@@ -78,4 +78,18 @@ export interface LoadPlan {
   stallMs?: number;
   /** Hosts besides this site that files may come from, redirects included (src/models/origins.ts). */
   hosts?: string[];
+  /**
+   * The hosts whose redirects are followed (the hub's, to its CDNs); a file from any other host
+   * that redirects is refused without a request to where it points.
+   */
+  redirectHosts?: string[];
+  /** The safety checker to run on every picture, when on: the model's own, or the site's. */
+  safetyChecker?: SafetyCheckerPlan;
+}
+
+export interface SafetyCheckerPlan {
+  part: CheckpointPartRef;
+  preprocessor: FileRef;
+  /** 'model': the checkpoint ships it; 'site': the SD 1.5 checker a site that requires one adds. */
+  source: 'model' | 'site';
 }

@@ -58,6 +58,8 @@ export interface LoadModelParams {
   backend: Backend;
   /** For depth models: the estimator that makes depth maps when the user gives none. */
   depthEstimator?: DepthEstimatorSource;
+  /** The site requires the safety checker (see README): the worker runs it whatever a request says. */
+  requireSafetyChecker?: boolean;
   /** WASM threads, set before the first session (the benchmark compares 1 and 2). */
   wasmThreads?: number;
 }
@@ -77,6 +79,8 @@ export interface LoadModelResult {
   adapter: AdapterInfo | null;
   /** The scheduler named by the model's own scheduler_config.json. */
   defaultScheduler: SchedulerName | null;
+  /** The safety checker loaded with the model (null: none). */
+  safetyChecker: { source: 'model' | 'site'; required: boolean } | null;
   /** That config as is, for the explore view's noise-schedule plot. */
   schedulerConfig: SchedulerConfigJson;
   info: ModelInfo;
@@ -132,6 +136,8 @@ export interface GenerateParams extends SamplingSettings {
   loras?: LoraSetting[];
   /** Textual-inversion embeddings (sent with addLora too) and the word that calls each in a prompt. */
   embeddings?: EmbeddingSetting[];
+  /** false: skip the model's safety checker (a person's choice for that model; not where the site requires it). */
+  safetyChecker?: boolean;
 }
 
 export interface EmbeddingSetting {
@@ -207,6 +213,8 @@ export interface GenerateResult {
   encoderLatents?: EncoderLatents;
   /** depth2img: the depth map the UNet saw, at its own size. */
   depth?: DepthResult;
+  /** The safety checker's report, when it ran (flagged: `pixels` is empty). */
+  safety?: SafetyReport;
 }
 
 export type Progress =
@@ -222,7 +230,7 @@ export type Progress =
   | { kind: 'pipeline'; phase: PipelinePhase; step: number; totalSteps: number }
   /** The predicted clean image at a step, RGBA, transferred. */
   | { kind: 'preview'; step: number; totalSteps: number; width: number; height: number; pixels: ArrayBuffer }
-  /** A finished compare cell, RGBA, transferred. */
+  /** A finished compare cell, RGBA, transferred (no pixels when the safety checker flagged it). */
   | {
       kind: 'cell';
       index: number;
@@ -230,4 +238,19 @@ export type Progress =
       height: number;
       pixels: ArrayBuffer;
       timings: Timings;
+      safety?: SafetyReport;
     };
+
+/**
+ * What the safety checker said of a picture (present when it ran). A flagged picture leaves the
+ * worker without its pixels: it is not drawn, kept or downloadable.
+ */
+export interface SafetyReport {
+  flagged: boolean;
+  /** Whose checker: the checkpoint's own, or the one the site requires. */
+  source: 'model' | 'site';
+  /** The concept and special-care embeddings it matched (diffusers' bad_concepts and special_care). */
+  badConcepts: number[];
+  specialCare: number[];
+  concepts: number;
+}

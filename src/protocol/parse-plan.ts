@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../core/errors';
 import { isRecord, type JsonObject } from '../core/json';
-import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents } from './load-plan';
+import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents, SafetyCheckerPlan } from './load-plan';
 
 type Raw = JsonObject;
 
@@ -148,12 +148,29 @@ export function parseLoadPlan(value: unknown): LoadPlan {
   if (approx !== undefined) plan.approxBytes = approx;
   const stall = optionalNumber(value, 'stallMs', 'plan');
   if (stall !== undefined) plan.stallMs = stall;
-  const hosts = value['hosts'];
-  if (hosts !== undefined) {
-    if (!(Array.isArray(hosts) && hosts.every((h): h is string => typeof h === 'string'))) {
-      throw new ValidationError('The model plan has a host list that is not a list of origins.', 'model');
-    }
-    plan.hosts = hosts;
-  }
+  const hosts = origins(value['hosts'], 'host list');
+  if (hosts) plan.hosts = hosts;
+  const redirectHosts = origins(value['redirectHosts'], 'list of hosts whose redirects are followed');
+  if (redirectHosts) plan.redirectHosts = redirectHosts;
+  if (value['safetyChecker'] !== undefined) plan.safetyChecker = safetyChecker(value['safetyChecker']);
   return plan;
+}
+
+function origins(value: unknown, what: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!(Array.isArray(value) && value.every((h): h is string => typeof h === 'string'))) {
+    throw new ValidationError(`The model plan has a ${what} that is not a list of origins.`, 'model');
+  }
+  return value;
+}
+
+function safetyChecker(value: unknown): SafetyCheckerPlan {
+  if (!isRecord(value) || (value['source'] !== 'model' && value['source'] !== 'site')) {
+    throw bad('safetyChecker is not a checker of the model or the site');
+  }
+  return {
+    part: part(value['part'], 'safetyChecker.part'),
+    preprocessor: fileRef(value['preprocessor'], 'safetyChecker.preprocessor'),
+    source: value['source'],
+  };
 }

@@ -58,6 +58,7 @@ function parseLoadModel(params: Raw): LoadModelParams {
     request.wasmThreads = threads;
   }
   if (depthEstimator !== undefined) request.depthEstimator = parseDepthEstimator(depthEstimator);
+  if (params['requireSafetyChecker'] === true) request.requireSafetyChecker = true;
   return request;
 }
 
@@ -123,6 +124,13 @@ const parseAdditions = (params: Raw): WantedAdditions => ({
   embeddings: parseEmbeddings(params['embeddings']),
 });
 
+/** Whether the run wants the model's safety checker (on unless turned off). */
+function parseSafetyWanted(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new ValidationError('safetyChecker must be true or false.', 'safetyChecker');
+  return value;
+}
+
 function parsePreview(value: unknown): PreviewRequest | null {
   if (value === undefined || value === null) return null;
   if (!isRecord(value)) throw new ValidationError('preview must be {every, kind}.', 'preview');
@@ -169,6 +177,7 @@ export const REQUESTS = {
       request: validateGenerate(params),
       additions: parseAdditions(params),
       preview: parsePreview(params['preview']),
+      safety: parseSafetyWanted(params['safetyChecker']),
     }),
     sends: imageInputs,
     returns: (r) => buffers(r.pixels, r.depth?.pixels, r.depth?.data),
@@ -186,6 +195,7 @@ export const REQUESTS = {
       cells: validateCells(params['cells']),
       additions: parseAdditions(params),
       preview: parsePreview(params['preview']),
+      safety: parseSafetyWanted(params['safetyChecker']),
     }),
     sends: imageInputs,
   }),

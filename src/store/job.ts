@@ -6,7 +6,7 @@ import type { GenerationSettings, Timings } from '../core/generation-settings';
 import type { CompareCell } from '../core/pipeline/compare';
 import type { EncoderLatents } from '../core/pipeline/image-latents';
 import type { PipelinePhase } from '../core/pipeline/options';
-import type { Backend } from '../protocol/messages';
+import type { Backend, SafetyReport } from '../protocol/messages';
 
 /**
  * What the app knows of the picture it shows. `run` is what the worker reported for it; a picture
@@ -18,6 +18,8 @@ export interface ResultRecord {
   /** The part of the prompt cut past CLIP's 77 tokens. */
   truncated: string;
   run: { backend: Backend; totalMs: number; timings: Timings } | null;
+  /** What the safety checker said, when it ran; a flagged picture has no pixels anywhere. */
+  safety?: SafetyReport;
 }
 
 export type JobState = 'idle' | 'loading' | 'generating' | 'done' | 'error' | 'cancelled';
@@ -41,7 +43,11 @@ export interface JobSlice {
   /** Steps with a preview image in canvas/previews, and which one is shown (null = the final image). */
   previews: { steps: number[]; totalSteps: number; shown: number | null };
   /** The compare grid: what each cell is and whether its image has arrived (pixels in canvas/compare-cells). */
-  compare: { run: number; settings: GenerationSettings; cells: (CompareCell & { done: boolean })[] } | null;
+  compare: {
+    run: number;
+    settings: GenerationSettings;
+    cells: (CompareCell & { done: boolean; flagged?: boolean })[];
+  } | null;
   /** Generate was pressed: a new run, which watchers tell from the last one by its number. */
   jobCounted: () => void;
   /** A model is loading (before a run, or for explore's tokens or a depth estimate). */
@@ -67,7 +73,8 @@ export interface JobSlice {
   /** Which preview step is shown (null: the final image). */
   previewChosen: (step: number | null) => void;
   compareStarted: (settings: GenerationSettings, cells: CompareCell[]) => void;
-  compareCellArrived: (index: number) => void;
+  /** A cell is done; `flagged`: the safety checker flagged it, so it has no picture. */
+  compareCellArrived: (index: number, flagged?: boolean) => void;
 }
 
 const NO_PREVIEWS = { steps: [], totalSteps: 0, shown: null };
@@ -128,10 +135,17 @@ export const createJobSlice: StateCreator<JobSlice, [], [], JobSlice> = (set) =>
   previewChosen: (shown) => set((s) => ({ previews: { ...s.previews, shown } })),
   compareStarted: (settings, cells) =>
     set((s) => ({ compare: { run: s.job.run, settings, cells: cells.map((c) => ({ ...c, done: false })) } })),
-  compareCellArrived: (index) =>
+  compareCellArrived: (index, flagged = false) =>
     set((s) =>
       s.compare
-        ? { compare: { ...s.compare, cells: s.compare.cells.map((c, i) => (i === index ? { ...c, done: true } : c)) } }
+        ? {
+            compare: {
+              ...s.compare,
+              cells: s.compare.cells.map((c, i) =>
+                i === index ? { ...c, done: true, ...(flagged ? { flagged } : {}) } : c,
+              ),
+            },
+          }
         : {},
     ),
 });

@@ -23,6 +23,9 @@ export interface ModelSlice {
   model: LoadModelResult | null;
   /** The last model that loaded, to go back to when another fails (offline, a host down). */
   lastWorkingModelId: string | null;
+  /** The site requires the safety checker: the setting is shown on and locked. */
+  safetyRequired: boolean;
+  safetyRequiredBySite: () => void;
   download: DownloadProgress | null;
   /** Models in Cache Storage, and the site's storage use against its quota. */
   cachedModels: CachedModelRecord[];
@@ -53,6 +56,8 @@ export const createModelSlice: StateCreator<ModelSlice, [], [], ModelSlice> = (s
   capabilities: null,
   model: null,
   lastWorkingModelId: null,
+  safetyRequired: false,
+  safetyRequiredBySite: () => set({ safetyRequired: true }),
   download: null,
   cachedModels: [],
   storage: null,

@@ -57,6 +57,9 @@ export interface SettingsSlice extends SamplingSettings {
   brushSize: number;
   /** How strongly the mask tints the picture while painting, 0..1. */
   maskOpacity: number;
+  /** Models whose safety checker the person turned off (by id); on for every other model. */
+  safetyCheckerOff: string[];
+  safetyCheckerToggled: (modelId: string, on: boolean) => void;
   /** LoRAs added, in order, with their strengths (their files are in IndexedDB by name). */
   loras: LoraSetting[];
   /** Textual-inversion embeddings added, each with the word that calls it (files in IndexedDB). */
@@ -165,6 +168,13 @@ export const createSettingsSlice: StateCreator<
   maskOpacity: 0.5,
   loras: [],
   embeddings: [],
+  safetyCheckerOff: [],
+  safetyCheckerToggled: (modelId, on) =>
+    set((s) => ({
+      safetyCheckerOff: on
+        ? s.safetyCheckerOff.filter((id) => id !== modelId)
+        : [...s.safetyCheckerOff.filter((id) => id !== modelId), modelId],
+    })),
   setSetting: (key, value) =>
     set((s) => ({
       ...(key === 'scheduler'
@@ -249,4 +259,5 @@ export const PERSISTED_SETTINGS: readonly (keyof SettingsSlice)[] = [
   'maskOpacity',
   'loras',
   'embeddings',
+  'safetyCheckerOff',
 ];

@@ -3,6 +3,7 @@
  * config, what the page is told about it, and, for checkpoints, how to rebuild it with LoRAs and
  * embeddings. The loader makes one; the handler keeps one at a time.
  */
+import type { SafetyChecker } from '../core/safety/checker';
 import type { SafetensorsHeader } from '../core/formats/safetensors';
 import type { Models } from '../core/pipeline/models';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
@@ -13,6 +14,8 @@ export interface LoadedModel {
   schedulerConfig: SchedulerConfigJson;
   result: LoadModelResult;
   dispose?(): Promise<void>;
+  /** The safety checker every picture goes through before it leaves the worker (see the runners). */
+  safety?: SafetyChecker;
   /**
    * The same model with LoRAs merged at their strengths and embeddings' trigger words added
    * (checkpoints only): the text encoder and UNet are rebuilt from bytes the worker kept, so

@@ -106,6 +106,7 @@ export function fakeLoadedModel(info: Partial<ModelInfo> = {}, extra: Partial<Lo
       precision: { textEncoder: 'float32', unet: 'float32', vae: 'float32' },
       loadMs: 0,
       bytes: 0,
+      safetyChecker: extra.safety ? { source: extra.safety.source, required: extra.safety.required } : null,
     },
     ...extra,
   };

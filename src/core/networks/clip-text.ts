@@ -9,14 +9,14 @@
 import { ONNX_FLOAT, ONNX_INT32 } from '../onnx/writer';
 import type { ClipTextConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
-import { activation, layerNorm, linear, scaledDotProductAttention } from './layers';
+import { clipEncoder } from './clip-encoder';
+import { layerNorm } from './layers';
 
 export const LAYER_STATES = 'layer_states';
 
 export function buildClipText(config: ClipTextConfig, weights: WeightSet, options: GraphOptions = {}): Uint8Array {
   const g = new Graph('CLIPTextModel', weights, options);
-  const { hiddenSize: d, heads, maxPositions: p } = config;
-  const headDim = d / heads;
+  const { hiddenSize: d, maxPositions: p } = config;
   const ids = g.input('input_ids', ONNX_INT32, ['batch', 'sequence']);
 
   // Embeddings: positions 0..T-1 are the first T rows of the position table.
@@ -37,24 +37,9 @@ export function buildClipText(config: ClipTextConfig, weights: WeightSet, option
   const square = g.op('Concat', [length, length], [{ name: 'axis', i: 0 }]);
   const mask = g.op('Slice', [g.constant(full, [p, p]), g.ints([0, 0]), square, g.ints([0, 1])]);
 
-  const layerOutputs: string[] = [];
-  for (let i = 0; i < config.layers; i++) {
-    const at = `encoder.layers.${i}`;
-    const square = { inFeatures: d, outFeatures: d };
-    const h = layerNorm(g, x, `${at}.layer_norm1`, { dim: d, eps: config.eps });
-    const q = linear(g, h, `${at}.self_attn.q_proj`, square);
-    const k = linear(g, h, `${at}.self_attn.k_proj`, square);
-    const v = linear(g, h, `${at}.self_attn.v_proj`, square);
-    const attn = scaledDotProductAttention(g, q, k, v, { heads, headDim, mask });
-    x = g.op('Add', [x, linear(g, attn, `${at}.self_attn.out_proj`, square)]);
-    // CLIPMLP: fc1, the config's activation, fc2.
-    const h2 = layerNorm(g, x, `${at}.layer_norm2`, { dim: d, eps: config.eps });
-    const inner = config.intermediateSize;
-    const fc1 = linear(g, h2, `${at}.mlp.fc1`, { inFeatures: d, outFeatures: inner });
-    const mlp = linear(g, activation(g, fc1, config.act), `${at}.mlp.fc2`, { inFeatures: inner, outFeatures: d });
-    x = g.op('Add', [x, mlp]);
-    layerOutputs.push(g.op('Unsqueeze', [x, g.ints([0])]));
-  }
+  const encoded = clipEncoder(g, x, config, mask);
+  x = encoded.last;
+  const layerOutputs = encoded.layerOutputs.map((out) => g.op('Unsqueeze', [out, g.ints([0])]));
   const last = layerNorm(g, x, 'final_layer_norm', { dim: d, eps: config.eps });
   g.output('last_hidden_state', g.toFloat32(last), ONNX_FLOAT, ['batch', 'sequence', d]);
   const stacked = layerOutputs.length === 1 ? layerOutputs[0]! : g.op('Concat', layerOutputs, [{ name: 'axis', i: 0 }]);

@@ -5,6 +5,8 @@
  */
 import { ModelError } from '../errors';
 import { isRecord, type JsonObject } from '../json';
+import type { ClipEncoderConfig } from './clip-encoder';
+import type { ClipVisionConfig } from './clip-vision';
 
 type Json = JsonObject;
 
@@ -109,13 +111,7 @@ function reader(file: string, json: unknown): ConfigReader {
   return new ConfigReader(file, json);
 }
 
-export interface ClipTextConfig {
-  hiddenSize: number;
-  intermediateSize: number;
-  heads: number;
-  layers: number;
-  act: 'quick_gelu' | 'gelu';
-  eps: number;
+export interface ClipTextConfig extends ClipEncoderConfig {
   maxPositions: number;
   vocabSize: number;
   eosTokenId: number;
@@ -328,5 +324,42 @@ export function readVaeConfig(file: string, json: unknown): VaeConfig {
   r.mustBe('latents_std', null);
   r.ignore('sample_size');
   r.finish();
+  return config;
+}
+
+/**
+ * A safety checker's `config.json`: a CLIPConfig whose vision tower it runs (`vision_config`, with
+ * the legacy `vision_config_dict` overriding it as transformers does) and its `projection_dim`.
+ * transformers writes every generic PretrainedConfig key into these sub-configs (generation
+ * settings and the like): only the keys that shape the vision tower are read, each checked.
+ */
+export function readSafetyCheckerConfig(file: string, json: unknown): ClipVisionConfig {
+  const top = reader(file, json);
+  const root = json as Json;
+  const arch = root['architectures'];
+  if (Array.isArray(arch) && !arch.every((a) => a === 'StableDiffusionSafetyChecker')) {
+    top.fail('architectures', 'is not a StableDiffusionSafetyChecker.');
+  }
+  top.mustBe('model_type', 'clip');
+  const vision = { ...(isRecord(root['vision_config']) ? root['vision_config'] : {}) };
+  if (isRecord(root['vision_config_dict'])) Object.assign(vision, root['vision_config_dict']);
+  const r = new ConfigReader(`${file} (vision_config)`, vision);
+  // transformers' CLIPVisionConfig defaults.
+  const config: ClipVisionConfig = {
+    hiddenSize: r.int('hidden_size', 768),
+    intermediateSize: r.int('intermediate_size', 3072),
+    heads: r.int('num_attention_heads', 12),
+    layers: r.int('num_hidden_layers', 12),
+    act: r.oneOf('hidden_act', ['quick_gelu', 'gelu'], 'quick_gelu'),
+    eps: r.number('layer_norm_eps', 1e-5),
+    imageSize: r.int('image_size', 224),
+    patchSize: r.int('patch_size', 32),
+    channels: r.int('num_channels', 3),
+    projectionDim: top.int('projection_dim', 512),
+  };
+  if (config.hiddenSize % config.heads !== 0)
+    r.fail('num_attention_heads', `does not divide hidden_size ${config.hiddenSize}.`);
+  if (config.imageSize % config.patchSize !== 0)
+    r.fail('patch_size', `does not divide image_size ${config.imageSize}.`);
   return config;
 }

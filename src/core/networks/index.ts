@@ -3,7 +3,15 @@
  * and safetensors headers in, ONNX graphs out whose weights point into those same files.
  */
 import { buildClipText } from './clip-text';
-import { readClipTextConfig, readUnetConfig, readVaeConfig, type UnetConfig, type VaeConfig } from './config';
+import { buildClipVision } from './clip-vision';
+import {
+  readClipTextConfig,
+  readSafetyCheckerConfig,
+  readUnetConfig,
+  readVaeConfig,
+  type UnetConfig,
+  type VaeConfig,
+} from './config';
 import { WeightSet, type GraphOptions, type LinearForm, type WeightFile } from './graph';
 import { buildUnet, type UnetBuildOptions } from './unet';
 import { buildVaeDecoder, buildVaeEncoder } from './vae';
@@ -51,4 +59,15 @@ export function vaeGraphs(
     decoder: buildVaeDecoder(config, weights, options),
     config,
   };
+}
+
+/**
+ * transformers 4 saved the checker's CLIPVisionModel under `vision_model.vision_model.` (SD 1.5's
+ * file); transformers 5 under `vision_model.`; `visual_projection` is at the top.
+ */
+const VISION_PREFIXES = ['vision_model.vision_model.', 'vision_model.', ''];
+
+export function safetyCheckerGraph(source: ComponentSource, options: GraphOptions = {}): Uint8Array {
+  const config = readSafetyCheckerConfig(source.configPath, source.config);
+  return buildClipVision(config, new WeightSet(source.files, VISION_PREFIXES), options);
 }

@@ -66,7 +66,7 @@ export async function compareGrid(
   base: Txt2ImgParams,
   cells: readonly CompareCell[],
   options: PipelineOptions,
-  onCell: (index: number, result: GenerationResult) => void,
+  onCell: (index: number, result: GenerationResult) => void | Promise<void>,
 ): Promise<void> {
   requireUnetChannels(models, 'txt2img');
   const largest = Math.max(...cells.map((c) => c.guidanceScale));
@@ -84,6 +84,6 @@ export async function compareGrid(
       options,
       index === 0 ? encodeMs : 0,
     );
-    onCell(index, result);
+    await onCell(index, result);
   }
 }

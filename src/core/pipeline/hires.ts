@@ -5,7 +5,7 @@
  * app's img2img (diffusers): `steps × denoise` of them run.
  */
 import type { HiresSettings } from '../generation-settings';
-import { resizeLanczos } from '../image/lanczos';
+import { resizePil } from '../image/resample';
 import { interpolateBilinear } from '../math/interpolate';
 import { TorchGenerator } from '../math/random';
 import { tensor, type Tensor } from '../math/tensor';
@@ -59,7 +59,7 @@ export async function hiresFix(
   if (byPicture) {
     const decoded = await decodeStep(models, first.latents, options, params.steps);
     decodeMs += decoded.decodeMs;
-    const image = toChw(resizeLanczos(decoded.image, second.width, second.height));
+    const image = toChw(resizePil(decoded.image, second.width, second.height, 'lanczos'));
     ({ start, source } = await noisedImageLatents(models, image, generator, scheduler, timesteps[0]!, shape));
   } else {
     const up = interpolateBilinear(first.latents, shape[2], shape[3]);

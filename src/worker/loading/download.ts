@@ -21,6 +21,11 @@ export interface DownloadOptions {
   cache: boolean;
   /** Hosts besides this site that the file and its redirects may come from (none given: no check). */
   hosts?: readonly string[];
+  /**
+   * Hosts whose redirects are followed (the hub's, to its CDNs). From any other host a redirect is
+   * not followed: the request to where it points never leaves (none given: redirects followed).
+   */
+  redirectHosts?: readonly string[];
 }
 
 /** This worker's (or page's) own origin, which the app always trusts. */
@@ -140,9 +145,14 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
   }
   for (let attempt = 0; ; attempt++) {
     const resuming = loaded > 0;
+    // 'manual', not 'error': the redirect is not followed either way, and this way it can be named.
+    const follow = !options.redirectHosts || isAllowedHost(ref.url, options.redirectHosts, selfOrigin());
     const request = fetchWithStall(
       ref.url,
-      resuming ? { headers: { Range: `bytes=${loaded}-` } } : {},
+      {
+        ...(resuming ? { headers: { Range: `bytes=${loaded}-` } } : {}),
+        ...(follow ? {} : { redirect: 'manual' as const }),
+      },
       options.signal,
       stallMs,
     );
@@ -155,6 +165,11 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
         if (request.stalled())
           throw new ModelError(`The download of ${ref.path} stalled: no data for ${Math.round(stallMs / 1000)} s.`);
         throw new ModelError(unreachableMessage(ref.url), `${ref.path}: ${describe(error)}.`);
+      }
+      if (response.type === 'opaqueredirect') {
+        throw new ModelError(
+          `${ref.url} answered with a redirect, which this app does not follow for hosts other than the hub (a redirect could send the request anywhere). Give the file's final address: load the model from the folder it redirects to.`,
+        );
       }
       // A redirect to a host outside the policy is refused before its body is read.
       if (options.hosts && response.url && !isAllowedHost(response.url, options.hosts, selfOrigin())) {

@@ -69,7 +69,10 @@ export function modelFiles(plan: LoadPlan, signal: AbortSignal, onProgress: (pro
     return sum > 0 ? sum : (plan.approxBytes ?? null);
   };
   const fetched: string[] = [];
-  const hosts = plan.hosts ? { hosts: plan.hosts } : {};
+  const hosts = {
+    ...(plan.hosts ? { hosts: plan.hosts } : {}),
+    ...(plan.redirectHosts ? { redirectHosts: plan.redirectHosts } : {}),
+  };
   const get = async (ref: FileRef): Promise<FetchedFile> => {
     const got = await loadFile(ref, {
       signal,

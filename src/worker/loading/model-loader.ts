@@ -3,11 +3,15 @@
  * sessions on WebGPU or WASM. Files come from Cache Storage when there (a second visit works
  * offline) or are downloaded with progress; a cached file that no longer parses is removed.
  */
-import { ort, ortFor, pinWasmPaths } from '../runtime/ort-env';
+import { ort, ortFor, pinWasmPaths, type OrtWeb } from '../runtime/ort-env';
+import type { SafetyChecker } from '../../core/safety/checker';
+import { readClipImageConfig } from '../../core/safety/clip-image';
+import { createSafetyChecker } from '../runtime/safety-checker';
 import { ModelError } from '../../core/errors';
 import { schedulerNameForConfig } from '../../core/schedulers';
 import {
   cacheKey,
+  type SafetyCheckerPlan,
   type CheckpointPartRef,
   type FileRef,
   type LoadPlan,
@@ -21,7 +25,12 @@ import type { GpuDevice } from '../runtime/gpu-device';
 import type { LoadedModel } from '../loaded-model';
 import { gpuMemory } from '../runtime/gpu-memory';
 import { createOnnxModels, type OnnxModelSet, type VaePart } from '../runtime/onnx-models';
-import { checkpointSessions, type CheckpointBytes, type ComponentBytes } from '../runtime/safetensors-sessions';
+import {
+  checkpointSessions,
+  safetyCheckerSession,
+  type CheckpointBytes,
+  type ComponentBytes,
+} from '../runtime/safetensors-sessions';
 import { readSingleFile } from './single-file';
 import type { Component } from '../../core/single-file/keys';
 import type { GraphForm, Precision } from '../../core/networks/graph';
@@ -219,6 +228,34 @@ async function checkpointNetworks(
   }
 }
 
+/** The checker computes as the networks would from safetensors: float16 where WebGPU has shader-f16. */
+function safetyPrecision(backend: LoadModelParams['backend'], adapter: AdapterInfo | null): Precision {
+  return backend === 'webgpu' && adapter?.shaderF16 ? 'float16' : 'float32';
+}
+
+/** The safety checker of the plan: its weights and preprocessing downloaded (or cached), built as a session. */
+async function loadSafetyChecker(
+  plan: SafetyCheckerPlan,
+  files: ModelFiles,
+  maker: SessionMaker,
+  runtime: OrtWeb,
+  options: GraphForm & { required: boolean },
+): Promise<SafetyChecker> {
+  const part = await checkpointPart(files, plan.part);
+  const preprocessing = readClipImageConfig(plan.preprocessor.path, await requiredJson(files, plan.preprocessor));
+  const cached = part.from.filter((f) => f.fromCache).map((f) => cacheKey(f.ref));
+  const name = part.weights.map((w) => w.path).join(', ');
+  const { session, concepts } = await safetyCheckerSession(
+    part,
+    (model, external) => maker.create('safety_checker', name, model, external, cached),
+    options,
+  );
+  return createSafetyChecker(runtime, session, preprocessing, concepts, {
+    source: plan.source,
+    required: options.required,
+  });
+}
+
 /** The backend a load runs on: WebGPU when an adapter is there (its device made), WASM otherwise. */
 async function chooseBackend(
   gpu: GpuDevice,
@@ -322,6 +359,12 @@ export async function loadOrtModel(
       ...(onGpu ? { resident: residentOnGpu(maker.created) } : {}),
     };
     const models = createOnnxModels(runtime, sessions, modelOptions);
+    const safety = plan.safetyChecker
+      ? await loadSafetyChecker(plan.safetyChecker, files, maker, runtime, {
+          ...graphForm(backend, safetyPrecision(backend, adapter)),
+          required: params.requireSafetyChecker === true,
+        })
+      : null;
     const additions = kept
       ? additionsBuilder({
           ...kept,
@@ -355,10 +398,12 @@ export async function loadOrtModel(
         schedulerConfig,
         info: models.info,
         precision: { textEncoder: precision, unet: precision, vae: precision },
+        safetyChecker: safety ? { source: safety.source, required: safety.required } : null,
         loadMs: performance.now() - started,
         bytes: files.bytes(),
       },
       ...(additions ? { withAdditions: additions.build } : {}),
+      ...(safety ? { safety } : {}),
       async dispose() {
         // `created` also holds the step graph's session, made on first use.
         await Promise.all([...maker.created, ...(additions?.sessions() ?? [])].map((s) => s.release()));

@@ -6,11 +6,12 @@ import type { RequestRows } from '../../protocol/requests';
 import type { RunContext } from '../handler/kinds';
 import type { ModelSlot } from '../handler/model-slot';
 import { pipelineOptions } from './pipeline-options';
+import { activeChecker, passGate } from './safety-gate';
 
 export const compareRunner =
   (slot: ModelSlot) =>
   async (
-    { request, cells, additions, preview }: ParsedOf<RequestRows['compare']>,
+    { request, cells, additions, preview, safety }: ParsedOf<RequestRows['compare']>,
     ctx: RunContext,
   ): Promise<{ cells: number; totalMs: number }> => {
     // Every cell's scheduler is checked before the first one runs.
@@ -23,15 +24,18 @@ export const compareRunner =
     const started = performance.now();
     // Every cell's scheduler has Karras sigmas when asked for (checked above), so one config serves all.
     const config = runSchedulerConfig(cells[0]!.scheduler, model.schedulerConfig, karras);
-    await compareGrid(model.models, request, cells, pipelineOptions(model, preview, ctx, config), (index, r) =>
+    const checker = activeChecker(model, safety);
+    const options = pipelineOptions(model, preview, ctx, config, checker);
+    await compareGrid(model.models, request, cells, options, async (index, r) => {
+      const gated = await passGate(r.image, checker);
       ctx.onProgress({
         kind: 'cell',
         index,
         width: r.image.width,
         height: r.image.height,
-        pixels: r.image.pixels.buffer as ArrayBuffer,
         timings: r.timings,
-      }),
-    );
+        ...gated,
+      });
+    });
     return { cells: cells.length, totalMs: performance.now() - started };
   };

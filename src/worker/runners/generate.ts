@@ -9,11 +9,12 @@ import type { RunContext } from '../handler/kinds';
 import type { ModelSlot } from '../handler/model-slot';
 import { depthResult, estimate } from './estimate-depth';
 import { pipelineOptions } from './pipeline-options';
+import { activeChecker, passGate } from './safety-gate';
 
 export const generateRunner =
   (slot: ModelSlot, env: WorkerEnv) =>
   async (
-    { request, additions, preview }: ParsedOf<RequestRows['generate']>,
+    { request, additions, preview, safety }: ParsedOf<RequestRows['generate']>,
     ctx: RunContext,
   ): Promise<GenerateResult> => {
     const model = await slot.withAdditions(additions, ctx.onProgress);
@@ -24,11 +25,13 @@ export const generateRunner =
       ctx.onProgress({ kind: 'pipeline', phase: 'depth', step: 0, totalSteps: request.steps });
       request.depth = await estimate(request.image, slot, env, ctx);
     }
-    const output = await runPipeline(model.models, request, pipelineOptions(model, preview, ctx, config));
+    const checker = activeChecker(model, safety);
+    const output = await runPipeline(model.models, request, pipelineOptions(model, preview, ctx, config, checker));
+    const gated = await passGate(output.image, checker);
     return {
       width: output.image.width,
       height: output.image.height,
-      pixels: output.image.pixels.buffer as ArrayBuffer,
+      ...gated,
       seed: request.seed.toString(),
       truncated: output.truncated,
       backend: model.result.backend,

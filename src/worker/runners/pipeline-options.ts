@@ -8,6 +8,7 @@ import type { SchedulerConfigJson } from '../../core/schedulers';
 import type { PreviewRequest } from '../../protocol/messages';
 import type { RunContext } from '../handler/kinds';
 import type { LoadedModel } from '../loaded-model';
+import type { SafetyChecker } from '../../core/safety/checker';
 
 /** x0 latents → a picture: through the VAE decoder, or the cheap linear map at latent size. */
 async function previewImage(models: Models, x0: Tensor, kind: PreviewRequest['kind']): Promise<RgbaImage> {
@@ -23,6 +24,7 @@ export function pipelineOptions(
   preview: PreviewRequest | null,
   ctx: RunContext,
   schedulerConfig: SchedulerConfigJson = model.schedulerConfig,
+  checker: SafetyChecker | null = null,
 ): PipelineOptions {
   const { onProgress } = ctx;
   return {
@@ -35,6 +37,8 @@ export function pipelineOptions(
             every: preview.every,
             onPreview: async (step: number, totalSteps: number, x0: Tensor) => {
               const image = await previewImage(model.models, x0, preview.kind);
+              // A preview is a picture too: one the checker flags is not sent.
+              if (checker && (await checker.check(image)).flagged) return;
               onProgress({
                 kind: 'preview',
                 step,

@@ -6,8 +6,11 @@
  * on Dawn in Node (the fp16 test bed, `npm run generate`) and on onnxruntime-node in the tests.
  */
 import type { InferenceSession } from 'onnxruntime-common';
+import { ModelError } from '../../core/errors';
 import { parseSafetensors } from '../../core/formats/safetensors';
+import { readSafetyConcepts, type SafetyConcepts } from '../../core/safety/verdict';
 import {
+  safetyCheckerGraph,
   textEncoderGraph,
   unetGraph,
   vaeGraphs,
@@ -268,4 +271,23 @@ function appendTokens(part: ComponentWeights, rows: Float32Array, count: number)
 /** The weight names of a component's files, which LoRA names are matched against. */
 export function weightNames(part: ComponentBytes): string[] {
   return part.weights.flatMap((w) => [...parseSafetensors(w.path, w.bytes).tensors.keys()]);
+}
+
+/**
+ * A safety checker's vision tower as a session in the networks' compute type, and its concept
+ * embeddings and thresholds, read from the same bytes (they are not part of the graph).
+ */
+export async function safetyCheckerSession(
+  part: ComponentBytes,
+  create: (model: Uint8Array, externalData: { path: string; data: Uint8Array }[]) => Promise<InferenceSession>,
+  options: BuildOptions,
+): Promise<{ session: InferenceSession; concepts: SafetyConcepts }> {
+  const raw = rawComponent(part);
+  const holder = raw.source.files.findIndex((f) => f.header.tensors.has('concept_embeds'));
+  const file = raw.source.files[holder];
+  if (!file) throw new ModelError(`${part.configPath}: the safety checker's weights have no concept_embeds.`);
+  const concepts = readSafetyConcepts(file.header, raw.external[holder]!.data);
+  const built = inPrecision(raw, options.precision ?? 'float32');
+  const model = safetyCheckerGraph(built.source, graphOptions(options));
+  return { session: await create(model, built.external), concepts };
 }

@@ -51,6 +51,7 @@ function page(load: (params: LoadModelParams) => Promise<LoadedModel> = async (p
       stallMs: null,
       wasmThreads: null,
       persistStorage: () => undefined,
+      requireSafetyChecker: false,
     },
     pictures: { preview: () => undefined, cell: () => undefined, previewCleared: () => undefined },
   });

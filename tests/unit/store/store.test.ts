@@ -22,6 +22,7 @@ const loaded = (modelId: string): LoadModelResult => ({
   fallbackReason: null,
   adapter: null,
   defaultScheduler: 'pndm',
+  safetyChecker: null,
   schedulerConfig: {},
   info: fakeModels().info,
   precision: { textEncoder: 'float32', unet: 'float32', vae: 'float32' },

@@ -71,7 +71,7 @@ describe('compare', () => {
     };
     const cells = [1.1, 8, 12].map((g) => ({ guidanceScale: g, steps: 3, scheduler: 'ddim' as const }));
     const got: number[] = [];
-    await compareGrid(models, base, cells, { schedulerConfig: SD }, (i) => got.push(i));
+    await compareGrid(models, base, cells, { schedulerConfig: SD }, (i) => void got.push(i));
     expect(got).toEqual([0, 1, 2]);
     expect(encodes).toBe(2); // prompt and negative prompt, once each
   });
@@ -84,7 +84,7 @@ describe('compare', () => {
       { guidanceScale: 8, steps: 4, scheduler: 'euler-ancestral' as const },
     ];
     const results: GenerationResult[] = [];
-    await compareGrid(models, base, cells, { schedulerConfig }, (i, r) => (results[i] = r));
+    await compareGrid(models, base, cells, { schedulerConfig }, (i, r) => void (results[i] = r));
     for (const [i, cell] of cells.entries()) {
       const single = await txt2img(models, { ...base, ...cell }, { schedulerConfig });
       expect(Buffer.from(results[i]!.image.pixels).equals(Buffer.from(single.image.pixels)), `cell ${i}`).toBe(true);

@@ -503,3 +503,81 @@ describe('fuzz: random and malformed messages', () => {
     expect((await h.until(2)).message.type).toBe('result');
   }, 60_000);
 });
+
+describe('the safety checker gate', () => {
+  /** A checker that flags every second picture it sees (the 2nd, 4th, …), and counts them. */
+  function alternatingChecker(required = false) {
+    const seen: number[] = [];
+    return {
+      seen,
+      checker: {
+        source: 'model' as const,
+        required,
+        async check(image: { width: number }) {
+          seen.push(image.width);
+          const flagged = seen.length % 2 === 0;
+          return {
+            flagged,
+            conceptScores: [flagged ? 0.1 : -0.1, -0.5],
+            specialScores: [-0.3],
+            badConcepts: flagged ? [0] : [],
+            specialCare: [],
+          };
+        },
+      },
+    };
+  }
+  const result = (m: FromWorker) => (m.type === 'result' && m.kind === 'generate' ? m.result : null);
+
+  it('checks each picture, sends a flagged one without pixels, and skips the checker only when not required', async () => {
+    for (const required of [false, true]) {
+      const { checker, seen } = alternatingChecker(required);
+      const h = harness({}, { safety: checker });
+      h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+      const replies = [];
+      for (let i = 0; i < 4; i++) {
+        h.send({ type: 'request', id: 10 + i, kind: 'generate', params: { ...generate, seed: String(i) } });
+        replies.push(result((await h.until(10 + i)).message)!);
+      }
+      expect(seen).toHaveLength(4);
+      expect(replies.map((r) => r.safety?.flagged)).toEqual([false, true, false, true]);
+      for (const r of replies) {
+        expect(r.safety?.source).toBe('model');
+        expect(r.pixels.byteLength).toBe(r.safety?.flagged ? 0 : 64 * 64 * 4);
+      }
+      // Turned off by the person: not run, unless the site requires it.
+      h.send({ type: 'request', id: 30, kind: 'generate', params: { ...generate, safetyChecker: false } });
+      const off = result((await h.until(30)).message)!;
+      expect(off.safety === undefined).toBe(!required);
+    }
+  });
+
+  it('a flagged compare cell comes without pixels; a flagged preview is not sent', async () => {
+    const { checker } = alternatingChecker();
+    const h = harness({}, { safety: checker });
+    h.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    const cells = [1, 2, 3, 4].map((g) => ({ guidanceScale: g, steps: 3, scheduler: 'pndm' }));
+    h.send({ type: 'request', id: 2, kind: 'compare', params: { ...generate, cells } });
+    await h.until(2);
+    const sent = h.messages.flatMap(({ message: m }) =>
+      m.type === 'progress' && m.id === 2 && m.progress.kind === 'cell' ? [m.progress] : [],
+    );
+    expect(sent.map((c) => c.safety?.flagged)).toEqual([false, true, false, true]);
+    for (const cell of sent) expect(cell.pixels.byteLength === 0).toBe(cell.safety?.flagged === true);
+
+    const previewing = alternatingChecker();
+    const p = harness({}, { safety: previewing.checker });
+    p.send({ type: 'request', id: 1, kind: 'loadModel', params: load });
+    const preview = { every: 1, kind: 'fast' };
+    p.send({ type: 'request', id: 3, kind: 'generate', params: { ...generate, steps: 6, preview } });
+    await p.until(3);
+    const previews = p.messages.filter(
+      ({ message: m }) => m.type === 'progress' && m.id === 3 && m.progress.kind === 'preview',
+    );
+    // PNDM's 6 steps make 7 previews; each checked, then the picture: every second one flagged
+    // (previews 2, 4, 6 and the picture), and those previews not sent.
+    expect(previewing.seen).toHaveLength(8);
+    expect(previews).toHaveLength(4);
+    expect(result((await p.until(3)).message)?.safety?.flagged).toBe(true);
+  });
+});

@@ -1,11 +1,13 @@
 /**
- * PIL's `Image.resize(size, Image.LANCZOS)` on RGBA bytes: A1111's "Lanczos" hires upscaler. As PIL,
- * a separable Lanczos-3 filter (widened by the scale when shrinking), the horizontal pass first,
- * each pass rounded back to bytes.
+ * PIL's `Image.resize(size, filter)` on RGBA bytes, for the two filters the app needs: LANCZOS
+ * (A1111's "Lanczos" hires upscaler) and BICUBIC (CLIP's image preprocessing for the safety
+ * checker). As PIL: a separable filter widened by the scale when shrinking, the horizontal pass
+ * first, each pass rounded back to bytes (PIL computes in fixed point, so a value may round the
+ * other way: within one level, measured against PIL 12.3 in the tests).
  */
 import type { RgbaImage } from './rgba';
 
-const SUPPORT = 3;
+export type ResampleFilter = 'lanczos' | 'bicubic';
 
 function sinc(x: number): number {
   if (x === 0) return 1;
@@ -13,15 +15,28 @@ function sinc(x: number): number {
   return Math.sin(px) / px;
 }
 
-function lanczos(x: number): number {
-  return x > -SUPPORT && x < SUPPORT ? sinc(x) * sinc(x / SUPPORT) : 0;
-}
+/** Each filter's support (in source pixels at scale 1) and kernel. */
+const FILTERS: Record<ResampleFilter, { support: number; kernel: (x: number) => number }> = {
+  lanczos: { support: 3, kernel: (x) => (x > -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
+  // Keys' cubic with a = −0.5, as PIL's BICUBIC.
+  bicubic: {
+    support: 2,
+    kernel: (x) => {
+      const a = -0.5;
+      const t = Math.abs(x);
+      if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+      if (t < 2) return (((t - 5) * t + 8) * t - 4) * a;
+      return 0;
+    },
+  },
+};
 
 /** Each output pixel's first source pixel and its normalised weights along one axis. */
-function weights(inSize: number, outSize: number): { first: Int32Array; taps: Float64Array[] } {
+function weights(inSize: number, outSize: number, filter: ResampleFilter): { first: Int32Array; taps: Float64Array[] } {
+  const { support: base, kernel } = FILTERS[filter];
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = SUPPORT * filterScale;
+  const support = base * filterScale;
   const first = new Int32Array(outSize);
   const taps: Float64Array[] = [];
   for (let i = 0; i < outSize; i++) {
@@ -31,7 +46,7 @@ function weights(inSize: number, outSize: number): { first: Int32Array; taps: Fl
     const k = new Float64Array(hi - lo);
     let sum = 0;
     for (let j = 0; j < k.length; j++) {
-      k[j] = lanczos((j + lo - centre + 0.5) / filterScale);
+      k[j] = kernel((j + lo - centre + 0.5) / filterScale);
       sum += k[j]!;
     }
     if (sum !== 0) for (let j = 0; j < k.length; j++) k[j] = k[j]! / sum;
@@ -41,9 +56,9 @@ function weights(inSize: number, outSize: number): { first: Int32Array; taps: Fl
   return { first, taps };
 }
 
-export function resizeLanczos(image: RgbaImage, width: number, height: number): RgbaImage {
+export function resizePil(image: RgbaImage, width: number, height: number, filter: ResampleFilter): RgbaImage {
   const { width: w, height: h, pixels } = image;
-  const cols = weights(w, width);
+  const cols = weights(w, width, filter);
   const wide = new Uint8ClampedArray(width * h * 4);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < width; x++) {
@@ -56,7 +71,7 @@ export function resizeLanczos(image: RgbaImage, width: number, height: number): 
       }
     }
   }
-  const rows = weights(h, height);
+  const rows = weights(h, height, filter);
   const out = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
     const k = rows.taps[y]!;
