@@ -5,7 +5,7 @@
  * the picture diffusers made before its checker blacked it out; a site that requires the checker
  * shows it locked on. Also: a folder URL that redirects elsewhere sends no request there.
  */
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -81,8 +81,20 @@ describe('the safety checker, as diffusers runs it', () => {
 });
 
 describe('a site that requires the safety checker', () => {
-  it('shows it on and locked', async () => {
-    const session = await openApp({ model: 'tiny-sd' });
+  // SD 1.5's checker repo as the hub has it (config.json, model.safetensors, preprocessor_config.json),
+  // here holding the reference checkpoint's tiny checker.
+  const hub = useMockHub(() => {
+    const dir = join(process.cwd(), 'test-results', 'files', 'site-safety-checker');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    cpSync(`${DIR}safety_checker/config.json`, join(dir, 'config.json'));
+    cpSync(`${DIR}safety_checker/model.safetensors`, join(dir, 'model.safetensors'));
+    cpSync(`${DIR}feature_extractor/preprocessor_config.json`, join(dir, 'preprocessor_config.json'));
+    return { 'CompVis/stable-diffusion-safety-checker': dir };
+  });
+
+  it("shows it on and locked, and checks a model without its own with SD 1.5's checker", async () => {
+    const session = await openOnMockHub();
     try {
       const { page } = session;
       // The site's build setting is a meta tag in its page: the same page with it set.
@@ -99,6 +111,18 @@ describe('a site that requires the safety checker', () => {
       const toggle = page.getByTestId('safety-checker');
       expect(await toggle.isChecked()).toBe(true);
       expect(await toggle.isDisabled()).toBe(true);
+      // The built-in tiny model has no checker: the site's comes from the hub beside it.
+      await page.getByTestId('model').selectOption('tiny-sd');
+      await setSettings(page, { backend: 'wasm', width: 64, height: 64, steps: 2, prompt: 'a flooble' });
+      expect(await generate(page)).toBe('done');
+      expect(
+        await page.getByTestId('safety-checked').or(page.getByTestId('safety-flagged')).first().textContent(),
+      ).toMatch(/site's safety checker|which this site requires/);
+      const fetched = hub.requests.filter((p) => p.includes('CompVis/stable-diffusion-safety-checker'));
+      expect(
+        fetched.some((p) => p.endsWith('/model.safetensors')),
+        fetched.join(', '),
+      ).toBe(true);
       await page.locator('.controls').screenshot({ path: `${SCREENSHOTS}/safety-required.png` });
     } finally {
       await session.close();
