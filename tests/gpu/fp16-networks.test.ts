@@ -7,7 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Tensor } from 'onnxruntime-common';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { textEncoderGraph, unetGraph, vaeGraphs } from '../../src/core/networks';
+import { safetyCheckerGraph, textEncoderGraph, unetGraph, vaeGraphs } from '../../src/core/networks';
+import { parseSafetensors } from '../../src/core/formats/safetensors';
+import { readSafetyConcepts, safetyVerdict } from '../../src/core/safety/verdict';
 import { graphForm } from '../../src/worker/runtime/graph-form';
 import { componentSource } from '../../src/worker/runtime/safetensors-sessions';
 import { NETWORK_CASES, NETWORKS_DIR, readTensorFile, type TensorFile } from '../helpers/fixtures';
@@ -142,4 +144,34 @@ describe('the float32 WebGPU form against diffusers float32', () => {
     // The plain float32 graph is 3.4e-6 from diffusers on lavapipe.
     expect(normRelativeError(out, io.floats('unet.out_sample'))).toBeLessThan(1e-4);
   });
+});
+
+describe("the safety checker's vision tower on WebGPU", () => {
+  const DIR = 'tests/fixtures/safety/sd1-safety/';
+  const golden = readTensorFile(`${DIR}checker.safetensors`);
+  const hasNsfw = golden.u8('has_nsfw');
+
+  it.each(['float16', 'float32'] as const)(
+    'in %s: image_embeds from pixel_values within the bound, and the decision is has_nsfw for all 8',
+    async (precision) => {
+      const bytes = new Uint8Array(readFileSync(`${DIR}safety_checker/model.safetensors`));
+      const part = {
+        configPath: 'safety_checker/config.json',
+        config: readJson(`${DIR}safety_checker/config.json`),
+        weights: [{ path: 'safety_checker/model.safetensors', bytes }],
+      };
+      const { source, external } = componentSource(part, precision);
+      const s = await bed.session(safetyCheckerGraph(source, graphForm('webgpu', precision)), external);
+      const concepts = readSafetyConcepts(parseSafetensors('model.safetensors', bytes), bytes);
+      for (let i = 0; i < 8; i++) {
+        const pixels = new bed.ort.Tensor('float32', golden.floats(`pixel_values.${i}`), [1, 3, 32, 32]);
+        const embeds = floats((await s.run({ pixel_values: pixels }))['image_embeds']);
+        const error = normRelativeError(embeds, golden.floats(`image_embeds.${i}`));
+        expect(error, `picture ${i}`).toBeLessThan(precision === 'float16' ? BOUND : 1e-4);
+        expect(safetyVerdict(embeds, concepts).flagged, `picture ${i}`).toBe(hasNsfw[i] === 1);
+      }
+      await s.release();
+    },
+    120_000,
+  );
 });
