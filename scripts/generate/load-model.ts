@@ -12,7 +12,7 @@ import { SD_SCHEDULER_CONFIG } from '../../src/core/schedulers/sd-scheduler';
 import type { Precision } from '../../src/core/networks/graph';
 import type { Models } from '../../src/core/pipeline/models';
 import { readSingleFile } from '../../src/worker/loading/single-file';
-import { createClipTokenizer } from '../../src/worker/loading/tokenizer';
+import { chunkTokenizerOf, createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { createOnnxModels, type OnnxModelSet } from '../../src/worker/runtime/onnx-models';
 import { checkpointSessions, type ComponentBytes } from '../../src/worker/runtime/safetensors-sessions';
 import type { OrtWeb } from '../node-gpu/runtime';
@@ -122,6 +122,8 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
   const tokenizer = await tokenizerFor(source);
   const modelOptions = {
     tokenize: (text: string) => tokenizer.tokenize(text),
+    // A1111's prompt syntax, as the app reads prompts (a syntax-free prompt encodes as diffusers does).
+    chunkTokenizer: chunkTokenizerOf(tokenizer),
     describeTokens: (ids: ArrayLike<number>) => tokenizer.tokenStrings(ids),
     specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
   };

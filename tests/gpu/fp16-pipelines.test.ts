@@ -16,6 +16,7 @@ import { decodePng } from '../../scripts/node-gpu/png';
 import { NETWORKS_DIR, type NetworkCase } from '../helpers/fixtures';
 import { goldenRequest, meanAbsDiff, pipelineGoldens } from '../helpers/pipeline-goldens';
 import { testBed } from '../helpers/test-bed';
+import { loadCheckpoint } from '../helpers/checkpoint-models';
 
 /** Every case: all seven runs take about a minute on lavapipe, sessions included. */
 const CASES: NetworkCase[] = ['sd1', 'sd1-inpaint', 'sd2-depth', 'lcm'];
@@ -42,6 +43,28 @@ describe.each(CASES)('%s pipelines in float16 on WebGPU', (name) => {
       expect(mean).toBeLessThanOrEqual(3);
     },
   );
+});
+
+describe("A1111's long prompts on WebGPU", () => {
+  it('a two-chunk prompt (154 tokens of context) runs in float16, within 3/255 of float32 on the CPU', async () => {
+    const bed = await testBed();
+    const model = await loadNodeModel(`${NETWORKS_DIR}sd1`, {
+      ort: bed.ort,
+      create: bed.session,
+      backend: 'webgpu',
+      precision: 'float16',
+    });
+    const golden = pipelineGoldens('sd1').find((g) => g.run === 'txt2img-default')!;
+    const request = { ...goldenRequest(golden), prompt: `${'red '.repeat(90)}bicycle`, negativePrompt: 'blue' };
+    const gpu = await runPipeline(model.models, request, { schedulerConfig: model.schedulerConfig });
+    const cpu = await loadCheckpoint(`${NETWORKS_DIR}sd1/`);
+    const reference = await runPipeline(cpu.models, request, { schedulerConfig: cpu.schedulerConfig });
+    const rgb = Uint8Array.from(
+      { length: (reference.image.pixels.length / 4) * 3 },
+      (_, i) => reference.image.pixels[Math.floor(i / 3) * 4 + (i % 3)]!,
+    );
+    expect(meanAbsDiff(gpu.image.pixels, rgb)).toBeLessThanOrEqual(3);
+  }, 300_000);
 });
 
 describe('sizes past one buffer binding', () => {
