@@ -27,6 +27,8 @@ export interface LoadedModel {
 export interface Additions {
   loras: readonly { name: string; file: LoraFile; scale: number }[];
   embeddings: readonly { name: string; file: LoraFile; trigger: string }[];
+  /** The UNet takes a ControlNet's residuals (rebuilt so; runs without a ControlNet use the plain one). */
+  control: boolean;
 }
 
 /** A LoRA (or embedding) file as the worker keeps it. */

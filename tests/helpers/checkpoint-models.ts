@@ -2,7 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { createOnnxModels, type OnnxModels } from '../../src/worker/runtime/onnx-models';
-import { checkpointSessions, type ComponentBytes } from '../../src/worker/runtime/safetensors-sessions';
+import {
+  checkpointSessions,
+  controlNetSession,
+  type ComponentBytes,
+} from '../../src/worker/runtime/safetensors-sessions';
+import { createControlNetModel } from '../../src/worker/runtime/controlnet-model';
+import type { ControlNetModel } from '../../src/core/pipeline/control';
 import { chunkTokenizerOf, createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { parseSafetensors } from '../../src/core/formats/safetensors';
 import { readLora } from '../../src/core/networks/lora';
@@ -32,6 +38,8 @@ export async function loadCheckpoint(
     shared?: string;
     /** An original single-file checkpoint holding the weights, the folder giving only the configs. */
     singleFile?: string;
+    /** The UNet takes a ControlNet's residuals. */
+    control?: boolean;
   } = {},
 ): Promise<{ models: OnnxModels; schedulerConfig: Record<string, unknown> }> {
   const variant = options.fp16 ? '.fp16' : '';
@@ -57,7 +65,11 @@ export async function loadCheckpoint(
   const { sessions, vaeScalingFactor } = await checkpointSessions(
     { textEncoder, unet, vae },
     (_part, model, externalData) => ort.InferenceSession.create(model, { externalData }),
-    { padInputChannels: options.padInputChannels ?? false, loras },
+    {
+      padInputChannels: options.padInputChannels ?? false,
+      loras,
+      ...(options.control ? { controlResiduals: true } : {}),
+    },
   );
   const tokenizer = createClipTokenizer(
     readJson<object>(TOKENIZER_JSON),
@@ -71,4 +83,20 @@ export async function loadCheckpoint(
     vaeScalingFactor,
   });
   return { models, schedulerConfig: readJson(`${shared}scheduler/scheduler_config.json`) };
+}
+
+/** A ControlNet folder (config.json + diffusion_pytorch_model[.fp16].safetensors) on onnxruntime-node. */
+export async function loadControlNet(dir: string, options: { fp16?: boolean } = {}): Promise<ControlNetModel> {
+  const name = `diffusion_pytorch_model${options.fp16 ? '.fp16' : ''}.safetensors`;
+  const part: ComponentBytes = {
+    configPath: 'config.json',
+    config: readJson(`${dir}config.json`),
+    weights: [{ path: name, bytes: new Uint8Array(readFileSync(`${dir}${name}`)) }],
+  };
+  const { session, config } = await controlNetSession(
+    part,
+    (model, externalData) => ort.InferenceSession.create(model, { externalData }),
+    {},
+  );
+  return createControlNetModel(ort, session, config);
 }

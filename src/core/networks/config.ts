@@ -363,3 +363,61 @@ export function readSafetyCheckerConfig(file: string, json: unknown): ClipVision
     r.fail('patch_size', `does not divide image_size ${config.imageSize}.`);
   return config;
 }
+
+/** diffusers' ControlNetModel: the UNet's encoder half plus what turns the control picture into features. */
+export interface ControlNetConfig {
+  /** The encoder half (time embedding, conv_in, down blocks, mid block) as a UNet config reads it. */
+  unet: UnetConfig;
+  /** Channels of the control picture (3). */
+  conditioningChannels: number;
+  /** ControlNetConditioningEmbedding's block_out_channels (conv_in, then a pair of convs per step). */
+  embeddingChannels: number[];
+  /** "bgr" ControlNets take the picture's channels reversed. */
+  channelOrder: 'rgb' | 'bgr';
+  /** Residuals averaged over the picture (shuffle ControlNets); such a ControlNet always runs in guess mode. */
+  globalPool: boolean;
+}
+
+/** The ControlNet keys the UNet reader does not know, taken off before it reads the rest. */
+const CONTROLNET_KEYS = [
+  'conditioning_channels',
+  'conditioning_embedding_out_channels',
+  'controlnet_conditioning_channel_order',
+  'global_pool_conditions',
+] as const;
+
+export function readControlNetConfig(file: string, json: unknown): ControlNetConfig {
+  const r = reader(file, json);
+  const raw = json as Json;
+  if (raw['addition_embed_type'] === 'text_time') {
+    throw new ModelError(
+      `${file}: this is a ControlNet for SDXL (addition_embed_type "text_time"); this app runs ControlNets for Stable Diffusion 1.x and 2.x.`,
+    );
+  }
+  const conditioningChannels = r.int('conditioning_channels', 3);
+  const embeddingChannels = r.perBlock(
+    'conditioning_embedding_out_channels',
+    [16, 32, 96, 256],
+    listLength(raw, 'conditioning_embedding_out_channels', 4),
+  );
+  const channelOrder = r.oneOf('controlnet_conditioning_channel_order', ['rgb', 'bgr'] as const, 'rgb');
+  const globalPool = r.bool('global_pool_conditions', false);
+  // The rest is the UNet's encoder half: read it with the UNet's reader (and its refusals). A
+  // ControlNet has no up blocks; the reader's up_block_types only has to mirror the down blocks.
+  const rest: Json = Object.fromEntries(
+    Object.entries(raw).filter(([k]) => !(CONTROLNET_KEYS as readonly string[]).includes(k)),
+  );
+  const down: unknown = rest['down_block_types'];
+  if (Array.isArray(down)) {
+    const mirrored = down.map((t: unknown) => (t === 'CrossAttnDownBlock2D' ? 'CrossAttnUpBlock2D' : 'UpBlock2D'));
+    rest['up_block_types'] = mirrored.reverse();
+  }
+  // ControlNetModel has no out_channels or conv kernels of its own (conv_in is 3×3).
+  const unet = readUnetConfig(file, rest);
+  return { unet, conditioningChannels, embeddingChannels, channelOrder, globalPool };
+}
+
+function listLength(json: Json, key: string, fallback: number): number {
+  const v = json[key];
+  return Array.isArray(v) ? Math.max(1, v.length) : fallback;
+}

@@ -3,12 +3,15 @@
  * and safetensors headers in, ONNX graphs out whose weights point into those same files.
  */
 import { buildClipText } from './clip-text';
+import { buildControlNet } from './controlnet';
 import { buildClipVision } from './clip-vision';
 import {
   readClipTextConfig,
+  readControlNetConfig,
   readSafetyCheckerConfig,
   readUnetConfig,
   readVaeConfig,
+  type ControlNetConfig,
   type UnetConfig,
   type VaeConfig,
 } from './config';
@@ -16,7 +19,7 @@ import { WeightSet, type GraphOptions, type LinearForm, type WeightFile } from '
 import { buildUnet, type UnetBuildOptions } from './unet';
 import { buildVaeDecoder, buildVaeEncoder } from './vae';
 
-export type { GraphOptions, LinearForm, UnetConfig, VaeConfig, WeightFile, UnetBuildOptions };
+export type { ControlNetConfig, GraphOptions, LinearForm, UnetConfig, VaeConfig, WeightFile, UnetBuildOptions };
 export { WeightSet };
 
 /** A component folder as read: its config (parsed JSON) and its weight files' headers. */
@@ -70,4 +73,13 @@ const VISION_PREFIXES = ['vision_model.vision_model.', 'vision_model.', ''];
 export function safetyCheckerGraph(source: ComponentSource, options: GraphOptions = {}): Uint8Array {
   const config = readSafetyCheckerConfig(source.configPath, source.config);
   return buildClipVision(config, new WeightSet(source.files, VISION_PREFIXES), options);
+}
+
+/** A ControlNet's graph and config, from its own `config.json` and weights. */
+export function controlNetGraph(
+  source: ComponentSource,
+  options: GraphOptions = {},
+): { model: Uint8Array; config: ControlNetConfig } {
+  const config = readControlNetConfig(source.configPath, source.config);
+  return { model: buildControlNet(config, new WeightSet(source.files), options), config };
 }

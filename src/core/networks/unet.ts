@@ -20,6 +20,11 @@ export interface UnetBuildOptions extends GraphOptions {
    * change nothing in the sum, so the graph is the same function on every backend.
    */
   padInputChannels?: boolean;
+  /**
+   * Takes a ControlNet's residuals as inputs (`controlInputNames`), added to the skips and the mid
+   * block's output; a run without a ControlNet feeds zeros, which change nothing.
+   */
+  controlResiduals?: boolean;
 }
 
 /** conv_in, its input and weight zero-padded to `padded` channels when that differs from the config's. */
@@ -42,6 +47,93 @@ function convIn(g: Graph, sample: string, c: UnetConfig, padded: number): string
   );
 }
 
+/** The config's down/mid attention for block `i`: CrossAttn blocks have a transformer, others none. */
+function attentionOf(c: UnetConfig, i: number) {
+  return c.down[i]!.startsWith('CrossAttn') ? { heads: c.heads[i]!, transformerLayers: c.transformerLayers[i]! } : null;
+}
+
+/**
+ * Steps 1 of UNet2DConditionModel.forward, shared with ControlNetModel: the time embedding (with
+ * LCM's guidance condition) and what every block reads.
+ */
+export function unetContext(
+  g: Graph,
+  c: UnetConfig,
+  inputs: { timestep: string; context: string; timestepCond: string | null },
+): UnetContext {
+  const c0 = c.blockOut[0]!;
+  const timeDim = c0 * 4;
+  const projected = timesteps(g, inputs.timestep, {
+    channels: c0,
+    flipSinToCos: c.flipSinToCos,
+    freqShift: c.freqShift,
+  });
+  const temb = timestepEmbedding(g, projected, 'time_embedding', {
+    inChannels: c0,
+    timeEmbedDim: timeDim,
+    ...(inputs.timestepCond ? { condition: { value: inputs.timestepCond, dim: c.timeCondProjDim! } } : {}),
+  });
+  return {
+    temb: { value: silu(g, temb), channels: timeDim },
+    context: { value: inputs.context, dim: c.crossAttentionDim },
+    groups: c.groups,
+    eps: c.eps,
+    linearProjection: c.linearProjection,
+    upcastAttention: c.upcastAttention,
+  };
+}
+
+/**
+ * The down blocks and the mid block after conv_in, shared with ControlNetModel: the mid block's
+ * output, and the skips (conv_in's output, then every resnet (+ attention) and downsample output).
+ */
+export function unetEncoder(
+  g: Graph,
+  c: UnetConfig,
+  convInOut: string,
+  unet: UnetContext,
+): { value: string; channels: number; skips: Skip[] } {
+  const n = c.blockOut.length;
+  let x = convInOut;
+  let channels = c.blockOut[0]!;
+  const skips: Skip[] = [{ value: x, channels }];
+  for (let i = 0; i < n; i++) {
+    const block = downBlock2D(
+      g,
+      x,
+      `down_blocks.${i}`,
+      {
+        inChannels: channels,
+        outChannels: c.blockOut[i]!,
+        layers: c.layersPerBlock[i]!,
+        attention: attentionOf(c, i),
+        downsamplePadding: i < n - 1 ? c.downsamplePadding : null,
+      },
+      unet,
+    );
+    x = block.value;
+    skips.push(...block.skips);
+    channels = c.blockOut[i]!;
+  }
+  if (c.midBlock) {
+    const attention = { heads: c.heads[n - 1]!, transformerLayers: c.transformerLayers[n - 1]! };
+    x = midBlock2DCrossAttn(g, x, 'mid_block', { channels, attention, outputScaleFactor: c.midScale }, unet);
+  }
+  return { value: x, channels, skips };
+}
+
+/** The names of the residual inputs a ControlNet-guided UNet takes (see UnetBuildOptions.controlResiduals). */
+export const controlInputNames = (skipCount: number) => ({
+  down: Array.from({ length: skipCount }, (_, i) => `down_block_additional_residual_${i}`),
+  mid: 'mid_block_additional_residual',
+});
+
+/** How many skips the down path keeps: conv_in's, each resnet's, each downsampler's. */
+export function skipCount(c: UnetConfig): number {
+  const n = c.blockOut.length;
+  return 1 + c.layersPerBlock.reduce((a, b) => a + b, 0) + (n - 1);
+}
+
 export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetBuildOptions = {}): Uint8Array {
   const g = new Graph('UNet2DConditionModel', weights, options);
   const c = config;
@@ -54,56 +146,29 @@ export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetB
     ? g.toCompute(g.input('timestep_cond', ONNX_FLOAT, ['batch', c.timeCondProjDim]))
     : null;
 
-  // 1. Time: the sinusoidal projection, then TimestepEmbedding (with LCM's guidance condition).
-  const timeDim = c0 * 4;
-  const projected = timesteps(g, timestep, { channels: c0, flipSinToCos: c.flipSinToCos, freqShift: c.freqShift });
-  const temb = timestepEmbedding(g, projected, 'time_embedding', {
-    inChannels: c0,
-    timeEmbedDim: timeDim,
-    ...(timestepCond ? { condition: { value: timestepCond, dim: c.timeCondProjDim! } } : {}),
-  });
-  const unet: UnetContext = {
-    temb: { value: silu(g, temb), channels: timeDim },
-    context: { value: context, dim: c.crossAttentionDim },
-    groups: c.groups,
-    eps: c.eps,
-    linearProjection: c.linearProjection,
-    upcastAttention: c.upcastAttention,
-  };
-  const attentionOf = (type: string, i: number) =>
-    type.startsWith('CrossAttn') ? { heads: c.heads[i]!, transformerLayers: c.transformerLayers[i]! } : null;
+  // 1. Time, and what every block reads.
+  const unet = unetContext(g, c, { timestep, context, timestepCond });
 
   // 2. Input convolution (see padInputChannels).
   const padded =
     options.padInputChannels && c.inChannels % 4 !== 0 ? c.inChannels + 4 - (c.inChannels % 4) : c.inChannels;
-  let x = convIn(g, sample, c, padded);
 
-  // 3. Down blocks: every resnet (+ attention) output and every downsample is a skip.
-  const skips: Skip[] = [{ value: x, channels: c0 }];
-  let channels = c0;
-  for (let i = 0; i < n; i++) {
-    const block = downBlock2D(
-      g,
-      x,
-      `down_blocks.${i}`,
-      {
-        inChannels: channels,
-        outChannels: c.blockOut[i]!,
-        layers: c.layersPerBlock[i]!,
-        attention: attentionOf(c.down[i]!, i),
-        downsamplePadding: i < n - 1 ? c.downsamplePadding : null,
-      },
-      unet,
-    );
-    x = block.value;
-    skips.push(...block.skips);
-    channels = c.blockOut[i]!;
-  }
+  // 3–4. Down blocks and mid block.
+  const encoded = unetEncoder(g, c, convIn(g, sample, c, padded), unet);
+  let x = encoded.value;
+  let channels = encoded.channels;
+  let skips = encoded.skips;
 
-  // 4. Mid block.
-  if (c.midBlock) {
-    const attention = { heads: c.heads[n - 1]!, transformerLayers: c.transformerLayers[n - 1]! };
-    x = midBlock2DCrossAttn(g, x, 'mid_block', { channels, attention, outputScaleFactor: c.midScale }, unet);
+  // 4b. A ControlNet's residuals, added to every skip and to the mid block's output, as diffusers'
+  // forward does with down_block_additional_residuals and mid_block_additional_residual.
+  if (options.controlResiduals) {
+    const names = controlInputNames(skips.length);
+    skips = skips.map((skip, i) => {
+      const residual = g.input(names.down[i]!, ONNX_FLOAT, ['batch', skip.channels, `skip_${i}_h`, `skip_${i}_w`]);
+      return { value: g.op('Add', [skip.value, g.toCompute(residual)]), channels: skip.channels };
+    });
+    const mid = g.input(names.mid, ONNX_FLOAT, ['batch', channels, 'mid_h', 'mid_w']);
+    x = g.op('Add', [x, g.toCompute(mid)]);
   }
 
   // 5. Up blocks, in reverse, each resnet taking one skip; upsampling to the next skip's size.

@@ -3,6 +3,7 @@ import type { TorchGenerator } from '../math/random';
 import type { Scheduler } from '../schedulers';
 import { linearPlan } from '../schedulers/linear-plan';
 import { tensor, type Tensor } from '../math/tensor';
+import { ControlSteps, type ControlCall, type ControlResiduals } from './control';
 import { combineGuidance } from './guidance';
 import type { Models } from './models';
 import { throwIfAborted, type PipelineOptions } from './options';
@@ -20,21 +21,25 @@ async function predictNoise(
   t: number,
   embeddings: PromptEmbeddings,
   guidanceScale: number,
+  control: ((call: ControlCall) => Promise<ControlResiduals>) | null,
 ): Promise<Float32Array> {
   const { cond, uncond, batched, timestepCond } = embeddings;
+  const residuals = async (call: ControlCall) => (control ? await control(call) : undefined);
   if (!uncond) {
-    if (!batched) return (await models.unet(latentInput, t, cond, timestepCond)).data;
-    const both = await models.unet(duplicateBatch(latentInput, embeddings), t, batched, timestepCond);
+    if (!batched) return (await models.unet(latentInput, t, cond, timestepCond, await residuals('cond'))).data;
+    const pair = duplicateBatch(latentInput, embeddings);
+    const both = await models.unet(pair, t, batched, timestepCond, await residuals('both'));
     return both.data.subarray(both.data.length / 2);
   }
   if (!batched) {
-    const u = await models.unet(latentInput, t, uncond);
-    const c = await models.unet(latentInput, t, cond);
+    const u = await models.unet(latentInput, t, uncond, undefined, await residuals('uncond'));
+    const c = await models.unet(latentInput, t, cond, undefined, await residuals('cond'));
     // In place: each UNet output is a fresh array, so this allocates nothing per step.
     return combineGuidance(u.data, c.data, guidanceScale, u.data);
   }
   // The output has the latent channels only, fewer than the input when conditioning channels ride along.
-  const out = await models.unet(duplicateBatch(latentInput, embeddings), t, batched);
+  const pair = duplicateBatch(latentInput, embeddings);
+  const out = await models.unet(pair, t, batched, undefined, await residuals('both'));
   const n = out.data.length / 2;
   const uncondHalf = out.data.subarray(0, n);
   return combineGuidance(uncondHalf, out.data.subarray(n), guidanceScale, uncondHalf);
@@ -94,12 +99,17 @@ export async function denoise(job: DenoiseJob): Promise<Tensor> {
   let latents = start.data;
   const dims = start.dims;
   const withCondition = job.condition ? conditionedInput(job.condition, dims) : null;
+  const control = options.control?.units.length ? new ControlSteps(options.control, timesteps.length) : null;
   options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
   for (const [i, t] of timesteps.entries()) {
     throwIfAborted(options.signal);
     const scaled = scheduler.scaleModelInput(latents, t);
     const input = withCondition ? withCondition(scaled) : tensor(scaled, dims);
-    const noisePred = await predictNoise(models, input, t, embeddings, guidanceScale);
+    // The ControlNets take the scaled latents alone, before any conditioning channels (as diffusers).
+    const residuals = control
+      ? (call: ControlCall) => control.residuals(i, call, tensor(scaled, dims), t, embeddings)
+      : null;
+    const noisePred = await predictNoise(models, input, t, embeddings, guidanceScale, residuals);
     throwIfAborted(options.signal);
     // Step noise continues the same generator stream that drew the initial latents, as in diffusers.
     const noise = scheduler.needsNoise(t) ? generator.randn(latents.length) : undefined;
@@ -122,7 +132,10 @@ export async function denoise(job: DenoiseJob): Promise<Tensor> {
  */
 function residentLoop(job: DenoiseJob): Promise<Tensor> | null {
   const { models, timesteps, start, embeddings, guidanceScale, generator, options, twin } = job;
-  if (!twin || !models.denoiseLinear || options.preview || job.condition || job.afterStep || embeddings.timestepCond) {
+  if (!twin || !models.denoiseLinear || options.preview || job.condition || job.afterStep || options.control) {
+    return null;
+  }
+  if (embeddings.timestepCond) {
     return null;
   }
   const { cond, uncond, batched } = embeddings;

@@ -3,6 +3,7 @@ import type { Precision } from '../networks/graph';
 import type { SizeQuery } from '../networks/tensor-sizes';
 import type { Tensor } from '../math/tensor';
 import type { ChunkTokenizer } from '../prompt/chunks';
+import type { ControlResiduals } from './control';
 
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
 export interface TokenizedPrompt {
@@ -33,6 +34,8 @@ export interface ModelInfo {
   fixedTextLength?: number;
   /** The text encoder's layers, the most clip skip can leave out (absent: clip skip not offered). */
   textLayers?: number;
+  /** The UNet takes a ControlNet's residuals (a UNet built with them; ONNX exports do not). */
+  takesControl?: boolean;
   /** The UNet's compute type, so a numerical failure can name its cause (absent: float32). */
   unetPrecision?: Precision;
 }
@@ -57,9 +60,10 @@ export interface Models {
   encodeText(ids: Int32Array, clipSkip?: number): Promise<Tensor>;
   /**
    * The noise prediction for `sample` [batch, c, h, w] at timestep `t`; `timestepCond` [1, dim] is
-   * the guidance embedding of an LCM UNet (see `guidanceEmbedDim`), shared by the batch.
+   * the guidance embedding of an LCM UNet (see `guidanceEmbedDim`), shared by the batch; `control`
+   * is a ControlNet's residuals for the batch (only where `info.takesControl`).
    */
-  unet(sample: Tensor, t: number, text: Tensor, timestepCond?: Tensor): Promise<Tensor>;
+  unet(sample: Tensor, t: number, text: Tensor, timestepCond?: Tensor, control?: ControlResiduals): Promise<Tensor>;
   /** Scaled-back latents [1, 4, h, w] → image [1, 3, 8h, 8w] in about [-1, 1]. */
   decode(latents: Tensor): Promise<Tensor>;
   /**

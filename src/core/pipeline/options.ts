@@ -6,6 +6,7 @@ import type { Plane } from '../image/planes';
 import type { SchedulerConfigJson } from '../schedulers';
 import type { Tensor } from '../math/tensor';
 import type { EncoderLatents } from './image-latents';
+import type { ControlRun } from './control';
 
 export type PipelinePhase = 'tokenize' | 'depth' | 'encode' | 'denoise' | 'decode';
 
@@ -25,6 +26,8 @@ export interface PipelineOptions {
     every: number;
     onPreview(step: number, totalSteps: number, x0: Tensor): Promise<void> | void;
   };
+  /** ControlNets guiding the run's denoising loop, their pictures at the output size (see control.ts). */
+  control?: ControlRun;
 }
 
 export interface GenerationResult {

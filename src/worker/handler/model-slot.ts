@@ -10,7 +10,7 @@ import type { WantedAdditions } from '../../protocol/requests';
 import type { Additions, LoadedModel, LoraFile } from '../loaded-model';
 
 /** The additions key of a model as loaded: no LoRA, no embedding. */
-const NONE = JSON.stringify([[], []]);
+const NONE = JSON.stringify([[], [], false]);
 
 export class ModelSlot {
   private loaded: LoadedModel | null = null;
@@ -53,12 +53,25 @@ export class ModelSlot {
     this.applied = null;
   }
 
-  /** The model with the run's LoRAs and embeddings, rebuilt only when they changed since the last run. */
-  async withAdditions(wanted: WantedAdditions, onProgress: (p: Progress) => void): Promise<LoadedModel> {
+  /**
+   * The model with the run's LoRAs and embeddings, and a UNet that takes a ControlNet's residuals
+   * when `control`, rebuilt only when these changed since the last run.
+   */
+  async withAdditions(
+    wanted: WantedAdditions,
+    onProgress: (p: Progress) => void,
+    control = false,
+  ): Promise<LoadedModel> {
     const loaded = this.require();
-    const key = JSON.stringify([wanted.loras, wanted.embeddings]);
+    const key = JSON.stringify([wanted.loras, wanted.embeddings, control]);
     if (key === this.applied) return loaded;
-    const none = wanted.loras.length === 0 && wanted.embeddings.length === 0;
+    const none = wanted.loras.length === 0 && wanted.embeddings.length === 0 && !control;
+    if (control && !loaded.withAdditions) {
+      throw new ValidationError(
+        'A ControlNet needs a diffusers checkpoint (safetensors) or a single-file one; this model is an ONNX export.',
+        'controlnet',
+      );
+    }
     if (!none && !loaded.withAdditions) {
       throw new ValidationError(
         'LoRAs and embeddings need a diffusers checkpoint (safetensors); this model is an ONNX export.',
@@ -72,8 +85,9 @@ export class ModelSlot {
         file: this.file(e.name, 'embedding'),
         trigger: e.trigger,
       })),
+      control,
     };
-    onProgress({ kind: 'session', part: 'lora' });
+    onProgress({ kind: 'session', part: control ? 'controlnet' : 'lora' });
     const plain = (this.plain ??= loaded.models);
     let models: Models;
     try {

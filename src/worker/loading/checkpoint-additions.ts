@@ -66,7 +66,7 @@ export function additionsBuilder(setup: {
     }
     await Promise.all(built.map((x) => x.release().catch(() => undefined)));
     built = [];
-    if (applied.length === 0 && count === 0) return plain;
+    if (applied.length === 0 && count === 0 && !additions.control) return plain;
     const made = await additionSessions(
       parts,
       { loras: applied, embeddingRows: rows, embeddingCount: count },
@@ -79,7 +79,7 @@ export function additionsBuilder(setup: {
         built.push(session);
         return session;
       },
-      { padInputChannels: true, ...graph },
+      { padInputChannels: true, ...graph, ...(additions.control ? { controlResiduals: true } : {}) },
     );
     const names = (ids: ArrayLike<number>) =>
       Array.from(ids, (id) => {
@@ -90,7 +90,11 @@ export function additionsBuilder(setup: {
       });
     return createOnnxModels(
       runtime,
-      { ...plainSessions, textEncoder: made.textEncoder, ...(made.unet ? { unet: made.unet } : {}) },
+      {
+        ...plainSessions,
+        ...(made.textEncoder ? { textEncoder: made.textEncoder } : {}),
+        ...(made.unet ? { unet: made.unet } : {}),
+      },
       {
         ...modelOptions,
         tokenize: (text) => tokenizer.tokenize(text, added),

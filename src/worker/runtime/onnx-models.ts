@@ -13,6 +13,8 @@ import { allFinite, type Tensor } from '../../core/math/tensor';
 import type { Precision } from '../../core/networks/graph';
 import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { stepGraph, type StepGraphDtype } from '../../core/pipeline/step-graph';
+import type { ControlResiduals } from '../../core/pipeline/control';
+import { controlInputNames } from '../../core/networks/unet';
 import { runLinearLoop, type ResidentMemory } from './linear-loop';
 import {
   findInput,
@@ -85,7 +87,13 @@ export interface OnnxModels extends Models {
   /** Milliseconds inside the UNet's session.run, one entry per call (the benchmark reads and clears it). */
   readonly unetRunMs: number[];
   /** The feeds the adapter builds for a UNet call, for timing session.run alone. */
-  unetFeeds(sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor>;
+  unetFeeds(
+    sample: Tensor,
+    t: number,
+    text: Tensor,
+    cond?: Tensor,
+    control?: ControlResiduals,
+  ): Record<string, OrtTensor>;
   readonly sessions: OnnxModelSet;
 }
 
@@ -107,6 +115,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     throw new ModelError('The UNet has a timestep_cond input without a fixed embedding size.');
   }
   const unetOut = pickOutput(sessions.unet, 'UNet', ['out_sample']);
+  const control = controlSpecs(unetSpecs);
 
   const decSpecs = inputSpecs(sessions.vaeDecoder);
   const latentSpec = findInput(decSpecs, 'VAE decoder', ['latent_sample']);
@@ -128,13 +137,20 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     ...(typeof textLength === 'number' && textLength > 0 ? { fixedTextLength: textLength } : {}),
     ...(textLayers !== undefined ? { textLayers } : {}),
     ...(options.unetPrecision ? { unetPrecision: options.unetPrecision } : {}),
+    ...(control ? { takesControl: true } : {}),
   };
 
   const makeFloat32 = options.float32Vae;
   const float32 = (part: VaePart) => (makeFloat32 ? () => makeFloat32(part) : undefined);
   const decodeWith = upcastOnOverflow(sessions.vaeDecoder, float32('vae_decoder'));
   const unetRunMs: number[] = [];
-  const unetFeeds = (sample: Tensor, t: number, text: Tensor, cond?: Tensor): Record<string, OrtTensor> => {
+  const unetFeeds = (
+    sample: Tensor,
+    t: number,
+    text: Tensor,
+    cond?: Tensor,
+    residuals?: ControlResiduals,
+  ): Record<string, OrtTensor> => {
     const feeds = {
       [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
       [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
@@ -147,12 +163,27 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
       const data = batch === cond.dims[0] ? cond.data : tile(cond.data, batch);
       feeds[condSpec.name] = floatInput(ort, condSpec, data, [batch, cond.dims[1]!]);
     }
+    if (residuals && !control) throw new ModelError('This UNet was not built to take a ControlNet.');
+    if (control) {
+      if (!residuals)
+        throw new ModelError('This UNet was built for a ControlNet and needs its residuals on every call.');
+      if (residuals.down.length !== control.down.length) {
+        throw new ModelError(
+          `The ControlNet gives ${residuals.down.length} residuals; this UNet's down path keeps ${control.down.length}.`,
+        );
+      }
+      control.down.forEach((spec, i) => {
+        const r = residuals.down[i]!;
+        feeds[spec.name] = floatInput(ort, spec, r.data, r.dims);
+      });
+      feeds[control.mid.name] = floatInput(ort, control.mid, residuals.mid.data, residuals.mid.dims);
+    }
     return feeds;
   };
 
-  // The resident loop feeds no guidance embedding: LCM UNets run the plain loop.
+  // The resident loop feeds no guidance embedding or residuals: LCM and ControlNet UNets run the plain loop.
   const denoiseLinear =
-    options.resident && !condSpec && residentDtype(sampleSpec, sessions.unet, unetOut)
+    options.resident && !condSpec && !control && residentDtype(sampleSpec, sessions.unet, unetOut)
       ? linearLoop(ort, sessions.unet, unetOut, [sampleSpec, timestepSpec, hiddenSpec], options.resident)
       : undefined;
 
@@ -194,8 +225,8 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     sessions,
     unetFeeds,
 
-    async unet(sample, t, text, cond) {
-      const feeds = unetFeeds(sample, t, text, cond);
+    async unet(sample, t, text, cond, residuals) {
+      const feeds = unetFeeds(sample, t, text, cond, residuals);
       const started = performance.now();
       const out = await sessions.unet.run(feeds);
       unetRunMs.push(performance.now() - started);
@@ -216,6 +247,21 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
 
     ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder, float32('vae_encoder')) } : {}),
   };
+}
+
+/** The residual inputs of a UNet built for a ControlNet, or null for one that takes none. */
+function controlSpecs(specs: InputSpec[]): { down: InputSpec[]; mid: InputSpec } | null {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const names = controlInputNames(specs.length);
+  const mid = byName.get(names.mid);
+  if (!mid) return null;
+  const down: InputSpec[] = [];
+  for (const name of names.down) {
+    const spec = byName.get(name);
+    if (!spec) break;
+    down.push(spec);
+  }
+  return { down, mid };
 }
 
 function tile(data: Float32Array, times: number): Float32Array {

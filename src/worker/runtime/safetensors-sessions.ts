@@ -17,6 +17,9 @@ import {
   type ComponentSource,
   type GraphOptions,
   type LinearForm,
+  controlNetGraph,
+  type ControlNetConfig,
+  type UnetBuildOptions,
   type UnetConfig,
   type VaeConfig,
 } from '../../core/networks';
@@ -135,6 +138,8 @@ export interface BuildOptions {
   fused?: readonly FusedKernel[];
   /** WebGPU: the adapter's maxStorageBufferBindingSize, which sizes are checked against. */
   maxBindingBytes?: number;
+  /** The UNet takes a ControlNet's residuals (see UnetBuildOptions.controlResiduals). */
+  controlResiduals?: boolean;
 }
 
 function graphOptions(options: BuildOptions): GraphOptions {
@@ -142,6 +147,14 @@ function graphOptions(options: BuildOptions): GraphOptions {
     ...(options.linear ? { linear: options.linear } : {}),
     ...(options.precision ? { precision: options.precision } : {}),
     ...(options.fused ? { fused: options.fused } : {}),
+  };
+}
+
+function unetOptions(options: BuildOptions): UnetBuildOptions {
+  return {
+    padInputChannels: options.padInputChannels ?? false,
+    ...(options.controlResiduals ? { controlResiduals: true } : {}),
+    ...graphOptions(options),
   };
 }
 
@@ -162,7 +175,7 @@ export async function checkpointSessions(
   const vae = inPrecision(rawComponent(bytes.vae), precision);
   const form = graphOptions(options);
   const textModel = textEncoderGraph(text.source, form);
-  const unetBuilt = unetGraph(unet.source, { padInputChannels: options.padInputChannels ?? false, ...form });
+  const unetBuilt = unetGraph(unet.source, unetOptions(options));
   const vaeBuilt = vaeGraphs(vae.source, form);
   const created: InferenceSession[] = [];
   const make: CreateSession = async (part, model, external) => {
@@ -206,9 +219,9 @@ export async function checkpointSessions(
 }
 
 /**
- * The text encoder (and the UNet, when a LoRA touches it) again with LoRAs merged and embedding
- * vectors appended to the token table, from the bytes kept since the load: the checkpoint is
- * neither downloaded nor re-parsed, only these graphs and sessions are made. `unet` is null when
+ * The text encoder (when a LoRA or embedding touches it) and the UNet (when a LoRA touches it, or
+ * it must take a ControlNet's residuals) again, from the bytes kept since the load: the checkpoint
+ * is neither downloaded nor re-parsed, only these graphs and sessions are made. Either is null when
  * the loaded one serves unchanged.
  */
 export async function additionSessions(
@@ -216,28 +229,32 @@ export async function additionSessions(
   additions: { loras: readonly AppliedLora[]; embeddingRows: Float32Array; embeddingCount: number },
   create: CreateSession,
   options: BuildOptions = {},
-): Promise<{ textEncoder: InferenceSession; unet: InferenceSession | null }> {
+): Promise<{ textEncoder: InferenceSession | null; unet: InferenceSession | null }> {
   const { loras, embeddingRows, embeddingCount } = additions;
   const precision = options.precision ?? 'float32';
-  let text = rawComponent(bytes.textEncoder);
-  withLoras(text, 'text_encoder', loras);
-  if (embeddingCount > 0) appendTokens(text, embeddingRows, embeddingCount);
-  text = inPrecision(text, precision);
   const form = graphOptions(options);
-  const textEncoder = await create(
-    'text_encoder',
-    textEncoderGraph(text.source, { ...form, extraTokens: embeddingCount }),
-    text.external,
-  );
-  if (!loras.some((l) => l.layers.some((x) => x.target === 'unet'))) return { textEncoder, unet: null };
+  const touches = (target: LoraTarget) => loras.some((l) => l.layers.some((x) => x.target === target));
+  let textEncoder: InferenceSession | null = null;
+  if (touches('text_encoder') || embeddingCount > 0) {
+    let text = rawComponent(bytes.textEncoder);
+    withLoras(text, 'text_encoder', loras);
+    if (embeddingCount > 0) appendTokens(text, embeddingRows, embeddingCount);
+    text = inPrecision(text, precision);
+    textEncoder = await create(
+      'text_encoder',
+      textEncoderGraph(text.source, { ...form, extraTokens: embeddingCount }),
+      text.external,
+    );
+  }
+  if (!touches('unet') && !options.controlResiduals) return { textEncoder, unet: null };
   try {
     const unet = rawComponent(bytes.unet);
     withLoras(unet, 'unet', loras);
     const converted = inPrecision(unet, precision);
-    const model = unetGraph(converted.source, { padInputChannels: options.padInputChannels ?? false, ...form }).model;
+    const model = unetGraph(converted.source, unetOptions(options)).model;
     return { textEncoder, unet: await create('unet', model, converted.external) };
   } catch (error) {
-    await textEncoder.release();
+    await textEncoder?.release();
     throw error;
   }
 }
@@ -290,4 +307,15 @@ export async function safetyCheckerSession(
   const built = inPrecision(raw, options.precision ?? 'float32');
   const model = safetyCheckerGraph(built.source, graphOptions(options));
   return { session: await create(model, built.external), concepts };
+}
+
+/** A ControlNet as a session in the networks' compute type, and its config. */
+export async function controlNetSession(
+  part: ComponentBytes,
+  create: (model: Uint8Array, externalData: { path: string; data: Uint8Array }[]) => Promise<InferenceSession>,
+  options: BuildOptions,
+): Promise<{ session: InferenceSession; config: ControlNetConfig }> {
+  const built = componentSource(part, options.precision ?? 'float32');
+  const { model, config } = controlNetGraph(built.source, graphOptions(options));
+  return { session: await create(model, built.external), config };
 }
