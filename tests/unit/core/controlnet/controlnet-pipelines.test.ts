@@ -46,11 +46,10 @@ function golden(run: string) {
   };
 }
 
-async function runGolden(run: string, net: ControlNetModel, units = 1) {
-  const g = golden(run);
+/** The app's request for a run's settings (the control picture goes through the pipeline options). */
+function requestFor(g: ReturnType<typeof golden>) {
   const s = g.settings;
-  const { models, schedulerConfig } = await loadCheckpoint(`${NETWORKS_DIR}sd1/`, { control: true });
-  const request = validateGenerate({
+  return validateGenerate({
     prompt: s.prompt,
     negativePrompt: s.negative_prompt,
     guidanceScale: s.guidance_scale,
@@ -63,6 +62,13 @@ async function runGolden(run: string, net: ControlNetModel, units = 1) {
       ? { mode: 'img2img', strength: s.strength, image: { ...g.start!, pixels: g.start!.pixels.buffer } }
       : {}),
   });
+}
+
+async function runGolden(run: string, net: ControlNetModel, units = 1) {
+  const g = golden(run);
+  const s = g.settings;
+  const { models, schedulerConfig } = await loadCheckpoint(`${NETWORKS_DIR}sd1/`, { control: true });
+  const request = requestFor(g);
   const image = controlImageTensor(g.control, g.width, g.height);
   const unit = {
     net,
@@ -90,18 +96,8 @@ describe('ControlNet pipelines against diffusers', () => {
 
   it('the ControlNet is what makes the picture: without it the run is far from diffusers', async () => {
     const g = golden('controlnet-canny');
-    const s = g.settings;
     const { models, schedulerConfig } = await loadCheckpoint(`${NETWORKS_DIR}sd1/`);
-    const request = validateGenerate({
-      prompt: s.prompt,
-      negativePrompt: s.negative_prompt,
-      guidanceScale: s.guidance_scale,
-      steps: s.num_inference_steps,
-      seed: s.seed,
-      width: g.width,
-      height: g.height,
-      scheduler: s.scheduler,
-    });
+    const request = requestFor(g);
     const plain = await runPipeline(models, request, { schedulerConfig });
     // Measured: 27.6/255 mean off diffusers' ControlNet image.
     expect(meanAbsDiff(plain.image.pixels, g.image)).toBeGreaterThan(5);
