@@ -93,3 +93,17 @@ export interface SafetyCheckerPlan {
   /** 'model': the checkpoint ships it; 'site': the SD 1.5 checker a site that requires one adds. */
   source: 'model' | 'site';
 }
+
+/**
+ * A ControlNet to load: a diffusers ControlNet folder (config.json and its weights, the fp16
+ * variant first), or an A1111 single file picked from disk, read a range at a time.
+ */
+export interface ControlNetPlan {
+  id: string;
+  name: string;
+  cache: boolean;
+  source: { format: 'folder'; part: CheckpointPartRef } | { format: 'single-file'; file: Blob; fileName: string };
+  hosts?: string[];
+  redirectHosts?: string[];
+  stallMs?: number;
+}

@@ -138,6 +138,45 @@ export interface GenerateParams extends SamplingSettings {
   embeddings?: EmbeddingSetting[];
   /** false: skip the model's safety checker (a person's choice for that model; not where the site requires it). */
   safetyChecker?: boolean;
+  /** ControlNets (loaded before with loadControlNet) guiding the run: txt2img, img2img and inpaint. */
+  control?: ControlSetting[];
+  /** A1111's "ControlNet is more important" (diffusers' guess_mode), for every ControlNet of the run. */
+  guessMode?: boolean;
+}
+
+/** How a picture becomes a control picture: as it is, its Canny edges, its depth, or a drawn scribble as it is. */
+export type ControlPreprocessor = 'none' | 'canny' | 'depth' | 'scribble';
+
+export interface ControlPreprocess {
+  preprocessor: ControlPreprocessor;
+  /** Canny's hysteresis thresholds (OpenCV's, 1–255). */
+  cannyLow?: number;
+  cannyHigh?: number;
+  /** The depth preprocessor's estimator where the model has none of its own. */
+  depthEstimator?: DepthEstimatorSource;
+}
+
+/** One ControlNet of a run: which, its picture before preprocessing, its weight and range. */
+export interface ControlSetting extends ControlPreprocess {
+  /** The id loadControlNet answered with. */
+  controlnet: string;
+  image: WireImage;
+  /** controlnet_conditioning_scale (A1111's weight), 0–2. */
+  scale: number;
+  /** The fraction of the steps it runs in (control_guidance_start / end). */
+  start: number;
+  end: number;
+}
+
+/** A ControlNet as loaded: what the page shows and sends back by id. */
+export interface LoadControlNetResult {
+  id: string;
+  name: string;
+  /** The family it guides, in words ("SD 1.x", "SD 2.x"), from its text width. */
+  base: string;
+  crossAttentionDim: number;
+  bytes: number;
+  loadMs: number;
 }
 
 export interface EmbeddingSetting {

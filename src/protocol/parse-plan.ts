@@ -4,7 +4,15 @@
  */
 import { ValidationError } from '../core/errors';
 import { isRecord, type JsonObject } from '../core/json';
-import type { CheckpointPartRef, FileRef, LoadPlan, OnnxFileRef, PlanComponents, SafetyCheckerPlan } from './load-plan';
+import type {
+  CheckpointPartRef,
+  ControlNetPlan,
+  FileRef,
+  LoadPlan,
+  OnnxFileRef,
+  PlanComponents,
+  SafetyCheckerPlan,
+} from './load-plan';
 
 type Raw = JsonObject;
 
@@ -173,4 +181,30 @@ function safetyChecker(value: unknown): SafetyCheckerPlan {
     preprocessor: fileRef(value['preprocessor'], 'safetyChecker.preprocessor'),
     source: value['source'],
   };
+}
+
+/** A ControlNetPlan as it arrives: an id and name, and a folder's files or a picked file. */
+export function parseControlNetPlan(value: unknown): ControlNetPlan {
+  const damaged = (what: string) => new ValidationError(`The ControlNet plan is damaged: ${what}.`, 'controlnet');
+  if (!isRecord(value) || !isRecord(value['source'])) throw damaged('it has no source');
+  const { id, name, cache, source } = value;
+  if (typeof id !== 'string' || id.length === 0 || typeof name !== 'string') throw damaged('it has no id or name');
+  let parsed: ControlNetPlan['source'];
+  if (source['format'] === 'folder') {
+    parsed = { format: 'folder', part: part(source['part'], 'controlnet') };
+  } else if (source['format'] === 'single-file') {
+    const { file, fileName } = source;
+    if (!(file instanceof Blob) || typeof fileName !== 'string') throw damaged('the ControlNet file is missing');
+    parsed = { format: 'single-file', file, fileName };
+  } else {
+    throw damaged('its source is neither a folder nor a file');
+  }
+  const plan: ControlNetPlan = { id, name, cache: cache === true, source: parsed };
+  const hosts = origins(value['hosts'], 'host list');
+  if (hosts) plan.hosts = hosts;
+  const redirectHosts = origins(value['redirectHosts'], 'list of hosts whose redirects are followed');
+  if (redirectHosts) plan.redirectHosts = redirectHosts;
+  const stall = optionalNumber(value, 'stallMs', 'plan');
+  if (stall !== undefined) plan.stallMs = stall;
+  return plan;
 }

@@ -32,8 +32,12 @@ import type {
   RoundTripResult,
   TokenView,
   WireImage,
+  ControlPreprocess,
+  ControlPreprocessor,
+  LoadControlNetResult,
 } from './messages';
-import { parseLoadPlan } from './parse-plan';
+import type { ControlNetPlan } from './load-plan';
+import { parseControlNetPlan, parseLoadPlan } from './parse-plan';
 import { buffers, row, type ProtocolOf } from './request-row';
 
 type Raw = JsonObject;
@@ -166,8 +170,100 @@ function parseRoundTrip(params: Raw): { image: RgbaImage } {
   return { image };
 }
 
-/** The image, mask and depth buffers a generation hands over. */
-const imageInputs = (p: GenerateParams): ArrayBuffer[] => buffers(p.image?.pixels, p.mask?.pixels, p.depth?.data);
+/** The image, mask, depth and control picture buffers a generation hands over. */
+const imageInputs = (p: GenerateParams): ArrayBuffer[] =>
+  buffers(p.image?.pixels, p.mask?.pixels, p.depth?.data, ...(p.control ?? []).map((c) => c.image.pixels));
+
+const PREPROCESSORS: readonly ControlPreprocessor[] = ['none', 'canny', 'depth', 'scribble'];
+
+/** How many ControlNets one run may take (A1111 offers three units by default). */
+export const MAX_CONTROLNETS = 3;
+
+/** A preprocessor and, for Canny, its thresholds (OpenCV's defaults in diffusers' examples: 100 and 200). */
+export interface ParsedPreprocess {
+  preprocessor: ControlPreprocessor;
+  cannyLow: number;
+  cannyHigh: number;
+  depthEstimator?: DepthEstimatorSource;
+}
+
+function parsePreprocess(v: Raw): ParsedPreprocess {
+  const preprocessor = v['preprocessor'] ?? 'none';
+  if (!PREPROCESSORS.includes(preprocessor as ControlPreprocessor)) {
+    throw new ValidationError(`The preprocessor must be one of ${PREPROCESSORS.join(', ')}.`, 'control-preprocessor');
+  }
+  const threshold = (key: string, fallback: number, field: string, name: string) => {
+    const t = v[key] ?? fallback;
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 255) {
+      throw new ValidationError(`Canny's ${name} threshold must be a whole number from 1 to 255.`, field);
+    }
+    return t;
+  };
+  const cannyLow = threshold('cannyLow', 100, 'canny-low', 'low');
+  const cannyHigh = threshold('cannyHigh', 200, 'canny-high', 'high');
+  if (cannyLow > cannyHigh) {
+    throw new ValidationError(`Canny's low threshold (${cannyLow}) is above its high one (${cannyHigh}).`, 'canny-low');
+  }
+  const depth = v['depthEstimator'];
+  return {
+    preprocessor: preprocessor as ControlPreprocessor,
+    cannyLow,
+    cannyHigh,
+    ...(depth !== undefined ? { depthEstimator: parseDepthEstimator(depth) } : {}),
+  };
+}
+
+/** One ControlNet of a run as the worker takes it. */
+export interface ParsedControl extends ParsedPreprocess {
+  controlnet: string;
+  image: RgbaImage;
+  scale: number;
+  start: number;
+  end: number;
+}
+
+export function parseControl(value: unknown): ParsedControl[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ValidationError('control must be a list of ControlNet settings.', 'controlnet');
+  if (value.length > MAX_CONTROLNETS) {
+    throw new ValidationError(`A run takes at most ${MAX_CONTROLNETS} ControlNets.`, 'controlnet');
+  }
+  return value.map((v: unknown) => {
+    if (!isRecord(v) || typeof v['controlnet'] !== 'string') {
+      throw new ValidationError('A ControlNet setting names the ControlNet it uses.', 'controlnet');
+    }
+    const number = (key: string, min: number, max: number, field: string, what: string) => {
+      const x = v[key];
+      if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max) {
+        throw new ValidationError(`The ControlNet's ${what} must be from ${min} to ${max}.`, field);
+      }
+      return x;
+    };
+    const scale = number('scale', 0, 2, 'control-scale', 'weight');
+    const start = number('start', 0, 1, 'control-start', 'start');
+    const end = number('end', 0, 1, 'control-end', 'end');
+    if (start >= end) {
+      throw new ValidationError(
+        `The ControlNet's start (${start}) must come before its end (${end}).`,
+        'control-start',
+      );
+    }
+    return {
+      controlnet: v['controlnet'],
+      image: parseAnyImage(v['image']),
+      scale,
+      start,
+      end,
+      ...parsePreprocess(v),
+    };
+  });
+}
+
+function parseGuessMode(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new ValidationError('guessMode must be true or false.', 'control-guess-mode');
+  return value;
+}
 
 export const REQUESTS = {
   capabilities: row<Record<string, never>, Capabilities>()({ parse: () => null }),
@@ -178,9 +274,27 @@ export const REQUESTS = {
       additions: parseAdditions(params),
       preview: parsePreview(params['preview']),
       safety: parseSafetyWanted(params['safetyChecker']),
+      control: { units: parseControl(params['control']), guessMode: parseGuessMode(params['guessMode']) },
     }),
     sends: imageInputs,
     returns: (r) => buffers(r.pixels, r.depth?.pixels, r.depth?.data),
+  }),
+  /** A ControlNet for later generations, kept by the worker under the plan's id. */
+  loadControlNet: row<{ plan: ControlNetPlan }, LoadControlNetResult>()({
+    parse: (params) => parseControlNetPlan(params['plan']),
+  }),
+  /** A picture through a preprocessor, to see the control picture before generating. */
+  controlPreview: row<{ image: WireImage } & ControlPreprocess, WireImage>()({
+    parse: (params) => ({ image: parseAnyImage(params['image']), ...parsePreprocess(params) }),
+    sends: (p) => [p.image.pixels],
+    returns: (r) => [r.pixels],
+  }),
+  /** Releases a loaded ControlNet. */
+  removeControlNet: row<{ id: string }, { removed: boolean }>()({
+    parse: (params) => {
+      if (typeof params['id'] !== 'string') throw new ValidationError('Name the ControlNet to remove.', 'controlnet');
+      return { id: params['id'] };
+    },
   }),
   /** A LoRA or embedding file for later generations, kept by the worker under its name. */
   addLora: row<{ name: string; bytes: ArrayBuffer }, { name: string; tensors: number }>()({ parse: parseAddLora }),

@@ -8,6 +8,7 @@ import type { SafetensorsHeader } from '../core/formats/safetensors';
 import type { Models } from '../core/pipeline/models';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
 import type { LoadModelResult } from '../protocol/messages';
+import type { ControlNetHost } from './loading/controlnet-loader';
 
 export interface LoadedModel {
   models: Models;
@@ -22,6 +23,8 @@ export interface LoadedModel {
    * nothing is downloaded or re-parsed.
    */
   withAdditions?(additions: Additions): Promise<Models>;
+  /** What a ControlNet loaded beside this model runs on (checkpoints only: ONNX exports take none). */
+  controlNetHost?: ControlNetHost;
 }
 
 export interface Additions {

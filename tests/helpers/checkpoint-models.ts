@@ -93,6 +93,11 @@ export async function loadControlNet(dir: string, options: { fp16?: boolean } = 
     config: readJson(`${dir}config.json`),
     weights: [{ path: name, bytes: new Uint8Array(readFileSync(`${dir}${name}`)) }],
   };
+  return controlNetFrom(part);
+}
+
+/** A ControlNet's bytes (a folder's, or a single file read as one) as a model on onnxruntime-node. */
+export async function controlNetFrom(part: ComponentBytes): Promise<ControlNetModel> {
   const { session, config } = await controlNetSession(
     part,
     (model, externalData) => ort.InferenceSession.create(model, { externalData }),

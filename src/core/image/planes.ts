@@ -166,3 +166,20 @@ export function planeToRgba(plane: Plane): RgbaImage {
   }
   return { width: plane.width, height: plane.height, pixels };
 }
+
+/**
+ * A depth plane (larger = nearer, as DPT and Depth Anything give it) as the picture a depth
+ * ControlNet takes: transformers' depth-estimation pipeline's `depth` image, value × 255 / max
+ * truncated to a byte (what diffusers' depth ControlNet examples feed), grey in all three channels.
+ */
+export function depthControlPicture(plane: Plane): RgbaImage {
+  const { max } = extent(plane.data);
+  const scale = max > 0 ? 255 / max : 0;
+  const pixels = new Uint8ClampedArray(plane.width * plane.height * 4);
+  for (let i = 0; i < plane.data.length; i++) {
+    const g = Math.max(0, Math.floor(plane.data[i]! * scale));
+    pixels[i * 4] = pixels[i * 4 + 1] = pixels[i * 4 + 2] = g;
+    pixels[i * 4 + 3] = 255;
+  }
+  return { width: plane.width, height: plane.height, pixels };
+}

@@ -9,13 +9,10 @@ import { ValidationError } from '../errors';
 import { resizePil } from '../image/resample';
 import type { RgbaImage } from '../image/rgba';
 import { tensor, type Tensor } from '../math/tensor';
+import type { ControlResiduals } from './models';
 import type { PromptEmbeddings } from './prompt';
 
-/** What a ControlNet gives one UNet call: one residual per skip, and the mid block's. */
-export interface ControlResiduals {
-  down: Tensor[];
-  mid: Tensor;
-}
+export type { ControlResiduals };
 
 /** A loaded ControlNet, as the pipeline calls it. */
 export interface ControlNetModel {

@@ -3,7 +3,12 @@ import type { Precision } from '../networks/graph';
 import type { SizeQuery } from '../networks/tensor-sizes';
 import type { Tensor } from '../math/tensor';
 import type { ChunkTokenizer } from '../prompt/chunks';
-import type { ControlResiduals } from './control';
+
+/** What a ControlNet gives one UNet call: one residual per skip, and the mid block's (see control.ts). */
+export interface ControlResiduals {
+  down: Tensor[];
+  mid: Tensor;
+}
 
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
 export interface TokenizedPrompt {
@@ -34,6 +39,8 @@ export interface ModelInfo {
   fixedTextLength?: number;
   /** The text encoder's layers, the most clip skip can leave out (absent: clip skip not offered). */
   textLayers?: number;
+  /** The width of the text the UNet attends to (768 SD 1.x, 1024 SD 2.x), when its export says. */
+  textWidth?: number;
   /** The UNet takes a ControlNet's residuals (a UNet built with them; ONNX exports do not). */
   takesControl?: boolean;
   /** The UNet's compute type, so a numerical failure can name its cause (absent: float32). */

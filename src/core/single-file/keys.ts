@@ -67,7 +67,7 @@ function groupByBlock(keys: { key: string; entry: SafetensorsEntry }[]) {
   return [...blocks.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-const tensor = (name: string, entry: SafetensorsEntry, shape = entry.shape): MappedTensor => ({
+export const tensor = (name: string, entry: SafetensorsEntry, shape = entry.shape): MappedTensor => ({
   name,
   source: entry.name,
   dtype: entry.dtype,
@@ -76,7 +76,8 @@ const tensor = (name: string, entry: SafetensorsEntry, shape = entry.shape): Map
   end: entry.end,
 });
 
-function mapUnet(entries: SafetensorsEntry[]): MappedTensor[] {
+/** The UNet's tensors under `prefix` (a ControlNet's encoder half too: it has no output blocks). */
+export function mapUnet(entries: SafetensorsEntry[], prefix = UNET_PREFIX): MappedTensor[] {
   const out: MappedTensor[] = [];
   const input: { key: string; entry: SafetensorsEntry }[] = [];
   const output: { key: string; entry: SafetensorsEntry }[] = [];
@@ -89,7 +90,7 @@ function mapUnet(entries: SafetensorsEntry[]): MappedTensor[] {
   ];
   const middle = ['mid_block.resnets.0.', 'mid_block.attentions.0.', 'mid_block.resnets.1.'];
   for (const entry of entries) {
-    const key = entry.name.slice(UNET_PREFIX.length);
+    const key = entry.name.slice(prefix.length);
     const hit = fixed.find(([ldm]) => key.startsWith(ldm));
     if (hit) {
       out.push(tensor(hit[1] + key.slice(hit[0].length), entry));

@@ -56,11 +56,16 @@ export function parseJson<T>(bytes: Uint8Array | null, name: string): T | null {
   }
 }
 
-export function modelFiles(plan: LoadPlan, signal: AbortSignal, onProgress: (progress: Progress) => void): ModelFiles {
+/** What the file reader of one load needs of its plan: the files it will fetch, how, from where. */
+export type FilesPlan = Pick<LoadPlan, 'cache' | 'hosts' | 'redirectHosts' | 'stallMs' | 'approxBytes'> & {
+  planned: FileRef[];
+};
+
+export function modelFiles(plan: FilesPlan, signal: AbortSignal, onProgress: (progress: Progress) => void): ModelFiles {
   // Overall progress across files: bytes done in finished files plus the current one.
   const known = new Map<string, number>();
   let finished = 0;
-  const planned = plannedFiles(plan.components);
+  const planned = plan.planned;
   const overallTotal = (): number | null => {
     // Sizes the server told, plus the planned files not started yet.
     const sum =

@@ -296,7 +296,7 @@ export async function loadOrtModel(
   await checkQuota(plan);
   const runtime = await ortFor(backend);
 
-  const files = modelFiles(plan, signal, onProgress);
+  const files = modelFiles({ ...plan, planned: plannedFiles(plan.components) }, signal, onProgress);
   const { schedulerConfig, tokenizer, vaeConfig } = await readModelConfigs(plan, files, signal);
 
   const maker = sessionMaker({
@@ -403,6 +403,9 @@ export async function loadOrtModel(
         bytes: files.bytes(),
       },
       ...(additions ? { withAdditions: additions.build } : {}),
+      ...(kept
+        ? { controlNetHost: { runtime, backend, graph: kept.graph, textWidth: models.info.textWidth ?? null } }
+        : {}),
       ...(safety ? { safety } : {}),
       async dispose() {
         // `created` also holds the step graph's session, made on first use.

@@ -10,6 +10,7 @@ import { readSingleFileHeader } from '../../core/single-file/header';
 import { SHARD_BYTES } from '../../core/networks/convert-weights';
 import { mapSingleFile, type Component, type MappedTensor } from '../../core/single-file/keys';
 import { describeSingleFile, familyMisfit, singleFileConfigs } from '../../core/single-file/layout';
+import { controlNetConfig, mapControlNet } from '../../core/single-file/controlnet';
 import type { ComponentBytes } from '../runtime/safetensors-sessions';
 
 /** Reads at most this much of the file at once (several small tensors share one read). */
@@ -18,7 +19,7 @@ const READ_BYTES = 64 * 2 ** 20;
 const FOLDERS: Record<Component, string> = { unet: 'unet', vae: 'vae', textEncoder: 'text_encoder' };
 
 /** One component's tensors packed into safetensors shards, read from the file range by range. */
-async function pack(file: Blob, component: Component, tensors: MappedTensor[]): Promise<ComponentBytes['weights']> {
+async function pack(file: Blob, folder: string, tensors: MappedTensor[]): Promise<ComponentBytes['weights']> {
   const sorted = [...tensors].sort((a, b) => a.begin - b.begin);
   const shards: MappedTensor[][] = [];
   let size = 0;
@@ -53,7 +54,7 @@ async function pack(file: Blob, component: Component, tensors: MappedTensor[]): 
       }
       i = j + 1;
     }
-    out.push({ path: `${FOLDERS[component]}/single-file-${index}.safetensors`, bytes });
+    out.push({ path: `${folder}/single-file-${index}.safetensors`, bytes });
   }
   return out;
 }
@@ -76,7 +77,18 @@ export async function readSingleFile(
   const part = async (c: Component): Promise<ComponentBytes> => ({
     configPath: configs ? configs[c].path : `${name} (${FOLDERS[c]}, as ${layout.summary.split(',')[0]} has it)`,
     config: configs ? configs[c].json : own![c],
-    weights: await pack(file, c, mapped[c]),
+    weights: await pack(file, FOLDERS[c], mapped[c]),
   });
   return { textEncoder: await part('textEncoder'), unet: await part('unet'), vae: await part('vae') };
+}
+
+/** An A1111 single-file ControlNet as a diffusers ControlNet folder would give it, read range by range. */
+export async function readControlNetFile(file: Blob, name: string): Promise<ComponentBytes> {
+  const header = await readSingleFileHeader(file, name);
+  const mapped = mapControlNet(header, name);
+  return {
+    configPath: `${name} (its config, from its shapes)`,
+    config: controlNetConfig(mapped),
+    weights: await pack(file, 'controlnet', mapped),
+  };
 }

@@ -2,7 +2,7 @@
 import { CancelledError, ValidationError } from '../../core/errors';
 import type { RgbaImage } from '../../core/image/rgba';
 import { planeToRgba, type Plane } from '../../core/image/planes';
-import type { DepthResult } from '../../protocol/messages';
+import type { DepthEstimatorSource, DepthResult } from '../../protocol/messages';
 import type { WorkerEnv } from '../handler/env';
 import type { RunContext } from '../handler/kinds';
 import type { ModelSlot } from '../handler/model-slot';
@@ -17,16 +17,26 @@ export function depthResult(depth: Plane): DepthResult {
   };
 }
 
-/** The depth map of `image` by the loaded model's estimator; a model without one says so. */
-export async function estimate(image: RgbaImage, slot: ModelSlot, env: WorkerEnv, ctx: RunContext): Promise<Plane> {
+/**
+ * The depth map of `image` by the loaded model's estimator, else `fallback` (a depth ControlNet's
+ * estimator, for models that come without one); neither says so.
+ */
+export async function estimate(
+  image: RgbaImage,
+  slot: ModelSlot,
+  env: WorkerEnv,
+  ctx: RunContext,
+  fallback?: DepthEstimatorSource,
+): Promise<Plane> {
   const model = slot.require();
-  if (!slot.estimator) {
+  const source = slot.estimator ?? fallback;
+  if (!source) {
     throw new ValidationError(
       'This model has no depth estimator: upload a depth map, or choose a depth model that comes with one.',
       'depth',
     );
   }
-  const depth = await env.estimateDepth(image, slot.estimator, model.result.backend, ctx.onProgress, ctx.signal);
+  const depth = await env.estimateDepth(image, source, model.result.backend, ctx.onProgress, ctx.signal);
   if (ctx.signal.aborted) throw new CancelledError();
   return depth;
 }

@@ -10,14 +10,18 @@ import type { ModelSlot } from '../handler/model-slot';
 import { depthResult, estimate } from './estimate-depth';
 import { pipelineOptions } from './pipeline-options';
 import { activeChecker, passGate } from './safety-gate';
+import { controlRun } from './controlnet';
+import type { ControlNetSlot } from '../handler/controlnet-slot';
 
 export const generateRunner =
-  (slot: ModelSlot, env: WorkerEnv) =>
+  (slot: ModelSlot, env: WorkerEnv, nets: ControlNetSlot) =>
   async (
-    { request, additions, preview, safety }: ParsedOf<RequestRows['generate']>,
+    { request, additions, preview, safety, control }: ParsedOf<RequestRows['generate']>,
     ctx: RunContext,
   ): Promise<GenerateResult> => {
-    const model = await slot.withAdditions(additions, ctx.onProgress);
+    // The control pictures first (a depth preprocessor runs its estimator), then a UNet that takes residuals.
+    const controlled = await controlRun(request, control, slot, nets, env, ctx);
+    const model = await slot.withAdditions(additions, ctx.onProgress, controlled !== null);
     const config = runSchedulerConfig(request.scheduler, model.schedulerConfig, request.karras ?? false);
     checkSchedulerFor(request.scheduler, config, request.steps);
     const started = performance.now();
@@ -26,7 +30,8 @@ export const generateRunner =
       request.depth = await estimate(request.image, slot, env, ctx);
     }
     const checker = activeChecker(model, safety);
-    const output = await runPipeline(model.models, request, pipelineOptions(model, preview, ctx, config, checker));
+    const options = pipelineOptions(model, preview, ctx, config, checker);
+    const output = await runPipeline(model.models, request, controlled ? { ...options, control: controlled } : options);
     const gated = await passGate(output.image, checker);
     return {
       width: output.image.width,

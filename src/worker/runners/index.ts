@@ -11,9 +11,12 @@ import { compareRunner } from './compare';
 import { estimateDepthRunner } from './estimate-depth';
 import { tokenizeRunner, vaeRoundTripRunner } from './explore';
 import { generateRunner } from './generate';
+import { controlPreviewRunner, loadControlNetRunner } from './controlnet';
+import { ControlNetSlot } from '../handler/controlnet-slot';
 import { REQUESTS } from '../../protocol/requests';
 
 export function productKinds(slot: ModelSlot, env: WorkerEnv): KindTable<RequestRows> {
+  const nets = new ControlNetSlot();
   return {
     rows: REQUESTS,
     runners: {
@@ -24,7 +27,10 @@ export function productKinds(slot: ModelSlot, env: WorkerEnv): KindTable<Request
         slot.addFile({ name, header, bytes });
         return Promise.resolve({ name, tensors: header.tensors.size });
       },
-      generate: generateRunner(slot, env),
+      generate: generateRunner(slot, env, nets),
+      loadControlNet: loadControlNetRunner(slot, nets),
+      controlPreview: controlPreviewRunner(slot, env),
+      removeControlNet: async ({ id }) => ({ removed: await nets.remove(id) }),
       compare: compareRunner(slot),
       tokenize: tokenizeRunner(slot),
       vaeRoundTrip: vaeRoundTripRunner(slot),

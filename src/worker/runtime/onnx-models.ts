@@ -123,6 +123,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
 
   const [batchDim, channelDim, heightDim, widthDim] = sampleSpec.shape;
   const textLength = hiddenSpec.shape[1];
+  const textWidth = hiddenSpec.shape[2];
   const unetBatch: ModelInfo['unetBatch'] = batchDim === 1 ? 1 : batchDim === 2 ? 2 : 'any';
   const info: ModelInfo = {
     vaeScalingFactor: options.vaeScalingFactor ?? 0.18215,
@@ -136,6 +137,7 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     guidanceEmbedDim: condSpec ? (condDim as number) : null,
     ...(typeof textLength === 'number' && textLength > 0 ? { fixedTextLength: textLength } : {}),
     ...(textLayers !== undefined ? { textLayers } : {}),
+    ...(typeof textWidth === 'number' && textWidth > 0 ? { textWidth } : {}),
     ...(options.unetPrecision ? { unetPrecision: options.unetPrecision } : {}),
     ...(control ? { takesControl: true } : {}),
   };
