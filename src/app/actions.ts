@@ -15,6 +15,7 @@ import { createExploreActions } from './explore-actions';
 import { createGalleryActions } from './gallery-actions';
 import { createImageActions } from './image-actions';
 import { createLoraActions } from './lora-actions';
+import { createControlNetActions } from './controlnet-actions';
 import { createModelActions } from './model-actions';
 import { createModelChoice } from './model-choice';
 import { createWorkerSession, type PageContext, type ProgressPictures } from './worker-session';
@@ -46,7 +47,10 @@ export function createActions({ client, store, confirm, page, pictures = canvasP
     confirm,
     page,
     pictures,
-    onWorkerLost: () => loras.forgetSent(),
+    onWorkerLost: () => {
+      loras.forgetSent();
+      controlnets.forgetSent();
+    },
     onModelFilesChanged: () => void models.refreshModelCache(),
   });
   const gallery = createGalleryActions({ store });
@@ -54,7 +58,8 @@ export function createActions({ client, store, confirm, page, pictures = canvasP
   const compare = createCompareActions({ store, session, loras, gallery });
   const choice = createModelChoice({ store });
   const explore = createExploreActions({ store, session, loras });
-  const run = createGenerateActions({ store, session, loras, gallery, images, compare, models });
+  const controlnets = createControlNetActions({ store, session, page });
+  const run = createGenerateActions({ store, session, loras, gallery, images, compare, models, controlnets });
 
   /**
    * The page opens: `linkedModel` (`?model=<id>` in its address) selects that catalog model with its
@@ -69,5 +74,5 @@ export function createActions({ client, store, confirm, page, pictures = canvasP
     return session.initialize();
   }
 
-  return { session, run, loras, models, gallery, images, compare, choice, explore, start };
+  return { session, run, loras, models, gallery, images, compare, choice, explore, controlnets, start };
 }

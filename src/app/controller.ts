@@ -19,6 +19,8 @@ import type { ImageActions } from './image-actions';
 import type { LoraActions } from './lora-actions';
 import type { ModelActions } from './model-actions';
 import type { WorkerSession } from './worker-session';
+import type { ControlNetActions } from './controlnet-actions';
+import type { ControlNetRecord } from '../core/generation-settings';
 
 export type GenerateActions = ReturnType<typeof createGenerateActions>;
 
@@ -30,8 +32,9 @@ export function createGenerateActions(deps: {
   images: ImageActions;
   compare: CompareActions;
   models: ModelActions;
+  controlnets: ControlNetActions;
 }) {
-  const { store, session, loras, gallery, images, compare, models } = deps;
+  const { store, session, loras, gallery, images, compare, models, controlnets } = deps;
 
   async function generate(): Promise<void> {
     if (session.isRunning()) return;
@@ -73,6 +76,20 @@ export function createGenerateActions(deps: {
       request.loras = await loras.lorasForRun(tags);
       request.embeddings = await loras.embeddingsForRun();
       request.safetyChecker = session.safetyWanted();
+      // ControlNets guide the picture modes (explore shows the plain pipeline).
+      let controlRecords: ControlNetRecord[] = [];
+      if (s.mode === 'txt2img' || s.mode === 'img2img' || s.mode === 'inpaint') {
+        const { control, records } = await controlnets.controlForRun(request.width, request.height);
+        if (control.length > 0) {
+          request.control = control;
+          request.guessMode = store.getState().controlGuessMode;
+          controlRecords = records;
+        }
+      }
+      const controlled =
+        controlRecords.length > 0
+          ? { controlnets: controlRecords, ...(request.guessMode ? { guessMode: true } : {}) }
+          : {};
       for (const [i, seed] of seeds.entries()) {
         if (seeds.length > 1) store.getState().say(`Picture ${i + 1} of ${seeds.length} (seed ${seed})…`);
         const result = await session.client.request(
@@ -82,7 +99,7 @@ export function createGenerateActions(deps: {
         );
         // The PNG parameters record the LoRAs as A1111 writes them: tags in the prompt.
         const record = resultRecord(
-          { ...settings, scheduler: request.scheduler, prompt: withLoraTags(s.prompt, request.loras) },
+          { ...settings, ...controlled, scheduler: request.scheduler, prompt: withLoraTags(s.prompt, request.loras) },
           result,
         );
         if (result.safety?.flagged) {

@@ -108,8 +108,16 @@ export function createGalleryActions({ store }: { store: AppStore }) {
       missing.length > 0
         ? `; add the LoRA file${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} to use ${missing.length > 1 ? 'them' : 'it'}`
         : '';
+    if (p.controlnets) s.controlUnitsRestored(p.controlnets, p.guessMode ?? false);
+    const toLoad = store.getState().controlUnits.filter((u) => p.controlnets && !u.net);
+    const controlNets =
+      toLoad.length > 0
+        ? `; its ControlNet settings are in the ControlNet panel: load ${toLoad.map((u) => `"${u.input}"`).join(', ')} and give ${toLoad.length > 1 ? 'each' : 'it'} a control picture`
+        : p.controlnets
+          ? '; give its ControlNet a control picture'
+          : '';
     const skipped = p.notRestored?.length ? ` Not restored: ${p.notRestored.join('; ')}.` : '';
-    say(`Settings restored from ${source}${unknownModel}${missingLoras}.${skipped}`);
+    say(`Settings restored from ${source}${unknownModel}${missingLoras}${controlNets}.${skipped}`);
   }
 
   function reuseSettings(entry: GalleryEntry): void {

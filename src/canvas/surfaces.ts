@@ -7,7 +7,13 @@
 import { paintCanvas } from './paint';
 
 export type SurfaceKey =
-  'result' | 'depth' | 'reconstruction' | `preview:${number}` | `cell:${number}` | `latent:${number}`;
+  | 'result'
+  | 'depth'
+  | 'reconstruction'
+  | `preview:${number}`
+  | `cell:${number}`
+  | `latent:${number}`
+  | `control:${number}`;
 
 class Surfaces {
   private readonly images = new Map<SurfaceKey, ImageData>();

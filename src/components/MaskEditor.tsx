@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { mask, maskChanged, onMaskChange } from '../canvas/mask';
-import { unionRect, type MaskTool, type Rect, type StrokePoint } from '../canvas/mask-model';
+import type { MaskTool, Rect } from '../canvas/mask-model';
+import { StrokeCanvas } from './StrokeCanvas';
 import { FileButton } from './FileButton';
 import { useStore } from '../store';
 import { useActions } from './actions';
@@ -45,95 +46,24 @@ export function maskRedo(): void {
   act(() => mask.redo());
 }
 
-/**
- * The mask painting layer over the start image: pointer events (mouse, pen pressure, touch) with
- * coalesced points so fast strokes stay smooth, one undo entry per stroke, the mask kept at image
- * resolution whatever size the canvas is shown at.
- */
+/** The mask painting layer over the start image (see StrokeCanvas), tinted at the overlay opacity. */
 export function MaskCanvas({ width, height }: { width: number; height: number }) {
-  const canvasRef = useRef<HTMLCanvasElement | null>(null);
-  const cursorRef = useRef<HTMLDivElement | null>(null);
   const opacity = useStore((s) => s.maskOpacity);
   const saved = useStore((s) => s.maskSaved);
-
-  const redraw = useCallback((rect: Rect | null = null) => {
-    const canvas = canvasRef.current;
-    if (!canvas) return;
-    if (canvas.width !== mask.width || canvas.height !== mask.height) {
-      canvas.width = mask.width;
-      canvas.height = mask.height;
-    }
-    paint(canvas, rect);
-  }, []);
-
-  useEffect(() => {
-    mask.resize(width, height);
-    redraw();
-    return onMaskChange(() => redraw());
-  }, [width, height, redraw]);
-
-  const toImage = (e: PointerEvent | ReactPointerEvent): StrokePoint => {
-    const rect = canvasRef.current!.getBoundingClientRect();
-    return {
-      x: ((e.clientX - rect.left) * mask.width) / rect.width,
-      y: ((e.clientY - rect.top) * mask.height) / rect.height,
-      // Pens report pressure; mice report 0.5 while pressed, which would halve the brush.
-      pressure: e.pointerType === 'pen' ? e.pressure || 0.5 : 1,
-    };
-  };
-
-  const moveCursor = (e: ReactPointerEvent) => {
-    const cursor = cursorRef.current;
-    const canvas = canvasRef.current;
-    if (!cursor || !canvas) return;
-    const rect = canvas.getBoundingClientRect();
-    const { brushSize } = useStore.getState();
-    const size = (2 * brushSize * rect.width) / mask.width;
-    cursor.style.width = cursor.style.height = `${size}px`;
-    cursor.style.transform = `translate(${e.clientX - rect.left - size / 2}px, ${e.clientY - rect.top - size / 2}px)`;
-    cursor.style.display = e.pointerType === 'touch' ? 'none' : 'block';
-  };
-
+  // The mask follows the picture's size before its canvas draws it.
+  mask.resize(width, height);
   return (
-    <div className="mask-layer">
-      <canvas
-        ref={canvasRef}
-        data-testid="mask-canvas"
-        data-saved={saved}
-        className="mask-canvas"
-        aria-label="Mask: paint the parts to repaint"
-        style={{ opacity }}
-        onPointerDown={(e) => {
-          if (e.pointerType === 'mouse' && e.button !== 0) return;
-          e.currentTarget.setPointerCapture(e.pointerId);
-          const { maskTool, brushSize } = useStore.getState();
-          redraw(mask.beginStroke(maskTool, brushSize, toImage(e)));
-        }}
-        onPointerMove={(e) => {
-          moveCursor(e);
-          if (!mask.drawing) return;
-          const native = e.nativeEvent;
-          const points = native.getCoalescedEvents?.() ?? [];
-          let dirty: Rect | null = null;
-          for (const p of points.length > 0 ? points : [native])
-            dirty = unionRect(dirty, mask.extendStroke(toImage(p)));
-          if (dirty) redraw(dirty);
-        }}
-        onPointerUp={() => {
-          if (!mask.drawing) return;
-          mask.endStroke();
-          maskChanged();
-        }}
-        onPointerCancel={() => {
-          mask.endStroke();
-          maskChanged();
-        }}
-        onPointerLeave={() => {
-          if (cursorRef.current) cursorRef.current.style.display = 'none';
-        }}
-      />
-      <div ref={cursorRef} className="brush-cursor" aria-hidden="true" />
-    </div>
+    <StrokeCanvas
+      model={mask}
+      paint={paint}
+      onChange={maskChanged}
+      subscribe={onMaskChange}
+      testId="mask-canvas"
+      data={{ 'data-saved': saved }}
+      className="mask-canvas"
+      label="Mask: paint the parts to repaint"
+      style={{ opacity }}
+    />
   );
 }
 

@@ -1,4 +1,5 @@
 import { LoraPanel } from './LoraPanel';
+import { ControlNetPanel } from './ControlNetPanel';
 import { isSchedulerName, karrasLabels, schedulerLabel } from '../core/schedulers';
 import { SCHEDULER_NAMES } from '../core/schedulers/types';
 import { useShallow } from 'zustand/react/shallow';
@@ -380,6 +381,7 @@ export function PromptForm() {
         />
       </Field>
       <LoraPanel />
+      {mode === 'txt2img' || mode === 'img2img' || mode === 'inpaint' ? <ControlNetPanel /> : null}
       {mode === 'compare' ? (
         <CompareSettings />
       ) : (

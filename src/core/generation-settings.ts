@@ -48,6 +48,22 @@ export interface HiresSettings {
   upscaler: HiresUpscaler;
 }
 
+/** The preprocessors a ControlNet's picture goes through (see the worker's control pictures). */
+export const CONTROL_PREPROCESSORS = ['none', 'canny', 'depth', 'scribble'] as const;
+export type ControlPreprocessorName = (typeof CONTROL_PREPROCESSORS)[number];
+
+/** One ControlNet a picture was guided by, as A1111's "ControlNet N" field records it. */
+export interface ControlNetRecord {
+  module: ControlPreprocessorName;
+  /** The ControlNet's name (its repo or file). */
+  model: string;
+  weight: number;
+  start: number;
+  end: number;
+  cannyLow?: number;
+  cannyHigh?: number;
+}
+
 export interface GenerationSettings extends SamplingSettings {
   /** The catalog id (or custom id) of the model that made it. */
   model: string;
@@ -56,6 +72,10 @@ export interface GenerationSettings extends SamplingSettings {
   strength?: number;
   /** txt2img with A1111's hires fix: the picture is `scale` times the set width and height. */
   hires?: HiresSettings;
+  /** The ControlNets that guided it, in order (their pictures are not kept). */
+  controlnets?: ControlNetRecord[];
+  /** ControlNet guess mode (A1111's Control Mode "My prompt is more important" is not this; see docs). */
+  guessMode?: boolean;
 }
 
 /** How long a picture's phases took, in milliseconds. */

@@ -73,7 +73,7 @@ function shards(listing: RepoListing, base: string): string[] | null {
 }
 
 /**
- * The weights to load for `{dir}/{stem}`: the fp16 variant when there is one (half the download
+ * The weights to load for `{dir}/{stem}` (`{stem}` at the root when `dir` is ''): the fp16 variant when there is one (half the download
  * and cache; the graphs widen it to float32 exactly), else the float32 weights converted to fp16
  * while downloading. One file or all shards; null when the listing has none of them.
  */
@@ -82,7 +82,7 @@ export function chooseWeights(listing: RepoListing, dir: string, stem: string): 
     ['.fp16', false],
     ['', true],
   ] as const) {
-    const base = `${dir}/${stem}${variant}`;
+    const base = dir ? `${dir}/${stem}${variant}` : `${stem}${variant}`;
     const files = listing.files.has(`${base}.safetensors`) ? [`${base}.safetensors`] : shards(listing, base);
     if (files) return { files, convert };
   }

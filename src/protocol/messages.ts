@@ -3,7 +3,7 @@
  * params and result, and the progress a request reports. The kinds themselves are rows in
  * requests.ts; the envelopes that carry them (ids, cancel, errors) are in wire.ts.
  */
-import type { HiresSettings, SamplingSettings, Timings } from '../core/generation-settings';
+import type { ControlPreprocessorName, HiresSettings, SamplingSettings, Timings } from '../core/generation-settings';
 import type { ModelInfo } from '../core/pipeline/models';
 import type { Precision } from '../core/networks/graph';
 import type { PipelinePhase } from '../core/pipeline/options';
@@ -145,7 +145,7 @@ export interface GenerateParams extends SamplingSettings {
 }
 
 /** How a picture becomes a control picture: as it is, its Canny edges, its depth, or a drawn scribble as it is. */
-export type ControlPreprocessor = 'none' | 'canny' | 'depth' | 'scribble';
+export type ControlPreprocessor = ControlPreprocessorName;
 
 export interface ControlPreprocess {
   preprocessor: ControlPreprocessor;

@@ -17,6 +17,7 @@ import {
   validateTxt2Img,
 } from '../core/validate';
 import type { PromptSyntax } from '../core/prompt/syntax';
+import { CONTROL_PREPROCESSORS } from '../core/generation-settings';
 import type {
   Capabilities,
   CompareParams,
@@ -174,7 +175,7 @@ function parseRoundTrip(params: Raw): { image: RgbaImage } {
 const imageInputs = (p: GenerateParams): ArrayBuffer[] =>
   buffers(p.image?.pixels, p.mask?.pixels, p.depth?.data, ...(p.control ?? []).map((c) => c.image.pixels));
 
-const PREPROCESSORS: readonly ControlPreprocessor[] = ['none', 'canny', 'depth', 'scribble'];
+const PREPROCESSORS: readonly ControlPreprocessor[] = CONTROL_PREPROCESSORS;
 
 /** How many ControlNets one run may take (A1111 offers three units by default). */
 export const MAX_CONTROLNETS = 3;
@@ -259,6 +260,17 @@ export function parseControl(value: unknown): ParsedControl[] {
   });
 }
 
+/** The output size a control picture is made at (a multiple of 8, as the pictures are). */
+function parseOutputSize(params: Raw): { width: number; height: number } {
+  const { width, height } = params;
+  const ok = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 8 && v <= 4096 && v % 8 === 0;
+  if (!ok(width) || !ok(height)) {
+    throw new ValidationError('The control picture’s size must be whole multiples of 8 up to 4096.', 'controlnet');
+  }
+  return { width, height };
+}
+
 function parseGuessMode(value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new ValidationError('guessMode must be true or false.', 'control-guess-mode');
@@ -284,8 +296,12 @@ export const REQUESTS = {
     parse: (params) => parseControlNetPlan(params['plan']),
   }),
   /** A picture through a preprocessor, to see the control picture before generating. */
-  controlPreview: row<{ image: WireImage } & ControlPreprocess, WireImage>()({
-    parse: (params) => ({ image: parseAnyImage(params['image']), ...parsePreprocess(params) }),
+  controlPreview: row<{ image: WireImage; width: number; height: number } & ControlPreprocess, WireImage>()({
+    parse: (params) => ({
+      image: parseAnyImage(params['image']),
+      ...parseOutputSize(params),
+      ...parsePreprocess(params),
+    }),
     sends: (p) => [p.image.pixels],
     returns: (r) => [r.pixels],
   }),

@@ -7,6 +7,7 @@ import { createJSONStorage, persist, type StateStorage } from 'zustand/middlewar
 import { DEFAULT_MODEL, findModel, knownDefaultScheduler } from '../models/catalog';
 import type { SchedulerName } from '../core/schedulers/types';
 import type { ModelManifest } from '../models/manifest';
+import { createControlNetSlice, type ControlNetSlice } from './controlnet';
 import { createEditorSlice, type EditorSlice } from './editor';
 import { createExploreSlice, type ExploreSlice } from './explore';
 import { createGallerySlice, type GallerySlice } from './gallery';
@@ -15,7 +16,14 @@ import { createModelSlice, type ModelSlice } from './model';
 import { createNoticeSlice, type NoticeSlice } from './notice';
 import { createSettingsSlice, PERSISTED_SETTINGS, type SettingsSlice } from './settings';
 
-export type AppState = SettingsSlice & ModelSlice & JobSlice & EditorSlice & GallerySlice & ExploreSlice & NoticeSlice;
+export type AppState = SettingsSlice &
+  ModelSlice &
+  JobSlice &
+  EditorSlice &
+  GallerySlice &
+  ExploreSlice &
+  NoticeSlice &
+  ControlNetSlice;
 
 /** Models read from files the person picked: the browser does not keep access to them across visits. */
 const pickedThisVisit = (m: ModelManifest): boolean =>
@@ -33,6 +41,7 @@ export function createAppStore(storage: () => StateStorage): UseBoundStore<Store
         ...createGallerySlice(...a),
         ...createExploreSlice(...a),
         ...createNoticeSlice(...a),
+        ...createControlNetSlice(...a),
       }),
       {
         name: 'latent-studio-settings',

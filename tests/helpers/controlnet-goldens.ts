@@ -12,6 +12,9 @@ export const CONTROLNET_SD1 = `${CONTROLNET_DIR}sd1-canny/`;
 interface ControlGolden {
   prompt: string;
   negative_prompt: string;
+  preprocessor: 'canny' | 'none';
+  canny_low?: number;
+  canny_high?: number;
   num_inference_steps: number;
   guidance_scale: number;
   strength?: number;
@@ -37,7 +40,11 @@ export function controlGolden(run: string) {
     height,
     image: file.u8('image'),
     control: { width: cw, height: ch, pixels: rgbToRgba(file.u8('control_image')) },
-    ...(file.has('start_image') ? { start: { width, height, pixels: rgbToRgba(file.u8('start_image')) } } : {}),
+    controlRgb: file.u8('control_image'),
+    ...(file.has('source_image') ? { sourceRgb: file.u8('source_image') } : {}),
+    ...(file.has('start_image')
+      ? { start: { width, height, pixels: rgbToRgba(file.u8('start_image')) }, startRgb: file.u8('start_image') }
+      : {}),
   };
 }
 

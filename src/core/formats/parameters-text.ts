@@ -7,9 +7,16 @@
  * that form and the later "Schedule type: Karras". Clip skip and hires fix ("Hires upscale",
  * "Hires steps", "Hires upscaler", "Denoising strength") as A1111 writes them. Extra keys this app
  * adds: Denoising strength of the image modes (as A1111's img2img), Mode, and "Prompt syntax: plain"
- * for a prompt read literally. Reading says which fields it could not restore.
+ * for a prompt read literally. ControlNets as A1111's extension writes them ("ControlNet 0: "Module:
+ * canny, Model: …, Weight: …, Guidance Start: …, Guidance End: …""). Reading says which fields it
+ * could not restore.
  */
-import type { GenerationSettings, HiresUpscaler } from '../generation-settings';
+import type {
+  ControlNetRecord,
+  ControlPreprocessorName,
+  GenerationSettings,
+  HiresUpscaler,
+} from '../generation-settings';
 import { SCHEDULERS } from '../schedulers';
 import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/types';
 import { MODES, type Mode } from '../modes';
@@ -41,12 +48,77 @@ export function formatParameters(p: GenerationSettings): string {
     if (p.hires.steps > 0) fields.push(['Hires steps', String(p.hires.steps)]);
     fields.push(['Hires upscaler', UPSCALER_NAMES[p.hires.upscaler]]);
   }
+  for (const [i, c] of (p.controlnets ?? []).entries())
+    fields.push([`ControlNet ${i}`, formatControlNet(c, p.guessMode)]);
   if (p.promptSyntax === 'plain') fields.push(['Prompt syntax', 'plain']);
   fields.push(['Mode', p.mode]);
   const lines = [p.prompt];
   if (p.negativePrompt) lines.push(`Negative prompt: ${p.negativePrompt}`);
   lines.push(fields.map(([k, v]) => `${k}: ${quoteIfNeeded(v)}`).join(', '));
   return lines.join('\n');
+}
+
+/** A1111's module names for our preprocessors (a drawn scribble is used as it is: module "none"). */
+const MODULE_NAMES: Record<ControlPreprocessorName, string> = {
+  none: 'none',
+  canny: 'canny',
+  depth: 'depth_midas',
+  scribble: 'none',
+};
+
+/** Guess mode is A1111's "ControlNet is more important"; without it, "Balanced". */
+const CONTROL_MODES = { balanced: 'Balanced', guess: 'ControlNet is more important' };
+
+function formatControlNet(c: ControlNetRecord, guessMode = false): string {
+  const parts: [string, string][] = [
+    ['Module', MODULE_NAMES[c.module]],
+    ['Model', c.model],
+    ['Weight', String(c.weight)],
+    ...(c.module === 'canny'
+      ? ([
+          ['Threshold A', String(c.cannyLow ?? 100)],
+          ['Threshold B', String(c.cannyHigh ?? 200)],
+        ] as [string, string][])
+      : []),
+    ['Guidance Start', String(c.start)],
+    ['Guidance End', String(c.end)],
+    ['Control Mode', guessMode ? CONTROL_MODES.guess : CONTROL_MODES.balanced],
+  ];
+  return parts.map(([k, v]) => `${k}: ${v.replace(/,/g, ' ')}`).join(', ');
+}
+
+/**
+ * One "ControlNet N" value: the module (canny, depth_* and none read; others noted), the model's
+ * name, weight, thresholds and range. Null when the value has no model.
+ */
+function parseControlNet(
+  value: string,
+  notes: string[],
+  index: string,
+): { record: ControlNetRecord; guess: boolean } | null {
+  const f = parseFields(value);
+  const model = f.get('Model');
+  if (!model || /^none$/i.test(model)) return null;
+  const number = (key: string, fallback: number) => {
+    const n = Number(f.get(key));
+    return f.has(key) && Number.isFinite(n) ? n : fallback;
+  };
+  const moduleName = (f.get('Module') ?? 'none').toLowerCase();
+  const module: ControlPreprocessorName =
+    moduleName === 'canny' ? 'canny' : moduleName.startsWith('depth') ? 'depth' : 'none';
+  if (module === 'none' && moduleName !== 'none')
+    notes.push(`ControlNet ${index} module: ${moduleName} (the picture is used as it is here)`);
+  return {
+    record: {
+      module,
+      model,
+      weight: number('Weight', 1),
+      start: number('Guidance Start', 0),
+      end: number('Guidance End', 1),
+      ...(module === 'canny' ? { cannyLow: number('Threshold A', 100), cannyHigh: number('Threshold B', 200) } : {}),
+    },
+    guess: /controlnet is more important/i.test(f.get('Control Mode') ?? ''),
+  };
 }
 
 function quoteIfNeeded(value: string): string {
@@ -174,6 +246,17 @@ export function parseParameters(text: string): ParsedParameters | null {
     }
     out.hires = { scale: hiresScale, steps: num('Hires steps') ?? 0, denoise: strength ?? 0.7, upscaler };
   } else if (strength !== undefined) out.strength = strength;
+  const controlnets: ControlNetRecord[] = [];
+  for (const [key, value] of fields) {
+    const index = /^ControlNet (\d+)$/.exec(key)?.[1];
+    if (index === undefined) continue;
+    used.add(key);
+    const parsed = parseControlNet(value, notes, index);
+    if (!parsed) continue;
+    controlnets.push(parsed.record);
+    if (parsed.guess) out.guessMode = true;
+  }
+  if (controlnets.length > 0) out.controlnets = controlnets;
   for (const key of fields.keys()) {
     if (!used.has(key) && !INFORMATIONAL.test(key)) notes.push(`${key}: ${fields.get(key)}`);
   }

@@ -15,8 +15,9 @@ export function withYields(m: Models, yieldNow: () => Promise<void>, cancelled: 
   return {
     ...m,
     tokenize: m.tokenize.bind(m),
-    encodeText: async (ids, clipSkip) => (await pause(), m.encodeText(ids, clipSkip)),
-    unet: async (sample, t, text, cond) => (await pause(), m.unet(sample, t, text, cond)),
+    // Every argument passes through (dropping one lost clip skip, then a ControlNet's residuals).
+    encodeText: async (...args) => (await pause(), m.encodeText(...args)),
+    unet: async (...args) => (await pause(), m.unet(...args)),
     decode: async (latents) => (await pause(), m.decode(latents)),
     ...(m.encode ? { encode: async (image: Tensor) => (await pause(), m.encode!(image)) } : {}),
   };

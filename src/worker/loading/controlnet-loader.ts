@@ -38,8 +38,9 @@ export interface ControlNetHost {
 export function checkFamily(name: string, config: ControlNetConfig, textWidth: number | null): void {
   const own = config.unet.crossAttentionDim;
   if (textWidth === null || own === textWidth) return;
+  const model = familyOfTextWidth(textWidth);
   throw new ModelError(
-    `${name} is a ControlNet for ${familyOfTextWidth(own)}; the loaded model is ${familyOfTextWidth(textWidth)}. Load a ControlNet made for ${familyOfTextWidth(textWidth)}, or a model it was made for.`,
+    `${name} is a ControlNet for ${familyOfTextWidth(own)}, which does not fit the loaded model (${model}): load a ControlNet made for ${model}, or a model this one was made for.`,
   );
 }
 

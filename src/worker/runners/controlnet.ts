@@ -5,6 +5,7 @@
 import { ModelError, ValidationError } from '../../core/errors';
 import { cannyPicture } from '../../core/image/canny';
 import { depthControlPicture } from '../../core/image/planes';
+import { resizePil } from '../../core/image/resample';
 import type { RgbaImage } from '../../core/image/rgba';
 import { controlImageTensor, type ControlRun } from '../../core/pipeline/control';
 import type { GenerationRequest } from '../../core/validate';
@@ -18,17 +19,31 @@ import type { ModelSlot } from '../handler/model-slot';
 import { checkFamily, loadControlNet } from '../loading/controlnet-loader';
 import { estimate } from './estimate-depth';
 
-/** A picture through its preprocessor: Canny's edges, the depth estimator's map, or as it is. */
+/**
+ * A picture at the output size (PIL's Lanczos, as diffusers' prepare_image resizes), then through
+ * its preprocessor: Canny's edges, the depth estimator's map, or as it is (none, a scribble).
+ */
 async function controlPicture(
   image: RgbaImage,
   p: ParsedPreprocess,
+  size: { width: number; height: number },
   slot: ModelSlot,
   env: WorkerEnv,
   ctx: RunContext,
 ): Promise<RgbaImage> {
-  if (p.preprocessor === 'canny') return cannyPicture(image, p.cannyLow, p.cannyHigh);
-  if (p.preprocessor === 'depth') return depthControlPicture(await estimate(image, slot, env, ctx, p.depthEstimator));
-  return image;
+  const sized =
+    image.width === size.width && image.height === size.height
+      ? image
+      : resizePil(image, size.width, size.height, 'lanczos');
+  if (p.preprocessor === 'canny') return cannyPicture(sized, p.cannyLow, p.cannyHigh);
+  if (p.preprocessor === 'depth') {
+    const depth = depthControlPicture(await estimate(sized, slot, env, ctx, p.depthEstimator));
+    // Estimators answer at the picture's size; one that does not is brought to it.
+    return depth.width === size.width && depth.height === size.height
+      ? depth
+      : resizePil(depth, size.width, size.height, 'lanczos');
+  }
+  return sized;
 }
 
 export const loadControlNetRunner =
@@ -49,8 +64,11 @@ export const loadControlNetRunner =
 
 export const controlPreviewRunner =
   (slot: ModelSlot, env: WorkerEnv) =>
-  async (p: ParsedPreprocess & { image: RgbaImage }, ctx: RunContext): Promise<WireImage> => {
-    const picture = await controlPicture(p.image, p, slot, env, ctx);
+  async (
+    p: ParsedPreprocess & { image: RgbaImage; width: number; height: number },
+    ctx: RunContext,
+  ): Promise<WireImage> => {
+    const picture = await controlPicture(p.image, p, p, slot, env, ctx);
     return { width: picture.width, height: picture.height, pixels: picture.pixels.slice().buffer };
   };
 
@@ -78,7 +96,7 @@ export async function controlRun(
   for (const unit of control.units) {
     const net = nets.get(unit.controlnet);
     checkFamily(net.result.name, net.config, textWidth);
-    const picture = await controlPicture(unit.image, unit, slot, env, ctx);
+    const picture = await controlPicture(unit.image, unit, request, slot, env, ctx);
     if (picture.width === 0 || picture.height === 0) throw new ModelError('The control picture is empty.');
     units.push({
       net: net.model,

@@ -24,4 +24,24 @@ describe('withYields', () => {
     await expect(wrapped.encodeText(new Int32Array(77), 2)).rejects.toThrow('Cancelled');
     expect(seen).toHaveLength(2);
   });
+
+  it("passes a ControlNet's residuals and LCM's guidance embedding through to the UNet", async () => {
+    const models = fakeModels();
+    const seen: unknown[][] = [];
+    const base: typeof models = {
+      ...models,
+      unet: async (...args) => (seen.push(args.slice(3)), models.unet(...args)),
+    };
+    const wrapped = withYields(
+      base,
+      async () => undefined,
+      () => false,
+    );
+    const sample = { data: new Float32Array(4 * 8 * 8), dims: [1, 4, 8, 8] };
+    const text = { data: new Float32Array(77 * 8), dims: [1, 77, 8] };
+    const cond = { data: new Float32Array(4), dims: [1, 4] };
+    const residuals = { down: [sample], mid: sample };
+    await wrapped.unet(sample, 10, text, cond, residuals);
+    expect(seen).toEqual([[cond, residuals]]);
+  });
 });
