@@ -14,7 +14,13 @@ import type { Models } from '../../src/core/pipeline/models';
 import { readSingleFile } from '../../src/worker/loading/single-file';
 import { chunkTokenizerOf, createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { createOnnxModels, type OnnxModelSet } from '../../src/worker/runtime/onnx-models';
-import { checkpointSessions, type ComponentBytes } from '../../src/worker/runtime/safetensors-sessions';
+import {
+  checkpointSessions,
+  controlNetSession,
+  type ComponentBytes,
+} from '../../src/worker/runtime/safetensors-sessions';
+import { createControlNetModel } from '../../src/worker/runtime/controlnet-model';
+import type { ControlNetModel } from '../../src/core/pipeline/control';
 import type { OrtWeb } from '../node-gpu/runtime';
 import { graphForm } from '../../src/worker/runtime/graph-form';
 import type { Backend } from '../../src/protocol/messages';
@@ -95,6 +101,8 @@ export interface NodeSessions {
   precision: Precision;
   /** WebGPU: the adapter's maxStorageBufferBindingSize, which run sizes are checked against. */
   maxBindingBytes?: number;
+  /** The UNet takes a ControlNet's residuals (see loadNodeControlNet). */
+  controlResiduals?: boolean;
 }
 
 export interface LoadedNodeModel {
@@ -183,6 +191,7 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
     padInputChannels: true,
     ...graphForm(runtime.backend, runtime.precision),
     ...(runtime.maxBindingBytes ? { maxBindingBytes: runtime.maxBindingBytes } : {}),
+    ...(runtime.controlResiduals ? { controlResiduals: true } : {}),
   });
   const p = built.precision;
   return {
@@ -197,4 +206,25 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
     precision: { textEncoder: p, unet: p, vae: p },
     format: singleFile ? 'single-file' : 'diffusers',
   };
+}
+
+/** A ControlNet folder (config.json and its weights, the fp16 variant first) built as the model's networks are. */
+export async function loadNodeControlNet(where: string, runtime: NodeSessions): Promise<ControlNetModel> {
+  const source = folderSource(where);
+  const name = await firstOf(source, [
+    'diffusion_pytorch_model.fp16.safetensors',
+    'diffusion_pytorch_model.safetensors',
+  ]);
+  if (!name) throw new ModelError(`${where} has no diffusion_pytorch_model safetensors.`);
+  const part: ComponentBytes = {
+    configPath: 'config.json',
+    config: await json(source, 'config.json'),
+    weights: [{ path: name, bytes: await source.bytes(name) }],
+  };
+  const { session, config } = await controlNetSession(
+    part,
+    (model, external) => runtime.create(model, external),
+    graphForm(runtime.backend, runtime.precision),
+  );
+  return createControlNetModel(runtime.ort, session, config);
 }
