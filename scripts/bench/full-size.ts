@@ -9,7 +9,8 @@ import { readUnetConfig, readVaeConfig } from '../../src/core/networks/config';
 import { buildUnet } from '../../src/core/networks/unet';
 import { buildVaeDecoder } from '../../src/core/networks/vae';
 import { buildClipVision } from '../../src/core/networks/clip-vision';
-import { readSafetyCheckerConfig } from '../../src/core/networks/config';
+import { readControlNetConfig, readSafetyCheckerConfig } from '../../src/core/networks/config';
+import { buildControlNet } from '../../src/core/networks/controlnet';
 
 /** A weight set that makes up each tensor the graph asks for (fp16, the shape it expects). */
 class RecordingWeights extends WeightSet {
@@ -78,6 +79,32 @@ export function fullSizeUnet(): { bytes: Uint8Array; params: number } {
 export function fullSizeVaeDecoder(): { bytes: Uint8Array; params: number } {
   const recorder = new RecordingWeights();
   buildVaeDecoder(readVaeConfig('vae/config.json', SD15_VAE), recorder);
+  return randomHalves(recorder);
+}
+
+/** SD 1.5's ControlNet v1.1 config (lllyasviel/control_v11p_sd15_canny's config.json, the keys that shape it). */
+export const SD15_CONTROLNET = {
+  _class_name: 'ControlNetModel',
+  attention_head_dim: 8,
+  block_out_channels: [320, 640, 1280, 1280],
+  conditioning_embedding_out_channels: [16, 32, 96, 256],
+  cross_attention_dim: 768,
+  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  in_channels: 4,
+  layers_per_block: 2,
+};
+
+/** Random fp16 weights for SD 1.5's ControlNet. */
+export function fullSizeControlNet(): { bytes: Uint8Array; params: number } {
+  const recorder = new RecordingWeights();
+  buildControlNet(readControlNetConfig('config.json', SD15_CONTROLNET), recorder);
+  return randomHalves(recorder);
+}
+
+/** The same for SD 1.5's UNet built to take a ControlNet's residuals (the same weights as fullSizeUnet). */
+export function fullSizeControlledUnet(): { bytes: Uint8Array; params: number } {
+  const recorder = new RecordingWeights();
+  buildUnet(readUnetConfig('unet/config.json', SD15_UNET), recorder, { controlResiduals: true });
   return randomHalves(recorder);
 }
 
