@@ -58,7 +58,12 @@ export function createActions({ client, store, confirm, page, pictures = canvasP
   const compare = createCompareActions({ store, session, loras, gallery });
   const choice = createModelChoice({ store });
   const explore = createExploreActions({ store, session, loras });
-  const controlnets = createControlNetActions({ store, session, page });
+  const controlnets = createControlNetActions({
+    store,
+    session,
+    page,
+    onFilesChanged: () => void models.refreshModelCache(),
+  });
   const run = createGenerateActions({ store, session, loras, gallery, images, compare, models, controlnets });
 
   /**

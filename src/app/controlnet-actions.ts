@@ -34,10 +34,13 @@ export function createControlNetActions({
   store,
   session,
   page,
+  onFilesChanged,
 }: {
   store: AppStore;
   session: WorkerSession;
   page: PageContext;
+  /** A ControlNet downloaded (or failed to): the cache list may have changed. */
+  onFilesChanged: () => void;
 }) {
   /** Each unit's plan, by unit key: how to load its ControlNet again (a picked file included). */
   const plans = new Map<number, ControlNetPlan>();
@@ -62,7 +65,9 @@ export function createControlNetActions({
   /** Loads a plan into the worker, with the model it runs beside. */
   async function send(plan: ControlNetPlan): Promise<void> {
     await session.ensureModel();
-    const result = await session.client.request('loadControlNet', { plan }, { onProgress: session.onProgress });
+    const result = await session.client
+      .request('loadControlNet', { plan }, { onProgress: session.onProgress })
+      .finally(onFilesChanged);
     sent.add(plan.id);
     for (const [key, p] of plans) if (p.id === plan.id) change(key, { net: result });
   }

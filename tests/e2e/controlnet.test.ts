@@ -13,7 +13,7 @@ import { readPngText } from '../../src/core/formats/png-text';
 import { CONTROL_RUNS, CONTROLNET_SD1, controlGolden } from '../helpers/controlnet-goldens';
 import { NETWORKS_DIR } from '../helpers/fixtures';
 import { maxAbsDiff, meanAbsDiff, rgbToRgba, type PipelineGolden } from '../helpers/pipeline-goldens';
-import { canvasPixels, generate, setSettings } from './helpers/app';
+import { canvasData, canvasPixels, generate, setSettings, stroke } from './helpers/app';
 import { SCREENSHOTS, type Session } from './helpers/browser';
 import { enterGolden, openOnMockHub } from './helpers/golden-input';
 import { hubFolderUrl, useMockHub } from './helpers/hub';
@@ -192,6 +192,33 @@ describe('ControlNet on WASM', () => {
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, g.image)).toBeLessThanOrEqual(2);
     await unit(page, 'controlnet-remove', 1).click();
+  });
+
+  it('a scribble drawn on the page is the control picture: white strokes on black, undone by Undo', async () => {
+    const { page } = session;
+    await unit(page, 'control-preprocessor').selectOption('scribble');
+    // Nothing drawn yet: no control picture to show.
+    await expect.poll(() => unit(page, 'control-preview').getAttribute('data-shown')).toBe('false');
+    await stroke(page, 'control-scribble', [0.2, 0.5], [0.8, 0.5]);
+    // The preview is the stroke itself: white across the middle, black in the corners.
+    const at = async (fx: number, fy: number) => {
+      const { width, height, pixels } = await canvasData(page, 'control-preview');
+      return pixels[4 * (Math.floor(fy * height) * width + Math.floor(fx * width))];
+    };
+    await expect.poll(() => unit(page, 'control-preview').getAttribute('data-shown'), { timeout: 30_000 }).toBe('true');
+    await expect.poll(() => at(0.5, 0.5), { timeout: 30_000 }).toBe(255);
+    expect(await at(0.02, 0.05)).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'controlnet-scribble.png'), fullPage: true });
+    expect(await generate(page)).toBe('done');
+    await unit(page, 'scribble-undo').click();
+    // Nothing drawn: no control picture, and a run says which unit lacks one.
+    await expect.poll(() => unit(page, 'control-preview').getAttribute('data-shown')).toBe('false');
+    expect(await generate(page)).toBe('error');
+    await expect
+      .poll(() => page.getByText(/ControlNet 1 \([^)]*\) has an empty scribble: draw on its pad/).count())
+      .toBeGreaterThan(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'controlnet-empty-scribble.png'), fullPage: true });
+    await unit(page, 'control-preprocessor').selectOption('none');
   });
 
   it("an A1111 single-file ControlNet (control_model.*) gives diffusers' image too", async () => {
