@@ -233,4 +233,17 @@ describe('ControlNet on WASM', () => {
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, g.image)).toBeLessThanOrEqual(2);
   });
+
+  it('on a phone the open panel fits the screen: no sideways scrolling', async () => {
+    const { page } = session;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId('controlnet-add').click();
+    await unit(page, 'control-preprocessor', 1).selectOption('scribble');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await unit(page, 'controlnet-unit', 1).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'controlnet-phone.png') });
+    await unit(page, 'controlnet-remove', 1).click();
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
 });
