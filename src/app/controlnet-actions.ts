@@ -44,8 +44,16 @@ export function createControlNetActions({
 }) {
   /** Each unit's plan, by unit key: how to load its ControlNet again (a picked file included). */
   const plans = new Map<number, ControlNetPlan>();
-  /** Plan ids the current worker holds; a new worker holds none. */
-  const sent = new Set<string>();
+  /**
+   * Plan ids the current worker holds, each with the model and backend it was built beside (a
+   * ControlNet computes on its model's backend and compute type: another model loads it again).
+   * A new worker holds none.
+   */
+  const sent = new Map<string, string>();
+  const besideModel = (): string => {
+    const m = store.getState().model;
+    return m ? `${m.modelId}|${m.backend}` : '';
+  };
 
   const unit = (key: number): ControlUnit | undefined => store.getState().controlUnits.find((u) => u.key === key);
   const change = (key: number, patch: Partial<Omit<ControlUnit, 'key'>>) =>
@@ -62,14 +70,16 @@ export function createControlNetActions({
     hub: page.hub(),
   });
 
-  /** Loads a plan into the worker, with the model it runs beside. */
+  /** Loads a plan into the worker, with the model it runs beside; its units say it is ready, and where. */
   async function send(plan: ControlNetPlan): Promise<void> {
     await session.ensureModel();
     const result = await session.client
       .request('loadControlNet', { plan }, { onProgress: session.onProgress })
       .finally(onFilesChanged);
-    sent.add(plan.id);
-    for (const [key, p] of plans) if (p.id === plan.id) change(key, { net: result });
+    sent.set(plan.id, besideModel());
+    const where = store.getState().model?.backend === 'webgpu' ? 'WebGPU' : 'WASM';
+    const status = `${result.name}: a ControlNet for ${result.base}, ready on ${where}.`;
+    for (const [key, p] of plans) if (p.id === plan.id) change(key, { net: result, status });
   }
 
   async function load(key: number, makePlan: () => Promise<ControlNetPlan>): Promise<void> {
@@ -95,11 +105,7 @@ export function createControlNetActions({
         sent.delete(previous.id);
         await session.client.request('removeControlNet', { id: previous.id }).catch(() => undefined);
       }
-      const loaded = unit(key)?.net;
-      change(key, {
-        loading: false,
-        status: loaded ? `${loaded.name}: a ControlNet for ${loaded.base}, ready.` : null,
-      });
+      change(key, { loading: false });
     } catch (error) {
       plans.delete(key);
       change(key, { loading: false, status: null, net: null, error: serializeError(error).message });
@@ -220,7 +226,7 @@ export function createControlNetActions({
           'control-image-input',
         );
       }
-      if (!sent.has(plan.id)) await send(plan);
+      if (sent.get(plan.id) !== besideModel()) await send(plan);
       control.push({
         controlnet: plan.id,
         image: wire(picture),

@@ -229,7 +229,7 @@ describe('ControlNet on WASM', () => {
     );
     await expect
       .poll(() => unit(page, 'controlnet-status').textContent(), { timeout: 60_000 })
-      .toMatch(/control_sd1_canny_tiny: a ControlNet for models with text width 16, ready/);
+      .toMatch(/control_sd1_canny_tiny: a ControlNet for models with text width 16, ready on WASM/);
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, g.image)).toBeLessThanOrEqual(2);
   });
@@ -246,4 +246,30 @@ describe('ControlNet on WASM', () => {
     await unit(page, 'controlnet-remove', 1).click();
     await page.setViewportSize({ width: 1280, height: 900 });
   });
+
+  // WebGPU here is SwiftShader (seconds per step): one run, the UNet and ControlNet built for WebGPU.
+  it("on WebGPU too: controlnet-guess-mode within 2/255 of diffusers' image", async () => {
+    const { page } = session;
+    const { g, control } = asPipelineGolden('controlnet-guess-mode');
+    await setSettings(page, { backend: 'webgpu' });
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${hubFolderUrl('fixtures/sd1')}`);
+    await enterGolden(page, g);
+    // A new backend loads the model again; its ControlNet is loaded again beside it, on WebGPU, when
+    // the run asks (the unit says where).
+    expect(await unit(page, 'controlnet-status').textContent()).toMatch(/ready on WASM/);
+    await unit(page, 'control-preprocessor').selectOption('none');
+    await unit(page, 'control-image-input').setInputFiles(
+      writePng('webgpu-control.png', g.width, g.height, control.controlRgb),
+    );
+    await unit(page, 'control-scale').fill('1');
+    const guess = page.getByTestId('control-guess-mode');
+    if (!(await guess.isChecked())) await guess.click();
+    expect(await generate(page, 300_000)).toBe('done');
+    const mean = meanAbsDiff((await canvasPixels(page)).pixels, g.image);
+    console.log(`controlnet guess mode on WebGPU: mean ${mean.toFixed(4)}/255`);
+    expect(await unit(page, 'controlnet-status').textContent()).toMatch(/ready on WebGPU/);
+    expect(mean).toBeLessThanOrEqual(2);
+    await guess.click();
+    await setSettings(page, { backend: 'wasm' });
+  }, 360_000);
 });
