@@ -27,11 +27,20 @@ const OPEN_RAIL = 'CreativeML Open RAIL-M (use restrictions in the licence)';
 /** SD 1.5's ControlNet v1.1 in fp16: 361 M parameters, 723 MB. */
 const SD15_CONTROLNET_BYTES = 722_600_000;
 
+/** One of lllyasviel's SD 1.5 ControlNets v1.1 (all fp16 in their repos, all OpenRAIL-M). */
+const sd15 = (repo: string, name: string, preprocessor: CatalogControlNet['preprocessor']): CatalogControlNet => ({
+  repo,
+  name,
+  preprocessor,
+  licence: OPEN_RAIL,
+  approxBytes: SD15_CONTROLNET_BYTES,
+});
+
 export const CONTROLNET_CATALOG: readonly CatalogControlNet[] = [
-  { repo: 'lllyasviel/control_v11p_sd15_canny', name: 'SD 1.5 Canny edges (v1.1)', preprocessor: 'canny' },
-  { repo: 'lllyasviel/control_v11f1p_sd15_depth', name: 'SD 1.5 Depth (v1.1)', preprocessor: 'depth' },
-  { repo: 'lllyasviel/control_v11p_sd15_scribble', name: 'SD 1.5 Scribble (v1.1)', preprocessor: 'scribble' },
-].map((c) => ({ ...c, licence: OPEN_RAIL, approxBytes: SD15_CONTROLNET_BYTES }) as CatalogControlNet);
+  sd15('lllyasviel/control_v11p_sd15_canny', 'SD 1.5 Canny edges (v1.1)', 'canny'),
+  sd15('lllyasviel/control_v11f1p_sd15_depth', 'SD 1.5 Depth (v1.1)', 'depth'),
+  sd15('lllyasviel/control_v11p_sd15_scribble', 'SD 1.5 Scribble (v1.1)', 'scribble'),
+];
 
 const STEM = 'diffusion_pytorch_model';
 

@@ -9,9 +9,9 @@ import { familyOfTextWidth } from '../../core/family';
 import { readControlNetConfig, type ControlNetConfig } from '../../core/networks/config';
 import type { GraphForm } from '../../core/networks/graph';
 import type { ControlNetModel } from '../../core/pipeline/control';
-import type { ControlNetPlan } from '../../protocol/load-plan';
+import { cacheKey, type ControlNetPlan } from '../../protocol/load-plan';
 import type { Backend, LoadControlNetResult, Progress } from '../../protocol/messages';
-import { writeRecord } from '../../storage/model-cache';
+import { deleteFile, writeRecord } from '../../storage/model-cache';
 import { createControlNetModel } from '../runtime/controlnet-model';
 import type { OrtWeb } from '../runtime/ort-env';
 import { controlNetSession, type ComponentBytes } from '../runtime/safetensors-sessions';
@@ -53,6 +53,8 @@ export async function loadControlNet(
   const started = performance.now();
   let part: ComponentBytes;
   let fetched: string[] = [];
+  /** Weight files that came from Cache Storage: removed if they turn out damaged, so a retry downloads them. */
+  let cached: string[] = [];
   let bytes: number;
   if (plan.source.format === 'single-file') {
     part = await readControlNetFile(plan.source.file, plan.source.fileName);
@@ -73,19 +75,31 @@ export async function loadControlNet(
       : [await files.getFirst(ref.weights)];
     part = { configPath: ref.config.path, config, weights: weights.map((w) => ({ path: w.ref.path, bytes: w.bytes })) };
     fetched = [...files.fetched];
+    cached = weights.filter((w) => w.fromCache).map((w) => cacheKey(w.ref));
     bytes = files.bytes();
   }
   onProgress({ kind: 'session', part: 'controlnet' });
-  const { session, config } = await controlNetSession(
-    part,
-    (model, external) =>
-      host.runtime.InferenceSession.create(model, {
-        executionProviders: [host.backend],
-        graphOptimizationLevel: 'all',
-        ...(external.length > 0 ? { externalData: external } : {}),
-      }),
-    host.graph,
-  );
+  let built: Awaited<ReturnType<typeof controlNetSession>>;
+  try {
+    built = await controlNetSession(
+      part,
+      (model, external) =>
+        host.runtime.InferenceSession.create(model, {
+          executionProviders: [host.backend],
+          graphOptimizationLevel: 'all',
+          ...(external.length > 0 ? { externalData: external } : {}),
+        }),
+      host.graph,
+    );
+  } catch (error) {
+    if (cached.length === 0) throw error;
+    for (const key of cached) await deleteFile(key).catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ModelError(
+      `${plan.name} from this browser's cache could not be read (${reason}). The damaged copy was removed: load it again to download it.`,
+    );
+  }
+  const { session, config } = built;
   if (plan.cache && fetched.length > 0) {
     await writeRecord({
       modelId: plan.id,
