@@ -108,6 +108,7 @@ function zerosLike(r: ControlResiduals, batch: number): ControlResiduals {
 export class ControlSteps {
   private readonly guessMode: boolean;
   private shape: ControlResiduals | null = null;
+  private readonly pairs = new Map<ControlUnit, Tensor>();
 
   constructor(
     private readonly run: ControlRun,
@@ -157,7 +158,10 @@ export class ControlSteps {
     if (call === 'both') {
       const text = embeddings.batched;
       if (!text) throw new ValidationError('ControlNet: the UNet call has no batch-2 text.', 'controlnet');
-      return net.run(twice(scaled), t, text, twice(image), scales);
+      // The control picture's batch-2 copy is made once per run, not per step.
+      let pair = this.pairs.get(unit);
+      if (!pair) this.pairs.set(unit, (pair = twice(image)));
+      return net.run(twice(scaled), t, text, pair, scales);
     }
     const text = call === 'uncond' ? embeddings.uncond : embeddings.cond;
     if (!text) throw new ValidationError('ControlNet: the unconditional text is missing.', 'controlnet');

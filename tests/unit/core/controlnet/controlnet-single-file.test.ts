@@ -95,7 +95,7 @@ describe('the tiny ControlNet as an A1111 file', () => {
     const { result, g } = await runControlGolden('controlnet-canny', await controlNetFrom(part));
     expect(meanAbsDiff(result.image.pixels, g.image)).toBeLessThanOrEqual(0.05);
     expect(maxAbsDiff(result.image.pixels, g.image)).toBeLessThanOrEqual(2);
-  });
+  }, 60_000);
 
   it('refuses a whole checkpoint and a file that is no ControlNet, saying what each is', () => {
     const sd15 = readJson<{ tensors: Record<string, number[]> }>(`${FIXTURES_DIR}single-file-headers/sd15.json`);
