@@ -88,7 +88,7 @@ class ConfigReader {
     if (v === undefined || allowed.some((a) => a === v)) return;
     this.fail(
       key,
-      `is not supported: this app builds Stable Diffusion 1.x/2.x networks, where it is ${allowed.map((a) => JSON.stringify(a)).join(' or ')}.`,
+      `is not supported: this app builds Stable Diffusion 1.x/2.x and XL networks, where it is ${allowed.map((a) => JSON.stringify(a)).join(' or ')}.`,
     );
   }
 
@@ -115,6 +115,8 @@ export interface ClipTextConfig extends ClipEncoderConfig {
   maxPositions: number;
   vocabSize: number;
   eosTokenId: number;
+  /** CLIPTextModelWithProjection (SDXL's second encoder): `text_projection`'s width; null for CLIPTextModel. */
+  projectionDim: number | null;
 }
 
 /** transformers' CLIPTextConfig (a CLIPTextModel's `text_encoder/config.json`). */
@@ -124,6 +126,7 @@ export function readClipTextConfig(file: string, json: unknown): ClipTextConfig 
   if (Array.isArray(arch) && !arch.every((a) => a === 'CLIPTextModel' || a === 'CLIPTextModelWithProjection')) {
     r.fail('architectures', 'is not a CLIP text model.');
   }
+  const withProjection = Array.isArray(arch) && arch.includes('CLIPTextModelWithProjection');
   const config: ClipTextConfig = {
     hiddenSize: r.int('hidden_size', 512),
     intermediateSize: r.int('intermediate_size', 2048),
@@ -134,6 +137,8 @@ export function readClipTextConfig(file: string, json: unknown): ClipTextConfig 
     maxPositions: r.int('max_position_embeddings', 77),
     vocabSize: r.int('vocab_size', 49408),
     eosTokenId: r.int('eos_token_id', 49407, 0),
+    // CLIPTextConfig's default projection_dim is 512; a CLIPTextModel has the key but no projection.
+    projectionDim: withProjection ? r.int('projection_dim', 512) : null,
   };
   if (config.hiddenSize % config.heads !== 0)
     r.fail('num_attention_heads', `does not divide hidden_size ${config.hiddenSize}.`);
@@ -189,9 +194,21 @@ export interface UnetConfig {
   midScale: number;
   convInKernel: number;
   convOutKernel: number;
+  /**
+   * SDXL's `addition_embed_type: "text_time"`: the pooled text embedding and the time ids' sinusoidal
+   * embedding (`timeEmbedDim` channels each) through `add_embedding` (`inputDim` in), added to the
+   * time embedding. Null for SD 1.x/2.x.
+   */
+  textTime: { timeEmbedDim: number; inputDim: number } | null;
 }
 
-/** diffusers' UNet2DConditionModel config, for the SD 1.x/2.x family (inpaint, depth, LCM, distilled). */
+/** How many time ids SDXL's base and inpainting UNets take: original size, crop top-left, target size. */
+export const SDXL_TIME_IDS = 6;
+
+/**
+ * diffusers' UNet2DConditionModel config, for the SD 1.x/2.x family (inpaint, depth, LCM, distilled)
+ * and SDXL (text_time).
+ */
 export function readUnetConfig(file: string, json: unknown): UnetConfig {
   const r = reader(file, json);
   const down = r.strings('down_block_types', ['CrossAttnDownBlock2D', 'DownBlock2D'] as const, [
@@ -241,6 +258,7 @@ export function readUnetConfig(file: string, json: unknown): UnetConfig {
     midScale: r.number('mid_block_scale_factor', 1),
     convInKernel: r.int('conv_in_kernel', 3),
     convOutKernel: r.int('conv_out_kernel', 3),
+    textTime: readTextTime(r),
   };
   blockOut.forEach((c, i) => {
     if (c % config.groups !== 0) r.fail('norm_num_groups', `does not divide block_out_channels[${i}] = ${c}.`);
@@ -250,12 +268,9 @@ export function readUnetConfig(file: string, json: unknown): UnetConfig {
   if (config.convInKernel % 2 === 0) r.fail('conv_in_kernel', 'must be odd.');
   if (config.convOutKernel % 2 === 0) r.fail('conv_out_kernel', 'must be odd.');
   r.oneOf('act_fn', ['silu'], 'silu');
-  r.mustBe('addition_embed_type', null);
-  r.mustBe('addition_time_embed_dim', null);
   r.mustBe('class_embed_type', null);
   r.mustBe('num_class_embeds', null);
   r.mustBe('class_embeddings_concat', false);
-  r.mustBe('projection_class_embeddings_input_dim', null);
   r.mustBe('dual_cross_attention', false);
   r.mustBe('only_cross_attention', false);
   r.mustBe('mid_block_only_cross_attention', null, false);
@@ -415,6 +430,31 @@ export function readControlNetConfig(file: string, json: unknown): ControlNetCon
   // ControlNetModel has no out_channels or conv kernels of its own (conv_in is 3×3).
   const unet = readUnetConfig(file, rest);
   return { unet, conditioningChannels, embeddingChannels, channelOrder, globalPool };
+}
+
+/**
+ * SDXL's added conditioning, or null. The pooled text takes what the time ids leave of
+ * `projection_class_embeddings_input_dim`; a UNet that takes another count of time ids (the SDXL
+ * refiner's 5, with an aesthetic score) gets too few or the wrong width, which its text encoder's
+ * projection then refuses at load.
+ */
+function readTextTime(r: ConfigReader): UnetConfig['textTime'] {
+  const type = r.oneOf('addition_embed_type', ['none', 'text_time'] as const, 'none');
+  if (type === 'none') {
+    r.mustBe('addition_time_embed_dim', null);
+    r.mustBe('projection_class_embeddings_input_dim', null);
+    return null;
+  }
+  const timeEmbedDim = r.int('addition_time_embed_dim', 256);
+  if (timeEmbedDim % 2 !== 0) r.fail('addition_time_embed_dim', 'must be even.');
+  const inputDim = r.int('projection_class_embeddings_input_dim', 2816);
+  if (inputDim <= SDXL_TIME_IDS * timeEmbedDim) {
+    r.fail(
+      'projection_class_embeddings_input_dim',
+      `leaves no room for the pooled text beside ${SDXL_TIME_IDS} time ids of ${timeEmbedDim} channels.`,
+    );
+  }
+  return { timeEmbedDim, inputDim };
 }
 
 function listLength(json: Json, key: string, fallback: number): number {

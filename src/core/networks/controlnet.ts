@@ -54,7 +54,7 @@ export function buildControlNet(config: ControlNetConfig, weights: WeightSet, op
   const scales = g.toCompute(g.input('conditioning_scales', ONNX_FLOAT, [count + 1]));
 
   // 1. Time, as the UNet (LCM ControlNets have no timestep_cond).
-  const unet = unetContext(g, c, { timestep, context, timestepCond: null });
+  const unet = unetContext(g, c, { timestep, context, timestepCond: null, textTime: null });
 
   // 2. conv_in plus the control picture's features ("bgr" ControlNets see the channels reversed).
   if (config.channelOrder === 'bgr') {

@@ -1,13 +1,14 @@
 /**
- * diffusers' UNet2DConditionModel (SD 1.x/2.x family) as an ONNX graph, composed of the blocks in
+ * diffusers' UNet2DConditionModel (SD 1.x/2.x and SDXL) as an ONNX graph, composed of the blocks in
  * blocks/ in the order diffusers' forward() runs them. Inputs: `sample` [B, in, h, w], `timestep`
- * float32 [1 or B], `encoder_hidden_states` [B, 77, cross], and `timestep_cond`
- * [B, time_cond_proj_dim] for LCM UNets. Output: `out_sample` [B, out, h, w].
+ * float32 [1 or B], `encoder_hidden_states` [B, 77, cross], `timestep_cond` [B, time_cond_proj_dim]
+ * for LCM UNets, `text_embeds` [B, pooled] and `time_ids` [B, 6] for SDXL. Output: `out_sample`
+ * [B, out, h, w].
  */
 import { ONNX_FLOAT } from '../onnx/writer';
 import { timestepEmbedding, timesteps } from './blocks/embeddings';
 import { downBlock2D, midBlock2DCrossAttn, upBlock2D, type Skip, type UnetContext } from './blocks/unet-blocks';
-import type { UnetConfig } from './config';
+import { SDXL_TIME_IDS, type UnetConfig } from './config';
 import { Graph, type GraphOptions, type WeightSet } from './graph';
 import { conv2d, groupNorm, silu } from './layers';
 
@@ -59,7 +60,7 @@ function attentionOf(c: UnetConfig, i: number) {
 export function unetContext(
   g: Graph,
   c: UnetConfig,
-  inputs: { timestep: string; context: string; timestepCond: string | null },
+  inputs: { timestep: string; context: string; timestepCond: string | null; textTime: TextTimeInputs | null },
 ): UnetContext {
   const c0 = c.blockOut[0]!;
   const timeDim = c0 * 4;
@@ -73,13 +74,53 @@ export function unetContext(
     timeEmbedDim: timeDim,
     ...(inputs.timestepCond ? { condition: { value: inputs.timestepCond, dim: c.timeCondProjDim! } } : {}),
   });
+  const emb = inputs.textTime ? g.op('Add', [temb, textTimeEmbedding(g, c, inputs.textTime, timeDim)]) : temb;
   return {
-    temb: { value: silu(g, temb), channels: timeDim },
+    temb: { value: silu(g, emb), channels: timeDim },
     context: { value: inputs.context, dim: c.crossAttentionDim },
     groups: c.groups,
     eps: c.eps,
     linearProjection: c.linearProjection,
     upcastAttention: c.upcastAttention,
+  };
+}
+
+/** SDXL's added conditions, graph values in the compute type. */
+export interface TextTimeInputs {
+  /** The second text encoder's pooled, projected output [B, pooled]. */
+  textEmbeds: string;
+  /** Original size, crop top-left, target size [B, 6], float32. */
+  timeIds: string;
+}
+
+/** The inputs SDXL's added conditions come in by (see TextTimeInputs), and the pooled width. */
+export const TEXT_TIME_INPUTS = { textEmbeds: 'text_embeds', timeIds: 'time_ids' } as const;
+
+/** The pooled text width an SDXL UNet takes: what the time ids leave of add_embedding's input. */
+export function pooledTextWidth(c: UnetConfig): number | null {
+  return c.textTime ? c.textTime.inputDim - SDXL_TIME_IDS * c.textTime.timeEmbedDim : null;
+}
+
+/**
+ * diffusers' get_aug_embed for "text_time": each time id through add_time_proj (a Timesteps of
+ * addition_time_embed_dim), flattened per item, after the pooled text; then add_embedding.
+ */
+function textTimeEmbedding(g: Graph, c: UnetConfig, inputs: TextTimeInputs, timeDim: number): string {
+  const { timeEmbedDim, inputDim } = c.textTime!;
+  const flat = g.op('Reshape', [inputs.timeIds, g.ints([-1])]);
+  const projected = timesteps(g, flat, { channels: timeEmbedDim, flipSinToCos: c.flipSinToCos, freqShift: c.freqShift });
+  const perItem = g.op('Reshape', [projected, g.ints([-1, SDXL_TIME_IDS * timeEmbedDim])]);
+  const joined = g.op('Concat', [inputs.textEmbeds, perItem], [{ name: 'axis', i: 1 }]);
+  return timestepEmbedding(g, joined, 'add_embedding', { inChannels: inputDim, timeEmbedDim: timeDim });
+}
+
+/** The added-condition inputs of an SDXL UNet (or ControlNet), null for SD 1.x/2.x. */
+export function textTimeInputs(g: Graph, c: UnetConfig): TextTimeInputs | null {
+  const pooled = pooledTextWidth(c);
+  if (pooled === null) return null;
+  return {
+    textEmbeds: g.toCompute(g.input(TEXT_TIME_INPUTS.textEmbeds, ONNX_FLOAT, ['batch', pooled])),
+    timeIds: g.input(TEXT_TIME_INPUTS.timeIds, ONNX_FLOAT, ['batch', SDXL_TIME_IDS]),
   };
 }
 
@@ -146,8 +187,8 @@ export function buildUnet(config: UnetConfig, weights: WeightSet, options: UnetB
     ? g.toCompute(g.input('timestep_cond', ONNX_FLOAT, ['batch', c.timeCondProjDim]))
     : null;
 
-  // 1. Time, and what every block reads.
-  const unet = unetContext(g, c, { timestep, context, timestepCond });
+  // 1. Time (with SDXL's pooled text and time ids), and what every block reads.
+  const unet = unetContext(g, c, { timestep, context, timestepCond, textTime: textTimeInputs(g, c) });
 
   // 2. Input convolution (see padInputChannels).
   const padded =

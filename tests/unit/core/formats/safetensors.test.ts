@@ -174,9 +174,9 @@ describe('component configs, read as diffusers and transformers read them', () =
 
   const refused: [string, Record<string, unknown>, string][] = [
     [
-      'SDXL addition embedding',
-      { addition_embed_type: 'text_time' },
-      'unet/config.json: addition_embed_type = "text_time" is not supported',
+      "Kandinsky's image addition embedding",
+      { addition_embed_type: 'image' },
+      'unet/config.json: addition_embed_type = "image" is not supported',
     ],
     ['class embeddings', { class_embed_type: 'timestep' }, 'class_embed_type = "timestep" is not supported'],
     ['dual cross-attention', { dual_cross_attention: true }, 'dual_cross_attention = true is not supported'],
