@@ -76,7 +76,7 @@ async function nodeConvStack(threads: number) {
 async function nodePhases() {
   const { models, schedulerConfig } = await loadTinyModels(dir);
   const ids = (await models.tokenize('A painting of a flooble')).ids;
-  const text = await models.encodeText(ids);
+  const text = (await models.encodeText(ids)).hidden;
   const both = tensor(new Float32Array([...text.data, ...text.data]), [2, ...text.dims.slice(1)]);
   const latents = tensor(new TorchGenerator(42).randn(2 * 4 * 64 * 64), [2, 4, 64, 64]);
   // DDIM's step is stateless, so it can be timed over and over at one timestep.

@@ -40,6 +40,8 @@ export async function loadCheckpoint(
     singleFile?: string;
     /** The UNet takes a ControlNet's residuals. */
     control?: boolean;
+    /** SDXL: overrides model_index.json's force_zeros_for_empty_prompt. */
+    zerosForEmptyNegative?: boolean;
   } = {},
 ): Promise<{ models: OnnxModels; schedulerConfig: Record<string, unknown> }> {
   const variant = options.fp16 ? '.fp16' : '';
@@ -47,6 +49,9 @@ export async function loadCheckpoint(
   let textEncoder = component(shared, 'text_encoder', [`model${variant}.safetensors`]);
   let unet = component(dir, 'unet', [`diffusion_pytorch_model${variant}.safetensors`]);
   let vae = component(shared, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]);
+  // SDXL: a second text encoder and tokenizer, and force_zeros_for_empty_prompt in model_index.json.
+  const sdxl = existsSync(`${shared}text_encoder_2`);
+  const textEncoder2 = sdxl ? component(shared, 'text_encoder_2', [`model${variant}.safetensors`]) : null;
   if (options.singleFile) {
     const config = (part: string, c: ComponentBytes) => ({ path: `${part}/config.json`, json: c.config });
     const file = new Blob([readFileSync(options.singleFile)]);
@@ -63,7 +68,7 @@ export async function loadCheckpoint(
     return { layers: readLora(path.split('/').pop()!, parseSafetensors(path, bytes), bytes, modules), scale };
   });
   const { sessions, vaeScalingFactor } = await checkpointSessions(
-    { textEncoder, unet, vae },
+    { textEncoder, ...(textEncoder2 ? { textEncoder2 } : {}), unet, vae },
     (_part, model, externalData) => ort.InferenceSession.create(model, { externalData }),
     {
       padInputChannels: options.padInputChannels ?? false,
@@ -75,7 +80,20 @@ export async function loadCheckpoint(
     readJson<object>(TOKENIZER_JSON),
     readJson<Record<string, unknown>>(`${shared}tokenizer/tokenizer_config.json`),
   );
+  const second = sdxl
+    ? createClipTokenizer(
+        readJson<object>(TOKENIZER_JSON),
+        readJson<Record<string, unknown>>(`${shared}tokenizer_2/tokenizer_config.json`),
+      )
+    : null;
+  const index = readJson<{ force_zeros_for_empty_prompt?: boolean }>(`${shared}model_index.json`);
   const models = createOnnxModels(ort, sessions, {
+    ...(second
+      ? {
+          secondPadId: second.padId,
+          zerosForEmptyNegative: options.zerosForEmptyNegative ?? index.force_zeros_for_empty_prompt ?? true,
+        }
+      : {}),
     tokenize: (text) => tokenizer.tokenize(text),
     chunkTokenizer: chunkTokenizerOf(tokenizer),
     describeTokens: (ids) => tokenizer.tokenStrings(ids),

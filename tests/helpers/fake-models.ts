@@ -1,5 +1,5 @@
 /** Deterministic stand-ins for the ONNX models, recording how the pipeline calls them. */
-import type { ModelInfo, Models } from '../../src/core/pipeline/models';
+import type { ModelInfo, Models, UnetExtras } from '../../src/core/pipeline/models';
 import { tensor, type Tensor } from '../../src/core/math/tensor';
 import type { Capabilities } from '../../src/protocol/messages';
 import type { LoadedModel } from '../../src/worker/loaded-model';
@@ -37,9 +37,10 @@ export function fakeModels(info: Partial<ModelInfo> = {}, yieldEachStep = false)
     },
     async encodeText(ids) {
       // The "embedding" is the prompt length, so the halves are told apart.
-      return tensor(new Float32Array(77 * 4).fill(ids[1]!), [1, 77, 4]);
+      return { hidden: tensor(new Float32Array(77 * 4).fill(ids[1]!), [1, 77, 4]), pooled: null };
     },
-    async unet(sample: Tensor, t: number, text: Tensor, timestepCond?: Tensor) {
+    async unet(sample: Tensor, t: number, text: Tensor, extras: UnetExtras = {}) {
+      const { timestepCond } = extras;
       if (yieldEachStep) await new Promise((resolve) => setTimeout(resolve, 0));
       const [batch, channels, h, w] = sample.dims as [number, number, number, number];
       unetCalls.push({

@@ -10,7 +10,7 @@ export interface PipelineGolden {
   run: string;
   settings: {
     prompt: string;
-    negative_prompt?: string;
+    negative_prompt?: string | null;
     height?: number;
     width?: number;
     num_inference_steps: number;

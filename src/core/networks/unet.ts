@@ -108,7 +108,11 @@ export function pooledTextWidth(c: UnetConfig): number | null {
 function textTimeEmbedding(g: Graph, c: UnetConfig, inputs: TextTimeInputs, timeDim: number): string {
   const { timeEmbedDim, inputDim } = c.textTime!;
   const flat = g.op('Reshape', [inputs.timeIds, g.ints([-1])]);
-  const projected = timesteps(g, flat, { channels: timeEmbedDim, flipSinToCos: c.flipSinToCos, freqShift: c.freqShift });
+  const projected = timesteps(g, flat, {
+    channels: timeEmbedDim,
+    flipSinToCos: c.flipSinToCos,
+    freqShift: c.freqShift,
+  });
   const perItem = g.op('Reshape', [projected, g.ints([-1, SDXL_TIME_IDS * timeEmbedDim])]);
   const joined = g.op('Concat', [inputs.textEmbeds, perItem], [{ name: 'axis', i: 1 }]);
   return timestepEmbedding(g, joined, 'add_embedding', { inChannels: inputDim, timeEmbedDim: timeDim });

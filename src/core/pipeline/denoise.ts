@@ -3,13 +3,17 @@ import type { TorchGenerator } from '../math/random';
 import type { Scheduler } from '../schedulers';
 import { linearPlan } from '../schedulers/linear-plan';
 import { tensor, type Tensor } from '../math/tensor';
-import { ControlSteps, type ControlCall, type ControlResiduals } from './control';
+import { ControlSteps, type ControlCall } from './control';
 import { combineGuidance } from './guidance';
-import type { Models } from './models';
+import type { Models, TextTime, UnetExtras } from './models';
+import { defaultTimeIds, textTimeFor } from './text-time';
 import { throwIfAborted, type PipelineOptions } from './options';
 import { predictX0 } from './preview';
 import { duplicateBatch, type PromptEmbeddings } from './prompt';
 import { guidanceWeights } from './step-graph';
+
+/** What a UNet call takes besides latents, timestep and text, for the batch one call runs. */
+type ExtrasFor = (call: ControlCall) => Promise<UnetExtras>;
 
 /**
  * One noise prediction with classifier-free guidance: both halves in one batch-2 UNet call when
@@ -21,28 +25,51 @@ async function predictNoise(
   t: number,
   embeddings: PromptEmbeddings,
   guidanceScale: number,
-  control: ((call: ControlCall) => Promise<ControlResiduals>) | null,
+  extras: ExtrasFor,
 ): Promise<Float32Array> {
-  const { cond, uncond, batched, timestepCond } = embeddings;
-  const residuals = async (call: ControlCall) => (control ? await control(call) : undefined);
+  const { cond, uncond, batched } = embeddings;
   if (!uncond) {
-    if (!batched) return (await models.unet(latentInput, t, cond, timestepCond, await residuals('cond'))).data;
+    if (!batched) return (await models.unet(latentInput, t, cond, await extras('cond'))).data;
     const pair = duplicateBatch(latentInput, embeddings);
-    const both = await models.unet(pair, t, batched, timestepCond, await residuals('both'));
+    const both = await models.unet(pair, t, batched, await extras('both'));
     return both.data.subarray(both.data.length / 2);
   }
   if (!batched) {
-    const u = await models.unet(latentInput, t, uncond, undefined, await residuals('uncond'));
-    const c = await models.unet(latentInput, t, cond, undefined, await residuals('cond'));
+    const u = await models.unet(latentInput, t, uncond, await extras('uncond'));
+    const c = await models.unet(latentInput, t, cond, await extras('cond'));
     // In place: each UNet output is a fresh array, so this allocates nothing per step.
     return combineGuidance(u.data, c.data, guidanceScale, u.data);
   }
   // The output has the latent channels only, fewer than the input when conditioning channels ride along.
   const pair = duplicateBatch(latentInput, embeddings);
-  const out = await models.unet(pair, t, batched, undefined, await residuals('both'));
+  const out = await models.unet(pair, t, batched, await extras('both'));
   const n = out.data.length / 2;
   const uncondHalf = out.data.subarray(0, n);
   return combineGuidance(uncondHalf, out.data.subarray(n), guidanceScale, uncondHalf);
+}
+
+/**
+ * SDXL's added conditions for each kind of call, made once per run (the time ids follow from the
+ * latent size); null for UNets that take none.
+ */
+function textTimeCalls(
+  embeddings: PromptEmbeddings,
+  dims: readonly number[],
+): ((call: ControlCall) => TextTime) | null {
+  const pooled = embeddings.pooled;
+  if (!pooled) return null;
+  const ids = defaultTimeIds(dims[2]!, dims[3]!);
+  const made = new Map<ControlCall, TextTime>();
+  return (call) => {
+    let hit = made.get(call);
+    if (!hit) {
+      const text = call === 'cond' ? pooled.cond : call === 'uncond' ? pooled.uncond : pooled.batched;
+      if (!text) throw new RangeError(`SDXL: no pooled text for the ${call} call.`);
+      hit = textTimeFor(text, ids);
+      made.set(call, hit);
+    }
+    return hit;
+  };
 }
 
 /**
@@ -100,16 +127,19 @@ export async function denoise(job: DenoiseJob): Promise<Tensor> {
   const dims = start.dims;
   const withCondition = job.condition ? conditionedInput(job.condition, dims) : null;
   const control = options.control?.units.length ? new ControlSteps(options.control, timesteps.length) : null;
+  const textTime = textTimeCalls(embeddings, dims);
   options.onProgress?.({ phase: 'denoise', step: 0, totalSteps: timesteps.length });
   for (const [i, t] of timesteps.entries()) {
     throwIfAborted(options.signal);
     const scaled = scheduler.scaleModelInput(latents, t);
     const input = withCondition ? withCondition(scaled) : tensor(scaled, dims);
     // The ControlNets take the scaled latents alone, before any conditioning channels (as diffusers).
-    const residuals = control
-      ? (call: ControlCall) => control.residuals(i, call, tensor(scaled, dims), t, embeddings)
-      : null;
-    const noisePred = await predictNoise(models, input, t, embeddings, guidanceScale, residuals);
+    const extras = async (call: ControlCall): Promise<UnetExtras> => ({
+      ...(embeddings.timestepCond ? { timestepCond: embeddings.timestepCond } : {}),
+      ...(control ? { control: await control.residuals(i, call, tensor(scaled, dims), t, embeddings) } : {}),
+      ...(textTime ? { textTime: textTime(call) } : {}),
+    });
+    const noisePred = await predictNoise(models, input, t, embeddings, guidanceScale, extras);
     throwIfAborted(options.signal);
     // Step noise continues the same generator stream that drew the initial latents, as in diffusers.
     const noise = scheduler.needsNoise(t) ? generator.randn(latents.length) : undefined;
@@ -135,7 +165,10 @@ function residentLoop(job: DenoiseJob): Promise<Tensor> | null {
   if (!twin || !models.denoiseLinear || options.preview || job.condition || job.afterStep || options.control) {
     return null;
   }
-  if (embeddings.timestepCond) {
+  // The resident loop feeds the text alone: LCM's guidance embedding and SDXL's pooled text and
+  // time ids go through the plain loop (at 1024² SDXL's latents are 256 KB a step, small beside
+  // its UNet).
+  if (embeddings.timestepCond || embeddings.pooled) {
     return null;
   }
   const { cond, uncond, batched } = embeddings;

@@ -10,6 +10,30 @@ export interface ControlResiduals {
   mid: Tensor;
 }
 
+/** One 77-token chunk of text as the UNet takes it. */
+export interface TextEncoding {
+  /** [1, T, width]: what the UNet attends to (for SDXL both encoders' states side by side). */
+  hidden: Tensor;
+  /** SDXL: the second encoder's pooled, projected output [1, pooled]; null for SD 1.x/2.x. */
+  pooled: Tensor | null;
+}
+
+/** What one UNet call takes besides the latents, the timestep and the text. */
+export interface UnetExtras {
+  /** An LCM UNet's guidance embedding [1, dim] (see `ModelInfo.guidanceEmbedDim`), shared by the batch. */
+  timestepCond?: Tensor;
+  /** A ControlNet's residuals for the batch (only where `ModelInfo.takesControl`). */
+  control?: ControlResiduals;
+  /** SDXL's added conditions for the batch (only where `ModelInfo.pooledTextWidth`). */
+  textTime?: TextTime;
+}
+
+/** SDXL's added conditions: the pooled text [B, pooled] and the time ids [B, 6]. */
+export interface TextTime {
+  textEmbeds: Tensor;
+  timeIds: Tensor;
+}
+
 /** Token ids for one prompt, padded or truncated to the text encoder's length. */
 export interface TokenizedPrompt {
   ids: Int32Array;
@@ -45,6 +69,16 @@ export interface ModelInfo {
   takesControl?: boolean;
   /** The UNet's compute type, so a numerical failure can name its cause (absent: float32). */
   unetPrecision?: Precision;
+  /**
+   * SDXL: the pooled text width the UNet takes with its time ids (`text_embeds`); absent for SD
+   * 1.x/2.x, whose UNets take the text alone.
+   */
+  pooledTextWidth?: number;
+  /**
+   * SDXL's `force_zeros_for_empty_prompt` (model_index.json): an empty negative prompt is zeros,
+   * not the encoding of "".
+   */
+  zerosForEmptyNegative?: boolean;
 }
 
 /**
@@ -61,16 +95,13 @@ export interface Models {
   /** The tokenizer piece by piece, for A1111's prompt syntax (absent: prompts are plain text). */
   readonly chunkTokenizer?: ChunkTokenizer;
   /**
-   * [1, 77] ids → [1, 77, hidden]. `clipSkip` (A1111's numbering: 1 is the last layer, 2 the one
-   * before, as diffusers' `clip_skip` 1) takes an earlier layer's output through the final norm.
+   * [1, 77] ids → the text the UNet takes. `clipSkip` (A1111's numbering: 1 is the last layer, 2
+   * the one before, as diffusers' `clip_skip` 1) takes an earlier layer's output (SD 1.x/2.x
+   * through the final norm; SDXL's layer before it, as its pipeline does).
    */
-  encodeText(ids: Int32Array, clipSkip?: number): Promise<Tensor>;
-  /**
-   * The noise prediction for `sample` [batch, c, h, w] at timestep `t`; `timestepCond` [1, dim] is
-   * the guidance embedding of an LCM UNet (see `guidanceEmbedDim`), shared by the batch; `control`
-   * is a ControlNet's residuals for the batch (only where `info.takesControl`).
-   */
-  unet(sample: Tensor, t: number, text: Tensor, timestepCond?: Tensor, control?: ControlResiduals): Promise<Tensor>;
+  encodeText(ids: Int32Array, clipSkip?: number): Promise<TextEncoding>;
+  /** The noise prediction for `sample` [batch, c, h, w] at timestep `t`, with what else the UNet takes. */
+  unet(sample: Tensor, t: number, text: Tensor, extras?: UnetExtras): Promise<Tensor>;
   /** Scaled-back latents [1, 4, h, w] → image [1, 3, 8h, 8w] in about [-1, 1]. */
   decode(latents: Tensor): Promise<Tensor>;
   /**

@@ -6,7 +6,7 @@ import { CHUNK_LENGTH, CHUNK_TOKENS, emptyChunk, promptChunks, type PromptChunk 
 import { applyEmphasis } from '../prompt/emphasis';
 import type { PromptSyntax } from '../prompt/syntax';
 import { guidanceScaleEmbedding, usesGuidance } from './guidance';
-import type { Models, TokenizedPrompt } from './models';
+import type { Models, TextEncoding, TokenizedPrompt } from './models';
 
 /** Text embeddings for guidance: the negative (unconditional) half first, as diffusers orders them. */
 export interface PromptEmbeddings {
@@ -21,6 +21,15 @@ export interface PromptEmbeddings {
   chunks: number;
   /** An LCM UNet's guidance embedding [1, dim] (its guidance instead of an unconditional half). */
   timestepCond?: Tensor;
+  /** SDXL's pooled text [1, pooled] per half, and batched as `batched` is; absent for SD 1.x/2.x. */
+  pooled?: PooledText;
+}
+
+/** SDXL's pooled text for each half of a guided step, and the two as one batch. */
+export interface PooledText {
+  cond: Tensor;
+  uncond: Tensor | null;
+  batched: Tensor | null;
 }
 
 /** What encoding the prompt takes from a run's parameters. */
@@ -44,14 +53,16 @@ export async function encodePrompt(models: Models, settings: PromptSettings): Pr
   const embedDim = models.info.guidanceEmbedDim;
   // diffusers encodes "" when there is no negative prompt.
   const guided = !embedDim && usesGuidance(guidanceScale);
-  let cond: Tensor;
-  let uncond: Tensor | null = null;
+  // SDXL's force_zeros_for_empty_prompt: an empty negative prompt is zeros, not the encoding of "".
+  const zeroNegative = guided && models.info.zerosForEmptyNegative === true && negativePrompt === '';
+  let cond: TextEncoding;
+  let uncond: TextEncoding | null = null;
   let truncated = '';
   let chunks = 1;
   if (chunked) {
     const tokenizer = chunked;
     const positive = promptChunks(parsePromptAttention(prompt), tokenizer);
-    const negative = guided ? promptChunks(parsePromptAttention(negativePrompt), tokenizer) : [];
+    const negative = guided && !zeroNegative ? promptChunks(parsePromptAttention(negativePrompt), tokenizer) : [];
     // Both halves of a guided step take one context length: the shorter is padded with empty
     // chunks, the encoding of an empty prompt (A1111's "pad prompt/negative prompt").
     chunks = Math.max(positive.length, negative.length);
@@ -61,25 +72,47 @@ export async function encodePrompt(models: Models, settings: PromptSettings): Pr
     ];
     checkTextLength(models, chunks);
     cond = await encodeChunks(models, padded(positive), clipSkip);
-    if (guided) uncond = await encodeChunks(models, padded(negative), clipSkip);
+    if (guided && !zeroNegative) uncond = await encodeChunks(models, padded(negative), clipSkip);
   } else {
     const positive: TokenizedPrompt = await models.tokenize(prompt);
     cond = await models.encodeText(positive.ids, clipSkip);
     truncated = positive.truncated;
-    if (guided) uncond = await models.encodeText((await models.tokenize(negativePrompt)).ids, clipSkip);
+    if (guided && !zeroNegative)
+      uncond = await models.encodeText((await models.tokenize(negativePrompt)).ids, clipSkip);
   }
-  if (embedDim)
-    return withGuidanceEmbedding(models, { cond, uncond: null, batched: null, truncated, chunks }, guidanceScale);
-  // A batch-2 export takes [uncond; cond] (or [cond; cond] unguided); a batch-1 export takes the halves apart.
+  if (zeroNegative) uncond = { hidden: zerosLike(cond.hidden), pooled: cond.pooled && zerosLike(cond.pooled) };
   const batch = models.info.unetBatch;
-  const batched = uncond
-    ? batch === 1
-      ? null
-      : concatBatch(uncond, cond)
-    : batch === 2
-      ? concatBatch(cond, cond)
-      : null;
-  return { cond, uncond, batched, truncated, chunks };
+  const pooled = cond.pooled ? { pooled: pooledText(cond.pooled, uncond?.pooled ?? null, batch) } : {};
+  if (embedDim) {
+    const unguided = { cond: cond.hidden, uncond: null, batched: null, truncated, chunks, ...pooled };
+    return withGuidanceEmbedding(models, unguided, guidanceScale);
+  }
+  const hidden = uncond?.hidden ?? null;
+  return {
+    cond: cond.hidden,
+    uncond: hidden,
+    batched: batchOf(cond.hidden, hidden, batch),
+    truncated,
+    chunks,
+    ...pooled,
+  };
+}
+
+/**
+ * What a UNet call takes for both halves at once: [uncond; cond] when guided, [cond; cond] for a
+ * batch-2 export unguided; null where the halves are taken apart (a batch-1 export) or one suffices.
+ */
+function batchOf(cond: Tensor, uncond: Tensor | null, batch: Models['info']['unetBatch']): Tensor | null {
+  if (uncond) return batch === 1 ? null : concatBatch(uncond, cond);
+  return batch === 2 ? concatBatch(cond, cond) : null;
+}
+
+function pooledText(cond: Tensor, uncond: Tensor | null, batch: Models['info']['unetBatch']): PooledText {
+  return { cond, uncond, batched: batchOf(cond, uncond, batch) };
+}
+
+function zerosLike(x: Tensor): Tensor {
+  return tensor(new Float32Array(x.data.length), [...x.dims]);
 }
 
 /** One prompt as the text encoder will see it: its 77-token windows with each token's weight. */
@@ -102,14 +135,27 @@ export async function promptTokens(
   return { chunks: [{ ids, weights: new Float32Array(ids.length).fill(1), tokens: used - 2 }], truncated };
 }
 
-/** Each chunk encoded on its own with its emphasis, then all of them one after another: [1, 77·n, hidden]. */
+/**
+ * Each chunk encoded on its own with its emphasis, then all of them one after another: [1, 77·n,
+ * hidden]; SDXL's pooled text is the first chunk's, as A1111 takes it.
+ */
 async function encodeChunks(
   models: Models,
   chunks: readonly PromptChunk[],
   clipSkip: number | undefined,
-): Promise<Tensor> {
+): Promise<TextEncoding> {
   const parts: Tensor[] = [];
-  for (const chunk of chunks) parts.push(applyEmphasis(await models.encodeText(chunk.ids, clipSkip), chunk.weights));
+  let pooled: Tensor | null = null;
+  for (const [i, chunk] of chunks.entries()) {
+    const encoded = await models.encodeText(chunk.ids, clipSkip);
+    if (i === 0) pooled = encoded.pooled;
+    parts.push(applyEmphasis(encoded.hidden, chunk.weights));
+  }
+  return { hidden: joinChunks(parts), pooled };
+}
+
+/** Chunks' hidden states one after another along the token axis. */
+function joinChunks(parts: Tensor[]): Tensor {
   if (parts.length === 1) return parts[0]!;
   const hidden = parts[0]!.dims[2]!;
   const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
@@ -153,14 +199,23 @@ function checkClipSkip(models: Models, clipSkip: number | undefined): void {
 /** The embeddings of an LCM UNet for one guidance scale: the conditional half with the scale's embedding. */
 function withGuidanceEmbedding(models: Models, embeddings: PromptEmbeddings, guidanceScale: number): PromptEmbeddings {
   const dim = models.info.guidanceEmbedDim!;
-  const { cond, truncated, chunks } = embeddings;
+  return {
+    ...unguided(models, embeddings),
+    timestepCond: tensor(guidanceScaleEmbedding(guidanceScale, dim), [1, dim]),
+  };
+}
+
+/** The conditional half alone, as a run without guidance takes it. */
+function unguided(models: Models, full: PromptEmbeddings): PromptEmbeddings {
+  const batch = models.info.unetBatch;
+  const { cond, truncated, chunks, pooled } = full;
   return {
     cond,
     uncond: null,
-    batched: models.info.unetBatch === 2 ? concatBatch(cond, cond) : null,
+    batched: batchOf(cond, null, batch),
     truncated,
     chunks,
-    timestepCond: tensor(guidanceScaleEmbedding(guidanceScale, dim), [1, dim]),
+    ...(pooled ? { pooled: pooledText(pooled.cond, null, batch) } : {}),
   };
 }
 
@@ -188,6 +243,5 @@ export function duplicateBatch(x: Tensor, embeddings: PromptEmbeddings): Tensor 
 export function embeddingsForGuidance(models: Models, full: PromptEmbeddings, guidanceScale: number): PromptEmbeddings {
   if (models.info.guidanceEmbedDim) return withGuidanceEmbedding(models, full, guidanceScale);
   if (usesGuidance(guidanceScale) || !full.uncond) return full;
-  const batched = models.info.unetBatch === 2 ? concatBatch(full.cond, full.cond) : null;
-  return { cond: full.cond, uncond: null, batched, truncated: full.truncated, chunks: full.chunks };
+  return unguided(models, full);
 }

@@ -121,7 +121,7 @@ export async function runBench(
   const latentShape = [2, 4, height / 8, width / 8];
   const sample = tensor(new TorchGenerator(7).randn(latentShape.reduce((a, b) => a * b, 1)), latentShape);
   const ids = (await models.tokenize('A painting of a flooble')).ids;
-  const text = await models.encodeText(ids);
+  const text = (await models.encodeText(ids)).hidden;
   const text2 = tensor(new Float32Array([...text.data, ...text.data]), [2, ...text.dims.slice(1)]);
   const fallbackFeeds = models.unetFeeds(sample, 501, text2);
   const bareRun = async (feeds: Record<string, OrtTensor>): Promise<number> => {

@@ -187,12 +187,18 @@ async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Re
  * longer parses is damaged: it is removed, so the next try downloads it again.
  */
 async function checkpointNetworks(
-  parts: Record<Component, KeptPart>,
+  parts: Record<Component, KeptPart> & { textEncoder2?: KeptPart },
   maker: SessionMaker,
   graph: GraphForm & { maxBindingBytes?: number },
   unetExtra: ort.InferenceSession.SessionOptions,
 ) {
-  const byPart = { text_encoder: parts.textEncoder, unet: parts.unet, vae_encoder: parts.vae, vae_decoder: parts.vae };
+  const byPart = {
+    text_encoder: parts.textEncoder,
+    text_encoder_2: parts.textEncoder2 ?? parts.textEncoder,
+    unet: parts.unet,
+    vae_encoder: parts.vae,
+    vae_decoder: parts.vae,
+  };
   try {
     const built = await checkpointSessions(
       parts,

@@ -6,15 +6,15 @@
  */
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { ModelError } from '../../core/errors';
-import type { ModelInfo, Models, TokenizedPrompt } from '../../core/pipeline/models';
+import type { ModelInfo, Models, TokenizedPrompt, UnetExtras } from '../../core/pipeline/models';
 import type { ChunkTokenizer } from '../../core/prompt/chunks';
-import { LAYER_STATES } from '../../core/networks/clip-text';
+import { HIDDEN_STATES, LAYER_STATES, TEXT_EMBEDS } from '../../core/networks/clip-text';
+import { SDXL_TIME_IDS } from '../../core/networks/config';
 import { allFinite, type Tensor } from '../../core/math/tensor';
 import type { Precision } from '../../core/networks/graph';
 import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { stepGraph, type StepGraphDtype } from '../../core/pipeline/step-graph';
-import type { ControlResiduals } from '../../core/pipeline/control';
-import { controlInputNames } from '../../core/networks/unet';
+import { controlInputNames, TEXT_TIME_INPUTS } from '../../core/networks/unet';
 import { runLinearLoop, type ResidentMemory } from './linear-loop';
 import {
   findInput,
@@ -29,6 +29,8 @@ import {
 
 export interface OnnxModelSet {
   textEncoder: InferenceSession;
+  /** SDXL's second text encoder (CLIPTextModelWithProjection); absent for SD 1.x/2.x. */
+  textEncoder2?: InferenceSession;
   unet: InferenceSession;
   vaeDecoder: InferenceSession;
   vaeEncoder?: InferenceSession;
@@ -61,6 +63,13 @@ export interface OnnxModelsOptions {
   /** The tokenizer piece by piece, for A1111's prompt syntax. */
   chunkTokenizer?: ChunkTokenizer;
   specialTokens?: { bos: number; eos: number; pad: number };
+  /**
+   * SDXL: the second tokenizer's padding id. Its vocabulary is the first one's (checked at load),
+   * so its ids are the first tokenizer's with the padding after the end token replaced.
+   */
+  secondPadId?: number;
+  /** SDXL's `force_zeros_for_empty_prompt` (see ModelInfo.zerosForEmptyNegative). */
+  zerosForEmptyNegative?: boolean;
   vaeScalingFactor?: number;
   /** The UNet's compute type (float32 when absent), for the words of a numerical failure. */
   unetPrecision?: Precision;
@@ -87,23 +96,14 @@ export interface OnnxModels extends Models {
   /** Milliseconds inside the UNet's session.run, one entry per call (the benchmark reads and clears it). */
   readonly unetRunMs: number[];
   /** The feeds the adapter builds for a UNet call, for timing session.run alone. */
-  unetFeeds(
-    sample: Tensor,
-    t: number,
-    text: Tensor,
-    cond?: Tensor,
-    control?: ControlResiduals,
-  ): Record<string, OrtTensor>;
+  unetFeeds(sample: Tensor, t: number, text: Tensor, extras?: UnetExtras): Record<string, OrtTensor>;
   readonly sessions: OnnxModelSet;
 }
 
 export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options: OnnxModelsOptions): OnnxModels {
-  const textSpecs = inputSpecs(sessions.textEncoder);
-  const idsSpec = findInput(textSpecs, 'text encoder', ['input_ids']);
-  const textOut = pickOutput(sessions.textEncoder, 'text encoder', ['last_hidden_state']);
-  // Graphs built here also give every layer's output through the final norm, for clip skip.
-  const layerStates = sessions.textEncoder.outputNames.includes(LAYER_STATES) ? LAYER_STATES : null;
-  const textLayers = layerStates ? textLayerCount(sessions.textEncoder) : undefined;
+  const text = sessions.textEncoder2
+    ? sdxlText(ort, sessions.textEncoder, sessions.textEncoder2, options)
+    : sdText(ort, sessions.textEncoder);
 
   const unetSpecs = inputSpecs(sessions.unet);
   const sampleSpec = findInput(unetSpecs, 'UNet', ['sample']);
@@ -116,6 +116,24 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
   }
   const unetOut = pickOutput(sessions.unet, 'UNet', ['out_sample']);
   const control = controlSpecs(unetSpecs);
+  const textTime = textTimeSpecs(unetSpecs);
+  if (textTime && !sessions.textEncoder2) {
+    throw new ModelError(
+      'This UNet is an SDXL UNet (it takes text_embeds and time_ids), but the model has one text encoder.',
+    );
+  }
+  if (text.pooledWidth !== null && !textTime) {
+    throw new ModelError(
+      'This model has two text encoders, as SDXL does, but its UNet does not take their pooled text.',
+    );
+  }
+  const pooledWidth = textTime?.textEmbeds.shape[1];
+  if (textTime && pooledWidth !== text.pooledWidth) {
+    throw new ModelError(
+      `The UNet takes pooled text ${String(pooledWidth)} wide beside ${SDXL_TIME_IDS} time ids; the second text encoder's projection gives ${String(text.pooledWidth)}. ` +
+        'A UNet made for other time ids (the SDXL refiner takes 5, with an aesthetic score) is not supported.',
+    );
+  }
 
   const decSpecs = inputSpecs(sessions.vaeDecoder);
   const latentSpec = findInput(decSpecs, 'VAE decoder', ['latent_sample']);
@@ -136,7 +154,9 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
         : null,
     guidanceEmbedDim: condSpec ? (condDim as number) : null,
     ...(typeof textLength === 'number' && textLength > 0 ? { fixedTextLength: textLength } : {}),
-    ...(textLayers !== undefined ? { textLayers } : {}),
+    ...(text.layers !== undefined ? { textLayers: text.layers } : {}),
+    ...(typeof pooledWidth === 'number' ? { pooledTextWidth: pooledWidth } : {}),
+    ...(options.zerosForEmptyNegative ? { zerosForEmptyNegative: true } : {}),
     ...(typeof textWidth === 'number' && textWidth > 0 ? { textWidth } : {}),
     ...(options.unetPrecision ? { unetPrecision: options.unetPrecision } : {}),
     ...(control ? { takesControl: true } : {}),
@@ -146,18 +166,24 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
   const float32 = (part: VaePart) => (makeFloat32 ? () => makeFloat32(part) : undefined);
   const decodeWith = upcastOnOverflow(sessions.vaeDecoder, float32('vae_decoder'));
   const unetRunMs: number[] = [];
-  const unetFeeds = (
-    sample: Tensor,
-    t: number,
-    text: Tensor,
-    cond?: Tensor,
-    residuals?: ControlResiduals,
-  ): Record<string, OrtTensor> => {
+  const unetFeeds = (sample: Tensor, t: number, hidden: Tensor, extras: UnetExtras = {}): Record<string, OrtTensor> => {
+    const { timestepCond: cond, control: residuals } = extras;
     const feeds = {
       [sampleSpec.name]: floatInput(ort, sampleSpec, sample.data, sample.dims),
       [timestepSpec.name]: timestepTensor(ort, timestepSpec, t),
-      [hiddenSpec.name]: floatInput(ort, hiddenSpec, text.data, text.dims),
+      [hiddenSpec.name]: floatInput(ort, hiddenSpec, hidden.data, hidden.dims),
     };
+    if (textTime) {
+      const added = extras.textTime;
+      if (!added) throw new ModelError('This SDXL UNet needs the pooled text and time ids on every call.');
+      feeds[textTime.textEmbeds.name] = floatInput(
+        ort,
+        textTime.textEmbeds,
+        added.textEmbeds.data,
+        added.textEmbeds.dims,
+      );
+      feeds[textTime.timeIds.name] = floatInput(ort, textTime.timeIds, added.timeIds.data, added.timeIds.dims);
+    }
     if (condSpec) {
       if (!cond) throw new ModelError('This UNet needs the guidance embedding (timestep_cond) on every call.');
       const batch = sample.dims[0]!;
@@ -183,9 +209,9 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     return feeds;
   };
 
-  // The resident loop feeds no guidance embedding or residuals: LCM and ControlNet UNets run the plain loop.
+  // The resident loop feeds the text alone: LCM, ControlNet and SDXL UNets run the plain loop.
   const denoiseLinear =
-    options.resident && !condSpec && !control && residentDtype(sampleSpec, sessions.unet, unetOut)
+    options.resident && !condSpec && !control && !textTime && residentDtype(sampleSpec, sessions.unet, unetOut)
       ? linearLoop(ort, sessions.unet, unetOut, [sampleSpec, timestepSpec, hiddenSpec], options.resident)
       : undefined;
 
@@ -196,39 +222,14 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
     ...(options.chunkTokenizer ? { chunkTokenizer: options.chunkTokenizer } : {}),
     ...(options.specialTokens ? { specialTokens: options.specialTokens } : {}),
 
-    async encodeText(ids, clipSkip) {
-      const dims = [1, ids.length];
-      const input =
-        idsSpec.type === 'int64'
-          ? new ort.Tensor(
-              'int64',
-              BigInt64Array.from(ids, (v) => BigInt(v)),
-              dims,
-            )
-          : new ort.Tensor('int32', ids, dims);
-      if (clipSkip === undefined || clipSkip <= 1) {
-        const out = await sessions.textEncoder.run({ [idsSpec.name]: input }, [textOut]);
-        return readOutput(out[textOut]!);
-      }
-      if (!layerStates || textLayers === undefined || clipSkip > textLayers) {
-        throw new ModelError(`This text encoder cannot skip ${clipSkip - 1} of its last layers.`);
-      }
-      // [layers, 1, T, hidden]: clip skip n is layer (layers − n), as diffusers' hidden_states[−(n)]…
-      const out = await readOutput(
-        (await sessions.textEncoder.run({ [idsSpec.name]: input }, [layerStates]))[layerStates]!,
-      );
-      const [, , length, hidden] = out.dims as [number, number, number, number];
-      const size = length * hidden;
-      const layer = textLayers - clipSkip;
-      return { data: out.data.slice(layer * size, (layer + 1) * size), dims: [1, length, hidden] };
-    },
+    encodeText: text.encode,
 
     unetRunMs,
     sessions,
     unetFeeds,
 
-    async unet(sample, t, text, cond, residuals) {
-      const feeds = unetFeeds(sample, t, text, cond, residuals);
+    async unet(sample, t, hidden, extras) {
+      const feeds = unetFeeds(sample, t, hidden, extras);
       const started = performance.now();
       const out = await sessions.unet.run(feeds);
       unetRunMs.push(performance.now() - started);
@@ -249,6 +250,137 @@ export function createOnnxModels(ort: OrtModule, sessions: OnnxModelSet, options
 
     ...(sessions.vaeEncoder ? { encode: encoderFor(ort, sessions.vaeEncoder, float32('vae_encoder')) } : {}),
   };
+}
+
+/** The text encoder(s) as `Models.encodeText`, with what the model info says of them. */
+interface TextSide {
+  encode: Models['encodeText'];
+  /** The most clip skip can be (absent: clip skip not offered). */
+  layers: number | undefined;
+  /** SDXL: the pooled text's width; null for SD 1.x/2.x. */
+  pooledWidth: number | null;
+}
+
+/** ids as the session's input_ids (int32, or int64 in some exports). */
+function idsInput(ort: OrtModule, session: InferenceSession, ids: Int32Array): OrtTensor {
+  const spec = findInput(inputSpecs(session), 'text encoder', ['input_ids']);
+  const dims = [1, ids.length];
+  return spec.type === 'int64'
+    ? new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (v) => BigInt(v)),
+        dims,
+      )
+    : new ort.Tensor('int32', ids, dims);
+}
+
+/** Layer `index` of a [layers, 1, T, hidden] stack, as [1, T, hidden]. */
+function layerOf(stack: Tensor, index: number): Tensor {
+  const [, , length, hidden] = stack.dims as [number, number, number, number];
+  const size = length * hidden;
+  return { data: stack.data.slice(index * size, (index + 1) * size), dims: [1, length, hidden] };
+}
+
+/** SD 1.x/2.x: one CLIPTextModel; clip skip takes an earlier layer through the final norm. */
+function sdText(ort: OrtModule, session: InferenceSession): TextSide {
+  const idsName = findInput(inputSpecs(session), 'text encoder', ['input_ids']).name;
+  const textOut = pickOutput(session, 'text encoder', ['last_hidden_state']);
+  // Graphs built here also give every layer's output through the final norm, for clip skip.
+  const layerStates = session.outputNames.includes(LAYER_STATES) ? LAYER_STATES : null;
+  const layers = layerStates ? layerCount(session, LAYER_STATES) : undefined;
+  return {
+    layers,
+    pooledWidth: null,
+    async encode(ids, clipSkip) {
+      const input = idsInput(ort, session, ids);
+      if (clipSkip === undefined || clipSkip <= 1) {
+        const out = await session.run({ [idsName]: input }, [textOut]);
+        return { hidden: await readOutput(out[textOut]!), pooled: null };
+      }
+      if (!layerStates || layers === undefined || clipSkip > layers) {
+        throw new ModelError(`This text encoder cannot skip ${clipSkip - 1} of its last layers.`);
+      }
+      // [layers, 1, T, hidden]: clip skip n is layer (layers − n), as diffusers' hidden_states[−(n)]…
+      const stack = await readOutput((await session.run({ [idsName]: input }, [layerStates]))[layerStates]!);
+      return { hidden: layerOf(stack, layers - clipSkip), pooled: null };
+    },
+  };
+}
+
+/**
+ * SDXL: CLIP ViT-L and OpenCLIP ViT-bigG (with its projection). As StableDiffusionXLPipeline's
+ * encode_prompt: each encoder's hidden_states[−(clip skip + 1)] (the layer before the last at clip
+ * skip 1, without the final norm), side by side; the pooled text is the second encoder's projection.
+ */
+function sdxlText(
+  ort: OrtModule,
+  first: InferenceSession,
+  second: InferenceSession,
+  options: OnnxModelsOptions,
+): TextSide {
+  const pad = options.secondPadId;
+  const eos = options.specialTokens?.eos;
+  if (pad === undefined || eos === undefined) throw new ModelError('SDXL needs its second tokenizer’s padding id.');
+  for (const s of [first, second]) {
+    if (!s.outputNames.includes(HIDDEN_STATES)) {
+      throw new ModelError('This SDXL text encoder gives no inner layers (an export without hidden_states).');
+    }
+  }
+  const embedsMeta = second.outputMetadata.find((m) => m.name === TEXT_EMBEDS);
+  const pooledWidth = embedsMeta?.isTensor ? embedsMeta.shape[1] : undefined;
+  if (typeof pooledWidth !== 'number') {
+    throw new ModelError(
+      'The second text encoder has no projection (text_embeds): SDXL needs CLIPTextModelWithProjection.',
+    );
+  }
+  const depth = Math.min(layerCount(first, HIDDEN_STATES) ?? 0, layerCount(second, HIDDEN_STATES) ?? 0);
+  // hidden_states has one entry more than the stack (the embeddings): clip skip n up to depth − 1.
+  const layers = depth - 1;
+  const stackOf = async (session: InferenceSession, ids: Int32Array, outputs: string[]) => {
+    const idsName = findInput(inputSpecs(session), 'text encoder', ['input_ids']).name;
+    return session.run({ [idsName]: idsInput(ort, session, ids) }, outputs);
+  };
+  return {
+    layers,
+    pooledWidth,
+    async encode(ids, clipSkip) {
+      const skip = Math.max(1, clipSkip ?? 1);
+      if (skip > layers) throw new ModelError(`These text encoders cannot skip ${skip - 1} of their last layers.`);
+      const a = await readOutput((await stackOf(first, ids, [HIDDEN_STATES]))[HIDDEN_STATES]!);
+      const out = await stackOf(second, secondIds(ids, eos, pad), [HIDDEN_STATES, TEXT_EMBEDS]);
+      const b = await readOutput(out[HIDDEN_STATES]!);
+      const pick = (stack: Tensor) => layerOf(stack, stack.dims[0]! - 1 - skip);
+      return { hidden: sideBySide(pick(a), pick(b)), pooled: await readOutput(out[TEXT_EMBEDS]!) };
+    },
+  };
+}
+
+/** The second tokenizer's ids: the first's, padded with its own id after the first end token. */
+export function secondIds(ids: Int32Array, eos: number, pad: number): Int32Array {
+  const end = ids.indexOf(eos, 1);
+  if (end < 0) return ids;
+  const out = ids.slice();
+  out.fill(pad, end + 1);
+  return out;
+}
+
+/** [1, T, a] and [1, T, b] → [1, T, a + b]. */
+function sideBySide(a: Tensor, b: Tensor): Tensor {
+  const [, length, wa] = a.dims as [number, number, number];
+  const wb = b.dims[2]!;
+  const out = new Float32Array(length * (wa + wb));
+  for (let t = 0; t < length; t++) {
+    out.set(a.data.subarray(t * wa, (t + 1) * wa), t * (wa + wb));
+    out.set(b.data.subarray(t * wb, (t + 1) * wb), t * (wa + wb) + wa);
+  }
+  return { data: out, dims: [1, length, wa + wb] };
+}
+
+/** SDXL's added-condition inputs, or null for a UNet that takes none. */
+function textTimeSpecs(specs: InputSpec[]): { textEmbeds: InputSpec; timeIds: InputSpec } | null {
+  const textEmbeds = specs.find((s) => s.name === TEXT_TIME_INPUTS.textEmbeds);
+  const timeIds = specs.find((s) => s.name === TEXT_TIME_INPUTS.timeIds);
+  return textEmbeds && timeIds ? { textEmbeds, timeIds } : null;
 }
 
 /** The residual inputs of a UNet built for a ControlNet, or null for one that takes none. */
@@ -320,9 +452,9 @@ function encoderFor(
     });
 }
 
-/** The text encoder's layer count, from its layer_states output's first dimension. */
-function textLayerCount(session: InferenceSession): number | undefined {
-  const meta = session.outputMetadata.find((m) => m.name === LAYER_STATES);
+/** A text encoder's layer count, from a [layers, B, T, hidden] output's first dimension. */
+function layerCount(session: InferenceSession, output: string): number | undefined {
+  const meta = session.outputMetadata.find((m) => m.name === output);
   const first = meta?.isTensor ? meta.shape[0] : undefined;
   return typeof first === 'number' && first > 0 ? first : undefined;
 }

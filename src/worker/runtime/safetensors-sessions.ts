@@ -38,13 +38,15 @@ export interface ComponentBytes {
 
 export interface CheckpointBytes {
   textEncoder: ComponentBytes;
+  /** SDXL's second text encoder (CLIPTextModelWithProjection). */
+  textEncoder2?: ComponentBytes;
   unet: ComponentBytes;
   vae: ComponentBytes;
 }
 
 /** Creates one session from a graph and the external data it points into. */
 export type CreateSession = (
-  part: 'text_encoder' | 'unet' | 'vae_encoder' | 'vae_decoder',
+  part: 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_encoder' | 'vae_decoder',
   model: Uint8Array,
   externalData: { path: string; data: Uint8Array }[],
 ) => Promise<InferenceSession>;
@@ -173,8 +175,10 @@ export async function checkpointSessions(
   text = inPrecision(text, precision);
   unet = inPrecision(unet, precision);
   const vae = inPrecision(rawComponent(bytes.vae), precision);
+  const text2 = bytes.textEncoder2 ? inPrecision(rawComponent(bytes.textEncoder2), precision) : null;
   const form = graphOptions(options);
   const textModel = textEncoderGraph(text.source, form);
+  const text2Model = text2 ? textEncoderGraph(text2.source, form) : null;
   const unetBuilt = unetGraph(unet.source, unetOptions(options));
   const vaeBuilt = vaeGraphs(vae.source, form);
   const created: InferenceSession[] = [];
@@ -185,11 +189,12 @@ export async function checkpointSessions(
   };
   try {
     const textEncoder = await make('text_encoder', textModel, text.external);
+    const textEncoder2 = text2 && text2Model ? await make('text_encoder_2', text2Model, text2.external) : null;
     const unetSession = await make('unet', unetBuilt.model, unet.external);
     const vaeDecoder = await make('vae_decoder', vaeBuilt.decoder, vae.external);
     const vaeEncoder = await make('vae_encoder', vaeBuilt.encoder, vae.external);
     return {
-      sessions: { textEncoder, unet: unetSession, vaeDecoder, vaeEncoder },
+      sessions: { textEncoder, ...(textEncoder2 ? { textEncoder2 } : {}), unet: unetSession, vaeDecoder, vaeEncoder },
       vaeScalingFactor: vaeBuilt.config.scalingFactor,
       unetConfig: unetBuilt.config,
       vaeConfig: vaeBuilt.config,

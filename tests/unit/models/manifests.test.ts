@@ -220,7 +220,7 @@ describe('I/O adapters read dtypes and shapes from session metadata', () => {
     expect(models.info).toMatchObject({ unetBatch: 2, unetInChannels: 4, fixedLatentSize: { height: 64, width: 64 } });
     const text = await models.encodeText(new Int32Array(77).fill(7));
     expect(textEncoder.feeds[0]!['input_ids']!.type).toBe('int64');
-    expect(text.data[0]).toBe(1);
+    expect(text.hidden.data[0]).toBe(1);
     await models.unet(
       tensor(new Float32Array(2 * 4 * 64 * 64), [2, 4, 64, 64]),
       999,

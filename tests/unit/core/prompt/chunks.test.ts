@@ -105,7 +105,7 @@ describe('encodePrompt with A1111 syntax', () => {
         // Each token's "embedding" is its id, so chunks and their order can be read back.
         async encodeText(ids: Int32Array) {
           calls.push(ids);
-          return tensor(Float32Array.from(ids), [1, ids.length, 1]);
+          return { hidden: tensor(Float32Array.from(ids), [1, ids.length, 1]), pooled: null };
         },
       },
     };

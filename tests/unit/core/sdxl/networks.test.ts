@@ -67,13 +67,13 @@ describe.each(SDXL_CASES)('%s networks against diffusers', (name) => {
       });
       const stack = out[HIDDEN_STATES]!;
       const layers = stack.dims[0]!;
-      expect(normRelativeError(output(out, 'last_hidden_state'), expected.floats(`${key}.last_hidden_state`))).toBeLessThan(
-        bound,
-      );
+      expect(
+        normRelativeError(output(out, 'last_hidden_state'), expected.floats(`${key}.last_hidden_state`)),
+      ).toBeLessThan(bound);
       // hidden_states[-2]: the second-to-last layer's output, without the final norm.
-      expect(normRelativeError(layer(stack, layers - 2), expected.floats(`${key}.penultimate_hidden_state`))).toBeLessThan(
-        bound,
-      );
+      expect(
+        normRelativeError(layer(stack, layers - 2), expected.floats(`${key}.penultimate_hidden_state`)),
+      ).toBeLessThan(bound);
       if (key === 'text_2') {
         expect(normRelativeError(output(out, TEXT_EMBEDS), expected.floats('text_2.text_embeds'))).toBeLessThan(bound);
       } else {
@@ -102,9 +102,9 @@ describe.each(SDXL_CASES)('%s networks against diffusers', (name) => {
       const dec = await (await session(decoder, bytes)).run({ latent_sample: f32(io, 'vae.latent_sample') });
       expect(normRelativeError(output(dec, 'sample'), expected.floats('vae.decoded'))).toBeLessThan(bound);
       const enc = await (await session(encoder, bytes)).run({ sample: f32(io, 'vae.image') });
-      expect(normRelativeError(output(enc, 'latent_parameters'), expected.floats('vae.latent_parameters'))).toBeLessThan(
-        bound,
-      );
+      expect(
+        normRelativeError(output(enc, 'latent_parameters'), expected.floats('vae.latent_parameters')),
+      ).toBeLessThan(bound);
     });
   });
 

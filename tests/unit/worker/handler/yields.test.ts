@@ -25,7 +25,7 @@ describe('withYields', () => {
     expect(seen).toHaveLength(2);
   });
 
-  it("passes a ControlNet's residuals and LCM's guidance embedding through to the UNet", async () => {
+  it("passes what else the UNet takes (ControlNet residuals, LCM's embedding, SDXL's pooled text) through", async () => {
     const models = fakeModels();
     const seen: unknown[][] = [];
     const base: typeof models = {
@@ -40,8 +40,12 @@ describe('withYields', () => {
     const sample = { data: new Float32Array(4 * 8 * 8), dims: [1, 4, 8, 8] };
     const text = { data: new Float32Array(77 * 8), dims: [1, 77, 8] };
     const cond = { data: new Float32Array(4), dims: [1, 4] };
-    const residuals = { down: [sample], mid: sample };
-    await wrapped.unet(sample, 10, text, cond, residuals);
-    expect(seen).toEqual([[cond, residuals]]);
+    const extras = {
+      timestepCond: cond,
+      control: { down: [sample], mid: sample },
+      textTime: { textEmbeds: cond, timeIds: { data: new Float32Array(6), dims: [1, 6] } },
+    };
+    await wrapped.unet(sample, 10, text, extras);
+    expect(seen).toEqual([[extras]]);
   });
 });
