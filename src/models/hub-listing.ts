@@ -130,7 +130,13 @@ export function withListing(manifest: ModelManifest, listing: RepoListing): Mode
         ...(chosen.convert ? { convert: true } : {}),
       };
     };
-    components = { ...c, textEncoder: choose(c.textEncoder), unet: choose(c.unet), vae: choose(c.vae) };
+    components = {
+      ...c,
+      textEncoder: choose(c.textEncoder),
+      ...(c.textEncoder2 ? { textEncoder2: choose(c.textEncoder2) } : {}),
+      unet: choose(c.unet),
+      vae: choose(c.vae),
+    };
   }
   const safetyChecker = listedSafetyChecker(manifest, listing);
   const source = manifest.source;

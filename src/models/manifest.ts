@@ -50,7 +50,14 @@ export type ManifestComponents =
       vaeEncoder?: ManifestFile;
     }
   /** A diffusers checkpoint (config.json + safetensors per component): the app builds the graphs. */
-  | { format: 'safetensors'; textEncoder: CheckpointPart; unet: CheckpointPart; vae: CheckpointPart }
+  | {
+      format: 'safetensors';
+      textEncoder: CheckpointPart;
+      /** SDXL's second text encoder. */
+      textEncoder2?: CheckpointPart;
+      unet: CheckpointPart;
+      vae: CheckpointPart;
+    }
   /**
    * An original single-file checkpoint picked from disk (this visit only: a picked file cannot be
    * kept), with the config.json paths of the diffusers model that describes it, or null.
@@ -99,6 +106,10 @@ export interface ModelManifest {
    */
   safetyChecker?: SafetyCheckerFiles;
   tokenizer: { dir: string; hasTokenizerJson: boolean };
+  /** SDXL's second tokenizer's folder (its config decides its padding). */
+  tokenizer2?: { dir: string };
+  /** SDXL's `force_zeros_for_empty_prompt`, from model_index.json (diffusers' default: true). */
+  zerosForEmptyNegative?: boolean;
   /** SD 2.x pads with "!" (id 0), SD 1.x with <|endoftext|>; from the repo's tokenizer config when absent. */
   padToken?: string;
   vaeConfigPath?: string;

@@ -58,9 +58,28 @@ export function manifestFromModelIndex(
     };
   }
   const checkpoint = !hasComponent(index, 'vae_decoder') && hasComponent(index, 'vae');
-  if (checkpoint && (hasComponent(index, 'text_encoder_2') || /XL|StableDiffusion3|Flux/i.test(className))) {
+  const sdxl = /StableDiffusionXL/.test(className) || hasComponent(index, 'text_encoder_2');
+  if (/StableDiffusion3|Flux/i.test(className) || (sdxl && !/StableDiffusionXL/.test(className))) {
     throw new ValidationError(
-      `This repo is a ${className || 'pipeline'} with a second text encoder (SDXL, SD 3 or Flux), which this app does not run: it runs Stable Diffusion 1.x and 2.x checkpoints.`,
+      `This repo is a ${className || 'pipeline'} (SD 3, Flux or another family with more text encoders), which this app does not run: it runs Stable Diffusion 1.x, 2.x and XL checkpoints.`,
+      'customModel',
+    );
+  }
+  if (sdxl && !checkpoint) {
+    throw new ValidationError(
+      `This repo is an ONNX export of ${className}, which this app does not run: load the SDXL checkpoint's diffusers safetensors (the app builds its networks) instead.`,
+      'customModel',
+    );
+  }
+  if (sdxl && (!hasComponent(index, 'text_encoder') || index['requires_aesthetics_score'] === true)) {
+    throw new ValidationError(
+      `This repo is the SDXL refiner (${className}: one text encoder and an aesthetic score), which this app does not run: it runs SDXL base, Turbo and inpainting checkpoints.`,
+      'customModel',
+    );
+  }
+  if (sdxl && !hasComponent(index, 'text_encoder_2')) {
+    throw new ValidationError(
+      `This repo's model_index.json (${className}) has no text_encoder_2, which SDXL needs.`,
       'customModel',
     );
   }
@@ -90,6 +109,7 @@ export function manifestFromModelIndex(
     ? {
         format: 'safetensors',
         textEncoder: part('text_encoder', 'model'),
+        ...(sdxl ? { textEncoder2: part('text_encoder_2', 'model') } : {}),
         unet: part('unet', 'diffusion_pytorch_model'),
         vae: part('vae', 'diffusion_pytorch_model'),
       }
@@ -121,11 +141,21 @@ export function manifestFromModelIndex(
     // Hub SD checkpoints ship vocab.json + merges.txt (CLIP's vocabulary): the app's bundled
     // tokenizer.json is that vocabulary, with the repo's tokenizer_config deciding the padding.
     tokenizer: { dir: 'tokenizer/', hasTokenizerJson: !checkpoint },
+    ...(sdxl
+      ? {
+          tokenizer2: { dir: 'tokenizer_2/' },
+          // StableDiffusionXL*Pipeline's own default when the index does not say.
+          zerosForEmptyNegative: index['force_zeros_for_empty_prompt'] !== false,
+        }
+      : {}),
     vaeConfigPath: checkpoint ? 'vae/config.json' : 'vae_decoder/config.json',
-    nativeSize: 512,
+    nativeSize: sdxl ? 1024 : 512,
+    // SDXL's pipelines default to guidance 5.
     defaults: lcm
       ? { width: 512, height: 512, steps: 4, guidanceScale: 8 }
-      : { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
+      : sdxl
+        ? { width: 1024, height: 1024, steps: 30, guidanceScale: 5 }
+        : { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
   };
   return listing ? withListing(manifest, listing) : manifest;
 }

@@ -79,7 +79,13 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string, s
           ...(c.vaeEncoder ? { vaeEncoder: ref(c.vaeEncoder) } : {}),
         }
       : c.format === 'safetensors'
-        ? { format: 'safetensors', textEncoder: part(c.textEncoder), unet: part(c.unet), vae: part(c.vae) }
+        ? {
+            format: 'safetensors',
+            textEncoder: part(c.textEncoder),
+            ...(c.textEncoder2 ? { textEncoder2: part(c.textEncoder2) } : {}),
+            unet: part(c.unet),
+            vae: part(c.vae),
+          }
         : {
             format: 'single-file',
             file: c.file,
@@ -125,6 +131,15 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string, s
     ...(manifest.tokenizer.hasTokenizerJson ? { tokenizerJson: plain(`${dir}tokenizer.json`) } : {}),
     tokenizerConfig: plain(`${dir}tokenizer_config.json`),
     specialTokensMap: plain(`${dir}special_tokens_map.json`),
+    ...(manifest.tokenizer2
+      ? {
+          secondTokenizer: {
+            tokenizerConfig: plain(`${manifest.tokenizer2.dir.replace(/\/?$/, '/')}tokenizer_config.json`),
+            specialTokensMap: plain(`${manifest.tokenizer2.dir.replace(/\/?$/, '/')}special_tokens_map.json`),
+          },
+        }
+      : {}),
+    ...(manifest.zerosForEmptyNegative !== undefined ? { zerosForEmptyNegative: manifest.zerosForEmptyNegative } : {}),
     ...(manifest.vaeConfigPath ? { vaeConfig: plain(manifest.vaeConfigPath) } : {}),
     ...(manifest.padToken !== undefined ? { padToken: manifest.padToken } : {}),
     ...(manifest.freeDimensionOverrides ? { freeDimensionOverrides: manifest.freeDimensionOverrides } : {}),

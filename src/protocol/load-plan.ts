@@ -44,7 +44,14 @@ export type PlanComponents =
       vaeDecoder: OnnxFileRef;
       vaeEncoder?: OnnxFileRef;
     }
-  | { format: 'safetensors'; textEncoder: CheckpointPartRef; unet: CheckpointPartRef; vae: CheckpointPartRef }
+  | {
+      format: 'safetensors';
+      textEncoder: CheckpointPartRef;
+      /** SDXL's second text encoder (CLIPTextModelWithProjection). */
+      textEncoder2?: CheckpointPartRef;
+      unet: CheckpointPartRef;
+      vae: CheckpointPartRef;
+    }
   | SingleFilePlan;
 
 /**
@@ -69,6 +76,10 @@ export interface LoadPlan {
   tokenizerJson?: FileRef;
   tokenizerConfig: FileRef;
   specialTokensMap: FileRef;
+  /** SDXL's second tokenizer: CLIP's vocabulary as the first's; its config decides its padding. */
+  secondTokenizer?: { tokenizerConfig: FileRef; specialTokensMap: FileRef };
+  /** SDXL's `force_zeros_for_empty_prompt` (model_index.json): an empty negative prompt is zeros. */
+  zerosForEmptyNegative?: boolean;
   vaeConfig?: FileRef;
   padToken?: string;
   freeDimensionOverrides?: Record<string, number>;

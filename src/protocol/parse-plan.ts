@@ -96,6 +96,7 @@ function components(value: unknown): PlanComponents {
     return {
       format: 'safetensors',
       textEncoder: part(value['textEncoder'], 'textEncoder'),
+      ...(value['textEncoder2'] !== undefined ? { textEncoder2: part(value['textEncoder2'], 'textEncoder2') } : {}),
       unet: part(value['unet'], 'unet'),
       vae: part(value['vae'], 'vae'),
     };
@@ -140,6 +141,19 @@ export function parseLoadPlan(value: unknown): LoadPlan {
   };
   if (value['tokenizerJson'] !== undefined) plan.tokenizerJson = fileRef(value['tokenizerJson'], 'tokenizerJson');
   if (value['vaeConfig'] !== undefined) plan.vaeConfig = fileRef(value['vaeConfig'], 'vaeConfig');
+  const second = value['secondTokenizer'];
+  if (second !== undefined) {
+    if (!isRecord(second)) throw bad('secondTokenizer is not a tokenizer’s files');
+    plan.secondTokenizer = {
+      tokenizerConfig: fileRef(second['tokenizerConfig'], 'secondTokenizer.tokenizerConfig'),
+      specialTokensMap: fileRef(second['specialTokensMap'], 'secondTokenizer.specialTokensMap'),
+    };
+  }
+  const zeros = value['zerosForEmptyNegative'];
+  if (zeros !== undefined) {
+    if (typeof zeros !== 'boolean') throw bad('zerosForEmptyNegative is not true or false');
+    plan.zerosForEmptyNegative = zeros;
+  }
   const pad = value['padToken'];
   if (pad !== undefined) {
     if (typeof pad !== 'string') throw bad('padToken is not text');

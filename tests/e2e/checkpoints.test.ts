@@ -18,12 +18,12 @@ const FILES = join(process.cwd(), 'test-results', 'files');
 /** Each reference checkpoint as a plain folder of files, through the app's origin. */
 const folderUrl = (name: string) => hubFolderUrl(`fixtures/${name}`);
 
-/** The sd1 checkpoint with a UNet config key the app does not build (SDXL's addition_embed_type). */
-function sdxlLike(): string {
-  const dir = join(FILES, 'sdxl-like');
+/** The sd1 checkpoint with a UNet config value the app does not build (Kandinsky's image addition embedding). */
+function unsupportedUnet(): string {
+  const dir = join(FILES, 'unsupported-unet');
   cpSync(`${NETWORKS_DIR}sd1`, dir, { recursive: true });
   const config = JSON.parse(readFileSync(join(dir, 'unet/config.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'unet/config.json'), JSON.stringify({ ...config, addition_embed_type: 'text_time' }));
+  writeFileSync(join(dir, 'unet/config.json'), JSON.stringify({ ...config, addition_embed_type: 'image' }));
   return dir;
 }
 
@@ -32,7 +32,7 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
     mkdirSync(FILES, { recursive: true });
     return {
       ...Object.fromEntries(NETWORK_CASES.map((n) => [`fixtures/${n}`, `${NETWORKS_DIR}${n}`])),
-      'fixtures/sdxl-like': sdxlLike(),
+      'fixtures/unsupported-unet': unsupportedUnet(),
     };
   });
   let session: Session;
@@ -164,10 +164,10 @@ describe('diffusers checkpoints by folder URL, networks built in the browser', (
   it('a config the app does not build is refused by name in the UI, and the app stays usable', async () => {
     const { page } = session;
     await page.getByTestId('mode-txt2img').click();
-    await load(folderUrl('sdxl-like'));
+    await load(folderUrl('unsupported-unet'));
     expect(await generate(page)).toBe('error');
     expect(await page.getByTestId('error').textContent()).toMatch(
-      /unet\/config\.json: addition_embed_type = "text_time" is not supported/,
+      /unet\/config\.json: addition_embed_type = "image" is not supported/,
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'checkpoint-unsupported.png') });
     // Back to a good checkpoint: it loads and draws diffusers' image.

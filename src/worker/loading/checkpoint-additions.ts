@@ -39,6 +39,13 @@ export function additionsBuilder(setup: {
   const { parts, graph, runtime, options, unetExtra, plain, plainSessions, modelOptions, tokenizer } = setup;
   let built: Session[] = [];
   const build = async (additions: Additions): Promise<Models> => {
+    if (plainSessions.textEncoder2 && (additions.loras.length > 0 || additions.embeddings.length > 0)) {
+      // SDXL LoRAs name two text encoders (lora_te1_, lora_te2_) and SDXL's UNet blocks; embeddings
+      // hold clip_l and clip_g vectors: neither is merged into SDXL here yet, so none is half-applied.
+      throw new ModelError(
+        'LoRAs and textual-inversion embeddings are not applied to SDXL models yet: remove them from the prompt (or the LoRA list) to generate with this model.',
+      );
+    }
     const modules = { unet: weightNames(parts.unet), text_encoder: weightNames(parts.textEncoder) };
     const applied = additions.loras.map((l) => ({
       layers: readLora(`${l.name}.safetensors`, l.file.header, l.file.bytes, modules),

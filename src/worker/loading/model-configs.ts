@@ -11,6 +11,8 @@ const BUNDLED_TOKENIZER = `${import.meta.env.BASE_URL}tokenizers/clip/tokenizer.
 export interface ModelConfigs {
   schedulerConfig: SchedulerConfigJson;
   tokenizer: ClipTokenizer;
+  /** SDXL: the second tokenizer's padding id (its vocabulary is the first's: CLIP's). */
+  secondPadId: number | null;
   vaeConfig: { scaling_factor?: number } | null;
 }
 
@@ -21,10 +23,8 @@ export async function readModelConfigs(plan: LoadPlan, files: ModelFiles, signal
       : parseJson<SchedulerConfigJson>(await files.getOptional(plan.scheduler), plan.scheduler.path);
   if (!schedulerConfig)
     throw new ModelError(`The model has no ${'path' in plan.scheduler ? plan.scheduler.path : 'scheduler config'}.`);
-  const tokenizerConfig =
-    parseJson<Record<string, unknown>>(await files.getOptional(plan.tokenizerConfig), plan.tokenizerConfig.path) ??
-    parseJson<Record<string, unknown>>(await files.getOptional(plan.specialTokensMap), plan.specialTokensMap.path) ??
-    {};
+  const tokenizerConfig = await readTokenizerConfig(files, plan);
+  const secondConfig = plan.secondTokenizer ? await readTokenizerConfig(files, plan.secondTokenizer) : null;
   let tokenizerJson = plan.tokenizerJson
     ? parseJson<object>(await files.getOptional(plan.tokenizerJson), plan.tokenizerJson.path)
     : null;
@@ -41,5 +41,20 @@ export async function readModelConfigs(plan: LoadPlan, files: ModelFiles, signal
   const vaeConfig = plan.vaeConfig
     ? parseJson<{ scaling_factor?: number }>(await files.getOptional(plan.vaeConfig), plan.vaeConfig.path)
     : null;
-  return { schedulerConfig, tokenizer, vaeConfig };
+  const secondPadId = secondConfig
+    ? createClipTokenizer(tokenizerJson, { model_max_length: 77, ...secondConfig }).padId
+    : null;
+  return { schedulerConfig, tokenizer, secondPadId, vaeConfig };
+}
+
+/** A tokenizer's config, or its special tokens map when it has none (older repos), or nothing. */
+async function readTokenizerConfig(
+  files: ModelFiles,
+  refs: Pick<LoadPlan, 'tokenizerConfig' | 'specialTokensMap'>,
+): Promise<Record<string, unknown>> {
+  return (
+    parseJson<Record<string, unknown>>(await files.getOptional(refs.tokenizerConfig), refs.tokenizerConfig.path) ??
+    parseJson<Record<string, unknown>>(await files.getOptional(refs.specialTokensMap), refs.specialTokensMap.path) ??
+    {}
+  );
 }

@@ -19,7 +19,10 @@ export function plannedFiles(components: PlanComponents): FileRef[] {
   // A picked checkpoint file is read in place, not downloaded.
   if (components.format === 'single-file') return [];
   if (components.format === 'safetensors') {
-    return [components.textEncoder, components.unet, components.vae].flatMap((p) => p.shards ?? p.weights.slice(0, 1));
+    const { textEncoder, textEncoder2, unet, vae } = components;
+    return [textEncoder, ...(textEncoder2 ? [textEncoder2] : []), unet, vae].flatMap(
+      (p) => p.shards ?? p.weights.slice(0, 1),
+    );
   }
   const { textEncoder, unet, vaeDecoder, vaeEncoder } = components;
   return [textEncoder, unet, vaeDecoder, ...(vaeEncoder ? [vaeEncoder] : [])].flatMap((f) => [

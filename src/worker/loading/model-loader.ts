@@ -160,6 +160,7 @@ type KeptPart = ComponentBytes & { from: FetchedFile[] };
 async function folderParts(c: Extract<PlanComponents, { format: 'safetensors' }>, files: ModelFiles) {
   return {
     textEncoder: await checkpointPart(files, c.textEncoder),
+    ...(c.textEncoder2 ? { textEncoder2: await checkpointPart(files, c.textEncoder2) } : {}),
     unet: await checkpointPart(files, c.unet),
     vae: await checkpointPart(files, c.vae),
   };
@@ -303,7 +304,7 @@ export async function loadOrtModel(
   const runtime = await ortFor(backend);
 
   const files = modelFiles({ ...plan, planned: plannedFiles(plan.components) }, signal, onProgress);
-  const { schedulerConfig, tokenizer, vaeConfig } = await readModelConfigs(plan, files, signal);
+  const { schedulerConfig, tokenizer, secondPadId, vaeConfig } = await readModelConfigs(plan, files, signal);
 
   const maker = sessionMaker({
     runtime,
@@ -358,6 +359,7 @@ export async function loadOrtModel(
       chunkTokenizer: chunkTokenizerOf(tokenizer),
       describeTokens: (ids: ArrayLike<number>) => tokenizer.tokenStrings(ids),
       specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
+      ...(secondPadId !== null ? { secondPadId, zerosForEmptyNegative: plan.zerosForEmptyNegative ?? true } : {}),
       vaeScalingFactor: vaeScalingFactor ?? vaeConfig?.scaling_factor ?? 0.18215,
       unetPrecision: precision,
       ...(float32Vae ? { float32Vae } : {}),

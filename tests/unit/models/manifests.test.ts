@@ -71,16 +71,41 @@ describe('model manifests', () => {
     ]);
   });
 
-  it('refuses SDXL-style repos with a message that says what they are', () => {
-    const xl = {
-      _class_name: 'StableDiffusionXLPipeline',
-      text_encoder: ['transformers', 'CLIPTextModel'],
-      text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
-      unet: ['diffusers', 'UNet2DConditionModel'],
-      vae: ['diffusers', 'AutoencoderKL'],
-    };
-    expect(() => manifestFromModelIndex('a', parseModelInput('a/b'), xl)).toThrow(
-      'This repo is a StableDiffusionXLPipeline with a second text encoder (SDXL, SD 3 or Flux), which this app does not run',
+  it("reads an SDXL repo's model_index.json: both text encoders and tokenizers, force_zeros_for_empty_prompt", () => {
+    const source = { kind: 'url' as const, baseUrl: 'http://127.0.0.1:4181/sdxl' };
+    const m = manifestFromModelIndex('a', source, readFixtureJson('sdxl/sdxl/model_index.json'));
+    expect(m.components.format === 'safetensors' && m.components.textEncoder2).toEqual({
+      config: 'text_encoder_2/config.json',
+      weights: ['text_encoder_2/model.safetensors', 'text_encoder_2/model.fp16.safetensors'],
+    });
+    expect([m.tokenizer2, m.zerosForEmptyNegative, m.nativeSize, m.defaults.guidanceScale]).toEqual([
+      { dir: 'tokenizer_2/' },
+      true,
+      1024,
+      5,
+    ]);
+    expect(m.modes).toEqual(['txt2img', 'img2img', 'inpaint', 'compare', 'explore']);
+    const plan = planLoad(m, 'http://127.0.0.1:9/', 'http://127.0.0.1:4173');
+    expect(plan.secondTokenizer?.tokenizerConfig.url).toBe(
+      'http://127.0.0.1:4181/sdxl/tokenizer_2/tokenizer_config.json',
+    );
+    expect(plan.zerosForEmptyNegative).toBe(true);
+    const inpaint = manifestFromModelIndex('a', source, readFixtureJson('sdxl/sdxl-inpaint/model_index.json'));
+    expect([inpaint.kind, inpaint.modes]).toEqual(['inpaint', ['inpaint']]);
+  });
+
+  it('refuses the SDXL refiner, SDXL ONNX exports, SD 3 and Flux with what they are', () => {
+    const xl = readFixtureJson<Record<string, unknown>>('sdxl/sdxl/model_index.json');
+    const refiner = { ...xl, _class_name: 'StableDiffusionXLImg2ImgPipeline', text_encoder: [null, null] };
+    const input = parseModelInput('a/b');
+    expect(() => manifestFromModelIndex('a', input, refiner)).toThrow('This repo is the SDXL refiner');
+    const aesthetic = { ...xl, _class_name: 'StableDiffusionXLImg2ImgPipeline', requires_aesthetics_score: true };
+    expect(() => manifestFromModelIndex('a', input, aesthetic)).toThrow('This repo is the SDXL refiner');
+    const onnx = { ...xl, vae: [null, null], vae_decoder: ['onnx', 'folder'] };
+    expect(() => manifestFromModelIndex('a', input, onnx)).toThrow('is an ONNX export of StableDiffusionXLPipeline');
+    const sd3 = { ...xl, _class_name: 'StableDiffusion3Pipeline', text_encoder_3: ['transformers', 'T5EncoderModel'] };
+    expect(() => manifestFromModelIndex('a', input, sd3)).toThrow(
+      'This repo is a StableDiffusion3Pipeline (SD 3, Flux or another family with more text encoders)',
     );
   });
 
@@ -120,6 +145,9 @@ describe('model manifests', () => {
   it('rejects what is not an SD export, and input that is neither a repo id nor a URL', () => {
     expect(() =>
       manifestFromModelIndex('a', parseModelInput('a/b'), { _class_name: 'FluxPipeline', transformer: ['x', 'y'] }),
+    ).toThrow(/This repo is a FluxPipeline .* which this app does not run/);
+    expect(() =>
+      manifestFromModelIndex('a', parseModelInput('a/b'), { _class_name: 'KandinskyPipeline', unet: ['x', 'y'] }),
     ).toThrow(/has no text_encoder/);
     expect(() => parseModelInput('not a repo')).toThrow(/owner\/name/);
     expect(parseModelInput('https://example.org/models/sd')).toEqual({

@@ -1,0 +1,84 @@
+/**
+ * SDXL checkpoints (two text encoders, a text_time UNet) added by folder URL, their networks built
+ * in the browser on WASM: every reference run gives diffusers' image.
+ */
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES_DIR, SDXL_CASES, SDXL_DIR } from '../helpers/fixtures';
+import { goldensIn, maxAbsDiff, meanAbsDiff, type PipelineGolden } from '../helpers/pipeline-goldens';
+import { hubFolderUrl, useMockHub } from './helpers/hub';
+import { canvasPixels, generate, setSettings } from './helpers/app';
+import { enterGolden, openOnMockHub } from './helpers/golden-input';
+import { SCREENSHOTS, type Session } from './helpers/browser';
+
+const FILES = join(process.cwd(), 'test-results', 'files');
+const folderUrl = (name: string) => hubFolderUrl(`fixtures/${name}`);
+
+/** `sdxl` with force_zeros_for_empty_prompt false: an empty negative prompt is encoded, as "" is. */
+function encodesEmpty(): string {
+  const dir = join(FILES, 'sdxl-encodes-empty');
+  cpSync(`${SDXL_DIR}sdxl`, dir, { recursive: true });
+  const index = JSON.parse(readFileSync(join(dir, 'model_index.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'model_index.json'), JSON.stringify({ ...index, force_zeros_for_empty_prompt: false }));
+  return dir;
+}
+
+/**
+ * The runs each folder gives. The shared runs with an empty negative prompt and guidance were made
+ * with negative_prompt "" (encoded): on the checkpoints as published (force_zeros_for_empty_prompt
+ * true) the app's empty box is diffusers' None, whose runs are goldens/sdxl-zeros/; the shared ones
+ * run on the copy that says false.
+ */
+function runsFor(folder: string): PipelineGolden[] {
+  const zeros = goldensIn(`${FIXTURES_DIR}goldens/sdxl-zeros/`, 'sdxl-zeros');
+  if (folder === 'sdxl-encodes-empty') {
+    return goldensIn(`${SDXL_DIR}sdxl/pipelines/`, 'sdxl').filter((g) => g.run === 'txt2img-default');
+  }
+  const shared = goldensIn(`${SDXL_DIR}${folder}/pipelines/`, folder);
+  const zeroed = (g: PipelineGolden) => g.settings.negative_prompt === '' && g.settings.guidance_scale > 1;
+  // goldens/sdxl-zeros/ names each run <checkpoint>-<run>.
+  const checkpointOf = (g: PipelineGolden) => (g.run.startsWith('sdxl-inpaint-') ? 'sdxl-inpaint' : 'sdxl');
+  return [...shared.filter((g) => !zeroed(g)), ...zeros.filter((g) => checkpointOf(g) === folder)];
+}
+
+describe('SDXL checkpoints by folder URL, networks built in the browser', () => {
+  useMockHub(() => {
+    mkdirSync(FILES, { recursive: true });
+    return {
+      ...Object.fromEntries(SDXL_CASES.map((n) => [`fixtures/${n}`, `${SDXL_DIR}${n}`])),
+      'fixtures/sdxl-encodes-empty': encodesEmpty(),
+    };
+  });
+  let session: Session;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    session = await openOnMockHub();
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  for (const folder of [...SDXL_CASES, 'sdxl-encodes-empty']) {
+    for (const golden of runsFor(folder)) {
+      it(`${folder}: ${golden.run} is diffusers' image within 2/255 (WASM)`, async () => {
+        const { page } = session;
+        await setSettings(page, { backend: 'wasm' });
+        await page.getByTestId('custom-model-input').fill(folderUrl(folder));
+        await page.getByTestId('load-model').click();
+        await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${folderUrl(folder)}`);
+        await enterGolden(page, golden);
+        expect(await generate(page)).toBe('done');
+        const { width, height, pixels } = await canvasPixels(page);
+        expect([width, height]).toEqual([golden.width, golden.height]);
+        const mean = meanAbsDiff(pixels, golden.image);
+        console.log(
+          `${folder} ${golden.run}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`,
+        );
+        expect(mean).toBeLessThanOrEqual(2);
+        await page.screenshot({ path: join(SCREENSHOTS, `sdxl-${folder}-${golden.run}.png`) });
+      });
+    }
+  }
+});
