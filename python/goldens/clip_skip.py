@@ -4,6 +4,7 @@
 
 Two reference checkpoints in tests/fixtures/networks are loaded as diffusers pipelines and `encode_prompt` run with clip_skip None and 1 (A1111's "Clip skip: 1" and "Clip skip: 2").
 """
+
 import json
 import sys
 
@@ -38,4 +39,10 @@ for name in ("sd1", "sd2-depth"):
                 "data": [float(v) for v in embeds.flatten()],
             }
         )
-json.dump({"source": "diffusers StableDiffusionPipeline.encode_prompt's clip_skip steps (clip_skip = clipSkip - 1)", "cases": cases}, sys.stdout)
+json.dump(
+    {
+        "source": "diffusers StableDiffusionPipeline.encode_prompt's clip_skip steps (clip_skip = clipSkip - 1)",
+        "cases": cases,
+    },
+    sys.stdout,
+)

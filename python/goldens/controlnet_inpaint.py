@@ -10,16 +10,16 @@ latents as input), with the start picture and mask of sd1-inpaint's own inpaint 
 control picture of the controlnet-canny run. Each run is <run>.json (settings) +
 <run>.safetensors (`image`, `start_image`, `mask`, `control_image`, uint8).
 """
+
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from diffusers import ControlNetModel, PNDMScheduler, StableDiffusionControlNetInpaintPipeline
 from PIL import Image
 from safetensors.numpy import load_file, save_file
-
-from diffusers import ControlNetModel, PNDMScheduler, StableDiffusionControlNetInpaintPipeline
 
 out = Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
@@ -40,9 +40,16 @@ for r in RUNS:
     pipe.scheduler = PNDMScheduler.from_pretrained(folder, subfolder="scheduler")
     pipe.set_progress_bar_config(disable=True)
     settings = dict(
-        prompt="a red bicycle leaning on a wall", negative_prompt="", height=64, width=96, num_inference_steps=6,
-        guidance_scale=7.5, strength=r["strength"], controlnet_conditioning_scale=r["scale"],
-        control_guidance_start=0.0, control_guidance_end=r["end"],
+        prompt="a red bicycle leaning on a wall",
+        negative_prompt="",
+        height=64,
+        width=96,
+        num_inference_steps=6,
+        guidance_scale=7.5,
+        strength=r["strength"],
+        controlnet_conditioning_scale=r["scale"],
+        control_guidance_start=0.0,
+        control_guidance_end=r["end"],
     )
     result = pipe(
         **settings,
@@ -58,8 +65,17 @@ for r in RUNS:
         str(out / f"{r['run']}.safetensors"),
     )
     (out / f"{r['run']}.json").write_text(
-        json.dumps({**settings, "seed": r["seed"], "scheduler": "pndm", "mode": "inpaint",
-                    "checkpoint": r["checkpoint"], "guess_mode": False}, indent=1)
+        json.dumps(
+            {
+                **settings,
+                "seed": r["seed"],
+                "scheduler": "pndm",
+                "mode": "inpaint",
+                "checkpoint": r["checkpoint"],
+                "guess_mode": False,
+            },
+            indent=1,
+        )
     )
     Image.fromarray(pixels).save(out / f"{r['run']}.png")
     print(r["run"], pixels.shape)

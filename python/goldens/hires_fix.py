@@ -7,6 +7,7 @@ On the `sd1` reference checkpoint: StableDiffusionPipeline at the set size (late
 with PIL's LANCZOS), then StableDiffusionImg2ImgPipeline from it with a generator seeded again with
 the same seed. Each run is <run>.json (settings) + <run>.safetensors (`image`, uint8 [H, W, 3]).
 """
+
 import json
 import sys
 from pathlib import Path
@@ -14,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from diffusers import EulerDiscreteScheduler, PNDMScheduler, StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
 from PIL import Image
 from safetensors.numpy import save_file
-
-from diffusers import EulerDiscreteScheduler, PNDMScheduler, StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
 
 out = Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
@@ -34,8 +34,14 @@ RUNS = [
 for r in RUNS:
     cls = PNDMScheduler if r["scheduler"] == "pndm" else EulerDiscreteScheduler
     base.scheduler = cls.from_pretrained(folder, subfolder="scheduler")
-    settings = dict(prompt="a red bicycle leaning on a wall", negative_prompt="blurry", width=96, height=64,
-                    num_inference_steps=6, guidance_scale=7.5)
+    settings = dict(
+        prompt="a red bicycle leaning on a wall",
+        negative_prompt="blurry",
+        width=96,
+        height=64,
+        num_inference_steps=6,
+        guidance_scale=7.5,
+    )
     first = base(**settings, generator=torch.Generator().manual_seed(r["seed"]), output_type="latent").images
     w = int(settings["width"] * r["scale"]) // 8 * 8
     h = int(settings["height"] * r["scale"]) // 8 * 8
@@ -49,9 +55,14 @@ for r in RUNS:
     second.set_progress_bar_config(disable=True)
     steps = r["hires_steps"] or settings["num_inference_steps"]
     result = second(
-        prompt=settings["prompt"], negative_prompt=settings["negative_prompt"], image=image, strength=r["denoise"],
-        num_inference_steps=steps, guidance_scale=settings["guidance_scale"],
-        generator=torch.Generator().manual_seed(r["seed"]), output_type="np",
+        prompt=settings["prompt"],
+        negative_prompt=settings["negative_prompt"],
+        image=image,
+        strength=r["denoise"],
+        num_inference_steps=steps,
+        guidance_scale=settings["guidance_scale"],
+        generator=torch.Generator().manual_seed(r["seed"]),
+        output_type="np",
     ).images[0]
     # contiguous: the pipeline gives a transposed view, and safetensors writes the buffer as it lies.
     pixels = np.ascontiguousarray((result * 255).round().clip(0, 255).astype(np.uint8))

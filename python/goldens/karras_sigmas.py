@@ -5,6 +5,7 @@
 Each scheduler that reads `use_karras_sigmas` (DPM++ 2M, Euler, LMS), built from SD 1.5's scheduler
 config with it on, then `set_timesteps(steps)`: its timesteps and sigmas.
 """
+
 import json
 
 import diffusers
@@ -20,7 +21,11 @@ CONFIG = dict(
 )
 
 cases = []
-for name, cls in [("dpmpp-2m", DPMSolverMultistepScheduler), ("euler", EulerDiscreteScheduler), ("lms", LMSDiscreteScheduler)]:
+for name, cls in [
+    ("dpmpp-2m", DPMSolverMultistepScheduler),
+    ("euler", EulerDiscreteScheduler),
+    ("lms", LMSDiscreteScheduler),
+]:
     for steps in (1, 10, 25):
         scheduler = cls(**CONFIG)
         scheduler.set_timesteps(steps)

@@ -6,6 +6,7 @@
 latents; "Lanczos": PIL's Image.resize(size, Image.LANCZOS) on a seeded RGBA picture with smooth
 shapes and sharp edges. Scales 2 and 1.5, as hires fix uses them.
 """
+
 import json
 import sys
 

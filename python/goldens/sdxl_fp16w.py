@@ -9,11 +9,11 @@ test of the app's fp16-weight path needs the outputs of those same rounded weigh
 CLIPTextModel(WithProjection), diffusers' UNet2DConditionModel and AutoencoderKL loaded with
 `variant="fp16"` and `torch_dtype=float32`, fed the inputs of io.safetensors. Keys mirror io's.
 """
+
 import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
 from safetensors.numpy import load_file, save_file
 from transformers import CLIPTextModel, CLIPTextModelWithProjection
-
-from diffusers import AutoencoderKL, UNet2DConditionModel
 
 for case in ["sdxl", "sdxl-turbo", "sdxl-inpaint"]:
     folder = f"tests/fixtures/sdxl/{case}"
@@ -21,7 +21,10 @@ for case in ["sdxl", "sdxl-turbo", "sdxl-inpaint"]:
     kw = dict(variant="fp16", torch_dtype=torch.float32)
     out = {}
     with torch.no_grad():
-        for key, cls, sub in [("text", CLIPTextModel, "text_encoder"), ("text_2", CLIPTextModelWithProjection, "text_encoder_2")]:
+        for key, cls, sub in [
+            ("text", CLIPTextModel, "text_encoder"),
+            ("text_2", CLIPTextModelWithProjection, "text_encoder_2"),
+        ]:
             model = cls.from_pretrained(folder, subfolder=sub, **kw).eval()
             res = model(io[f"{key}.input_ids"], output_hidden_states=True)
             out[f"{key}.last_hidden_state"] = res.last_hidden_state

@@ -10,20 +10,19 @@ This makes the same runs with `negative_prompt=None`, diffusers' (and A1111's) d
 empty negative prompt: same settings, same seeds, `<run>.json` + `<run>.safetensors` (`image`,
 and the `start_image`/`mask` used) + `<run>.png`.
 """
+
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
-from safetensors.numpy import load_file, save_file
-
 from diffusers import (
     StableDiffusionXLImg2ImgPipeline,
     StableDiffusionXLInpaintPipeline,
     StableDiffusionXLPipeline,
 )
+from PIL import Image
+from safetensors.numpy import load_file, save_file
 
 out = Path("tests/fixtures/goldens/sdxl-zeros")
 out.mkdir(parents=True, exist_ok=True)

@@ -97,12 +97,19 @@ def tiny(folder):
     print("tiny", len(ldm), "tensors ->", out)
 
 
-RESNET = [("norm1", "in_layers.0"), ("conv1", "in_layers.2"), ("time_emb_proj", "emb_layers.1"),
-          ("norm2", "out_layers.0"), ("conv2", "out_layers.3"), ("conv_shortcut", "skip_connection")]
+RESNET = [
+    ("norm1", "in_layers.0"),
+    ("conv1", "in_layers.2"),
+    ("time_emb_proj", "emb_layers.1"),
+    ("norm2", "out_layers.0"),
+    ("conv2", "out_layers.3"),
+    ("conv_shortcut", "skip_connection"),
+]
 
 
 def ldm_tiny(key, value, layers):
     """One tensor's LDM ControlNet name for any layers_per_block: input block 1 + i·(layers + 1) + j."""
+
     def resnet(rest):
         for new, old in RESNET:
             rest = rest.replace(new, old)

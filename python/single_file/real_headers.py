@@ -1,6 +1,9 @@
 """
 Tensor names and shapes (no weights) of real Stable Diffusion single-file checkpoints, for the
-app's layout tests: SD 1.5, SD 1.5 inpainting, SD 2.1 and SD 2 depth.
+app's layout tests: SD 1.5, SD 1.5 inpainting, SD 2.1, SD 2 depth, SDXL base 1.0 and SDXL
+inpainting 0.1 (sgm layout: `conditioner.embedders.0.transformer.*` CLIP ViT-L,
+`conditioner.embedders.1.model.*` OpenCLIP ViT-bigG with every layer and its `text_projection`,
+the UNet's `label_emb` as SDXL's add_embedding).
 
 The original (LDM) names are written out here from the LDM layout, then checked with diffusers'
 own single-file loader (diffusers.loaders.single_file_utils: LDM -> diffusers), which must turn
@@ -18,7 +21,7 @@ from pathlib import Path
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from diffusers.loaders import single_file_utils as sfu
-from transformers import CLIPTextConfig, CLIPTextModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
 SD1_UNET = dict(
     block_out_channels=[320, 640, 1280, 1280],
@@ -42,6 +45,32 @@ VIT_L = dict(
 )
 # SD 2's text encoder in diffusers: OpenCLIP ViT-H/14 up to the penultimate layer (23 of 24).
 VIT_H = dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16, hidden_act="gelu")
+
+# stabilityai/stable-diffusion-xl-base-1.0's unet/config.json (the keys that shape it).
+SDXL_UNET = dict(
+    block_out_channels=[320, 640, 1280],
+    layers_per_block=2,
+    attention_head_dim=[5, 10, 20],
+    cross_attention_dim=2048,
+    down_block_types=["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    up_block_types=["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+    transformer_layers_per_block=[1, 2, 10],
+    use_linear_projection=True,
+    addition_embed_type="text_time",
+    addition_time_embed_dim=256,
+    projection_class_embeddings_input_dim=2816,
+    sample_size=128,
+)
+# SDXL's text_encoder_2: OpenCLIP ViT-bigG/14, every layer (SDXL reads the penultimate itself), projected.
+VIT_BIGG = dict(
+    hidden_size=1280,
+    intermediate_size=5120,
+    num_hidden_layers=32,
+    num_attention_heads=20,
+    hidden_act="gelu",
+    projection_dim=1280,
+)
+SDXL_CASES = {"sdxl": 4, "sdxl-inpaint": 9}
 
 CASES = {
     "sd15": (SD1_UNET, 4, VIT_L),
@@ -104,6 +133,7 @@ def ldm_unet(state, levels=4, layers=2):
                 k = f"middle_block.1.{rest}"
             else:
                 k = f"middle_block.{2 * j}.{sub(rest, RESNET)}"
+        k = k.replace("add_embedding.linear_1.", "label_emb.0.0.").replace("add_embedding.linear_2.", "label_emb.0.2.")
         out["model.diffusion_model." + k] = shape
     return out
 
@@ -139,13 +169,16 @@ def ldm_clip(state):
     return {"cond_stage_model.transformer." + k: v for k, v in state.items() if not k.endswith("position_ids")}
 
 
-def ldm_openclip(state, layers):
+def ldm_openclip(state, layers, prefix="cond_stage_model.model.", keep_all=False):
     out = {}
     for key, shape in state.items():
         k = key.removeprefix("text_model.")
         if k.endswith("position_ids"):
             continue
-        if k == "embeddings.token_embedding.weight":
+        if k == "text_projection.weight":
+            # OpenCLIP multiplies by it (x @ P); transformers' Linear stores P transposed.
+            out["text_projection"] = shape[::-1]
+        elif k == "embeddings.token_embedding.weight":
             out["token_embedding.weight"] = shape
         elif k == "embeddings.position_embedding.weight":
             out["positional_embedding"] = shape
@@ -168,12 +201,13 @@ def ldm_openclip(state, layers):
                 rest = "attn.in_proj_" + rest.split(".")[-1]
                 shape = [shape[0] * 3] + shape[1:]
             out[f"transformer.resblocks.{i}.{rest}"] = shape
-    # The file's 24th resblock (SD 2 reads the 23rd) and CLIP's image-text head.
-    for k in [k for k in out if k.startswith(f"transformer.resblocks.{layers - 1}.")]:
-        out[k.replace(f".{layers - 1}.", f".{layers}.", 1)] = out[k]
-    out["text_projection"] = [1024, 1024]
+    if not keep_all:
+        # The file's 24th resblock (SD 2 reads the 23rd) and CLIP's image-text head.
+        for k in [k for k in out if k.startswith(f"transformer.resblocks.{layers - 1}.")]:
+            out[k.replace(f".{layers - 1}.", f".{layers}.", 1)] = out[k]
+        out["text_projection"] = [1024, 1024]
     out["logit_scale"] = []
-    return {"cond_stage_model.model." + k: v for k, v in out.items()}
+    return {prefix + k: v for k, v in out.items()}
 
 
 def shapes(state):
@@ -223,5 +257,46 @@ def main(target):
         print(name, len(header), "tensors; diffusers calls it", record["diffusers_model_type"])
 
 
+def main_sdxl(target):
+    for name, channels in SDXL_CASES.items():
+        with torch.device("meta"):
+            unet = UNet2DConditionModel(**SDXL_UNET, in_channels=channels)
+            vae = AutoencoderKL(**VAE)
+            text = CLIPTextModel(CLIPTextConfig(**VIT_L))
+            text_2 = CLIPTextModelWithProjection(CLIPTextConfig(**VIT_BIGG))
+        header = {**ldm_unet(shapes(unet.state_dict())), **ldm_vae(shapes(vae.state_dict()))}
+        header.update(
+            {
+                "conditioner.embedders.0.transformer." + k: v
+                for k, v in shapes(text.state_dict()).items()
+                if not k.endswith("position_ids")
+            }
+        )
+        header.update(ldm_openclip(shapes(text_2.state_dict()), 32, "conditioner.embedders.1.model.", keep_all=True))
+        ckpt = meta(header)
+        check(f"{name} unet", sfu.convert_ldm_unet_checkpoint(ckpt, dict(unet.config)), unet.state_dict())
+        check(f"{name} vae", sfu.convert_ldm_vae_checkpoint(ckpt, dict(vae.config)), vae.state_dict())
+        check(f"{name} text", sfu.convert_ldm_clip_checkpoint(ckpt), text.state_dict())
+        text_2_state = sfu.convert_open_clip_checkpoint(text_2, ckpt, prefix="conditioner.embedders.1.model.")
+        check(f"{name} text_2", text_2_state, text_2.state_dict())
+        record = {
+            "diffusers_model_type": sfu.infer_diffusers_model_type(ckpt),
+            "tensors": {k: header[k] for k in sorted(header)},
+            "diffusers": {
+                "unet": {k: v for k, v in sorted(shapes(unet.state_dict()).items())},
+                "vae": {k: v for k, v in sorted(shapes(vae.state_dict()).items())},
+                "text_encoder": {
+                    k: v for k, v in sorted(shapes(text.state_dict()).items()) if not k.endswith("position_ids")
+                },
+                "text_encoder_2": {
+                    k: v for k, v in sorted(shapes(text_2.state_dict()).items()) if not k.endswith("position_ids")
+                },
+            },
+        }
+        Path(target, f"{name}.json").write_text(json.dumps(record, separators=(",", ":")) + "\n")
+        print(name, len(header), "tensors; diffusers calls it", record["diffusers_model_type"])
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    main_sdxl(sys.argv[1])

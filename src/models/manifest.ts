@@ -66,7 +66,7 @@ export type ManifestComponents =
       format: 'single-file';
       file: Blob;
       fileName: string;
-      configs: { textEncoder: string; unet: string; vae: string } | null;
+      configs: { textEncoder: string; textEncoder2?: string; unet: string; vae: string } | null;
     };
 
 export type ModelSource =
@@ -106,8 +106,8 @@ export interface ModelManifest {
    */
   safetyChecker?: SafetyCheckerFiles;
   tokenizer: { dir: string; hasTokenizerJson: boolean };
-  /** SDXL's second tokenizer's folder (its config decides its padding). */
-  tokenizer2?: { dir: string };
+  /** SDXL's second tokenizer's folder (its config decides its padding, unless `padToken` says). */
+  tokenizer2?: { dir: string; padToken?: string };
   /** SDXL's `force_zeros_for_empty_prompt`, from model_index.json (diffusers' default: true). */
   zerosForEmptyNegative?: boolean;
   /** SD 2.x pads with "!" (id 0), SD 1.x with <|endoftext|>; from the repo's tokenizer config when absent. */

@@ -91,7 +91,12 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string, s
             file: c.file,
             fileName: c.fileName,
             configs: c.configs
-              ? { textEncoder: plain(c.configs.textEncoder), unet: plain(c.configs.unet), vae: plain(c.configs.vae) }
+              ? {
+                  textEncoder: plain(c.configs.textEncoder),
+                  ...(c.configs.textEncoder2 ? { textEncoder2: plain(c.configs.textEncoder2) } : {}),
+                  unet: plain(c.configs.unet),
+                  vae: plain(c.configs.vae),
+                }
               : null,
           };
   const site = { kind: 'hub' as const, repo: SITE_SAFETY_CHECKER.repo, revision: SITE_SAFETY_CHECKER.revision };
@@ -136,6 +141,7 @@ export function planLoad(manifest: ModelManifest, hub: string, origin: string, s
           secondTokenizer: {
             tokenizerConfig: plain(`${manifest.tokenizer2.dir.replace(/\/?$/, '/')}tokenizer_config.json`),
             specialTokensMap: plain(`${manifest.tokenizer2.dir.replace(/\/?$/, '/')}special_tokens_map.json`),
+            ...(manifest.tokenizer2.padToken !== undefined ? { padToken: manifest.tokenizer2.padToken } : {}),
           },
         }
       : {}),

@@ -22,6 +22,18 @@ export function sdSchedulerConfig(prediction: PredictionType): SchedulerConfigJs
   return { ...SD_SCHEDULER_CONFIG, prediction_type: prediction };
 }
 
+/** SDXL base's own scheduler_config.json: Euler with SD's betas and leading timesteps. */
+function sdxlSchedulerConfig(prediction: PredictionType): SchedulerConfigJson {
+  return {
+    ...SD_SCHEDULER_CONFIG,
+    _class_name: 'EulerDiscreteScheduler',
+    interpolation_type: 'linear',
+    timestep_spacing: 'leading',
+    use_karras_sigmas: false,
+    prediction_type: prediction,
+  };
+}
+
 export interface CheckpointChoice {
   prediction: PredictionType;
   /** A diffusers checkpoint whose configs describe the file (as diffusers' `config=`), or null. */
@@ -62,10 +74,18 @@ export function manifestFromSingleFile(
     const misfit = familyMisfit(fileName, layout, singleFileConfigs(layout, mapSingleFile(header)));
     if (misfit) throw new ValidationError(misfit, 'checkpoint');
   }
+  const sdxl = layout.family === 'sdxl';
+  if (from?.components.format === 'safetensors' && !from.components.textEncoder2 !== !sdxl) {
+    throw new ValidationError(
+      `${fileName} is ${sdxl ? 'an SDXL checkpoint' : `an ${layout.summary.split(',')[0]} checkpoint`}, and ${from.name} is ${from.components.textEncoder2 ? 'an SDXL model' : 'not'}: choose configs of the same family.`,
+      'checkpoint',
+    );
+  }
   const configs =
     from?.components.format === 'safetensors'
       ? {
           textEncoder: from.components.textEncoder.config,
+          ...(from.components.textEncoder2 ? { textEncoder2: from.components.textEncoder2.config } : {}),
           unet: from.components.unet.config,
           vae: from.components.vae.config,
         }
@@ -86,12 +106,21 @@ export function manifestFromSingleFile(
     modes: MODES[layout.kind],
     verified: false,
     components: { format: 'single-file', file, fileName, configs },
-    scheduler: { config: sdSchedulerConfig(choice.prediction) },
+    scheduler: { config: sdxl ? sdxlSchedulerConfig(choice.prediction) : sdSchedulerConfig(choice.prediction) },
+    ...(sdxl ? { defaultScheduler: 'euler' as const } : {}),
     tokenizer: from ? from.tokenizer : { dir: 'tokenizers/clip/', hasTokenizerJson: true },
     // The configs' model says its own padding (its tokenizer config); the file's family otherwise.
     ...(from ? (from.padToken !== undefined ? { padToken: from.padToken } : {}) : { padToken: layout.padToken }),
-    nativeSize: 512,
-    defaults: { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
+    ...(sdxl
+      ? {
+          tokenizer2: from?.tokenizer2 ?? { dir: 'tokenizers/clip/', padToken: layout.secondPadToken ?? '!' },
+          zerosForEmptyNegative: from?.zerosForEmptyNegative ?? true,
+        }
+      : {}),
+    nativeSize: sdxl ? 1024 : 512,
+    defaults: sdxl
+      ? { width: 1024, height: 1024, steps: 30, guidanceScale: 5 }
+      : { width: 512, height: 512, steps: 20, guidanceScale: 7.5 },
     approxBytes: file.size,
   };
 }

@@ -63,7 +63,7 @@ export interface SingleFilePlan {
   format: 'single-file';
   file: Blob;
   fileName: string;
-  configs: { textEncoder: FileRef; unet: FileRef; vae: FileRef } | null;
+  configs: { textEncoder: FileRef; textEncoder2?: FileRef; unet: FileRef; vae: FileRef } | null;
 }
 
 /** What the worker needs to load a model: every URL resolved, whether to keep files in Cache Storage. */
@@ -77,7 +77,7 @@ export interface LoadPlan {
   tokenizerConfig: FileRef;
   specialTokensMap: FileRef;
   /** SDXL's second tokenizer: CLIP's vocabulary as the first's; its config decides its padding. */
-  secondTokenizer?: { tokenizerConfig: FileRef; specialTokensMap: FileRef };
+  secondTokenizer?: { tokenizerConfig: FileRef; specialTokensMap: FileRef; padToken?: string };
   /** SDXL's `force_zeros_for_empty_prompt` (model_index.json): an empty negative prompt is zeros. */
   zerosForEmptyNegative?: boolean;
   vaeConfig?: FileRef;

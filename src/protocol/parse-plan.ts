@@ -112,6 +112,9 @@ function components(value: unknown): PlanComponents {
       configs: configs
         ? {
             textEncoder: fileRef(configs['textEncoder'], 'configs.textEncoder'),
+            ...(configs['textEncoder2'] !== undefined
+              ? { textEncoder2: fileRef(configs['textEncoder2'], 'configs.textEncoder2') }
+              : {}),
             unet: fileRef(configs['unet'], 'configs.unet'),
             vae: fileRef(configs['vae'], 'configs.vae'),
           }
@@ -144,9 +147,12 @@ export function parseLoadPlan(value: unknown): LoadPlan {
   const second = value['secondTokenizer'];
   if (second !== undefined) {
     if (!isRecord(second)) throw bad('secondTokenizer is not a tokenizer’s files');
+    const secondPad = second['padToken'];
+    if (secondPad !== undefined && typeof secondPad !== 'string') throw bad('secondTokenizer.padToken is not text');
     plan.secondTokenizer = {
       tokenizerConfig: fileRef(second['tokenizerConfig'], 'secondTokenizer.tokenizerConfig'),
       specialTokensMap: fileRef(second['specialTokensMap'], 'secondTokenizer.specialTokensMap'),
+      ...(secondPad !== undefined ? { padToken: secondPad } : {}),
     };
   }
   const zeros = value['zerosForEmptyNegative'];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, SDXL_CASES, SDXL_DIR } from '../helpers/fixtures';
 import { goldensIn, maxAbsDiff, meanAbsDiff, type PipelineGolden } from '../helpers/pipeline-goldens';
 import { hubFolderUrl, useMockHub } from './helpers/hub';
-import { canvasPixels, generate, setSettings } from './helpers/app';
+import { canvasPixels, dropFile, generate, setSettings } from './helpers/app';
 import { enterGolden, openOnMockHub } from './helpers/golden-input';
 import { SCREENSHOTS, type Session } from './helpers/browser';
 
@@ -81,4 +81,33 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
       });
     }
   }
+
+  it("an SDXL single file dropped on the page, with the sdxl folder's configs: diffusers' images", async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    // The folder by repo id, whose configs describe the tiny file (as diffusers' `config=`).
+    const id = 'hub:fixtures/sdxl@main';
+    await page.getByTestId('custom-model-input').fill('fixtures/sdxl');
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(id);
+    await page.getByTestId('checkpoint-configs').selectOption(id);
+    await dropFile(page, `${FIXTURES_DIR}sdxl-single-file/sdxl.fp16.safetensors`);
+    await expect.poll(() => page.getByTestId('model').inputValue()).toMatch(/^file:sdxl\.fp16\.safetensors#/);
+    await expect
+      .poll(() => page.getByTestId('model').locator('option:checked').textContent())
+      .toMatch(/SDXL, text-to-image .*fp16/);
+    const runs = [...runsFor('sdxl').filter((g) => g.run === 'sdxl-txt2img-default' || g.run === 'txt2img-negative')];
+    expect(runs).toHaveLength(2);
+    for (const golden of runs) {
+      await enterGolden(page, golden);
+      expect(await generate(page)).toBe('done');
+      const { pixels } = await canvasPixels(page);
+      const mean = meanAbsDiff(pixels, golden.image);
+      console.log(
+        `sdxl single file ${golden.run}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`,
+      );
+      expect(mean).toBeLessThanOrEqual(2);
+    }
+    await page.screenshot({ path: join(SCREENSHOTS, 'sdxl-single-file.png') });
+  });
 });

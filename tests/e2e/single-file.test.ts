@@ -10,32 +10,12 @@ import { NETWORKS_DIR } from '../helpers/fixtures';
 import { useMockHub } from './helpers/hub';
 import { maxAbsDiff, meanAbsDiff, pipelineGoldens, type PipelineGolden } from '../helpers/pipeline-goldens';
 import { encodeSafetensors } from '../../src/core/formats/safetensors';
-import { canvasPixels, generate, setSettings } from './helpers/app';
+import { canvasPixels, dropFile as drop, generate, setSettings } from './helpers/app';
 import { enterGolden, openOnMockHub } from './helpers/golden-input';
 import { SCREENSHOTS, type Session } from './helpers/browser';
-import type { Page } from 'playwright-core';
 
 const FILES = join(process.cwd(), 'test-results', 'files');
 const single = (name: string, file: string) => `${NETWORKS_DIR}${name}/single-file/${file}`;
-
-/** Drops a file on the page as a person dragging it from the desktop would. */
-async function drop(page: Page, path: string): Promise<void> {
-  await page.evaluate(() => {
-    const input = document.createElement('input');
-    input.type = 'file';
-    input.id = 'e2e-drop-source';
-    input.style.display = 'none';
-    document.body.appendChild(input);
-  });
-  await page.locator('#e2e-drop-source').setInputFiles(path);
-  await page.evaluate(() => {
-    const input = document.getElementById('e2e-drop-source') as HTMLInputElement;
-    const data = new DataTransfer();
-    data.items.add(input.files![0]!);
-    document.querySelector('main')!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true }));
-    input.remove();
-  });
-}
 
 describe('single-file checkpoints, picked or dropped', () => {
   const hub = useMockHub(() => ({

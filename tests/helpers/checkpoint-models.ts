@@ -51,15 +51,18 @@ export async function loadCheckpoint(
   let vae = component(shared, 'vae', [`diffusion_pytorch_model${variant}.safetensors`]);
   // SDXL: a second text encoder and tokenizer, and force_zeros_for_empty_prompt in model_index.json.
   const sdxl = existsSync(`${shared}text_encoder_2`);
-  const textEncoder2 = sdxl ? component(shared, 'text_encoder_2', [`model${variant}.safetensors`]) : null;
+  let textEncoder2 = sdxl ? component(shared, 'text_encoder_2', [`model${variant}.safetensors`]) : null;
   if (options.singleFile) {
     const config = (part: string, c: ComponentBytes) => ({ path: `${part}/config.json`, json: c.config });
     const file = new Blob([readFileSync(options.singleFile)]);
-    ({ textEncoder, unet, vae } = await readSingleFile(file, options.singleFile.split('/').pop()!, {
+    const parts = await readSingleFile(file, options.singleFile.split('/').pop()!, {
       textEncoder: config('text_encoder', textEncoder),
+      ...(textEncoder2 ? { textEncoder2: config('text_encoder_2', textEncoder2) } : {}),
       unet: config('unet', unet),
       vae: config('vae', vae),
-    }));
+    });
+    ({ textEncoder, unet, vae } = parts);
+    textEncoder2 = parts.textEncoder2 ?? null;
   }
   const names = (c: ComponentBytes) => [...parseSafetensors('w', c.weights[0]!.bytes).tensors.keys()];
   const modules = { unet: names(unet), text_encoder: names(textEncoder) };

@@ -1,8 +1,9 @@
 /**
  * An original (LDM) single-file checkpoint's tensors under diffusers' names, per component: the
- * reverse of diffusers' `convert_diffusers_to_original_stable_diffusion.py`. Every mapping is a
- * rename and a byte range of the file (OpenCLIP's fused q/k/v projection is three row ranges of
- * one tensor), so nothing is copied to describe it.
+ * reverse of diffusers' `convert_diffusers_to_original_stable_diffusion.py` (and its SDXL twin).
+ * Every mapping is a rename and a byte range of the file (OpenCLIP's fused q/k/v projection is
+ * three row ranges of one tensor), so nothing is copied to describe it; the one exception is
+ * SDXL's OpenCLIP `text_projection`, stored for `x @ P`, which is read transposed.
  *
  * The UNet's block indices are walked, not computed: the LDM layout numbers input blocks with a
  * gap per level (`3·i + j + 1` for SD's two layers per block), and diffusers' converter keeps that
@@ -11,7 +12,7 @@
 import { ModelError } from '../errors';
 import type { SafetensorsEntry, SafetensorsHeader } from '../formats/safetensors';
 
-export type Component = 'unet' | 'vae' | 'textEncoder';
+export type Component = 'unet' | 'vae' | 'textEncoder' | 'textEncoder2';
 
 /** A tensor of the file under its diffusers name: same dtype and bytes, maybe another shape. */
 export interface MappedTensor {
@@ -21,9 +22,14 @@ export interface MappedTensor {
   shape: number[];
   begin: number;
   end: number;
+  /** A 2-D tensor stored the other way round: `shape` is after transposing the file's. */
+  transpose?: true;
 }
 
-export type MappedComponents = Record<Component, MappedTensor[]>;
+/** The networks' tensors; `textEncoder2` for SDXL checkpoints only. */
+export type MappedComponents = Record<Exclude<Component, 'textEncoder2'>, MappedTensor[]> & {
+  textEncoder2?: MappedTensor[];
+};
 
 export const UNET_PREFIX = 'model.diffusion_model.';
 export const VAE_PREFIX = 'first_stage_model.';
@@ -31,6 +37,9 @@ export const VAE_PREFIX = 'first_stage_model.';
 export const CLIP_PREFIX = 'cond_stage_model.transformer.';
 /** SD 2.x: OpenCLIP's own names. */
 export const OPEN_CLIP_PREFIX = 'cond_stage_model.model.';
+/** SDXL (sgm layout): CLIP ViT-L in transformers' names, then OpenCLIP ViT-bigG in its own. */
+export const SDXL_CLIP_PREFIX = 'conditioner.embedders.0.transformer.';
+export const SDXL_OPEN_CLIP_PREFIX = 'conditioner.embedders.1.model.';
 
 const RESNET_PARTS: [string, string][] = [
   ['in_layers.0.', 'norm1.'],
@@ -87,6 +96,9 @@ export function mapUnet(entries: SafetensorsEntry[], prefix = UNET_PREFIX): Mapp
     ['input_blocks.0.0.', 'conv_in.'],
     ['out.0.', 'conv_norm_out.'],
     ['out.2.', 'conv_out.'],
+    // SDXL's add_embedding (pooled text and time ids); describeSingleFile refuses it elsewhere.
+    ['label_emb.0.0.', 'add_embedding.linear_1.'],
+    ['label_emb.0.2.', 'add_embedding.linear_2.'],
   ];
   const middle = ['mid_block.resnets.0.', 'mid_block.attentions.0.', 'mid_block.resnets.1.'];
   for (const entry of entries) {
@@ -194,20 +206,23 @@ function mapVae(entries: SafetensorsEntry[]): MappedTensor[] {
 }
 
 /** transformers' CLIP names after the prefix, as they are (with or without `text_model.`). */
-function mapClip(entries: SafetensorsEntry[]): MappedTensor[] {
+function mapClip(entries: SafetensorsEntry[], prefix = CLIP_PREFIX): MappedTensor[] {
   return entries
     .filter((e) => !e.name.endsWith('position_ids'))
-    .map((entry) => tensor(entry.name.slice(CLIP_PREFIX.length), entry));
+    .map((entry) => tensor(entry.name.slice(prefix.length), entry));
 }
 
 /**
  * OpenCLIP's text transformer as transformers' CLIPTextModel. SD 2 conditions on the penultimate
  * layer (then `ln_final`), so its last resblock is left out, as diffusers' text encoder for SD 2
  * has one layer fewer; `text_projection` and `logit_scale` are CLIP's image-text head, unused.
+ * SDXL (`sdxl`) keeps every layer (its pipeline picks the penultimate itself) and the projection,
+ * as CLIPTextModelWithProjection's `text_projection`, transposed (diffusers'
+ * `convert_open_clip_checkpoint`).
  */
-function mapOpenClip(entries: SafetensorsEntry[]): MappedTensor[] {
+function mapOpenClip(entries: SafetensorsEntry[], prefix = OPEN_CLIP_PREFIX, sdxl = false): MappedTensor[] {
   const layerOf = (e: SafetensorsEntry) => /transformer\.resblocks\.(\d+)\./.exec(e.name)?.[1];
-  const last = Math.max(...entries.map((e) => Number(layerOf(e) ?? -1)));
+  const last = sdxl ? Infinity : Math.max(...entries.map((e) => Number(layerOf(e) ?? -1)));
   const out: MappedTensor[] = [];
   const parts: [string, string][] = [
     ['ln_1.', 'layer_norm1.'],
@@ -217,8 +232,12 @@ function mapOpenClip(entries: SafetensorsEntry[]): MappedTensor[] {
     ['attn.out_proj.', 'self_attn.out_proj.'],
   ];
   for (const entry of entries) {
-    const key = entry.name.slice(OPEN_CLIP_PREFIX.length);
-    if (key === 'token_embedding.weight') out.push(tensor('text_model.embeddings.token_embedding.weight', entry));
+    const key = entry.name.slice(prefix.length);
+    if (sdxl && key === 'text_projection') {
+      const [rows, cols] = entry.shape as [number, number];
+      out.push({ ...tensor('text_projection.weight', entry, [cols, rows]), transpose: true });
+    } else if (key === 'token_embedding.weight')
+      out.push(tensor('text_model.embeddings.token_embedding.weight', entry));
     else if (key === 'positional_embedding') out.push(tensor('text_model.embeddings.position_embedding.weight', entry));
     else if (key.startsWith('ln_final.')) out.push(tensor(`text_model.final_layer_norm.${key.slice(9)}`, entry));
     else if (key === 'text_projection' || key === 'logit_scale' || key === 'attn_mask') continue;
@@ -258,6 +277,14 @@ function mapOpenClip(entries: SafetensorsEntry[]): MappedTensor[] {
 export function mapSingleFile(header: SafetensorsHeader): MappedComponents {
   const all = [...header.tensors.values()];
   const under = (prefix: string) => all.filter((e) => e.name.startsWith(prefix));
+  if (all.some((e) => e.name.startsWith(SDXL_OPEN_CLIP_PREFIX))) {
+    return {
+      unet: mapUnet(under(UNET_PREFIX)),
+      vae: mapVae(under(VAE_PREFIX)),
+      textEncoder: mapClip(under(SDXL_CLIP_PREFIX), SDXL_CLIP_PREFIX),
+      textEncoder2: mapOpenClip(under(SDXL_OPEN_CLIP_PREFIX), SDXL_OPEN_CLIP_PREFIX, true),
+    };
+  }
   const openClip = under(OPEN_CLIP_PREFIX);
   return {
     unet: mapUnet(under(UNET_PREFIX)),

@@ -41,8 +41,13 @@ export async function readModelConfigs(plan: LoadPlan, files: ModelFiles, signal
   const vaeConfig = plan.vaeConfig
     ? parseJson<{ scaling_factor?: number }>(await files.getOptional(plan.vaeConfig), plan.vaeConfig.path)
     : null;
+  const secondPad = plan.secondTokenizer?.padToken;
   const secondPadId = secondConfig
-    ? createClipTokenizer(tokenizerJson, { model_max_length: 77, ...secondConfig }).padId
+    ? createClipTokenizer(tokenizerJson, {
+        model_max_length: 77,
+        ...secondConfig,
+        ...(secondPad !== undefined ? { pad_token: secondPad } : {}),
+      }).padId
     : null;
   return { schedulerConfig, tokenizer, secondPadId, vaeConfig };
 }

@@ -31,8 +31,7 @@ import {
   type CheckpointBytes,
   type ComponentBytes,
 } from '../runtime/safetensors-sessions';
-import { readSingleFile } from './single-file';
-import type { Component } from '../../core/single-file/keys';
+import { readSingleFile, type SingleFileParts } from './single-file';
 import type { GraphForm, Precision } from '../../core/networks/graph';
 import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { SafetensorsError } from '../../core/formats/safetensors';
@@ -167,17 +166,20 @@ async function folderParts(c: Extract<PlanComponents, { format: 'safetensors' }>
 }
 
 /** A picked single-file checkpoint's three parts, with the configs of the model it names, if any. */
-async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Record<Component, KeptPart>> {
+async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<SingleFileParts<KeptPart>> {
+  const json = async (ref: FileRef) => ({ path: ref.path, json: await requiredJson(files, ref) });
   const configs = c.configs
     ? {
-        textEncoder: { path: c.configs.textEncoder.path, json: await requiredJson(files, c.configs.textEncoder) },
-        unet: { path: c.configs.unet.path, json: await requiredJson(files, c.configs.unet) },
-        vae: { path: c.configs.vae.path, json: await requiredJson(files, c.configs.vae) },
+        textEncoder: await json(c.configs.textEncoder),
+        ...(c.configs.textEncoder2 ? { textEncoder2: await json(c.configs.textEncoder2) } : {}),
+        unet: await json(c.configs.unet),
+        vae: await json(c.configs.vae),
       }
     : null;
   const parts = await readSingleFile(c.file, c.fileName, configs);
   return {
     textEncoder: { ...parts.textEncoder, from: [] },
+    ...(parts.textEncoder2 ? { textEncoder2: { ...parts.textEncoder2, from: [] } } : {}),
     unet: { ...parts.unet, from: [] },
     vae: { ...parts.vae, from: [] },
   };
@@ -188,7 +190,7 @@ async function singleFileParts(c: SingleFilePlan, files: ModelFiles): Promise<Re
  * longer parses is damaged: it is removed, so the next try downloads it again.
  */
 async function checkpointNetworks(
-  parts: Record<Component, KeptPart> & { textEncoder2?: KeptPart },
+  parts: SingleFileParts<KeptPart>,
   maker: SessionMaker,
   graph: GraphForm & { maxBindingBytes?: number },
   unetExtra: ort.InferenceSession.SessionOptions,

@@ -16,7 +16,28 @@ import type { ComponentBytes } from '../runtime/safetensors-sessions';
 /** Reads at most this much of the file at once (several small tensors share one read). */
 const READ_BYTES = 64 * 2 ** 20;
 
-const FOLDERS: Record<Component, string> = { unet: 'unet', vae: 'vae', textEncoder: 'text_encoder' };
+const FOLDERS: Record<Component, string> = {
+  unet: 'unet',
+  vae: 'vae',
+  textEncoder: 'text_encoder',
+  textEncoder2: 'text_encoder_2',
+};
+
+/** A checkpoint's components as a diffusers folder has them (`textEncoder2` for SDXL). */
+export type SingleFileParts<T> = Record<Exclude<Component, 'textEncoder2'>, T> & { textEncoder2?: T };
+
+/** A [rows, cols] tensor's bytes as [cols, rows], element by element in its own width. */
+function transposed(bytes: Uint8Array, [rows, cols]: [number, number]): Uint8Array {
+  const width = bytes.length / (rows * cols);
+  const out = new Uint8Array(bytes.length);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const from = (r * cols + c) * width;
+      out.set(bytes.subarray(from, from + width), (c * rows + r) * width);
+    }
+  }
+  return out;
+}
 
 /** One component's tensors packed into safetensors shards, read from the file range by range. */
 async function pack(file: Blob, folder: string, tensors: MappedTensor[]): Promise<ComponentBytes['weights']> {
@@ -50,7 +71,10 @@ async function pack(file: Blob, folder: string, tensors: MappedTensor[]): Promis
         throw new ModelError(`The checkpoint file could not be read (it changed or was moved?).`);
       for (let k = i; k <= j; k++) {
         const t = shard[k]!;
-        bytes.set(chunk.subarray(t.begin - from, t.end - from), prefix.length + offsets[k]!);
+        const data = chunk.subarray(t.begin - from, t.end - from);
+        // `shape` is the transposed one: the file holds [shape[1], shape[0]].
+        const placed = t.transpose ? transposed(data, [t.shape[1]!, t.shape[0]!]) : data;
+        bytes.set(placed, prefix.length + offsets[k]!);
       }
       i = j + 1;
     }
@@ -66,20 +90,39 @@ async function pack(file: Blob, folder: string, tensors: MappedTensor[]): Promis
 export async function readSingleFile(
   file: Blob,
   name: string,
-  configs: Record<Component, { path: string; json: unknown }> | null,
-): Promise<Record<Component, ComponentBytes>> {
+  configs: SingleFileParts<{ path: string; json: unknown }> | null,
+): Promise<SingleFileParts<ComponentBytes>> {
   const header = await readSingleFileHeader(file, name);
   const layout = describeSingleFile(header);
   const mapped = mapSingleFile(header);
   const own = configs ? null : singleFileConfigs(layout, mapped);
   const misfit = own ? familyMisfit(name, layout, own) : null;
   if (misfit) throw new ModelError(misfit);
-  const part = async (c: Component): Promise<ComponentBytes> => ({
-    configPath: configs ? configs[c].path : `${name} (${FOLDERS[c]}, as ${layout.summary.split(',')[0]} has it)`,
-    config: configs ? configs[c].json : own![c],
-    weights: await pack(file, FOLDERS[c], mapped[c]),
-  });
-  return { textEncoder: await part('textEncoder'), unet: await part('unet'), vae: await part('vae') };
+  const part = async (c: Component, tensors: MappedTensor[]): Promise<ComponentBytes> => {
+    const given = configs?.[c];
+    const config = given ? given.json : own?.[c];
+    if (config === undefined) {
+      throw new ModelError(
+        `${name} has ${FOLDERS[c]} tensors, but the model whose configs describe it has no ${FOLDERS[c]}.`,
+      );
+    }
+    return {
+      configPath: given ? given.path : `${name} (${FOLDERS[c]}, as ${layout.summary.split(',')[0]} has it)`,
+      config,
+      weights: await pack(file, FOLDERS[c], tensors),
+    };
+  };
+  if (configs && !configs.textEncoder2 !== !mapped.textEncoder2) {
+    throw new ModelError(
+      `${name} is ${mapped.textEncoder2 ? 'an SDXL checkpoint (two text encoders)' : 'not an SDXL checkpoint'}, and the model chosen for its configs is ${configs.textEncoder2 ? 'an SDXL model' : 'not'}: choose a model of the same family.`,
+    );
+  }
+  return {
+    textEncoder: await part('textEncoder', mapped.textEncoder),
+    ...(mapped.textEncoder2 ? { textEncoder2: await part('textEncoder2', mapped.textEncoder2) } : {}),
+    unet: await part('unet', mapped.unet),
+    vae: await part('vae', mapped.vae),
+  };
 }
 
 /** An A1111 single-file ControlNet as a diffusers ControlNet folder would give it, read range by range. */

@@ -160,3 +160,22 @@ export async function stroke(
   await page.mouse.move(...at(to), { steps });
   await page.mouse.up();
 }
+
+/** Drops a file on the page as a person dragging it from the desktop would. */
+export async function dropFile(page: Page, path: string): Promise<void> {
+  await page.evaluate(() => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.id = 'e2e-drop-source';
+    input.style.display = 'none';
+    document.body.appendChild(input);
+  });
+  await page.locator('#e2e-drop-source').setInputFiles(path);
+  await page.evaluate(() => {
+    const input = document.getElementById('e2e-drop-source') as HTMLInputElement;
+    const data = new DataTransfer();
+    data.items.add(input.files![0]!);
+    document.querySelector('main')!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true }));
+    input.remove();
+  });
+}

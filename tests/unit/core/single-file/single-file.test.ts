@@ -32,7 +32,7 @@ const FILES = [
   { name: 'sd2-depth', file: 'model.fp16.safetensors', fp16: true },
 ] as const;
 
-const FOLDERS: Record<Component, [string, string]> = {
+const FOLDERS: Record<Exclude<Component, 'textEncoder2'>, [string, string]> = {
   unet: ['unet', 'diffusion_pytorch_model'],
   vae: ['vae', 'diffusion_pytorch_model'],
   textEncoder: ['text_encoder', 'model'],
@@ -48,25 +48,28 @@ describe.each(FILES)('$name/single-file/$file', ({ name, file, fp16 }) => {
   const single = read(`${dir}single-file/${file}`);
   const mapped = mapSingleFile(single.header);
 
-  it.each(Object.keys(FOLDERS) as Component[])('%s: every tensor of the diffusers folder, byte for byte', (part) => {
-    const [folder, stem] = FOLDERS[part];
-    const diffusers = read(`${dir}${folder}/${stem}${fp16 ? '.fp16' : ''}.safetensors`);
-    const byName = new Map(mapped[part].map((t) => [t.name, t]));
-    const names = [...diffusers.header.tensors.keys()].filter((n) => !n.endsWith('position_ids'));
-    expect(names.length).toBeGreaterThan(10);
-    for (const n of names) {
-      const want = diffusers.header.tensors.get(n)!;
-      const got = byName.get(n);
-      expect(got, n).toBeDefined();
-      expect(got!.shape, n).toEqual(want.shape);
-      expect(got!.dtype, n).toBe(want.dtype);
-      const a = single.bytes.subarray(got!.begin, got!.end);
-      const b = diffusers.bytes.subarray(want.begin, want.end);
-      expect(Buffer.compare(Buffer.from(a), Buffer.from(b)), n).toBe(0);
-    }
-    // Nothing extra: the file's own extras (OpenCLIP's last layer and image head) are left out.
-    expect(mapped[part].length).toBe(names.length);
-  });
+  it.each(Object.keys(FOLDERS) as (keyof typeof FOLDERS)[])(
+    '%s: every tensor of the diffusers folder, byte for byte',
+    (part) => {
+      const [folder, stem] = FOLDERS[part];
+      const diffusers = read(`${dir}${folder}/${stem}${fp16 ? '.fp16' : ''}.safetensors`);
+      const byName = new Map(mapped[part].map((t) => [t.name, t]));
+      const names = [...diffusers.header.tensors.keys()].filter((n) => !n.endsWith('position_ids'));
+      expect(names.length).toBeGreaterThan(10);
+      for (const n of names) {
+        const want = diffusers.header.tensors.get(n)!;
+        const got = byName.get(n);
+        expect(got, n).toBeDefined();
+        expect(got!.shape, n).toEqual(want.shape);
+        expect(got!.dtype, n).toBe(want.dtype);
+        const a = single.bytes.subarray(got!.begin, got!.end);
+        const b = diffusers.bytes.subarray(want.begin, want.end);
+        expect(Buffer.compare(Buffer.from(a), Buffer.from(b)), n).toBe(0);
+      }
+      // Nothing extra: the file's own extras (OpenCLIP's last layer and image head) are left out.
+      expect(mapped[part].length).toBe(names.length);
+    },
+  );
 
   it('is identified from its tensors: family, UNet kind and dtype', () => {
     const layout = describeSingleFile(single.header);
@@ -119,7 +122,7 @@ describe.each(FILES)('$name/single-file/$file', ({ name, file, fp16 }) => {
   );
 });
 
-describe('files that are not SD 1.x/2.x checkpoints say what they are', () => {
+describe('files that are not SD 1.x/2.x/XL checkpoints say what they are', () => {
   const header = (names: string[]): SafetensorsHeader =>
     parseSafetensors(
       'x.safetensors',
@@ -131,7 +134,14 @@ describe('files that are not SD 1.x/2.x checkpoints say what they are', () => {
         'conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight',
         'model.diffusion_model.input_blocks.0.0.weight',
       ],
-      /SDXL/,
+      /under conditioner\.embedders but not SDXL's two/,
+    ],
+    [
+      [
+        'conditioner.embedders.0.model.transformer.resblocks.0.ln_1.weight',
+        'model.diffusion_model.input_blocks.0.0.weight',
+      ],
+      /is the SDXL refiner/,
     ],
     [['lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight'], /is a LoRA/],
     [['down_blocks.0.resnets.0.conv1.weight', 'conv_in.weight'], /one diffusers network/],
@@ -312,7 +322,10 @@ describe.each([
   });
 
   it('the app’s graphs build from it: every weight they read is there, with the shape they expect', () => {
-    const source = (part: Component, files = [{ header: mappedHeader(header, mapped[part]), location: 'w' }]) => ({
+    const source = (
+      part: keyof typeof FOLDERS,
+      files = [{ header: mappedHeader(header, mapped[part]), location: 'w' }],
+    ) => ({
       configPath: part,
       config: configs[part],
       files,
