@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InferenceSession } from 'onnxruntime-common';
 import { ModelError } from '../../src/core/errors';
-import { SD_SCHEDULER_CONFIG } from '../../src/core/schedulers/sd-scheduler';
+import { SD_SCHEDULER_CONFIG, SDXL_SCHEDULER_CONFIG } from '../../src/core/schedulers/sd-scheduler';
 import type { Precision } from '../../src/core/networks/graph';
 import type { Models } from '../../src/core/pipeline/models';
-import { readSingleFile } from '../../src/worker/loading/single-file';
+import { readSingleFile, type SingleFileParts } from '../../src/worker/loading/single-file';
 import { chunkTokenizerOf, createClipTokenizer } from '../../src/worker/loading/tokenizer';
 import { createOnnxModels, type OnnxModelSet } from '../../src/worker/runtime/onnx-models';
 import {
@@ -113,13 +113,27 @@ export interface LoadedNodeModel {
   format: 'diffusers' | 'onnx' | 'single-file';
 }
 
-async function tokenizerFor(source: Source | null) {
+async function tokenizerFor(source: Source | null, dir = 'tokenizer', padToken?: string) {
   const bundled = JSON.parse(readFileSync(`${BUNDLED_TOKENIZER}tokenizer.json`, 'utf8')) as object;
   const config =
-    source && (await source.has('tokenizer/tokenizer_config.json'))
-      ? ((await json(source, 'tokenizer/tokenizer_config.json')) as Record<string, unknown>)
+    source && (await source.has(`${dir}/tokenizer_config.json`))
+      ? ((await json(source, `${dir}/tokenizer_config.json`)) as Record<string, unknown>)
       : (JSON.parse(readFileSync(`${BUNDLED_TOKENIZER}tokenizer_config.json`, 'utf8')) as Record<string, unknown>);
-  return createClipTokenizer(bundled, config);
+  return createClipTokenizer(bundled, { ...config, ...(padToken !== undefined ? { pad_token: padToken } : {}) });
+}
+
+/**
+ * SDXL's second tokenizer's padding and force_zeros_for_empty_prompt: from tokenizer_2/ and
+ * model_index.json in a folder, OpenCLIP's "!" and the pipeline's default (true) for a single file.
+ */
+async function sdxlOptions(source: Source | null, parts: SingleFileParts<ComponentBytes>) {
+  if (!parts.textEncoder2) return {};
+  const second = await tokenizerFor(source, 'tokenizer_2', source ? undefined : '!');
+  const index =
+    source && (await source.has('model_index.json'))
+      ? ((await json(source, 'model_index.json')) as { force_zeros_for_empty_prompt?: unknown })
+      : {};
+  return { secondPadId: second.padId, zerosForEmptyNegative: index.force_zeros_for_empty_prompt !== false };
 }
 
 export async function loadNodeModel(where: string, runtime: NodeSessions): Promise<LoadedNodeModel> {
@@ -135,10 +149,10 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
     describeTokens: (ids: ArrayLike<number>) => tokenizer.tokenStrings(ids),
     specialTokens: { bos: tokenizer.bosId, eos: tokenizer.eosId, pad: tokenizer.padId },
   };
-  const schedulerConfig =
+  const ownScheduler =
     source && (await source.has('scheduler/scheduler_config.json'))
       ? ((await json(source, 'scheduler/scheduler_config.json')) as Record<string, unknown>)
-      : { ...SD_SCHEDULER_CONFIG };
+      : null;
 
   // An ONNX export: its graphs as they are, computing in the type they were exported in.
   if (source && (await source.has('unet/model.onnx'))) {
@@ -165,13 +179,13 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
         vaeScalingFactor: vaeConfig.scaling_factor ?? 0.18215,
         unetPrecision: p,
       }),
-      schedulerConfig,
+      schedulerConfig: ownScheduler ?? { ...SD_SCHEDULER_CONFIG },
       precision: { textEncoder: p, unet: p, vae: p },
       format: 'onnx',
     };
   }
 
-  let parts: { textEncoder: ComponentBytes; unet: ComponentBytes; vae: ComponentBytes };
+  let parts: SingleFileParts<ComponentBytes>;
   if (singleFile) {
     const name = where.split('/').pop() ?? where;
     parts = await readSingleFile(await openAsBlob(where), name, null);
@@ -179,6 +193,9 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
     const weights = (base: string) => [`${base}.fp16.safetensors`, `${base}.safetensors`];
     parts = {
       textEncoder: await component(source, 'text_encoder', weights('model')),
+      ...((await source.has('text_encoder_2/config.json'))
+        ? { textEncoder2: await component(source, 'text_encoder_2', weights('model')) }
+        : {}),
       unet: await component(source, 'unet', weights('diffusion_pytorch_model')),
       vae: await component(source, 'vae', weights('diffusion_pytorch_model')),
     };
@@ -197,13 +214,15 @@ export async function loadNodeModel(where: string, runtime: NodeSessions): Promi
   return {
     models: createOnnxModels(runtime.ort, built.sessions, {
       ...modelOptions,
+      ...(await sdxlOptions(source, parts)),
       vaeScalingFactor: built.vaeScalingFactor,
       unetPrecision: p,
       ...(built.float32Vae ? { float32Vae: built.float32Vae } : {}),
       ...(built.checkSize ? { checkSize: built.checkSize } : {}),
     }),
-    schedulerConfig,
-    precision: { textEncoder: p, unet: p, vae: p },
+    // A single file has no scheduler config: its family's own (SDXL's Euler, SD's PNDM).
+    schedulerConfig: ownScheduler ?? { ...(parts.textEncoder2 ? SDXL_SCHEDULER_CONFIG : SD_SCHEDULER_CONFIG) },
+    precision: { textEncoder: p, unet: p, vae: built.vaePrecision },
     format: singleFile ? 'single-file' : 'diffusers',
   };
 }

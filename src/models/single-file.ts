@@ -6,7 +6,7 @@
 import { ValidationError } from '../core/errors';
 import type { SafetensorsHeader } from '../core/formats/safetensors';
 import type { SchedulerConfigJson } from '../core/schedulers/types';
-import { SD_SCHEDULER_CONFIG } from '../core/schedulers/sd-scheduler';
+import { SD_SCHEDULER_CONFIG, SDXL_SCHEDULER_CONFIG } from '../core/schedulers/sd-scheduler';
 import { mapSingleFile } from '../core/single-file/keys';
 import { describeSingleFile, familyMisfit, singleFileConfigs } from '../core/single-file/layout';
 import type { AppMode } from '../core/modes';
@@ -22,16 +22,9 @@ export function sdSchedulerConfig(prediction: PredictionType): SchedulerConfigJs
   return { ...SD_SCHEDULER_CONFIG, prediction_type: prediction };
 }
 
-/** SDXL base's own scheduler_config.json: Euler with SD's betas and leading timesteps. */
+/** SDXL's own scheduler config, with the person's prediction type. */
 function sdxlSchedulerConfig(prediction: PredictionType): SchedulerConfigJson {
-  return {
-    ...SD_SCHEDULER_CONFIG,
-    _class_name: 'EulerDiscreteScheduler',
-    interpolation_type: 'linear',
-    timestep_spacing: 'leading',
-    use_karras_sigmas: false,
-    prediction_type: prediction,
-  };
+  return { ...SDXL_SCHEDULER_CONFIG, prediction_type: prediction };
 }
 
 export interface CheckpointChoice {

@@ -43,9 +43,42 @@ export async function putFile(url: string, bytes: Uint8Array): Promise<void> {
   );
 }
 
+/** A file kept in parts (a safetensors file split on the way: see SafetensorsRewriter): part i's key. */
+export const partKey = (url: string, index: number): string => `${url}#part-${index}`;
+/** On the entry under the file's own key: how many parts it was kept in (its body is empty). */
+const PARTS = 'x-latent-studio-parts';
+
+/**
+ * Keeps a file's parts, each under its own key, then the marker that says how many: a set cut
+ * short (storage full) has no marker and is never read as the file.
+ */
+export async function putParts(url: string, parts: Uint8Array[]): Promise<void> {
+  for (const [i, bytes] of parts.entries()) await putFile(partKey(url, i), bytes);
+  const cache = await caches.open(MODEL_CACHE);
+  await cache.put(url, new Response(new Uint8Array(0), { headers: { [PARTS]: String(parts.length) } }));
+}
+
+/** A cached file's bytes, as the parts it was kept in (one for a file kept whole), or null. */
+export async function cachedParts(url: string): Promise<Uint8Array[] | null> {
+  const hit = await cachedFile(url);
+  if (!hit) return null;
+  const count = hit.headers.get(PARTS);
+  if (count === null) return [new Uint8Array(await hit.arrayBuffer())];
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < Number(count); i++) {
+    const part = await cachedFile(partKey(url, i));
+    if (!part) return null;
+    parts.push(new Uint8Array(await part.arrayBuffer()));
+  }
+  return parts;
+}
+
 export async function deleteFile(url: string): Promise<void> {
   if (!cacheAvailable()) return;
-  await (await caches.open(MODEL_CACHE)).delete(url);
+  const cache = await caches.open(MODEL_CACHE);
+  const count = (await cache.match(url))?.headers.get(PARTS);
+  for (let i = 0; i < Number(count ?? 0); i++) await cache.delete(partKey(url, i));
+  await cache.delete(url);
 }
 
 export async function writeRecord(record: CachedModelRecord): Promise<void> {

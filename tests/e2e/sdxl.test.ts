@@ -2,7 +2,7 @@
  * SDXL checkpoints (two text encoders, a text_time UNet) added by folder URL, their networks built
  * in the browser on WASM: every reference run gives diffusers' image.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, SDXL_CASES, SDXL_DIR } from '../helpers/fixtures';
@@ -25,6 +25,24 @@ function encodesEmpty(): string {
 }
 
 /**
+ * `sdxl` with each weights file the size SDXL base 1.0's fp16 files have on the hub (about 5.14 GB
+ * UNet, 1.39 GB OpenCLIP bigG, 246 MB CLIP ViT-L, 167 MB VAE): sparse files, listed, never read.
+ */
+function fullSize(): string {
+  const dir = join(FILES, 'sdxl-full-size');
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(`${SDXL_DIR}sdxl`, dir, { recursive: true });
+  const sizes: Record<string, number> = {
+    'unet/diffusion_pytorch_model.fp16.safetensors': 5.14e9,
+    'text_encoder_2/model.fp16.safetensors': 1.39e9,
+    'text_encoder/model.fp16.safetensors': 2.46e8,
+    'vae/diffusion_pytorch_model.fp16.safetensors': 1.67e8,
+  };
+  for (const [path, size] of Object.entries(sizes)) truncateSync(join(dir, path), size);
+  return dir;
+}
+
+/**
  * The runs each folder gives. The shared runs with an empty negative prompt and guidance were made
  * with negative_prompt "" (encoded): on the checkpoints as published (force_zeros_for_empty_prompt
  * true) the app's empty box is diffusers' None, whose runs are goldens/sdxl-zeros/; the shared ones
@@ -43,11 +61,12 @@ function runsFor(folder: string): PipelineGolden[] {
 }
 
 describe('SDXL checkpoints by folder URL, networks built in the browser', () => {
-  useMockHub(() => {
+  const hub = useMockHub(() => {
     mkdirSync(FILES, { recursive: true });
     return {
       ...Object.fromEntries(SDXL_CASES.map((n) => [`fixtures/${n}`, `${SDXL_DIR}${n}`])),
       'fixtures/sdxl-encodes-empty': encodesEmpty(),
+      'fixtures/sdxl-full-size': fullSize(),
     };
   });
   let session: Session;
@@ -81,6 +100,33 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
       });
     }
   }
+
+  it('a full-size SDXL on WASM is refused from its listing before any weight downloads; the app stays usable', async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    await page.getByTestId('custom-model-input').fill('fixtures/sdxl-full-size');
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe('hub:fixtures/sdxl-full-size@main');
+    const before = hub.requests.length;
+    await setSettings(page, { width: 64, height: 64, steps: 2 });
+    expect(await generate(page)).toBe('error');
+    await expect
+      .poll(() => page.getByTestId('error').textContent())
+      .toMatch(
+        /is an SDXL model: its weights are about 12\.\d GiB in float32, the type WASM computes in, more than WASM's 4 GiB memory\. SDXL runs on WebGPU on a GPU with shader-f16, where its weights are about 6\.\d GiB/,
+      );
+    expect(hub.requests.slice(before).filter((p) => p.endsWith('.safetensors'))).toEqual([]);
+    await page.getByTestId('error').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'sdxl-full-size-wasm.png') });
+    // Still usable: the tiny SDXL loads and draws diffusers' image.
+    const golden = runsFor('sdxl').find((g) => g.run === 'txt2img-negative')!;
+    await page.getByTestId('custom-model-input').fill(folderUrl('sdxl'));
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${folderUrl('sdxl')}`);
+    await enterGolden(page, golden);
+    expect(await generate(page)).toBe('done');
+    expect(meanAbsDiff((await canvasPixels(page)).pixels, golden.image)).toBeLessThanOrEqual(2);
+  });
 
   it("an SDXL single file dropped on the page, with the sdxl folder's configs: diffusers' images", async () => {
     const { page } = session;

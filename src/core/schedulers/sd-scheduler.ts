@@ -13,3 +13,15 @@ export const SD_SCHEDULER_CONFIG = {
   steps_offset: 1,
   clip_sample: false,
 } as const;
+
+/**
+ * SDXL base's own `scheduler_config.json`: Euler with SD's betas and leading timesteps. For SDXL
+ * single files, which come without one.
+ */
+export const SDXL_SCHEDULER_CONFIG = {
+  ...SD_SCHEDULER_CONFIG,
+  _class_name: 'EulerDiscreteScheduler',
+  interpolation_type: 'linear',
+  timestep_spacing: 'leading',
+  use_karras_sigmas: false,
+} as const;

@@ -15,7 +15,7 @@ import { deleteFile, writeRecord } from '../../storage/model-cache';
 import { createControlNetModel } from '../runtime/controlnet-model';
 import type { OrtWeb } from '../runtime/ort-env';
 import { controlNetSession, type ComponentBytes } from '../runtime/safetensors-sessions';
-import { modelFiles, parseJson } from './model-files';
+import { modelFiles, parseJson, weightFiles } from './model-files';
 import { readControlNetFile } from './single-file';
 
 export interface LoadedControlNet {
@@ -73,7 +73,7 @@ export async function loadControlNet(
     const weights = ref.shards
       ? await Promise.all(ref.shards.map((s) => files.get(s)))
       : [await files.getFirst(ref.weights)];
-    part = { configPath: ref.config.path, config, weights: weights.map((w) => ({ path: w.ref.path, bytes: w.bytes })) };
+    part = { configPath: ref.config.path, config, weights: weights.flatMap(weightFiles) };
     fetched = [...files.fetched];
     cached = weights.filter((w) => w.fromCache).map((w) => cacheKey(w.ref));
     bytes = files.bytes();

@@ -1,13 +1,16 @@
 /**
  * Model files from the network or Cache Storage. Downloads stream into one buffer of the announced
- * size (never two copies of a 2 GB file), report progress, resume with Range after a dropped
- * connection when the server allows it, give up on a stalled one, check size (and sha256 when
- * known), and are cached only when complete, so a broken download never leaves a cache entry.
+ * size (never two copies of a 2 GB file), or, for safetensors past one buffer or converted to
+ * fp16, into the rewritten files (SafetensorsRewriter); they report progress, resume with Range
+ * after a dropped connection when the server allows it, give up on a stalled one, check size (and
+ * sha256 when known), and are cached only when complete, so a broken download never leaves a
+ * cache entry.
  */
 import { CancelledError, ModelError } from '../../core/errors';
 import { cacheKey, type FileRef } from '../../protocol/load-plan';
-import { Fp16Writer } from '../../core/formats/safetensors-fp16';
-import { cachedFile, putFile } from '../../storage/model-cache';
+import { SafetensorsRewriter } from '../../core/formats/safetensors-rewrite';
+import { SHARD_BYTES } from '../../core/networks/convert-weights';
+import { cachedParts, putFile, putParts } from '../../storage/model-cache';
 import { isAllowedHost, notAllowedMessage } from '../../models/origins';
 import { hostAnswerMessage, unreachableMessage } from '../../models/reach';
 
@@ -70,29 +73,33 @@ function fetchWithStall(url: string, init: RequestInit, signal: AbortSignal, sta
   };
 }
 
-/** The file's bytes: from the cache when there, else downloaded (and then cached when asked). */
+/**
+ * The file's bytes, from the cache when there, else downloaded (and then cached when asked): one
+ * buffer, or the files a safetensors file past one buffer was split into (see download).
+ */
 export async function loadFile(
   ref: FileRef,
   options: DownloadOptions,
-): Promise<{ bytes: Uint8Array; fromCache: boolean }> {
+): Promise<{ files: Uint8Array[]; fromCache: boolean }> {
   if (options.cache) {
-    const hit = await cachedFile(cacheKey(ref));
+    const hit = await cachedParts(cacheKey(ref));
     if (hit) {
-      const bytes = new Uint8Array(await hit.arrayBuffer());
-      options.onBytes(bytes.length, bytes.length);
-      return { bytes, fromCache: true };
+      const size = hit.reduce((n, f) => n + f.length, 0);
+      options.onBytes(size, size);
+      return { files: hit, fromCache: true };
     }
   }
-  const bytes = await download(ref, options);
+  const files = await download(ref, options);
   if (options.cache) {
     try {
-      await putFile(cacheKey(ref), bytes);
+      if (files.length === 1) await putFile(cacheKey(ref), files[0]!);
+      else await putParts(cacheKey(ref), files);
     } catch (error) {
       // Storage full or unavailable: the model still loads, it just is not kept.
       console.warn(`${ref.path} was not cached: ${describe(error)}`);
     }
   }
-  return { bytes, fromCache: false };
+  return { files, fromCache: false };
 }
 
 const preview = (bytes: Uint8Array): string =>
@@ -130,11 +137,12 @@ export function checkArrived(ref: FileRef, bytes: Uint8Array, contentType: strin
   }
 }
 
-export async function download(ref: FileRef, options: DownloadOptions): Promise<Uint8Array> {
+export async function download(ref: FileRef, options: DownloadOptions): Promise<Uint8Array[]> {
   const stallMs = options.stallMs ?? 30_000;
   let buffer: Uint8Array | null = null;
-  // float32 weights to rewrite as fp16: only the converted file is held, never the original.
-  let halver: Fp16Writer | null = null;
+  // float32 weights to rewrite as fp16, or safetensors past one buffer: only the rewritten files
+  // are held, never the original.
+  let halver: SafetensorsRewriter | null = null;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   let total: number | null = ref.size ?? null;
@@ -203,15 +211,21 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
           throw new ModelError(`${ref.path} should be ${ref.size} bytes but the server announces ${announced}.`);
         }
         total = announced ?? total;
-        if (total !== null && total / (ref.convert ? 2 : 1) > MAX_BUFFER_BYTES) {
+        // safetensors are split into files of SHARD_BYTES as they arrive; other files are held whole.
+        const kept = total !== null ? total / (ref.convert ? 2 : 1) : null;
+        const split = kept !== null && kept > MAX_BUFFER_BYTES && ref.path.endsWith('.safetensors');
+        if (kept !== null && kept > MAX_BUFFER_BYTES && !split) {
           void response.body?.cancel();
           throw new ModelError(
-            `${ref.path} is ${(total / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use fp16 weights or a sharded save (an ONNX export: fp16, or weights split into files under 2 GiB).`,
+            `${ref.path} is ${(kept / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use an export with its weights in files under 2 GiB (model.onnx + model.onnx_data), or the model's safetensors.`,
           );
         }
-        if (ref.convert === 'fp16') {
-          if (total === null) throw new ModelError(`${ref.path} cannot be converted to fp16: its size is not known.`);
-          halver = new Fp16Writer(ref.path, total);
+        if (ref.convert === 'fp16' || split) {
+          if (total === null) throw new ModelError(`${ref.path} cannot be read in parts: its size is not known.`);
+          halver = new SafetensorsRewriter(ref.path, total, {
+            toFp16: ref.convert === 'fp16',
+            ...(split ? { shardBytes: SHARD_BYTES } : {}),
+          });
         } else if (total !== null) {
           // One buffer of the final size when it is known; chunks otherwise.
           buffer = new Uint8Array(total);
@@ -261,13 +275,13 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
     }
   }
   if (halver) {
-    const { bytes, sha256 } = halver.finish();
+    const { files, sha256 } = halver.finish();
     if (ref.sha256 && sha256 !== ref.sha256.toLowerCase()) {
       throw new ModelError(
         `${ref.path} does not match its published SHA-256: the download is damaged. Nothing was cached.`,
       );
     }
-    return bytes;
+    return files;
   }
   let bytes: Uint8Array;
   if (buffer) bytes = buffer;
@@ -290,5 +304,5 @@ export async function download(ref: FileRef, options: DownloadOptions): Promise<
       `${ref.path} does not match its published SHA-256: the download is damaged. Nothing was cached.`,
     );
   }
-  return bytes;
+  return [bytes];
 }

@@ -6,7 +6,7 @@
 import { ModelError } from '../../core/errors';
 import { cacheKey, type FileRef, type LoadPlan, type PlanComponents } from '../../protocol/load-plan';
 import type { Progress } from '../../protocol/messages';
-import { cachedFile, MODEL_CACHE } from '../../storage/model-cache';
+import { cachedFile, MODEL_CACHE, partKey } from '../../storage/model-cache';
 import { loadFile } from './download';
 
 /** Cached stand-in for an optional file the server does not have, so offline loads know it is absent. */
@@ -33,8 +33,23 @@ export function plannedFiles(components: PlanComponents): FileRef[] {
 
 export interface FetchedFile {
   ref: FileRef;
-  bytes: Uint8Array;
+  /** The file, or the safetensors files it was split into on the way (past one buffer: see download). */
+  files: Uint8Array[];
   fromCache: boolean;
+}
+
+/** A file that is never split (an ONNX graph, a small weights file) as its one buffer. */
+export function wholeFile(f: FetchedFile): Uint8Array {
+  if (f.files.length !== 1)
+    throw new ModelError(`${f.ref.path} arrived in ${f.files.length} parts, where one was needed.`);
+  return f.files[0]!;
+}
+
+/** A checkpoint weights file as the safetensors files a component reads: itself, or its parts. */
+export function weightFiles(f: FetchedFile): { path: string; bytes: Uint8Array }[] {
+  return f.files.length === 1
+    ? [{ path: f.ref.path, bytes: f.files[0]! }]
+    : f.files.map((bytes, i) => ({ path: `${f.ref.path}#part-${i}`, bytes }));
 }
 
 export interface ModelFiles {
@@ -99,8 +114,10 @@ export function modelFiles(plan: FilesPlan, signal: AbortSignal, onProgress: (pr
       },
     });
     // Progress counts bytes over the network: a file converted on the way arrived at its full size.
-    finished += ref.convert && !got.fromCache ? (ref.size ?? got.bytes.length) : got.bytes.length;
-    fetched.push(cacheKey(ref));
+    const size = got.files.reduce((n, f) => n + f.length, 0);
+    finished += ref.convert && !got.fromCache ? (ref.size ?? size) : size;
+    const key = cacheKey(ref);
+    fetched.push(key, ...(got.files.length > 1 ? got.files.map((_, i) => partKey(key, i)) : []));
     return { ref, ...got };
   };
   const rememberMissing = async (ref: FileRef): Promise<void> => {
@@ -119,9 +136,9 @@ export function modelFiles(plan: FilesPlan, signal: AbortSignal, onProgress: (pr
       }
     }
     try {
-      const { bytes } = await loadFile(ref, { signal, cache: plan.cache, ...hosts, onBytes: () => undefined });
+      const got = await loadFile(ref, { signal, cache: plan.cache, ...hosts, onBytes: () => undefined });
       fetched.push(ref.url);
-      return bytes;
+      return wholeFile({ ref, ...got });
     } catch (error) {
       if (isNotFound(error)) {
         await rememberMissing(ref);

@@ -35,16 +35,13 @@ import { readSingleFile, type SingleFileParts } from './single-file';
 import type { GraphForm, Precision } from '../../core/networks/graph';
 import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { SafetensorsError } from '../../core/formats/safetensors';
-import { modelFiles, parseJson, plannedFiles, type FetchedFile, type ModelFiles } from './model-files';
+import { modelFiles, parseJson, plannedFiles, weightFiles, type FetchedFile, type ModelFiles } from './model-files';
+import { checkFit } from './fit';
 import { readModelConfigs } from './model-configs';
 import { chunkTokenizerOf } from './tokenizer';
 import { sessionMaker, type SessionMaker } from '../runtime/ort-sessions';
 import { additionsBuilder } from './checkpoint-additions';
 import { graphForm } from '../runtime/graph-form';
-
-/** Chrome cannot allocate one ArrayBuffer much past 2 GiB; the WASM heap stops at 4 GiB. */
-const MAX_FILE_BYTES = 2 ** 31 - 1;
-const WASM_MEMORY_BYTES = 4 * 2 ** 30;
 
 let configured = false;
 
@@ -84,33 +81,6 @@ function residentOnGpu(created: ort.InferenceSession[]) {
   };
 }
 
-/** What will not fit, said before anything is downloaded. */
-function checkFit(plan: LoadPlan, backend: 'webgpu' | 'wasm', adapter: AdapterInfo | null): void {
-  // An fp16 ONNX graph needs shader-f16. The graphs the app builds from a checkpoint run on any
-  // adapter: float16 where it has shader-f16, float32 (its fp16 weights widened) where not.
-  const computesInFp16 = plan.dtype === 'fp16' && plan.components.format === 'onnx';
-  if (computesInFp16 && backend === 'webgpu' && adapter && !adapter.shaderF16) {
-    throw new ModelError(
-      `${plan.name} has fp16 weights and needs WebGPU's shader-f16 feature, which this GPU (${adapter.vendor} ${adapter.architecture}) does not offer. Choose an fp32 model, or another browser or GPU.`,
-    );
-  }
-  const files = plannedFiles(plan.components);
-  // What each file takes in memory once here: a file converted to fp16 on the way, half its size.
-  const held = (f: FileRef) => (f.size ?? 0) / (f.convert ? 2 : 1);
-  const big = files.find((f) => held(f) > MAX_FILE_BYTES);
-  if (big) {
-    throw new ModelError(
-      `${big.path} is ${(held(big) / 2 ** 30).toFixed(2)} GiB, more than the ~2 GiB a browser can hold in one buffer. Use an export with external data (model.onnx + model.onnx_data), fp16 weights or a sharded save.`,
-    );
-  }
-  const total = files.reduce((s, f) => s + held(f), 0) || plan.approxBytes || 0;
-  if (backend === 'wasm' && total > WASM_MEMORY_BYTES) {
-    throw new ModelError(
-      `${plan.name} needs about ${(total / 2 ** 30).toFixed(1)} GiB, more than WASM's 4 GiB memory. Use WebGPU or a smaller (fp16) model.`,
-    );
-  }
-}
-
 async function checkQuota(plan: LoadPlan): Promise<void> {
   if (!plan.cache || !navigator.storage?.estimate) return;
   const needed = plan.approxBytes ?? 0;
@@ -139,7 +109,7 @@ async function checkpointPart(files: ModelFiles, part: CheckpointPartRef): Promi
     return {
       configPath: part.config.path,
       config,
-      weights: shards.map((s) => ({ path: s.ref.path, bytes: s.bytes })),
+      weights: shards.flatMap(weightFiles),
       from: shards,
     };
   }
@@ -147,7 +117,7 @@ async function checkpointPart(files: ModelFiles, part: CheckpointPartRef): Promi
   return {
     configPath: part.config.path,
     config,
-    weights: [{ path: weights.ref.path, bytes: weights.bytes }],
+    weights: weightFiles(weights),
     from: [weights],
   };
 }
@@ -225,7 +195,7 @@ async function checkpointNetworks(
     if (error instanceof SafetensorsError) {
       const from = Object.values(parts)
         .flatMap((p) => p.from)
-        .find((f) => f.ref.path === error.file);
+        .find((f) => error.file === f.ref.path || error.file.startsWith(`${f.ref.path}#part-`));
       if (from?.fromCache) {
         await deleteFile(cacheKey(from.ref));
         throw new ModelError(
@@ -342,6 +312,7 @@ export async function loadOrtModel(
         : backend === 'webgpu' && adapter?.shaderF16
           ? 'float16'
           : 'float32';
+    let vaePrecision = precision;
     if (c.format === 'onnx') {
       const textEncoder = await maker.onnxSession('text_encoder', c.textEncoder);
       const unet = await maker.onnxSession('unet', c.unet, unetExtra);
@@ -353,7 +324,7 @@ export async function loadOrtModel(
       const graph = graphForm(backend, precision);
       const binding = backend === 'webgpu' && adapter ? { maxBindingBytes: adapter.maxStorageBufferBindingSize } : {};
       const built = await checkpointNetworks(parts, maker, { ...graph, ...binding }, unetExtra);
-      ({ sessions, vaeScalingFactor, float32Vae, checkSize } = built);
+      ({ sessions, vaeScalingFactor, float32Vae, checkSize, vaePrecision } = built);
       kept = { parts: built.kept, graph };
     }
     const modelOptions = {
@@ -407,7 +378,7 @@ export async function loadOrtModel(
         defaultScheduler: schedulerNameForConfig(schedulerConfig),
         schedulerConfig,
         info: models.info,
-        precision: { textEncoder: precision, unet: precision, vae: precision },
+        precision: { textEncoder: precision, unet: precision, vae: vaePrecision },
         safetyChecker: safety ? { source: safety.source, required: safety.required } : null,
         loadMs: performance.now() - started,
         bytes: files.bytes(),

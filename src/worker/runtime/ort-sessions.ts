@@ -9,7 +9,7 @@ import { padInputConv } from '../../core/onnx/conv-pad';
 import type { FileRef, OnnxFileRef } from '../../protocol/load-plan';
 import type { AdapterInfo, Backend, Progress } from '../../protocol/messages';
 import { deleteFile } from '../../storage/model-cache';
-import type { FetchedFile, ModelFiles } from '../loading/model-files';
+import { wholeFile, type FetchedFile, type ModelFiles } from '../loading/model-files';
 import type { ort, OrtWeb } from './ort-env';
 
 type Session = ort.InferenceSession;
@@ -104,7 +104,8 @@ export function sessionMaker(setup: {
     }
   };
   const onnxSession: SessionMaker['onnxSession'] = async (part, ref, extra = {}) => {
-    const main = await files.get(ref);
+    const fetched = await files.get(ref);
+    const main = { ...fetched, bytes: wholeFile(fetched) };
     // A float16 graph cannot run on WebGPU without shader-f16: said before ORT tries, and the
     // cached files are kept (they are not damaged), whatever the manifest claimed.
     if (backend === 'webgpu' && adapter && !adapter.shaderF16 && onnxUsesFloat16(main.bytes)) {
@@ -112,8 +113,11 @@ export function sessionMaker(setup: {
         `${ref.path} computes in fp16 (it has float16 inputs or weights), which needs WebGPU's shader-f16 feature; this GPU (${adapter.vendor} ${adapter.architecture}) does not offer it. The downloaded files stay cached: choose WASM as the backend, or a GPU or browser with shader-f16.`,
       );
     }
-    const external: FetchedFile[] = [];
-    for (const e of externalFiles(ref, main.bytes)) external.push(await files.get(e));
+    const external: (FetchedFile & { bytes: Uint8Array })[] = [];
+    for (const e of externalFiles(ref, main.bytes)) {
+      const got = await files.get(e);
+      external.push({ ...got, bytes: wholeFile(got) });
+    }
     const cached = [main, ...external].filter((f) => f.fromCache);
     const named = (location: string) => external.find((e) => e.ref.path.split('/').pop() === location)?.bytes;
     // WebGPU's Conv is wrong with 9 input channels (an inpainting UNet's conv_in): padded to 12 with

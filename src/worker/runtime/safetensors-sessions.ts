@@ -26,6 +26,7 @@ import {
 import { convertWeights, tensorAsFloat32 } from '../../core/networks/convert-weights';
 import type { FusedKernel, Precision } from '../../core/networks/graph';
 import { bindingCheck, type SizeQuery } from '../../core/networks/tensor-sizes';
+import { readVaeConfig } from '../../core/networks/config';
 import { mergeLoras, type LoraLayer, type LoraTarget } from '../../core/networks/lora';
 import type { OnnxModelSet, VaePart } from './onnx-models';
 
@@ -88,8 +89,10 @@ export interface CheckpointSessions {
   vaeScalingFactor: number;
   unetConfig: UnetConfig;
   vaeConfig: VaeConfig;
-  /** The type every network computes in. */
+  /** The type the text encoders and UNet compute in. */
   precision: Precision;
+  /** The VAE's: float32 for SDXL VAEs whose config says force_upcast (see checkpointSessions). */
+  vaePrecision: Precision;
   /** Refuses sizes whose largest tensor would not fit one GPU buffer binding (WebGPU only). */
   checkSize?: (query: SizeQuery) => void;
   /**
@@ -174,13 +177,19 @@ export async function checkpointSessions(
   }
   text = inPrecision(text, precision);
   unet = inPrecision(unet, precision);
-  const vae = inPrecision(rawComponent(bytes.vae), precision);
+  // SDXL's pipelines decode (and encode) in float32 whenever the VAE says force_upcast: SDXL's VAE
+  // overflows float16 at its sizes. madebyollin/sdxl-vae-fp16-fix says false and stays in float16.
+  // SD 1.x/2.x's pipelines do not upcast: their VAEs run in float16 and are rebuilt in float32
+  // only when an output overflows (float32Vae).
+  const vaeConfig = readVaeConfig(bytes.vae.configPath, bytes.vae.config);
+  const vaePrecision: Precision = bytes.textEncoder2 && vaeConfig.forceUpcast ? 'float32' : precision;
+  const vae = inPrecision(rawComponent(bytes.vae), vaePrecision);
   const text2 = bytes.textEncoder2 ? inPrecision(rawComponent(bytes.textEncoder2), precision) : null;
   const form = graphOptions(options);
   const textModel = textEncoderGraph(text.source, form);
   const text2Model = text2 ? textEncoderGraph(text2.source, form) : null;
   const unetBuilt = unetGraph(unet.source, unetOptions(options));
-  const vaeBuilt = vaeGraphs(vae.source, form);
+  const vaeBuilt = vaeGraphs(vae.source, { ...form, precision: vaePrecision });
   const created: InferenceSession[] = [];
   const make: CreateSession = async (part, model, external) => {
     const s = await create(part, model, external);
@@ -199,6 +208,7 @@ export async function checkpointSessions(
       unetConfig: unetBuilt.config,
       vaeConfig: vaeBuilt.config,
       precision,
+      vaePrecision,
       ...(options.maxBindingBytes
         ? {
             checkSize: bindingCheck(
@@ -207,7 +217,7 @@ export async function checkpointSessions(
             ),
           }
         : {}),
-      ...(precision === 'float16' && vaeBuilt.config.forceUpcast
+      ...(vaePrecision === 'float16' && vaeBuilt.config.forceUpcast
         ? {
             float32Vae: (part: VaePart) => {
               const wide = componentSource(bytes.vae, 'float32');

@@ -1,12 +1,13 @@
 /**
- * float32 weights converted to fp16 while they arrive: the result is torch's own `.half()` (the
- * reference repos' fp16 variants, bit for bit), whatever the chunking, and the input's SHA-256 is
- * the published one.
+ * safetensors files rewritten while they arrive: float32 converted to fp16 is torch's own `.half()`
+ * (the reference repos' fp16 variants, bit for bit), a file split into shards holds every tensor
+ * once, unchanged, each shard under its limit, whatever the chunking; the input's SHA-256 is the
+ * published one.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Fp16Writer } from '../../../../src/core/formats/safetensors-fp16';
+import { SafetensorsRewriter } from '../../../../src/core/formats/safetensors-rewrite';
 import { parseSafetensors } from '../../../../src/core/formats/safetensors';
 import { Sha256 } from '../../../../src/core/formats/sha256';
 import { NETWORKS_DIR } from '../../../helpers/fixtures';
@@ -36,9 +37,11 @@ describe('float32 → fp16 while downloading', () => {
     const half = new Uint8Array(readFileSync(`${NETWORKS_DIR}sd1/${dir}/${stem}.fp16.safetensors`));
     const want = parseSafetensors('half', half);
     for (const seed of [1, 2]) {
-      const writer = new Fp16Writer('w.safetensors', full.length);
+      const writer = new SafetensorsRewriter('w.safetensors', full.length, { toFp16: true });
       for (const c of chunks(full, seed)) writer.write(c);
-      const { bytes, sha256 } = writer.finish();
+      const { files, sha256 } = writer.finish();
+      expect(files).toHaveLength(1);
+      const bytes = files[0]!;
       expect(sha256).toBe(createHash('sha256').update(full).digest('hex'));
       expect(bytes.length).toBeLessThan(full.length * 0.51);
       const got = parseSafetensors('got', bytes);
@@ -52,9 +55,39 @@ describe('float32 → fp16 while downloading', () => {
     }
   });
 
+  it.each([
+    [false, 200_000],
+    [true, 150_000],
+  ])('split into shards (fp16: %s, at most %i data bytes each): every tensor once, as it was', (toFp16, limit) => {
+    const source = `${NETWORKS_DIR}sd1/unet/diffusion_pytorch_model${toFp16 ? '' : '.fp16'}.safetensors`;
+    const full = new Uint8Array(readFileSync(source));
+    const want = new Uint8Array(readFileSync(`${NETWORKS_DIR}sd1/unet/diffusion_pytorch_model.fp16.safetensors`));
+    const wanted = parseSafetensors('want', want);
+    const writer = new SafetensorsRewriter('unet.safetensors', full.length, { toFp16, shardBytes: limit });
+    for (const c of chunks(full, 3)) writer.write(c);
+    const { files, sha256 } = writer.finish();
+    expect(sha256).toBe(createHash('sha256').update(full).digest('hex'));
+    expect(files.length).toBeGreaterThan(3);
+    const seen = new Set<string>();
+    for (const file of files) {
+      const h = parseSafetensors('shard', file);
+      const data = [...h.tensors.values()].reduce((n, e) => n + e.end - e.begin, 0);
+      // A tensor larger than the limit has a shard of its own.
+      expect(data <= limit || h.tensors.size === 1).toBe(true);
+      for (const [name, g] of h.tensors) {
+        expect(seen.has(name), name).toBe(false);
+        seen.add(name);
+        const w = wanted.tensors.get(name)!;
+        expect(g.shape, name).toEqual(w.shape);
+        expect(Buffer.compare(file.subarray(g.begin, g.end), want.subarray(w.begin, w.end)), name).toBe(0);
+      }
+    }
+    expect(seen.size).toBe(wanted.tensors.size);
+  });
+
   it('a file that ends early is said to, with how far it got', () => {
     const full = new Uint8Array(readFileSync(`${NETWORKS_DIR}sd1/vae/diffusion_pytorch_model.safetensors`));
-    const writer = new Fp16Writer('vae.safetensors', full.length);
+    const writer = new SafetensorsRewriter('vae.safetensors', full.length, { toFp16: true });
     writer.write(full.subarray(0, 5000));
     expect(() => writer.finish()).toThrow(`vae.safetensors ended after 5000 of ${full.length} bytes.`);
   });

@@ -1,8 +1,10 @@
 /**
- * A float32 safetensors file rewritten as fp16 while its bytes arrive, in order: float32 tensors
- * are rounded to fp16 (round to nearest even, as torch's `.half()`), the rest copied. Only the
- * output (half the size) is ever held, never the float32 file, and the published SHA-256 of the
- * input is computed on the way, so the download is still verified.
+ * A safetensors file rewritten while its bytes arrive, in order, never held whole: with `toFp16`,
+ * float32 tensors are rounded to fp16 (round to nearest even, as torch's `.half()`) and the rest
+ * copied, so only the output (half the size) is held; with `shardBytes`, the tensors are split
+ * into files of at most that many data bytes (each a safetensors file of its own), so a file past
+ * what one ArrayBuffer holds (~2 GiB in Chrome; SDXL's fp16 UNet is 5.1 GB) still loads. The
+ * published SHA-256 of the input is computed on the way, so the download is still verified.
  */
 import { ModelError } from '../errors';
 import { toHalf } from '../math/float16';
@@ -11,16 +13,24 @@ import { Sha256 } from './sha256';
 
 interface Slot {
   entry: SafetensorsEntry;
-  /** Where its bytes go in the output. */
+  /** Which output file, and where its bytes go there. */
+  file: number;
   at: number;
   halve: boolean;
 }
 
-export class Fp16Writer {
+export interface RewriteOptions {
+  /** Round float32 tensors to fp16. */
+  toFp16: boolean;
+  /** Split into files of at most this many data bytes (one file when absent). */
+  shardBytes?: number;
+}
+
+export class SafetensorsRewriter {
   private head: Uint8Array = new Uint8Array(8);
   private headFilled = 0;
   private dataStart = 0;
-  private out: Uint8Array | null = null;
+  private outs: Uint8Array[] | null = null;
   private slots: Slot[] = [];
   private slot = 0;
   /** Bytes of the input consumed so far. */
@@ -34,23 +44,24 @@ export class Fp16Writer {
     private readonly file: string,
     /** The input's total size (from the listing or Content-Length): its header is checked against it. */
     private readonly inputSize: number,
+    private readonly options: RewriteOptions,
   ) {}
 
   write(chunk: Uint8Array): void {
     this.hash.update(chunk);
     let i = 0;
     while (i < chunk.length) {
-      if (!this.out) i += this.readHeader(chunk.subarray(i));
+      if (!this.outs) i += this.readHeader(chunk.subarray(i));
       else i += this.readData(chunk.subarray(i));
     }
   }
 
-  /** The fp16 file and the input's SHA-256, once every input byte has been written. */
-  finish(): { bytes: Uint8Array; sha256: string } {
-    if (!this.out || this.position !== this.inputSize) {
+  /** The output files, in tensor order, and the input's SHA-256, once every input byte has been written. */
+  finish(): { files: Uint8Array[]; sha256: string } {
+    if (!this.outs || this.position !== this.inputSize) {
       throw new ModelError(`${this.file} ended after ${this.position} of ${this.inputSize} bytes.`);
     }
-    return { bytes: this.out, sha256: this.hash.hex() };
+    return { files: this.outs, sha256: this.hash.hex() };
   }
 
   private readHeader(bytes: Uint8Array): number {
@@ -75,22 +86,39 @@ export class Fp16Writer {
     return take;
   }
 
-  /** The output's header and where each tensor goes, once the input's header is in. */
+  /** The outputs' headers and where each tensor goes, once the input's header is in. */
   private plan(): void {
     const header = parseSafetensors(this.file, this.head, this.inputSize);
     const entries = [...header.tensors.values()].sort((a, b) => a.begin - b.begin);
-    const { prefix, offsets, dataBytes } = safetensorsPrefix(
-      entries.map((e) => ({
-        name: e.name,
-        dtype: e.dtype === 'F32' ? 'F16' : e.dtype,
-        shape: e.shape,
-        bytes: e.dtype === 'F32' ? (e.end - e.begin) / 2 : e.end - e.begin,
-      })),
-      Object.keys(header.metadata).length ? header.metadata : undefined,
-    );
-    this.out = new Uint8Array(prefix.length + dataBytes);
-    this.out.set(prefix);
-    this.slots = entries.map((entry, i) => ({ entry, at: prefix.length + offsets[i]!, halve: entry.dtype === 'F32' }));
+    const halve = (e: SafetensorsEntry) => this.options.toFp16 && e.dtype === 'F32';
+    const size = (e: SafetensorsEntry) => (halve(e) ? (e.end - e.begin) / 2 : e.end - e.begin);
+    // Consecutive tensors per file, a new file when the next would pass shardBytes.
+    const limit = this.options.shardBytes ?? Infinity;
+    const groups: SafetensorsEntry[][] = [[]];
+    let filled = 0;
+    for (const e of entries) {
+      if (filled + size(e) > limit && groups[groups.length - 1]!.length > 0) {
+        groups.push([]);
+        filled = 0;
+      }
+      groups[groups.length - 1]!.push(e);
+      filled += size(e);
+    }
+    const metadata = Object.keys(header.metadata).length ? header.metadata : undefined;
+    this.outs = [];
+    this.slots = [];
+    for (const [file, group] of groups.entries()) {
+      const { prefix, offsets, dataBytes } = safetensorsPrefix(
+        group.map((e) => ({ name: e.name, dtype: halve(e) ? 'F16' : e.dtype, shape: e.shape, bytes: size(e) })),
+        metadata,
+      );
+      const out = new Uint8Array(prefix.length + dataBytes);
+      out.set(prefix);
+      this.outs.push(out);
+      group.forEach((entry, i) =>
+        this.slots.push({ entry, file, at: prefix.length + offsets[i]!, halve: halve(entry) }),
+      );
+    }
     this.head = new Uint8Array(0);
   }
 
@@ -104,22 +132,22 @@ export class Fp16Writer {
       this.position += skip;
       return skip;
     }
-    const { entry, at, halve } = slot;
+    const { entry, file, at, halve } = slot;
     const take = Math.min(entry.end - this.position, bytes.length);
     const offset = this.position - entry.begin;
+    const out = this.outs![file]!;
     if (!halve) {
-      this.out!.set(bytes.subarray(0, take), at + offset);
+      out.set(bytes.subarray(0, take), at + offset);
     } else {
-      this.halve(bytes.subarray(0, take), at + (offset - this.carried) / 2);
+      this.halve(out, bytes.subarray(0, take), at + (offset - this.carried) / 2);
     }
     this.position += take;
     if (this.position === entry.end) this.slot++;
     return take;
   }
 
-  /** float32 bytes (maybe starting with a carried partial value) → fp16 bits at `to`. */
-  private halve(bytes: Uint8Array, to: number): void {
-    const out = this.out!;
+  /** float32 bytes (maybe starting with a carried partial value) → fp16 bits at `to` in `out`. */
+  private halve(out: Uint8Array, bytes: Uint8Array, to: number): void {
     let i = 0;
     let at = to;
     const put = (b0: number, b1: number, b2: number, b3: number) => {
