@@ -53,6 +53,25 @@ export const SD15_UNET = {
   up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
 };
 
+/** stabilityai/stable-diffusion-xl-base-1.0's unet/config.json: the keys that shape it. */
+export const SDXL_UNET = {
+  _class_name: 'UNet2DConditionModel',
+  addition_embed_type: 'text_time',
+  addition_time_embed_dim: 256,
+  attention_head_dim: [5, 10, 20],
+  block_out_channels: [320, 640, 1280],
+  cross_attention_dim: 2048,
+  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+  in_channels: 4,
+  layers_per_block: 2,
+  out_channels: 4,
+  projection_class_embeddings_input_dim: 2816,
+  sample_size: 128,
+  transformer_layers_per_block: [1, 2, 10],
+  up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+  use_linear_projection: true,
+};
+
 /** SD 1.5's vae/config.json, key for key. */
 export const SD15_VAE = {
   _class_name: 'AutoencoderKL',
@@ -73,6 +92,33 @@ export function fullSizeUnet(): { bytes: Uint8Array; params: number } {
   const recorder = new RecordingWeights();
   buildUnet(readUnetConfig('unet/config.json', SD15_UNET), recorder);
   return randomHalves(recorder);
+}
+
+/**
+ * Random fp16 weights for SDXL's UNet (2.57 B parameters, 5.1 GB): shards of at most `shardBytes`,
+ * as the app holds a file past one buffer (see SafetensorsRewriter).
+ */
+export function fullSizeSdxlUnet(shardBytes = 2 ** 30): { files: Uint8Array[]; params: number } {
+  const recorder = new RecordingWeights();
+  buildUnet(readUnetConfig('unet/config.json', SDXL_UNET), recorder);
+  const shapes = [...recorder.shapes];
+  const files: Uint8Array[] = [];
+  let params = 0;
+  for (let i = 0; i < shapes.length;) {
+    const shard = new RecordingWeights();
+    let bytes = 0;
+    for (; i < shapes.length; i++) {
+      const [name, shape] = shapes[i]!;
+      const size = shape.reduce((a, b) => a * b, 1) * 2;
+      if (bytes > 0 && bytes + size > shardBytes) break;
+      shard.shapes.set(name, shape);
+      bytes += size;
+    }
+    const made = randomHalves(shard);
+    files.push(made.bytes);
+    params += made.params;
+  }
+  return { files, params };
 }
 
 /** The same for SD 1.5's VAE decoder. */

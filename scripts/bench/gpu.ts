@@ -1,7 +1,9 @@
 /**
- * `npm run bench:gpu [-- --small] [--latent N] [--networks unet,vae_decoder]
+ * `npm run bench:gpu [-- --small] [--latent N] [--networks unet,vae_decoder,sdxl_unet]
  * [--precisions float32,float16] [--runs 5] [--out FILE] [--pack DIR]`: SD 1.5's full-size UNet
- * (random fp16 weights made here) at batch 2 (guidance) and its VAE decoder, built by the app's own
+ * (random fp16 weights made here) at batch 2 (guidance) and its VAE decoder, and SDXL base's UNet
+ * in float16 at batch 2 with 128×128 latents (1024², its pooled text and time ids; 2.57 B
+ * parameters, so float16 only: in float32 it is 10.3 GB), built by the app's own
  * graph builder and session code, on any WebGPU adapter Node reaches through Dawn. UNet variants: float32 as the app builds it there
  * (with its fused kernels, see graph-form.ts), float32 with no fused kernel, float16, and float16
  * with ORT's graph capture (inputs and outputs on the GPU; its output is compared with the plain
@@ -23,7 +25,7 @@ import { graphForm } from '../../src/worker/runtime/graph-form';
 import { componentSource } from '../../src/worker/runtime/safetensors-sessions';
 import { LAVAPIPE_ICD } from '../node-gpu/dawn';
 import { openNodeGpu, type NodeGpu } from '../node-gpu/runtime';
-import { fullSizeUnet, fullSizeVaeDecoder, SD15_UNET, SD15_VAE } from './full-size';
+import { fullSizeSdxlUnet, fullSizeUnet, fullSizeVaeDecoder, SD15_UNET, SD15_VAE, SDXL_UNET } from './full-size';
 
 /** GPU buffer bytes alive now, and the most since the last reset (every createBuffer counted). */
 function trackGpuBuffers() {
@@ -78,7 +80,7 @@ const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const pattern = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5);
 
 interface Variant {
-  network: 'unet' | 'vae_decoder';
+  network: 'unet' | 'vae_decoder' | 'sdxl_unet';
   precision: Precision;
   /** The fused kernels the app uses for this compute type on WebGPU, or none. */
   fused: boolean;
@@ -119,20 +121,26 @@ async function bench(
 ): Promise<Row> {
   const { latent, runs: timedRuns } = options;
   const { network, precision, fused, capture } = variant;
-  const unet = network === 'unet';
+  const unet = network !== 'vae_decoder';
+  const sdxl = network === 'sdxl_unet';
+  // SDXL's own size: 128×128 latents (1024²) unless --small asked for lavapipe's.
+  const side = sdxl && latent === 64 ? 128 : latent;
   const form = { ...graphForm('webgpu', precision), ...(fused ? {} : { fused: [] }) };
   const baseline = process.memoryUsage().arrayBuffers + process.memoryUsage().heapUsed;
   const gpuBefore = buffers.live();
   buffers.reset();
   const made = await jsPeak(async () => {
-    // The file as a download would hold it, then the app's own path: convert, build, create.
-    const weights = unet ? fullSizeUnet() : fullSizeVaeDecoder();
+    // The file as a download would hold it (SDXL's in parts), then the app's own path: convert, build, create.
+    const files = sdxl ? fullSizeSdxlUnet().files : [(unet ? fullSizeUnet() : fullSizeVaeDecoder()).bytes];
     const part = unet ? 'unet' : 'vae';
     const { source, external } = componentSource(
       {
         configPath: `${part}/config.json`,
-        config: unet ? SD15_UNET : SD15_VAE,
-        weights: [{ path: `${part}/diffusion_pytorch_model.fp16.safetensors`, bytes: weights.bytes }],
+        config: sdxl ? SDXL_UNET : unet ? SD15_UNET : SD15_VAE,
+        weights: files.map((bytes, i) => ({
+          path: `${part}/diffusion_pytorch_model.fp16.safetensors#part-${i}`,
+          bytes,
+        })),
       },
       precision,
     );
@@ -148,17 +156,30 @@ async function bench(
       external,
       capture ? { enableGraphCapture: true, preferredOutputLocation: 'gpu-buffer' } : {},
     );
-    return { session, kernels, createMs: performance.now() - t, fileBytes: weights.bytes.length };
+    return { session, kernels, createMs: performance.now() - t, fileBytes: files.reduce((n, f) => n + f.length, 0) };
   });
   const { session, kernels, createMs, fileBytes } = made.value;
   const gpuHeld = buffers.live() - gpuBefore;
-  const shapes: Record<string, number[]> = unet
-    ? { sample: [2, 4, latent, latent], timestep: [2], encoder_hidden_states: [2, 77, 768] }
-    : { latent_sample: [1, 4, latent, latent] };
+  const shapes: Record<string, number[]> = sdxl
+    ? {
+        sample: [2, 4, side, side],
+        timestep: [2],
+        encoder_hidden_states: [2, 77, 2048],
+        text_embeds: [2, 1280],
+        time_ids: [2, 6],
+      }
+    : unet
+      ? { sample: [2, 4, latent, latent], timestep: [2], encoder_hidden_states: [2, 77, 768] }
+      : { latent_sample: [1, 4, latent, latent] };
   const device = capture ? await gpu.ort.env.webgpu.device : null;
   const feeds: Record<string, Tensor> = {};
   for (const [name, dims] of Object.entries(shapes)) {
-    const data = name === 'timestep' ? Float32Array.from([999, 999]) : pattern(dims.reduce((a, b) => a * b, 1));
+    const data =
+      name === 'timestep'
+        ? Float32Array.from([999, 999])
+        : name === 'time_ids'
+          ? Float32Array.of(side * 8, side * 8, 0, 0, side * 8, side * 8, side * 8, side * 8, 0, 0, side * 8, side * 8)
+          : pattern(dims.reduce((a, b) => a * b, 1));
     if (!device) {
       feeds[name] = new gpu.ort.Tensor('float32', data, dims);
       continue;
@@ -191,7 +212,7 @@ async function bench(
   return {
     ...variant,
     kernels,
-    shape: unet ? `batch 2, ${latent}×${latent} latents` : `${latent * 8}×${latent * 8} image`,
+    shape: unet ? `batch 2, ${side}×${side} latents` : `${latent * 8}×${latent * 8} image`,
     fileMiB: mib(fileBytes),
     createMs: Math.round(createMs),
     medianMs: Math.round(median(runs) * 10) / 10,
@@ -222,6 +243,8 @@ function variants(wanted: string[], precisions: string[], shaderF16: boolean): V
     out.push({ network: 'vae_decoder', precision: 'float32', ...fused });
     if (shaderF16) out.push({ network: 'vae_decoder', precision: 'float16', ...fused });
   }
+  // SDXL runs on shader-f16 adapters only (see src/worker/loading/fit.ts).
+  if (wanted.includes('sdxl_unet') && shaderF16) out.push({ network: 'sdxl_unet', precision: 'float16', ...fused });
   return out.filter((v) => precisions.includes(v.precision));
 }
 
@@ -232,7 +255,7 @@ async function main(): Promise<void> {
       // The latent side (the image is 8× it): 64 by default, 8 with --small.
       latent: { type: 'string' },
       // e.g. `--networks vae_decoder`: one network only (the UNet takes minutes on lavapipe).
-      networks: { type: 'string', default: 'unet,vae_decoder' },
+      networks: { type: 'string', default: 'unet,vae_decoder,sdxl_unet' },
       precisions: { type: 'string', default: 'float32,float16' },
       runs: { type: 'string', default: '5' },
       out: { type: 'string', default: 'bench/results/gpu.json' },
@@ -274,7 +297,7 @@ async function main(): Promise<void> {
     small,
     latent,
     notes: [
-      'SD 1.5 UNet and VAE decoder configs, random fp16 weights; float32 rows widen them per tensor as the app does.',
+      'SD 1.5 UNet and VAE decoder configs and SDXL base 1.0 UNet config, random fp16 weights; float32 rows widen them per tensor as the app does.',
       'kernels: the onnxruntime contrib kernels in the graph (see src/worker/runtime/graph-form.ts); capture: ORT graph capture with inputs and outputs on the GPU.',
       'jsPeakOverBaselineMiB: the most ArrayBuffer + heap memory above the start, while the file was made, converted and the session created.',
       'gpuWeightsAndStateMiB: GPU buffers still held once the session exists (weights and ORT state); gpuPeakMiB: the most during creation and runs.',

@@ -123,10 +123,10 @@ describe('single-file checkpoints, picked or dropped', () => {
       writeFileSync(path, bytes);
       return path;
     };
-    const sdxl = encodeSafetensors(
+    // SDXL's refiner: one OpenCLIP text encoder under conditioner.embedders.0.
+    const refiner = encodeSafetensors(
       [
-        'conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight',
-        'conditioner.embedders.1.model.token_embedding.weight',
+        'conditioner.embedders.0.model.token_embedding.weight',
         'model.diffusion_model.input_blocks.0.0.weight',
       ].map((name) => ({ name, dtype: 'F16', shape: [2], data: new Uint8Array(4) })),
     );
@@ -137,7 +137,7 @@ describe('single-file checkpoints, picked or dropped', () => {
         /truncated\.safetensors is not a usable safetensors file: .*truncated/,
       ],
       ['notes.safetensors', 'these are my notes, not a model', /notes\.safetensors is not a usable safetensors file/],
-      ['sdxl.safetensors', sdxl, /sdxl\.safetensors is an SDXL checkpoint/],
+      ['refiner.safetensors', refiner, /refiner\.safetensors is the SDXL refiner/],
       [
         'renamed.ckpt',
         Uint8Array.from([0x50, 0x4b, 0x03, 0x04, ...Array.from({ length: 60 }, () => 0)]),
@@ -153,8 +153,8 @@ describe('single-file checkpoints, picked or dropped', () => {
       expect(await page.getByTestId('model').inputValue()).toBe(modelBefore);
     }
     // Dropped, the same file is said in the notice.
-    await drop(page, join(FILES, 'sdxl.safetensors'));
-    await expect.poll(() => page.getByTestId('notice').textContent()).toMatch(/SDXL checkpoint/);
+    await drop(page, join(FILES, 'refiner.safetensors'));
+    await expect.poll(() => page.getByTestId('notice').textContent()).toMatch(/is the SDXL refiner/);
     await page.getByTestId('models-panel').screenshot({ path: join(SCREENSHOTS, 'single-file-refused.png') });
     // Still usable: the selected model generates. That is Shapes, whose zero-SNR betas refuse the
     // PNDM the goldens above chose, so its own DDIM.
