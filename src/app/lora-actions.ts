@@ -96,9 +96,11 @@ export function createLoraActions({ store, client }: { store: AppStore; client: 
     try {
       const bytes = await file.arrayBuffer();
       const names = [...parseSafetensors(file.name, new Uint8Array(bytes)).tensors.keys()];
-      if (!names.includes('emb_params') && names.length !== 1) {
+      // A1111's emb_params, diffusers' one tensor, or SDXL's clip_l and clip_g; the model checks the widths.
+      const sdxl = names.includes('clip_l') && names.includes('clip_g');
+      if (!sdxl && !names.includes('emb_params') && names.length !== 1) {
         throw new Error(
-          `"${file.name}" is not a textual-inversion embedding (no emb_params, and ${names.length} tensors).`,
+          `"${file.name}" is not a textual-inversion embedding (no emb_params, no clip_l and clip_g, and ${names.length} tensors).`,
         );
       }
       await saveSessionItem(`embedding:${name}`, bytes);

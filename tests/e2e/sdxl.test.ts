@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, SDXL_CASES, SDXL_DIR } from '../helpers/fixtures';
 import { goldensIn, maxAbsDiff, meanAbsDiff, type PipelineGolden } from '../helpers/pipeline-goldens';
 import { hubFolderUrl, useMockHub } from './helpers/hub';
-import { canvasPixels, dropFile, generate, setSettings } from './helpers/app';
+import { canvasPixels, dropFile, generate, setRange, setSettings } from './helpers/app';
 import { enterGolden, openOnMockHub } from './helpers/golden-input';
 import { SCREENSHOTS, type Session } from './helpers/browser';
 
@@ -126,6 +126,41 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
     await enterGolden(page, golden);
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, golden.image)).toBeLessThanOrEqual(2);
+  });
+
+  it("a kohya SDXL LoRA at 0.8 and an SDXL embedding give diffusers' images (WASM)", async () => {
+    const { page } = session;
+    const dir = `${FIXTURES_DIR}goldens/sdxl-lora/`;
+    const goldens = goldensIn(dir, 'sdxl-lora');
+    await setSettings(page, { backend: 'wasm' });
+    await page.getByTestId('custom-model-input').fill(folderUrl('sdxl'));
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${folderUrl('sdxl')}`);
+    const lora = goldens.find((g) => g.run === 'lora-0.8')!;
+    await enterGolden(page, lora);
+    await page.getByTestId('lora-input').setInputFiles(`${dir}style-xl.kohya.safetensors`);
+    await expect.poll(() => page.getByTestId('lora-item').count()).toBe(1);
+    await setRange(page, 'lora-strength', 0.8);
+    expect(await generate(page)).toBe('done');
+    let pixels = (await canvasPixels(page)).pixels;
+    const loraMean = meanAbsDiff(pixels, lora.image);
+    console.log(`sdxl kohya LoRA 0.8: mean ${loraMean.toFixed(4)}/255, max ${maxAbsDiff(pixels, lora.image)}/255`);
+    expect(loraMean).toBeLessThanOrEqual(2);
+    await page.screenshot({ path: join(SCREENSHOTS, 'sdxl-lora.png') });
+    await page.getByTestId('lora-remove').click();
+    await expect.poll(() => page.getByTestId('lora-item').count()).toBe(0);
+
+    const embedding = goldens.find((g) => g.run === 'embedding')!;
+    await page.getByTestId('embedding-input').setInputFiles(`${dir}style-xl-embedding.safetensors`);
+    await expect.poll(() => page.getByTestId('embedding-item').count()).toBe(1);
+    await page.getByTestId('embedding-trigger').fill('<xl-style>');
+    await enterGolden(page, embedding);
+    expect(await generate(page)).toBe('done');
+    pixels = (await canvasPixels(page)).pixels;
+    const embeddingMean = meanAbsDiff(pixels, embedding.image);
+    console.log(`sdxl embedding: mean ${embeddingMean.toFixed(4)}/255, max ${maxAbsDiff(pixels, embedding.image)}/255`);
+    expect(embeddingMean).toBeLessThanOrEqual(2);
+    await page.getByTestId('embedding-remove').click();
   });
 
   it("an SDXL single file dropped on the page, with the sdxl folder's configs: diffusers' images", async () => {

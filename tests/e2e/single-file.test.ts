@@ -125,10 +125,9 @@ describe('single-file checkpoints, picked or dropped', () => {
     };
     // SDXL's refiner: one OpenCLIP text encoder under conditioner.embedders.0.
     const refiner = encodeSafetensors(
-      [
-        'conditioner.embedders.0.model.token_embedding.weight',
-        'model.diffusion_model.input_blocks.0.0.weight',
-      ].map((name) => ({ name, dtype: 'F16', shape: [2], data: new Uint8Array(4) })),
+      ['conditioner.embedders.0.model.token_embedding.weight', 'model.diffusion_model.input_blocks.0.0.weight'].map(
+        (name) => ({ name, dtype: 'F16', shape: [2], data: new Uint8Array(4) }),
+      ),
     );
     const cases: [string, Uint8Array | string, RegExp][] = [
       [

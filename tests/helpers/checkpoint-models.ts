@@ -65,7 +65,11 @@ export async function loadCheckpoint(
     textEncoder2 = parts.textEncoder2 ?? null;
   }
   const names = (c: ComponentBytes) => [...parseSafetensors('w', c.weights[0]!.bytes).tensors.keys()];
-  const modules = { unet: names(unet), text_encoder: names(textEncoder) };
+  const modules = {
+    unet: names(unet),
+    text_encoder: names(textEncoder),
+    ...(textEncoder2 ? { text_encoder_2: names(textEncoder2) } : {}),
+  };
   const loras = (options.loras ?? []).map(({ path, scale }) => {
     const bytes = new Uint8Array(readFileSync(path));
     return { layers: readLora(path.split('/').pop()!, parseSafetensors(path, bytes), bytes, modules), scale };

@@ -25,7 +25,7 @@ export interface AdditionsBuilder {
 }
 
 export function additionsBuilder(setup: {
-  parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>;
+  parts: Pick<CheckpointBytes, 'textEncoder' | 'textEncoder2' | 'unet'>;
   /** How the loaded graphs were built (linear form, compute type, kernels): rebuilt graphs match them. */
   graph: GraphForm;
   runtime: OrtWeb;
@@ -39,35 +39,31 @@ export function additionsBuilder(setup: {
   const { parts, graph, runtime, options, unetExtra, plain, plainSessions, modelOptions, tokenizer } = setup;
   let built: Session[] = [];
   const build = async (additions: Additions): Promise<Models> => {
-    if (plainSessions.textEncoder2 && (additions.loras.length > 0 || additions.embeddings.length > 0)) {
-      // SDXL LoRAs name two text encoders (lora_te1_, lora_te2_) and SDXL's UNet blocks; embeddings
-      // hold clip_l and clip_g vectors: neither is merged into SDXL here yet, so none is half-applied.
-      throw new ModelError(
-        'LoRAs and textual-inversion embeddings are not applied to SDXL models yet: remove them from the prompt (or the LoRA list) to generate with this model.',
-      );
-    }
-    const modules = { unet: weightNames(parts.unet), text_encoder: weightNames(parts.textEncoder) };
+    const modules = {
+      unet: weightNames(parts.unet),
+      text_encoder: weightNames(parts.textEncoder),
+      ...(parts.textEncoder2 ? { text_encoder_2: weightNames(parts.textEncoder2) } : {}),
+    };
     const applied = additions.loras.map((l) => ({
       layers: readLora(`${l.name}.safetensors`, l.file.header, l.file.bytes, modules),
       scale: l.scale,
     }));
-    // Embedding vectors become token rows after the vocabulary, in the order given.
-    const tokenTable = parts.textEncoder.weights
-      .map((w) => parseSafetensors(w.path, w.bytes))
-      .flatMap((h) => [...h.tensors.values()])
-      .find((e) => e.name.endsWith('embeddings.token_embedding.weight'));
-    if (!tokenTable) throw new ModelError('The text encoder has no token embedding table.');
-    const [vocab, hidden] = tokenTable.shape as [number, number];
+    // Embedding vectors become token rows after the vocabulary, in the order given (SDXL: the same
+    // ids in both encoders, each its own vectors).
+    const [vocab, hidden] = tokenTableShape(parts.textEncoder);
+    const hidden2 = parts.textEncoder2 ? tokenTableShape(parts.textEncoder2)[1] : undefined;
     const read = additions.embeddings.map((e) => ({
       trigger: e.trigger,
-      ...readEmbedding(`${e.name}.safetensors`, e.file.header, e.file.bytes, hidden),
+      ...readEmbedding(`${e.name}.safetensors`, e.file.header, e.file.bytes, hidden, hidden2),
     }));
     const count = read.reduce((n, e) => n + e.count, 0);
     const rows = new Float32Array(count * hidden);
+    const rows2 = hidden2 !== undefined ? new Float32Array(count * hidden2) : undefined;
     const added: AddedTokens[] = [];
     let next = 0;
     for (const e of read) {
       rows.set(e.vectors, next * hidden);
+      if (rows2 && e.second) rows2.set(e.second, next * hidden2!);
       added.push({ trigger: e.trigger, ids: Array.from({ length: e.count }, (_, k) => vocab + next + k) });
       next += e.count;
     }
@@ -76,7 +72,7 @@ export function additionsBuilder(setup: {
     if (applied.length === 0 && count === 0 && !additions.control) return plain;
     const made = await additionSessions(
       parts,
-      { loras: applied, embeddingRows: rows, embeddingCount: count },
+      { loras: applied, embeddingRows: rows, ...(rows2 ? { embeddingRows2: rows2 } : {}), embeddingCount: count },
       async (part, model, external) => {
         const session = await runtime.InferenceSession.create(model, {
           ...options,
@@ -100,6 +96,7 @@ export function additionsBuilder(setup: {
       {
         ...plainSessions,
         ...(made.textEncoder ? { textEncoder: made.textEncoder } : {}),
+        ...(made.textEncoder2 ? { textEncoder2: made.textEncoder2 } : {}),
         ...(made.unet ? { unet: made.unet } : {}),
       },
       {
@@ -111,4 +108,14 @@ export function additionsBuilder(setup: {
     );
   };
   return { build, sessions: () => built };
+}
+
+/** A text encoder's token table's [vocabulary, width], from its weights' headers. */
+function tokenTableShape(part: CheckpointBytes['textEncoder']): [number, number] {
+  const table = part.weights
+    .map((w) => parseSafetensors(w.path, w.bytes))
+    .flatMap((h) => [...h.tensors.values()])
+    .find((e) => e.name.endsWith('embeddings.token_embedding.weight'));
+  if (!table) throw new ModelError(`${part.configPath}: the text encoder has no token embedding table.`);
+  return table.shape as [number, number];
 }

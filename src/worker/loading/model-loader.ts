@@ -186,10 +186,11 @@ async function checkpointNetworks(
     );
     return {
       ...built,
-      kept: { textEncoder: parts.textEncoder, unet: parts.unet } satisfies Pick<
-        CheckpointBytes,
-        'textEncoder' | 'unet'
-      >,
+      kept: {
+        textEncoder: parts.textEncoder,
+        ...(parts.textEncoder2 ? { textEncoder2: parts.textEncoder2 } : {}),
+        unet: parts.unet,
+      } satisfies Pick<CheckpointBytes, 'textEncoder' | 'textEncoder2' | 'unet'>,
     };
   } catch (error) {
     if (error instanceof SafetensorsError) {
@@ -297,7 +298,7 @@ export async function loadOrtModel(
     // A checkpoint's text encoder and UNet bytes stay in memory while it is loaded, so LoRAs can be
     // merged (and their strengths changed) without downloading or re-reading anything.
     let kept: {
-      parts: Pick<CheckpointBytes, 'textEncoder' | 'unet'>;
+      parts: Pick<CheckpointBytes, 'textEncoder' | 'textEncoder2' | 'unet'>;
       graph: GraphForm;
     } | null = null;
     let float32Vae: ((part: VaePart) => Promise<ort.InferenceSession>) | undefined;

@@ -171,8 +171,10 @@ export async function checkpointSessions(
   const precision = options.precision ?? 'float32';
   let text = rawComponent(bytes.textEncoder);
   let unet = rawComponent(bytes.unet);
+  const rawText2 = bytes.textEncoder2 ? rawComponent(bytes.textEncoder2) : null;
   if (options.loras?.length) {
     withLoras(text, 'text_encoder', options.loras);
+    if (rawText2) withLoras(rawText2, 'text_encoder_2', options.loras);
     withLoras(unet, 'unet', options.loras);
   }
   text = inPrecision(text, precision);
@@ -184,7 +186,7 @@ export async function checkpointSessions(
   const vaeConfig = readVaeConfig(bytes.vae.configPath, bytes.vae.config);
   const vaePrecision: Precision = bytes.textEncoder2 && vaeConfig.forceUpcast ? 'float32' : precision;
   const vae = inPrecision(rawComponent(bytes.vae), vaePrecision);
-  const text2 = bytes.textEncoder2 ? inPrecision(rawComponent(bytes.textEncoder2), precision) : null;
+  const text2 = rawText2 ? inPrecision(rawText2, precision) : null;
   const form = graphOptions(options);
   const textModel = textEncoderGraph(text.source, form);
   const text2Model = text2 ? textEncoderGraph(text2.source, form) : null;
@@ -233,43 +235,65 @@ export async function checkpointSessions(
   }
 }
 
+/** The networks a checkpoint's additions rebuild (null: the loaded one serves unchanged). */
+export interface AddedSessions {
+  textEncoder: InferenceSession | null;
+  textEncoder2: InferenceSession | null;
+  unet: InferenceSession | null;
+}
+
 /**
- * The text encoder (when a LoRA or embedding touches it) and the UNet (when a LoRA touches it, or
- * it must take a ControlNet's residuals) again, from the bytes kept since the load: the checkpoint
- * is neither downloaded nor re-parsed, only these graphs and sessions are made. Either is null when
- * the loaded one serves unchanged.
+ * The text encoders (when a LoRA or embedding touches them) and the UNet (when a LoRA touches it,
+ * or it must take a ControlNet's residuals) again, from the bytes kept since the load: the
+ * checkpoint is neither downloaded nor re-parsed, only these graphs and sessions are made.
+ * `embeddingRows2`: SDXL's second encoder's rows for the same tokens.
  */
 export async function additionSessions(
-  bytes: Pick<CheckpointBytes, 'textEncoder' | 'unet'>,
-  additions: { loras: readonly AppliedLora[]; embeddingRows: Float32Array; embeddingCount: number },
+  bytes: Pick<CheckpointBytes, 'textEncoder' | 'textEncoder2' | 'unet'>,
+  additions: {
+    loras: readonly AppliedLora[];
+    embeddingRows: Float32Array;
+    embeddingRows2?: Float32Array;
+    embeddingCount: number;
+  },
   create: CreateSession,
   options: BuildOptions = {},
-): Promise<{ textEncoder: InferenceSession | null; unet: InferenceSession | null }> {
-  const { loras, embeddingRows, embeddingCount } = additions;
+): Promise<AddedSessions> {
+  const { loras, embeddingRows, embeddingRows2, embeddingCount } = additions;
   const precision = options.precision ?? 'float32';
   const form = graphOptions(options);
   const touches = (target: LoraTarget) => loras.some((l) => l.layers.some((x) => x.target === target));
-  let textEncoder: InferenceSession | null = null;
-  if (touches('text_encoder') || embeddingCount > 0) {
-    let text = rawComponent(bytes.textEncoder);
-    withLoras(text, 'text_encoder', loras);
-    if (embeddingCount > 0) appendTokens(text, embeddingRows, embeddingCount);
+  const made: AddedSessions = { textEncoder: null, textEncoder2: null, unet: null };
+  const encoder = async (
+    part: 'text_encoder' | 'text_encoder_2',
+    component: ComponentBytes,
+    rows: Float32Array,
+  ): Promise<InferenceSession> => {
+    let text = rawComponent(component);
+    withLoras(text, part, loras);
+    if (embeddingCount > 0) appendTokens(text, rows, embeddingCount);
     text = inPrecision(text, precision);
-    textEncoder = await create(
-      'text_encoder',
-      textEncoderGraph(text.source, { ...form, extraTokens: embeddingCount }),
-      text.external,
-    );
-  }
-  if (!touches('unet') && !options.controlResiduals) return { textEncoder, unet: null };
+    return create(part, textEncoderGraph(text.source, { ...form, extraTokens: embeddingCount }), text.external);
+  };
   try {
-    const unet = rawComponent(bytes.unet);
-    withLoras(unet, 'unet', loras);
-    const converted = inPrecision(unet, precision);
-    const model = unetGraph(converted.source, unetOptions(options)).model;
-    return { textEncoder, unet: await create('unet', model, converted.external) };
+    if (touches('text_encoder') || embeddingCount > 0) {
+      made.textEncoder = await encoder('text_encoder', bytes.textEncoder, embeddingRows);
+    }
+    if (bytes.textEncoder2 && (touches('text_encoder_2') || embeddingCount > 0)) {
+      if (embeddingCount > 0 && !embeddingRows2)
+        throw new ModelError('SDXL embeddings need rows for both text encoders.');
+      made.textEncoder2 = await encoder('text_encoder_2', bytes.textEncoder2, embeddingRows2 ?? new Float32Array(0));
+    }
+    if (touches('unet') || options.controlResiduals) {
+      const unet = rawComponent(bytes.unet);
+      withLoras(unet, 'unet', loras);
+      const converted = inPrecision(unet, precision);
+      const model = unetGraph(converted.source, unetOptions(options)).model;
+      made.unet = await create('unet', model, converted.external);
+    }
+    return made;
   } catch (error) {
-    await textEncoder?.release();
+    await Promise.all([made.textEncoder, made.textEncoder2].map((s) => s?.release()));
     throw error;
   }
 }
