@@ -293,7 +293,7 @@ export async function additionSessions(
     }
     return made;
   } catch (error) {
-    await Promise.all([made.textEncoder, made.textEncoder2].map((s) => s?.release()));
+    for (const s of [made.textEncoder, made.textEncoder2]) await s?.release();
     throw error;
   }
 }
