@@ -137,8 +137,8 @@ function CheckpointFile() {
     <div className="checkpoint-file">
       <h3>Open a checkpoint file</h3>
       <p className="hint">
-        One .safetensors file of Stable Diffusion 1.x or 2.x, as A1111 and ComfyUI keep them (or drop it on the page).
-        It is read in place, never uploaded or copied, so after a reload pick it again.
+        One .safetensors file of Stable Diffusion 1.x, 2.x or XL, as A1111 and ComfyUI keep them (or drop it on the
+        page). It is read in place, never uploaded or copied, so after a reload pick it again.
       </p>
       <label>
         Prediction type{' '}
@@ -158,7 +158,7 @@ function CheckpointFile() {
           value={choice.configsFrom ?? ''}
           onChange={(e) => change({ configsFrom: e.target.value || null })}
         >
-          <option value="">Stable Diffusion&apos;s own (for full-size SD 1.x/2.x files)</option>
+          <option value="">Stable Diffusion&apos;s own (for full-size SD 1.x/2.x/XL files)</option>
           {withConfigs.map((m) => (
             <option key={m.id} value={m.id}>
               {m.name}

@@ -237,6 +237,9 @@ const FAMILIES: readonly (readonly ModelManifest[])[] = [
   [hubModel('sd21-base'), hubModel('sd2-depth')],
   [hubModel('lcm-dreamshaper-v7'), hubModel('sd15-inpaint'), hubModel('sd2-depth')],
   [hubModel('bk-sdm-tiny'), hubModel('sd15-inpaint'), hubModel('sd2-depth')],
+  // SDXL's: inpainting from SDXL base (or Turbo) goes to SDXL inpainting.
+  [hubModel('sdxl-base'), hubModel('sdxl-inpaint')],
+  [hubModel('sdxl-turbo'), hubModel('sdxl-inpaint')],
 ];
 
 /** The model a new visitor starts with. */

@@ -32,6 +32,8 @@ interface Preset {
   /** The fp16 download, for the selector before the listing gives exact sizes. */
   approxBytes: number;
   depthEstimator?: ModelManifest['depthEstimator'];
+  /** SDXL: a second text encoder and tokenizer; an empty negative prompt is zeros (their model_index.json). */
+  sdxl?: true;
 }
 
 function hubCheckpoint(p: Preset): ModelManifest {
@@ -45,16 +47,18 @@ function hubCheckpoint(p: Preset): ModelManifest {
     kind: p.kind,
     modes: p.modes,
     verified: true,
-    verifiedBy: `the diffusers layout of ${p.repo} (model_index.json with text_encoder, unet and vae as safetensors); its file list, sizes and SHA-256 are read from the hub's listing when it is first loaded`,
+    verifiedBy: `the diffusers layout of ${p.repo} (model_index.json with ${p.sdxl ? 'text_encoder, text_encoder_2' : 'text_encoder'}, unet and vae as safetensors); its file list, sizes and SHA-256 are read from the hub's listing when it is first loaded`,
     components: {
       format: 'safetensors',
       textEncoder: part('text_encoder', 'model'),
+      ...(p.sdxl ? { textEncoder2: part('text_encoder_2', 'model') } : {}),
       unet: part('unet', 'diffusion_pytorch_model'),
       vae: part('vae', 'diffusion_pytorch_model'),
     },
     scheduler: { path: 'scheduler/scheduler_config.json' },
     // The repos have vocab.json + merges.txt; their tokenizer_config.json says the padding.
     tokenizer: { dir: 'tokenizer/', hasTokenizerJson: false },
+    ...(p.sdxl ? { tokenizer2: { dir: 'tokenizer_2/' }, zerosForEmptyNegative: true } : {}),
     vaeConfigPath: 'vae/config.json',
     nativeSize: p.nativeSize,
     defaults: { width: p.nativeSize, height: p.nativeSize, steps: p.steps, guidanceScale: p.guidanceScale },
@@ -67,6 +71,11 @@ function hubCheckpoint(p: Preset): ModelManifest {
 const SD1_BYTES = 2_130_000_000;
 /** SD 2.x: OpenCLIP ViT-H 681 MB, UNet 1.73 GB, VAE 167 MB. */
 const SD2_BYTES = 2_580_000_000;
+/**
+ * SDXL: CLIP ViT-L 246 MB, OpenCLIP ViT-bigG 1.39 GB, UNet 5.14 GB (2,567,463,684 parameters, as the
+ * app's graph counts them), VAE 167 MB; the listing gives the exact sizes once loaded.
+ */
+const SDXL_BYTES = 6_940_000_000;
 
 export const HUB_CHECKPOINTS: readonly ModelManifest[] = [
   hubCheckpoint({
@@ -137,6 +146,50 @@ export const HUB_CHECKPOINTS: readonly ModelManifest[] = [
     steps: 1,
     guidanceScale: 0,
     approxBytes: SD2_BYTES,
+  }),
+  hubCheckpoint({
+    id: 'sdxl-base',
+    repo: 'stabilityai/stable-diffusion-xl-base-1.0',
+    name: 'Stable Diffusion XL base 1.0',
+    description:
+      'SDXL at 1024×1024: two text encoders, a 2.6 B-parameter UNet. Needs WebGPU with shader-f16 (about 6.5 GiB of weights in float16); refused on WASM with the reason.',
+    licence: OPEN_RAIL_PP,
+    kind: 'txt2img',
+    modes: ['txt2img', 'img2img', 'compare', 'explore'],
+    nativeSize: 1024,
+    steps: 30,
+    guidanceScale: 5,
+    approxBytes: SDXL_BYTES,
+    sdxl: true,
+  }),
+  hubCheckpoint({
+    id: 'sdxl-inpaint',
+    repo: 'diffusers/stable-diffusion-xl-1.0-inpainting-0.1',
+    name: 'SDXL inpainting 0.1',
+    description: 'SDXL fine-tuned for inpainting (a 9-channel UNet): paint a mask. Needs WebGPU with shader-f16.',
+    licence: OPEN_RAIL_PP,
+    kind: 'inpaint',
+    modes: ['inpaint'],
+    nativeSize: 1024,
+    steps: 20,
+    guidanceScale: 8,
+    approxBytes: SDXL_BYTES,
+    sdxl: true,
+  }),
+  hubCheckpoint({
+    id: 'sdxl-turbo',
+    repo: 'stabilityai/sdxl-turbo',
+    name: 'SDXL-Turbo',
+    description:
+      'SDXL distilled for 1–4 steps without guidance, at 512×512 (Euler ancestral, trailing timesteps, from its own scheduler file). Needs WebGPU with shader-f16.',
+    licence: 'Stability AI Non-Commercial Research Community License',
+    kind: 'turbo',
+    modes: ['txt2img', 'img2img', 'compare', 'explore'],
+    nativeSize: 512,
+    steps: 1,
+    guidanceScale: 0,
+    approxBytes: SDXL_BYTES,
+    sdxl: true,
   }),
   hubCheckpoint({
     id: 'lcm-dreamshaper-v7',

@@ -67,6 +67,10 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
       ...Object.fromEntries(SDXL_CASES.map((n) => [`fixtures/${n}`, `${SDXL_DIR}${n}`])),
       'fixtures/sdxl-encodes-empty': encodesEmpty(),
       'fixtures/sdxl-full-size': fullSize(),
+      // The catalog's SDXL entries, served as the reference checkpoints of the same kind.
+      'stabilityai/stable-diffusion-xl-base-1.0': `${SDXL_DIR}sdxl`,
+      'stabilityai/sdxl-turbo': `${SDXL_DIR}sdxl-turbo`,
+      'diffusers/stable-diffusion-xl-1.0-inpainting-0.1': `${SDXL_DIR}sdxl-inpaint`,
     };
   });
   let session: Session;
@@ -126,6 +130,49 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
     await enterGolden(page, golden);
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, golden.image)).toBeLessThanOrEqual(2);
+  });
+
+  it("the catalog's SDXL entries: licence before download, their fp16 files from the listing, diffusers' images; inpaint mode goes to SDXL inpainting", async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    const cases: [string, string, PipelineGolden, RegExp][] = [
+      [
+        'sdxl-turbo',
+        'stabilityai/sdxl-turbo',
+        runsFor('sdxl-turbo').find((g) => g.run === 'turbo-1step')!,
+        /Non-Commercial/,
+      ],
+      [
+        'sdxl-base',
+        'stabilityai/stable-diffusion-xl-base-1.0',
+        runsFor('sdxl').find((g) => g.run === 'txt2img-negative')!,
+        /Open RAIL\+\+-M/,
+      ],
+    ];
+    for (const [id, repo, golden, licence] of cases) {
+      await page.getByTestId('mode-txt2img').click();
+      await page.getByTestId('model').selectOption(id);
+      await expect.poll(() => page.getByTestId('model-description').textContent()).toMatch(licence);
+      const before = hub.requests.length;
+      expect(hub.requests.some((p) => p.includes(repo) && p.endsWith('.safetensors'))).toBe(false);
+      await enterGolden(page, golden);
+      expect(await generate(page)).toBe('done');
+      const mean = meanAbsDiff((await canvasPixels(page)).pixels, golden.image);
+      console.log(`catalog ${id} ${golden.run}: mean ${mean.toFixed(4)}/255`);
+      expect(mean).toBeLessThanOrEqual(2);
+      const weights = hub.requests.slice(before).filter((p) => p.includes(repo) && p.endsWith('.safetensors'));
+      expect(weights.every((p) => p.endsWith('.fp16.safetensors'))).toBe(true);
+      expect(weights).toHaveLength(4);
+    }
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SCREENSHOTS, 'sdxl-catalog.png') });
+    const inpaint = runsFor('sdxl-inpaint')[0]!;
+    await page.getByTestId('mode-inpaint').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe('sdxl-inpaint');
+    await enterGolden(page, inpaint);
+    expect(await generate(page)).toBe('done');
+    expect(meanAbsDiff((await canvasPixels(page)).pixels, inpaint.image)).toBeLessThanOrEqual(2);
+    await page.getByTestId('mode-txt2img').click();
   });
 
   it("a kohya SDXL LoRA at 0.8 and an SDXL embedding give diffusers' images (WASM)", async () => {

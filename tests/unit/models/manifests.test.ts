@@ -331,17 +331,24 @@ describe('the catalog of hub checkpoints', () => {
       'stabilityai/stable-diffusion-2-depth',
       'stabilityai/stable-diffusion-2-1-base',
       'stabilityai/sd-turbo',
+      'stabilityai/stable-diffusion-xl-base-1.0',
+      'diffusers/stable-diffusion-xl-1.0-inpainting-0.1',
+      'stabilityai/sdxl-turbo',
       'SimianLuo/LCM_Dreamshaper_v7',
       'nota-ai/bk-sdm-tiny',
     ]);
     for (const m of HUB_CHECKPOINTS) {
       expect(m.licence.length, m.id).toBeGreaterThan(5);
       expect(m.components.format, m.id).toBe('safetensors');
-      expect(m.nativeSize, m.id).toBe(512);
+      const sdxl = m.components.format === 'safetensors' && m.components.textEncoder2 !== undefined;
+      expect(m.nativeSize, m.id).toBe(sdxl && m.kind !== 'turbo' ? 1024 : 512);
+      if (sdxl) expect([m.tokenizer2, m.zerosForEmptyNegative], m.id).toEqual([{ dir: 'tokenizer_2/' }, true]);
       expect(m.verifiedBy, m.id).toMatch(/hub's listing/);
       expect(findModel(m.id, []), m.id).toBe(m);
     }
     expect(byRepo.get('stabilityai/sd-turbo')!.defaults).toMatchObject({ steps: 1, guidanceScale: 0 });
+    expect(byRepo.get('stabilityai/sdxl-turbo')!.defaults).toMatchObject({ steps: 1, guidanceScale: 0 });
+    expect(byRepo.get('stabilityai/stable-diffusion-xl-base-1.0')!.defaults).toMatchObject({ guidanceScale: 5 });
     expect(byRepo.get('SimianLuo/LCM_Dreamshaper_v7')!.defaults).toMatchObject({ steps: 4 });
     expect(byRepo.get('stabilityai/stable-diffusion-2-depth')!.depthEstimator).toEqual({
       kind: 'hub',
@@ -356,6 +363,8 @@ describe('the catalog of hub checkpoints', () => {
     expect(modelForMode('sd21-base', 'depth2img', [])?.id).toBe('sd2-depth');
     expect(modelForMode('sd15-inpaint', 'txt2img', [])?.id).toBe('sd15');
     expect(modelForMode('sd15', 'compare', [])).toBeNull();
+    expect(modelForMode('sdxl-base', 'inpaint', [])?.id).toBe('sdxl-inpaint');
+    expect(modelForMode('sdxl-inpaint', 'txt2img', [])?.id).toBe('sdxl-base');
   });
 
   it('takes its files from the listing: the fp16 variant, shards, or float32 converted, sizes attached, pinned', () => {
