@@ -18,6 +18,7 @@ import { createLoraActions } from './lora-actions';
 import { createControlNetActions } from './controlnet-actions';
 import { createModelActions } from './model-actions';
 import { createModelChoice } from './model-choice';
+import { createVaeActions } from './vae-actions';
 import { createWorkerSession, type PageContext, type ProgressPictures } from './worker-session';
 
 export interface AppDeps {
@@ -65,6 +66,7 @@ export function createActions({ client, store, confirm, page, pictures = canvasP
     onFilesChanged: () => void models.refreshModelCache(),
   });
   const run = createGenerateActions({ store, session, loras, gallery, images, compare, models, controlnets });
+  const vaes = createVaeActions({ store, say: (text) => store.getState().say(text) });
 
   /**
    * The page opens: `linkedModel` (`?model=<id>` in its address) selects that catalog model with its
@@ -79,5 +81,5 @@ export function createActions({ client, store, confirm, page, pictures = canvasP
     return session.initialize();
   }
 
-  return { session, run, loras, models, gallery, images, compare, choice, explore, controlnets, start };
+  return { session, run, loras, models, gallery, images, compare, choice, explore, controlnets, vaes, start };
 }

@@ -5,6 +5,7 @@
  * mode). The mode actions run their requests through it. Nothing here builds a Worker or reads a
  * global, so Node tests drive it with an in-memory worker.
  */
+import { findVae, planVae, vaeHosts, vaeMisfit } from '../models/vae';
 import { isCancelled, serializeError, type SerializedError } from '../core/errors';
 import type { SchedulerName } from '../core/schedulers/types';
 import { RemoteError, type InferenceClient } from '../client/inference-client';
@@ -72,6 +73,8 @@ export function createWorkerSession({
   let loadingModel: Promise<LoadModelResult> | null = null;
   /** The loaded model was loaded with its safety checker off (so it may have one not loaded). */
   let loadedWithoutChecker = false;
+  /** The VAE the loaded model decodes with (null: its own); another choice loads the model again. */
+  let loadedVae: string | null = null;
   let initialized: Promise<void> | null = null;
   /** Catalog entries on the hub, with the hub's listing applied, once per visit. */
   const listedEntries = new Map<string, Promise<ModelManifest>>();
@@ -195,7 +198,17 @@ export function createWorkerSession({
     const wantChecker = safetyWanted();
     // A model loaded while its checker was off is loaded again when it is turned on (its files are cached).
     const checkerMissing = wantChecker && !model?.safetyChecker && loadedWithoutChecker;
-    if (model && model.modelId === modelId && (model.backend === backend || model.fallbackReason) && !checkerMissing)
+    // The chosen VAE, where it fits this model (vaeMisfit: the page says why it does not).
+    const chosenVae = findVae(store.getState().vaeChoice, store.getState().customVaes);
+    const vae = chosenVae && !vaeMisfit(chosenVae, entry) ? chosenVae : null;
+    const sameVae = (vae?.id ?? null) === loadedVae;
+    if (
+      model &&
+      model.modelId === modelId &&
+      (model.backend === backend || model.fallbackReason) &&
+      !checkerMissing &&
+      sameVae
+    )
       return model;
     if (loadingModel) return loadingModel;
     const s = store.getState();
@@ -223,13 +236,16 @@ export function createWorkerSession({
               ? { checker }
               : null;
         loadedWithoutChecker = !wantChecker;
+        loadedVae = null;
+        const plan = planLoad(resolved, hub, page.origin, safety);
         return client.request(
           'loadModel',
           {
             modelId,
             plan: {
-              ...planLoad(resolved, hub, page.origin, safety),
+              ...plan,
               ...(page.stallMs ? { stallMs: page.stallMs } : {}),
+              ...(vae ? { vae: planVae(vae, page.hub()), hosts: [...(plan.hosts ?? []), ...vaeHosts(vae)] } : {}),
             },
             backend,
             ...(page.requireSafetyChecker ? { requireSafetyChecker: true } : {}),
@@ -247,6 +263,7 @@ export function createWorkerSession({
         );
       })
       .then((loaded) => {
+        loadedVae = vae?.id ?? null;
         store.getState().modelLoaded(loaded);
         schedulerForRun(); // the select shows the model's own at once
         settle();

@@ -3,6 +3,7 @@ import { catalog, findModel } from '../models/catalog';
 import { selectBusy, useStore } from '../store';
 import { formatBytes } from '../core/format-bytes';
 import { useActions } from './actions';
+import { findVae, vaeChoices, vaeMisfit } from '../models/vae';
 
 /** Why a model was not added, beside the control that was used (repo field or file picker: one at a time). */
 function AddError({ message }: { message: string | null }) {
@@ -185,6 +186,93 @@ function CheckpointFile() {
   );
 }
 
+/**
+ * The VAE models decode with (A1111's "SD VAE"): each model's own, the catalog's, or one added by
+ * repo id, folder URL or file. A VAE for the other family is not used, and the panel says so.
+ */
+function VaeChoice() {
+  const {
+    vaes: { chooseVae, addVae, addVaeFile },
+  } = useActions();
+  const [text, setText] = useState('');
+  const choice = useStore((s) => s.vaeChoice);
+  const custom = useStore((s) => s.customVaes);
+  const error = useStore((s) => s.vaeError);
+  const busy = useStore(selectBusy);
+  const model = useStore((s) => findModel(s.modelId, s.customModels));
+  const chosen = findVae(choice, custom);
+  const misfit = chosen && model ? vaeMisfit(chosen, model) : null;
+  return (
+    <div className="vae-choice">
+      <h3>VAE</h3>
+      <p className="hint">
+        What turns latents into pictures. SDXL&apos;s fp16-fix VAE decodes in float16 where SDXL&apos;s own must use
+        float32. A VAE folder (config.json and its safetensors) by repo id or URL, or a VAE file; it is used by models
+        of its family.
+      </p>
+      <select
+        data-testid="vae-select"
+        aria-label="VAE"
+        value={choice ?? ''}
+        disabled={busy}
+        onChange={(e) => chooseVae(e.target.value || null)}
+      >
+        <option value="">The model&apos;s own VAE</option>
+        {vaeChoices(custom).map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name}
+            {v.family ? ` · for ${v.family === 'sdxl' ? 'SDXL' : 'SD 1.x/2.x'}` : ''}
+            {v.approxBytes ? ` · ${formatBytes(v.approxBytes)}` : ''}
+          </option>
+        ))}
+      </select>
+      {chosen && (
+        <p className="hint" data-testid="vae-note">
+          {misfit ?? `Licence: ${chosen.licence}.`}
+        </p>
+      )}
+      <form
+        className="with-button"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (addVae(text)) setText('');
+        }}
+      >
+        <input
+          data-testid="vae-input"
+          type="text"
+          placeholder="owner/name or https://… (a VAE folder)"
+          value={text}
+          aria-label="VAE repo id or URL"
+          onChange={(e) => setText(e.target.value)}
+        />
+        <button type="submit" data-testid="vae-add" disabled={busy || text.trim() === ''}>
+          Add VAE
+        </button>
+      </form>
+      <label className="file-button">
+        Pick a VAE file…
+        <input
+          data-testid="vae-file"
+          type="file"
+          accept=".safetensors"
+          disabled={busy}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file) addVaeFile(file);
+            e.target.value = '';
+          }}
+        />
+      </label>
+      {error && (
+        <div className="error compact" role="alert" data-testid="vae-error">
+          {error}
+        </div>
+      )}
+    </div>
+  );
+}
+
 /** Adding models and managing their storage. */
 export function ModelManager() {
   return (
@@ -193,6 +281,7 @@ export function ModelManager() {
       <div className="models-body">
         <CustomModel />
         <CheckpointFile />
+        <VaeChoice />
         <CacheManager />
       </div>
     </details>

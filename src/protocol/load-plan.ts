@@ -96,6 +96,19 @@ export interface LoadPlan {
   redirectHosts?: string[];
   /** The safety checker to run on every picture, when on: the model's own, or the site's. */
   safetyChecker?: SafetyCheckerPlan;
+  /** Another VAE instead of the checkpoint's own (A1111's "SD VAE"); checkpoints only. */
+  vae?: VaePlan;
+}
+
+/**
+ * A VAE to use instead of a checkpoint's own: a diffusers VAE folder (config.json and its weights,
+ * the fp16 variant first), or a VAE file picked from disk (A1111's `*.vae.safetensors`), which
+ * takes the checkpoint's own VAE config.
+ */
+export interface VaePlan {
+  id: string;
+  name: string;
+  source: { format: 'folder'; part: CheckpointPartRef } | { format: 'single-file'; file: Blob; fileName: string };
 }
 
 export interface SafetyCheckerPlan {

@@ -12,6 +12,7 @@ import type {
   OnnxFileRef,
   PlanComponents,
   SafetyCheckerPlan,
+  VaePlan,
 } from './load-plan';
 
 type Raw = JsonObject;
@@ -181,7 +182,21 @@ export function parseLoadPlan(value: unknown): LoadPlan {
   const redirectHosts = origins(value['redirectHosts'], 'list of hosts whose redirects are followed');
   if (redirectHosts) plan.redirectHosts = redirectHosts;
   if (value['safetyChecker'] !== undefined) plan.safetyChecker = safetyChecker(value['safetyChecker']);
+  if (value['vae'] !== undefined) plan.vae = vaePlan(value['vae']);
   return plan;
+}
+
+function vaePlan(value: unknown): VaePlan {
+  if (!isRecord(value) || !isRecord(value['source'])) throw bad('vae has no source');
+  const { id, name, source } = value;
+  if (typeof id !== 'string' || typeof name !== 'string') throw bad('vae has no id or name');
+  if (source['format'] === 'folder')
+    return { id, name, source: { format: 'folder', part: part(source['part'], 'vae') } };
+  const { file, fileName } = source;
+  if (source['format'] !== 'single-file' || !(file instanceof Blob) || typeof fileName !== 'string') {
+    throw bad('vae is neither a folder nor a picked file');
+  }
+  return { id, name, source: { format: 'single-file', file, fileName } };
 }
 
 function origins(value: unknown, what: string): string[] | undefined {

@@ -15,6 +15,7 @@ import { createJobSlice, type JobSlice } from './job';
 import { createModelSlice, type ModelSlice } from './model';
 import { createNoticeSlice, type NoticeSlice } from './notice';
 import { createSettingsSlice, PERSISTED_SETTINGS, type SettingsSlice } from './settings';
+import { createVaeSlice, type VaeSlice } from './vae';
 
 export type AppState = SettingsSlice &
   ModelSlice &
@@ -23,7 +24,8 @@ export type AppState = SettingsSlice &
   GallerySlice &
   ExploreSlice &
   NoticeSlice &
-  ControlNetSlice;
+  ControlNetSlice &
+  VaeSlice;
 
 /** Models read from files the person picked: the browser does not keep access to them across visits. */
 const pickedThisVisit = (m: ModelManifest): boolean =>
@@ -42,6 +44,7 @@ export function createAppStore(storage: () => StateStorage): UseBoundStore<Store
         ...createExploreSlice(...a),
         ...createNoticeSlice(...a),
         ...createControlNetSlice(...a),
+        ...createVaeSlice(...a),
       }),
       {
         name: 'latent-studio-settings',
@@ -55,6 +58,11 @@ export function createAppStore(storage: () => StateStorage): UseBoundStore<Store
           ...(state.customModels.some((m) => m.id === state.modelId && pickedThisVisit(m))
             ? { modelId: DEFAULT_MODEL.id }
             : {}),
+          // A picked VAE file ends with the visit too: the models' own VAEs then.
+          customVaes: state.customVaes.filter((v) => v.source.kind !== 'file'),
+          vaeChoice: state.customVaes.some((v) => v.id === state.vaeChoice && v.source.kind === 'file')
+            ? null
+            : state.vaeChoice,
         }),
       },
     ),

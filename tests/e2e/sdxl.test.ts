@@ -5,7 +5,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES_DIR, SDXL_CASES, SDXL_DIR } from '../helpers/fixtures';
+import { FIXTURES_DIR, NETWORKS_DIR, SDXL_CASES, SDXL_DIR } from '../helpers/fixtures';
 import { goldensIn, maxAbsDiff, meanAbsDiff, type PipelineGolden } from '../helpers/pipeline-goldens';
 import { hubFolderUrl, useMockHub } from './helpers/hub';
 import { canvasPixels, dropFile, generate, setRange, setSettings } from './helpers/app';
@@ -71,6 +71,10 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
       'stabilityai/stable-diffusion-xl-base-1.0': `${SDXL_DIR}sdxl`,
       'stabilityai/sdxl-turbo': `${SDXL_DIR}sdxl-turbo`,
       'diffusers/stable-diffusion-xl-1.0-inpainting-0.1': `${SDXL_DIR}sdxl-inpaint`,
+      // VAE folders: another SDXL VAE (force_upcast false, as the fp16 fix), and SD 1.x's.
+      'fixtures/sdxl-vae-fix': `${FIXTURES_DIR}goldens/sdxl-vae/vae-fix`,
+      'fixtures/sd1-vae': `${NETWORKS_DIR}sd1/vae`,
+      'fixtures/sd1-for-vae': `${NETWORKS_DIR}sd1`,
     };
   });
   let session: Session;
@@ -173,6 +177,54 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
     expect(await generate(page)).toBe('done');
     expect(meanAbsDiff((await canvasPixels(page)).pixels, inpaint.image)).toBeLessThanOrEqual(2);
     await page.getByTestId('mode-txt2img').click();
+  });
+
+  it("another VAE, by folder URL or as a file, decodes as diffusers' pipeline with vae=; one for another latent space is refused", async () => {
+    const { page } = session;
+    await setSettings(page, { backend: 'wasm' });
+    await page.getByTestId('custom-model-input').fill(folderUrl('sdxl'));
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${folderUrl('sdxl')}`);
+    const withVae = goldensIn(`${FIXTURES_DIR}goldens/sdxl-vae/`, 'sdxl-vae')[0]!;
+    const own = runsFor('sdxl').find((g) => g.run === 'txt2img-negative')!;
+    await enterGolden(page, withVae);
+    const check = async (golden: PipelineGolden, label: string) => {
+      expect(await generate(page)).toBe('done');
+      const { pixels } = await canvasPixels(page);
+      const mean = meanAbsDiff(pixels, golden.image);
+      console.log(`sdxl ${label}: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`);
+      expect(mean).toBeLessThanOrEqual(2);
+    };
+    await page.getByTestId('vae-input').fill(folderUrl('sdxl-vae-fix'));
+    await page.getByTestId('vae-add').click();
+    await expect.poll(() => page.getByTestId('vae-select').inputValue()).toBe(`vae:${folderUrl('sdxl-vae-fix')}`);
+    await check(withVae, 'VAE folder');
+    await page.getByTestId('models-panel').screenshot({ path: join(SCREENSHOTS, 'sdxl-vae.png') });
+    await page.getByTestId('vae-file').setInputFiles(`${FIXTURES_DIR}goldens/sdxl-vae/vae-fix.safetensors`);
+    await expect.poll(() => page.getByTestId('vae-select').inputValue()).toMatch(/^vae-file:vae-fix\.safetensors#/);
+    await check(withVae, 'VAE file');
+    await page.getByTestId('vae-select').selectOption('');
+    await check(own, "the model's own VAE");
+    // The catalog's SDXL VAE on an SD 1.x model: not used, and said.
+    await page.getByTestId('vae-select').selectOption('vae:madebyollin/sdxl-vae-fp16-fix');
+    await page.getByTestId('custom-model-input').fill(folderUrl('sd1-for-vae'));
+    await page.getByTestId('load-model').click();
+    await expect
+      .poll(() => page.getByTestId('vae-note').textContent())
+      .toMatch(/is a VAE for SDXL; .* so it uses its own VAE/);
+    // SD 1.x's VAE on SDXL: refused by its scaling factor, naming both.
+    await page.getByTestId('custom-model-input').fill(folderUrl('sdxl'));
+    await page.getByTestId('load-model').click();
+    await page.getByTestId('vae-input').fill(folderUrl('sd1-vae'));
+    await page.getByTestId('vae-add').click();
+    expect(await generate(page)).toBe('error');
+    await expect
+      .poll(() => page.getByTestId('error').textContent())
+      .toMatch(
+        /is a VAE for another latent space \(4 channels scaled by 0\.18215; this model's own: 4 scaled by 0\.13025\)/,
+      );
+    await page.getByTestId('vae-select').selectOption('');
+    await check(own, "the model's own VAE again");
   });
 
   it("a kohya SDXL LoRA at 0.8 and an SDXL embedding give diffusers' images (WASM)", async () => {

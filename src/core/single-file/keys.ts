@@ -169,9 +169,9 @@ export function mapUnet(entries: SafetensorsEntry[], prefix = UNET_PREFIX): Mapp
   return out;
 }
 
-function mapVae(entries: SafetensorsEntry[]): MappedTensor[] {
+function mapVae(entries: SafetensorsEntry[], prefix = VAE_PREFIX): MappedTensor[] {
   const levels = new Set(
-    entries.flatMap((e) => /^first_stage_model\.encoder\.down\.(\d+)\./.exec(e.name)?.slice(1, 2) ?? []),
+    entries.flatMap((e) => /^encoder\.down\.(\d+)\./.exec(e.name.slice(prefix.length))?.slice(1, 2) ?? []),
   ).size;
   const resnet = (rest: string) => rest.replace(/^nin_shortcut\./, 'conv_shortcut.');
   const attention: Record<string, string> = {
@@ -182,7 +182,7 @@ function mapVae(entries: SafetensorsEntry[]): MappedTensor[] {
     proj_out: 'to_out.0',
   };
   return entries.map((entry) => {
-    const key = entry.name.slice(VAE_PREFIX.length);
+    const key = entry.name.slice(prefix.length);
     let m: RegExpExecArray | null;
     if ((m = /^(encoder|decoder)\.norm_out\.(.+)$/.exec(key))) return tensor(`${m[1]}.conv_norm_out.${m[2]}`, entry);
     if ((m = /^encoder\.down\.(\d+)\.block\.(\d+)\.(.+)$/.exec(key)))
@@ -271,6 +271,23 @@ function mapOpenClip(entries: SafetensorsEntry[], prefix = OPEN_CLIP_PREFIX, sdx
     }
   }
   return out;
+}
+
+/**
+ * A VAE file (A1111's `*.vae.safetensors`, or a checkpoint's VAE saved alone) under diffusers'
+ * names: LDM names with or without `first_stage_model.`, or diffusers' own, kept as they are.
+ */
+export function mapVaeFile(header: SafetensorsHeader): MappedTensor[] {
+  const all = [...header.tensors.values()];
+  if (all.some((e) => /^(encoder|decoder)\.(down|up)_blocks\./.test(e.name))) return all.map((e) => tensor(e.name, e));
+  const prefixed = all.some((e) => e.name.startsWith(VAE_PREFIX));
+  const vae = prefixed ? all.filter((e) => e.name.startsWith(VAE_PREFIX)) : all;
+  if (!vae.some((e) => /^(encoder|decoder)\.(down|up)\.\d+\./.test(e.name.slice(prefixed ? VAE_PREFIX.length : 0)))) {
+    throw new ModelError(
+      `${header.file} is not a VAE: it has no encoder.down.* / decoder.up.* tensors (its first tensor is ${all[0]?.name ?? 'none'}).`,
+    );
+  }
+  return mapVae(vae, prefixed ? VAE_PREFIX : '');
 }
 
 /** The file's tensors per component under diffusers' names. */

@@ -17,6 +17,7 @@ import {
   type LoadPlan,
   type PlanComponents,
   type SingleFilePlan,
+  type VaePlan,
 } from '../../protocol/load-plan';
 import { deleteFile, listRecords, writeRecord } from '../../storage/model-cache';
 import type { AdapterInfo, LoadModelParams, Progress } from '../../protocol/messages';
@@ -31,7 +32,8 @@ import {
   type CheckpointBytes,
   type ComponentBytes,
 } from '../runtime/safetensors-sessions';
-import { readSingleFile, type SingleFileParts } from './single-file';
+import { readSingleFile, readVaeFile, type SingleFileParts } from './single-file';
+import { readVaeConfig } from '../../core/networks/config';
 import type { GraphForm, Precision } from '../../core/networks/graph';
 import type { SizeQuery } from '../../core/networks/tensor-sizes';
 import { SafetensorsError } from '../../core/formats/safetensors';
@@ -208,6 +210,27 @@ async function checkpointNetworks(
   }
 }
 
+/**
+ * The VAE a plan names instead of the checkpoint's own. A folder's config must decode the same
+ * latent space (channels and scaling factor: SDXL's 0.13025, SD's 0.18215); a file takes the own
+ * VAE's config, as A1111 does, since it stores none.
+ */
+async function vaeOverride(vae: VaePlan, own: KeptPart, files: ModelFiles): Promise<KeptPart> {
+  if (vae.source.format === 'single-file') {
+    const read = await readVaeFile(vae.source.file, vae.source.fileName, { path: own.configPath, json: own.config });
+    return { ...read, from: [] };
+  }
+  const part = await checkpointPart(files, vae.source.part);
+  const theirs = readVaeConfig(part.configPath, part.config);
+  const ours = readVaeConfig(own.configPath, own.config);
+  if (theirs.latentChannels !== ours.latentChannels || theirs.scalingFactor !== ours.scalingFactor) {
+    throw new ModelError(
+      `${vae.name} is a VAE for another latent space (${theirs.latentChannels} channels scaled by ${theirs.scalingFactor}; this model's own: ${ours.latentChannels} scaled by ${ours.scalingFactor}): choose "The model's own VAE" or a VAE made for this model's family.`,
+    );
+  }
+  return part;
+}
+
 /** The checker computes as the networks would from safetensors: float16 where WebGPU has shader-f16. */
 function safetyPrecision(backend: LoadModelParams['backend'], adapter: AdapterInfo | null): Precision {
   return backend === 'webgpu' && adapter?.shaderF16 ? 'float16' : 'float32';
@@ -321,7 +344,8 @@ export async function loadOrtModel(
       const vaeEncoder = c.vaeEncoder ? await maker.onnxSession('vae_encoder', c.vaeEncoder) : undefined;
       sessions = { textEncoder, unet, vaeDecoder, ...(vaeEncoder ? { vaeEncoder } : {}) };
     } else {
-      const parts = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
+      const own = c.format === 'safetensors' ? await folderParts(c, files) : await singleFileParts(c, files);
+      const parts = plan.vae ? { ...own, vae: await vaeOverride(plan.vae, own.vae, files) } : own;
       const graph = graphForm(backend, precision);
       const binding = backend === 'webgpu' && adapter ? { maxBindingBytes: adapter.maxStorageBufferBindingSize } : {};
       const built = await checkpointNetworks(parts, maker, { ...graph, ...binding }, unetExtra);

@@ -8,7 +8,7 @@ import { ModelError } from '../../core/errors';
 import { safetensorsPrefix } from '../../core/formats/safetensors';
 import { readSingleFileHeader } from '../../core/single-file/header';
 import { SHARD_BYTES } from '../../core/networks/convert-weights';
-import { mapSingleFile, type Component, type MappedTensor } from '../../core/single-file/keys';
+import { mapSingleFile, mapVaeFile, type Component, type MappedTensor } from '../../core/single-file/keys';
 import { describeSingleFile, familyMisfit, singleFileConfigs } from '../../core/single-file/layout';
 import { controlNetConfig, mapControlNet } from '../../core/single-file/controlnet';
 import type { ComponentBytes } from '../runtime/safetensors-sessions';
@@ -133,5 +133,22 @@ export async function readControlNetFile(file: Blob, name: string): Promise<Comp
     configPath: `${name} (its config, from its shapes)`,
     config: controlNetConfig(mapped),
     weights: await pack(file, 'controlnet', mapped),
+  };
+}
+
+/**
+ * A VAE file (A1111's `*.vae.safetensors`) as a VAE component, read range by range, with the
+ * config of the checkpoint's own VAE (a file does not store one).
+ */
+export async function readVaeFile(
+  file: Blob,
+  name: string,
+  config: { path: string; json: unknown },
+): Promise<ComponentBytes> {
+  const header = await readSingleFileHeader(file, name);
+  return {
+    configPath: `${config.path} (the model's own, for ${name})`,
+    config: config.json,
+    weights: await pack(file, 'vae', mapVaeFile(header)),
   };
 }
