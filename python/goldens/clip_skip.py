@@ -1,8 +1,10 @@
 """Prompt embeddings with diffusers' `clip_skip`, for tests/fixtures/goldens/clip-skip.json.
 
-    PYTHONPATH=../shared/vendor/diffusers/src python3 python/goldens/clip_skip.py > tests/fixtures/goldens/clip-skip.json
+    PYTHONPATH=../shared/vendor/diffusers/src python3 python/goldens/clip_skip.py \
+        > tests/fixtures/goldens/clip-skip.json
 
-Two reference checkpoints in tests/fixtures/networks are loaded as diffusers pipelines and `encode_prompt` run with clip_skip None and 1 (A1111's "Clip skip: 1" and "Clip skip: 2").
+Two reference checkpoints in tests/fixtures/networks are loaded as diffusers pipelines and
+`encode_prompt` run with clip_skip None and 1 (A1111's "Clip skip: 1" and "Clip skip: 2").
 """
 
 import json

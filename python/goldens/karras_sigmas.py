@@ -1,6 +1,7 @@
 """Karras sigmas as diffusers computes them, for tests/fixtures/goldens/scheduler-karras.json.
 
-    PYTHONPATH=../shared/vendor/diffusers/src python3 python/goldens/karras_sigmas.py > tests/fixtures/goldens/scheduler-karras.json
+    PYTHONPATH=../shared/vendor/diffusers/src python3 python/goldens/karras_sigmas.py \
+        > tests/fixtures/goldens/scheduler-karras.json
 
 Each scheduler that reads `use_karras_sigmas` (DPM++ 2M, Euler, LMS), built from SD 1.5's scheduler
 config with it on, then `set_timesteps(steps)`: its timesteps and sigmas.
