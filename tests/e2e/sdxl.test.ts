@@ -109,6 +109,27 @@ describe('SDXL checkpoints by folder URL, networks built in the browser', () => 
     }
   }
 
+  // WebGPU here is SwiftShader (no shader-f16: float32, seconds per step): one Turbo step, the
+  // SDXL graphs (text_time UNet, both encoders) built for WebGPU with its fused kernels.
+  it("on WebGPU too: sdxl-turbo's 1-step run within 2/255 of diffusers' image", async () => {
+    const { page } = session;
+    const golden = runsFor('sdxl-turbo').find((g) => g.run === 'turbo-1step')!;
+    await setSettings(page, { backend: 'webgpu' });
+    await page.getByTestId('custom-model-input').fill(folderUrl('sdxl-turbo'));
+    await page.getByTestId('load-model').click();
+    await expect.poll(() => page.getByTestId('model').inputValue()).toBe(`url:${folderUrl('sdxl-turbo')}`);
+    await enterGolden(page, golden);
+    expect(await generate(page, 300_000)).toBe('done');
+    const { pixels } = await canvasPixels(page);
+    const mean = meanAbsDiff(pixels, golden.image);
+    console.log(
+      `sdxl-turbo turbo-1step on WebGPU: mean ${mean.toFixed(4)}/255, max ${maxAbsDiff(pixels, golden.image)}/255`,
+    );
+    expect(await page.getByTestId('status').textContent()).toMatch(/WebGPU/);
+    expect(mean).toBeLessThanOrEqual(2);
+    await setSettings(page, { backend: 'wasm' });
+  }, 360_000);
+
   it('a full-size SDXL on WASM is refused from its listing before any weight downloads; the app stays usable', async () => {
     const { page } = session;
     await setSettings(page, { backend: 'wasm' });
