@@ -261,17 +261,21 @@ interface TextSide {
   pooledWidth: number | null;
 }
 
-/** ids as the session's input_ids (int32, or int64 in some exports). */
-function idsInput(ort: OrtModule, session: InferenceSession, ids: Int32Array): OrtTensor {
+/** A text encoder's feeds for ids: its input_ids as the session takes them (int32, or int64 in some exports). */
+function idsFeeds(ort: OrtModule, session: InferenceSession): (ids: Int32Array) => Record<string, OrtTensor> {
   const spec = findInput(inputSpecs(session), 'text encoder', ['input_ids']);
-  const dims = [1, ids.length];
-  return spec.type === 'int64'
-    ? new ort.Tensor(
-        'int64',
-        BigInt64Array.from(ids, (v) => BigInt(v)),
-        dims,
-      )
-    : new ort.Tensor('int32', ids, dims);
+  return (ids) => {
+    const dims = [1, ids.length];
+    const input =
+      spec.type === 'int64'
+        ? new ort.Tensor(
+            'int64',
+            BigInt64Array.from(ids, (v) => BigInt(v)),
+            dims,
+          )
+        : new ort.Tensor('int32', ids, dims);
+    return { [spec.name]: input };
+  };
 }
 
 /** Layer `index` of a [layers, 1, T, hidden] stack, as [1, T, hidden]. */
@@ -283,7 +287,7 @@ function layerOf(stack: Tensor, index: number): Tensor {
 
 /** SD 1.x/2.x: one CLIPTextModel; clip skip takes an earlier layer through the final norm. */
 function sdText(ort: OrtModule, session: InferenceSession): TextSide {
-  const idsName = findInput(inputSpecs(session), 'text encoder', ['input_ids']).name;
+  const feeds = idsFeeds(ort, session);
   const textOut = pickOutput(session, 'text encoder', ['last_hidden_state']);
   // Graphs built here also give every layer's output through the final norm, for clip skip.
   const layerStates = session.outputNames.includes(LAYER_STATES) ? LAYER_STATES : null;
@@ -292,16 +296,15 @@ function sdText(ort: OrtModule, session: InferenceSession): TextSide {
     layers,
     pooledWidth: null,
     async encode(ids, clipSkip) {
-      const input = idsInput(ort, session, ids);
       if (clipSkip === undefined || clipSkip <= 1) {
-        const out = await session.run({ [idsName]: input }, [textOut]);
+        const out = await session.run(feeds(ids), [textOut]);
         return { hidden: await readOutput(out[textOut]!), pooled: null };
       }
       if (!layerStates || layers === undefined || clipSkip > layers) {
         throw new ModelError(`This text encoder cannot skip ${clipSkip - 1} of its last layers.`);
       }
       // [layers, 1, T, hidden]: clip skip n is layer (layers − n), as diffusers' hidden_states[−(n)]…
-      const stack = await readOutput((await session.run({ [idsName]: input }, [layerStates]))[layerStates]!);
+      const stack = await readOutput((await session.run(feeds(ids), [layerStates]))[layerStates]!);
       return { hidden: layerOf(stack, layers - clipSkip), pooled: null };
     },
   };
@@ -336,18 +339,15 @@ function sdxlText(
   const depth = Math.min(layerCount(first, HIDDEN_STATES) ?? 0, layerCount(second, HIDDEN_STATES) ?? 0);
   // hidden_states has one entry more than the stack (the embeddings): clip skip n up to depth − 1.
   const layers = depth - 1;
-  const stackOf = async (session: InferenceSession, ids: Int32Array, outputs: string[]) => {
-    const idsName = findInput(inputSpecs(session), 'text encoder', ['input_ids']).name;
-    return session.run({ [idsName]: idsInput(ort, session, ids) }, outputs);
-  };
+  const [firstFeeds, secondFeeds] = [idsFeeds(ort, first), idsFeeds(ort, second)];
   return {
     layers,
     pooledWidth,
     async encode(ids, clipSkip) {
       const skip = Math.max(1, clipSkip ?? 1);
       if (skip > layers) throw new ModelError(`These text encoders cannot skip ${skip - 1} of their last layers.`);
-      const a = await readOutput((await stackOf(first, ids, [HIDDEN_STATES]))[HIDDEN_STATES]!);
-      const out = await stackOf(second, secondIds(ids, eos, pad), [HIDDEN_STATES, TEXT_EMBEDS]);
+      const a = await readOutput((await first.run(firstFeeds(ids), [HIDDEN_STATES]))[HIDDEN_STATES]!);
+      const out = await second.run(secondFeeds(secondIds(ids, eos, pad)), [HIDDEN_STATES, TEXT_EMBEDS]);
       const b = await readOutput(out[HIDDEN_STATES]!);
       const pick = (stack: Tensor) => layerOf(stack, stack.dims[0]! - 1 - skip);
       return { hidden: sideBySide(pick(a), pick(b)), pooled: await readOutput(out[TEXT_EMBEDS]!) };
