@@ -8,7 +8,6 @@ export const NETWORKS_DIR = `${FIXTURES_DIR}networks/`;
 export const CONTROLNET_DIR = `${FIXTURES_DIR}controlnet/`;
 export const SDXL_DIR = `${FIXTURES_DIR}sdxl/`;
 export const SDXL_CASES = ['sdxl', 'sdxl-turbo', 'sdxl-inpaint'] as const;
-export type SdxlCase = (typeof SDXL_CASES)[number];
 export const NETWORK_CASES = ['sd1', 'sd1-inpaint', 'sd2-depth', 'lcm'] as const;
 export type NetworkCase = (typeof NETWORK_CASES)[number];
 

@@ -167,9 +167,10 @@ async function checkpointNetworks(
   graph: GraphForm & { maxBindingBytes?: number },
   unetExtra: ort.InferenceSession.SessionOptions,
 ) {
+  // checkpointSessions asks for text_encoder_2 only when the parts have one.
   const byPart = {
     text_encoder: parts.textEncoder,
-    text_encoder_2: parts.textEncoder2 ?? parts.textEncoder,
+    ...(parts.textEncoder2 ? { text_encoder_2: parts.textEncoder2 } : {}),
     unet: parts.unet,
     vae_encoder: parts.vae,
     vae_decoder: parts.vae,
@@ -178,7 +179,9 @@ async function checkpointNetworks(
     const built = await checkpointSessions(
       parts,
       (part, model, external) => {
-        const { from, weights } = byPart[part];
+        const kept = byPart[part];
+        if (!kept) throw new ModelError(`The checkpoint has no ${part}.`);
+        const { from, weights } = kept;
         const cached = from.filter((f) => f.fromCache).map((f) => cacheKey(f.ref));
         const name = weights.map((w) => w.path).join(', ') || part;
         return maker.create(part, name, model, external, cached, part === 'unet' ? unetExtra : {});

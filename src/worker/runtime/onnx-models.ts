@@ -356,7 +356,7 @@ function sdxlText(
 }
 
 /** The second tokenizer's ids: the first's, padded with its own id after the first end token. */
-export function secondIds(ids: Int32Array, eos: number, pad: number): Int32Array {
+function secondIds(ids: Int32Array, eos: number, pad: number): Int32Array {
   const end = ids.indexOf(eos, 1);
   if (end < 0) return ids;
   const out = ids.slice();
